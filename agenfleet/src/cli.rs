@@ -1,0 +1,115 @@
+//! The command line.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+use schema::tenant::{Plan, Scope};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "agenfleet",
+    version,
+    about = "Operate an AgenFleet installation"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Commands,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Commands {
+    /// Run the whole system in one process on the embedded default (the log in Postgres).
+    Dev {
+        /// Address of the API.
+        #[arg(long, env = "AGENFLEET_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// Where the private Postgres and the generated secret key live.
+        #[arg(long, default_value = ".agenfleet")]
+        data_dir: PathBuf,
+    },
+    /// Apply the SQL migrations to DATABASE_URL (and to a postgres:// EVENT_LOG_URL) and exit.
+    Migrate(DatabaseArgs),
+    /// Tenants and keys.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Rebuild every read model from the event log, then swap it in.
+    Replay {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// Defaults to DATABASE_URL.
+    #[arg(long, env = "EVENT_LOG_URL")]
+    pub event_log_url: Option<String>,
+}
+
+impl DatabaseArgs {
+    pub fn event_log_url(&self) -> &str {
+        self.event_log_url.as_deref().unwrap_or(&self.database_url)
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Create a tenant and its first read-write key.
+    CreateTenant {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "foundation", value_parser = parse_plan)]
+        plan: Plan,
+        /// Custom requests per minute, overriding the plan.
+        #[arg(long)]
+        per_minute: Option<u32>,
+        /// Custom requests per hour, overriding the plan.
+        #[arg(long)]
+        per_hour: Option<u32>,
+        /// Print one JSON object {"tenantId", "apiKey"}.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Create another API key for a tenant.
+    CreateKey {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        tenant: schema::TenantId,
+        #[arg(long, default_value = "cli")]
+        name: String,
+        #[arg(long, default_value = "read-write", value_parser = parse_scope)]
+        scope: Scope,
+        /// Print one JSON object {"keyId", "apiKey"}.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn parse_plan(text: &str) -> Result<Plan, String> {
+    Plan::parse(text).ok_or_else(|| "expected foundation, operational or enterprise".to_owned())
+}
+
+fn parse_scope(text: &str) -> Result<Scope, String> {
+    Scope::parse(text).ok_or_else(|| "expected read or read-write".to_owned())
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Commands::Dev { listen, data_dir } => crate::dev::run(listen, data_dir).await,
+        Commands::Migrate(database) => {
+            crate::migrate::run(&database.database_url, database.event_log_url()).await
+        }
+        Commands::Admin { command } => crate::admin::run(command).await,
+        Commands::Replay { database, yes } => crate::replay::run(database, yes).await,
+    }
+}

@@ -1,0 +1,12 @@
+//! The operator CLI: `dev` (the whole system in one process), `migrate`, `admin`, `replay`.
+//! Admin changes go through the event log like any other command, so they appear in the
+//! activity history and survive a replay.
+
+pub mod admin;
+pub mod cli;
+pub mod dev;
+pub mod migrate;
+pub mod replay;
+pub mod submit;
+
+pub use cli::{run, Cli};

@@ -1,0 +1,38 @@
+//! `agenfleet replay`.
+
+use std::io::{BufRead, IsTerminal, Write};
+
+use crate::cli::DatabaseArgs;
+
+pub async fn run(database: DatabaseArgs, yes: bool) -> anyhow::Result<()> {
+    if !yes {
+        if !std::io::stdin().is_terminal() {
+            anyhow::bail!(
+                "replay rebuilds every read model; pass --yes to confirm when not on a terminal"
+            );
+        }
+        eprint!("Rebuild every read model from the event log and swap it in? [y/N] ");
+        std::io::stderr().flush()?;
+        let mut answer = String::new();
+        std::io::stdin().lock().read_line(&mut answer)?;
+        if !matches!(answer.trim(), "y" | "Y" | "yes") {
+            anyhow::bail!("replay cancelled");
+        }
+    }
+    let log = event_log::connect(database.event_log_url()).await?;
+    let report = projector::replay::rebuild(&database.database_url, log, |progress| {
+        eprintln!(
+            "replayed {} records ({:.0} records/s)",
+            progress.records,
+            progress.rate()
+        );
+    })
+    .await?;
+    let rate = report.records as f64 / report.elapsed.as_secs_f64().max(1e-9);
+    println!(
+        "replay applied {} records in {:.2}s ({rate:.0} records/s); read models swapped in",
+        report.records,
+        report.elapsed.as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,167 @@
+//! Bearer-key authentication and scope checks, as an extractor: a handler that takes a
+//! [`Caller`] cannot run for an unauthenticated request or with a key of too small a scope.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use actix_web::dev::Payload;
+use actix_web::http::{header, Method};
+use actix_web::{web, FromRequest, HttpRequest};
+use chrono::Utc;
+use futures::future::LocalBoxFuture;
+use read_store::api_keys::{self, KeyGrant};
+use schema::tenant::Scope;
+use schema::{ApiKeyId, ErrorCode, TenantId};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// An authenticated caller.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub tenant_id: TenantId,
+    pub key_id: ApiKeyId,
+    pub scope: Scope,
+}
+
+/// Key lookups are cached this long, which bounds how long a revoked key keeps working on a
+/// process that saw it just before.
+const CACHE_TTL: Duration = Duration::from_millis(500);
+const CACHE_MAX_ENTRIES: usize = 10_000;
+
+/// Recently seen key hashes and what they grant (or that they grant nothing).
+#[derive(Default)]
+pub struct KeyCache {
+    entries: Mutex<HashMap<String, (Option<KeyGrant>, Instant)>>,
+}
+
+impl KeyCache {
+    fn get(&self, hash: &str) -> Option<Option<KeyGrant>> {
+        let entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries
+            .get(hash)
+            .filter(|(_, at)| at.elapsed() < CACHE_TTL)
+            .map(|(grant, _)| grant.clone())
+    }
+
+    fn put(&self, hash: String, grant: Option<KeyGrant>) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if entries.len() >= CACHE_MAX_ENTRIES {
+            entries.retain(|_, (_, at)| at.elapsed() < CACHE_TTL);
+            if entries.len() >= CACHE_MAX_ENTRIES {
+                entries.clear();
+            }
+        }
+        entries.insert(hash, (grant, Instant::now()));
+    }
+}
+
+/// `afk_` followed by at least 32 base62 characters.
+pub fn is_well_formed_key(key: &str) -> bool {
+    key.strip_prefix("afk_").is_some_and(|rest| {
+        rest.len() >= 32 && rest.len() <= 128 && rest.bytes().all(|b| b.is_ascii_alphanumeric())
+    })
+}
+
+/// Lowercase hex SHA-256: the only form in which keys are stored.
+pub fn hash_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+fn unauthorized(message: &str) -> ApiError {
+    ApiError::new(ErrorCode::Unauthorized, message)
+}
+
+async fn authenticate(
+    state: &AppState,
+    authorization: Option<String>,
+    method: &Method,
+) -> Result<Caller, ApiError> {
+    let authorization =
+        authorization.ok_or_else(|| unauthorized("Missing Authorization: Bearer <key> header"))?;
+    let key = authorization
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .ok_or_else(|| unauthorized("Authorization must be 'Bearer <key>'"))?;
+    if !is_well_formed_key(key) {
+        return Err(unauthorized("The API key is malformed"));
+    }
+    let hash = hash_key(key);
+    let grant = match state.keys.get(&hash) {
+        Some(grant) => grant,
+        None => {
+            let client = state.store.client().await?;
+            let grant = api_keys::by_hash(&client, &hash).await?;
+            state.keys.put(hash, grant.clone());
+            grant
+        }
+    };
+    let grant = grant.ok_or_else(|| unauthorized("The API key is not valid"))?;
+    if grant.revoked {
+        return Err(unauthorized("The API key has been revoked"));
+    }
+    if grant.expires_at.is_some_and(|at| at <= Utc::now()) {
+        return Err(unauthorized("The API key has expired"));
+    }
+    let reading = matches!(*method, Method::GET | Method::HEAD);
+    if !reading && grant.scope != Scope::ReadWrite {
+        return Err(ApiError::new(
+            ErrorCode::Forbidden,
+            "This API key has the read scope; writes need read-write",
+        ));
+    }
+    Ok(Caller {
+        tenant_id: grant.tenant_id,
+        key_id: grant.key_id,
+        scope: grant.scope,
+    })
+}
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let authorization = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned);
+        let method = req.method().clone();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            authenticate(&state, authorization, &method).await
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_must_have_the_prefix_and_32_base62_characters() {
+        assert!(is_well_formed_key(&format!("afk_{}", "a".repeat(32))));
+        assert!(!is_well_formed_key(&format!("afk_{}", "a".repeat(31))));
+        assert!(!is_well_formed_key(&format!("afx_{}", "a".repeat(32))));
+        assert!(!is_well_formed_key(&format!("afk_{}-", "a".repeat(32))));
+    }
+}
+
+/// A new key: (plaintext shown once, its hash, its display prefix = the first 8 chars).
+pub fn generate_key() -> (String, String, String) {
+    use rand::distr::{Alphanumeric, SampleString};
+    let key = format!("afk_{}", Alphanumeric.sample_string(&mut rand::rng(), 40));
+    let hash = hash_key(&key);
+    let prefix = key[..8].to_owned();
+    (key, hash, prefix)
+}

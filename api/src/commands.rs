@@ -1,0 +1,43 @@
+//! Submitting a command: append it to the log, wait for the projector's decision, and turn a
+//! rejection into the contract's error.
+
+use schema::{Actor, Command, CommandRecord, ErrorCode};
+use serde_json::json;
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::state::AppState;
+use read_store::outcomes::Outcome;
+
+/// Appends `command` on behalf of `caller` and returns once it is applied to the read models
+/// (so a read that follows, on any API process, sees it). A rejection becomes its 4xx; no
+/// decision within the command timeout becomes 504 `COMMAND_TIMEOUT` with the command id.
+pub async fn submit(state: &AppState, caller: &Caller, command: Command) -> Result<(), ApiError> {
+    let record = CommandRecord::new(caller.tenant_id, Actor::api_key(caller.key_id), command);
+    submit_record(state, record).await
+}
+
+pub async fn submit_record(state: &AppState, record: CommandRecord) -> Result<(), ApiError> {
+    let deadline = tokio::time::Instant::now() + state.command_timeout;
+    let position = state.log.append(&record).await?;
+    match state
+        .waiter
+        .wait(record.command_id, position, deadline)
+        .await?
+    {
+        Some(Outcome::Accepted) => Ok(()),
+        Some(Outcome::Rejected(rejection)) => Err(rejection.into()),
+        None => {
+            let mut error = ApiError::new(
+                ErrorCode::CommandTimeout,
+                format!(
+                    "Command {} was accepted into the log but not applied within {:?}; \
+                     retry with the same Idempotency-Key to get its outcome",
+                    record.command_id, state.command_timeout
+                ),
+            );
+            error.details = vec![json!({ "commandId": record.command_id })];
+            Err(error)
+        }
+    }
+}

@@ -1,0 +1,51 @@
+//! The API's settings, from flags and environment variables.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct ApiConfig {
+    /// Postgres holding the read models.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// The event log (`kafka://…`, `postgres://…`, `memory://`); defaults to DATABASE_URL.
+    #[arg(long, env = "EVENT_LOG_URL")]
+    pub event_log_url: Option<String>,
+    /// Address the API listens on.
+    #[arg(long, env = "AGENFLEET_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// How long a write waits for its command to be applied before answering 504.
+    #[arg(long, env = "AGENFLEET_COMMAND_TIMEOUT", default_value = "10s", value_parser = ops::duration::parse_duration)]
+    pub command_timeout: Duration,
+    /// A JSON model price list that replaces the built-in catalog.
+    #[arg(long, env = "AGENFLEET_MODEL_CATALOG")]
+    pub model_catalog: Option<std::path::PathBuf>,
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "AGENFLEET_API_WORKERS")]
+    pub workers: Option<usize>,
+    /// Postgres connections in the read pool.
+    #[arg(long, env = "AGENFLEET_API_DB_POOL", default_value_t = 32)]
+    pub db_pool: usize,
+    /// How long a shutdown may take to finish requests in flight.
+    #[arg(long, env = "AGENFLEET_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = ops::duration::parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+impl ApiConfig {
+    pub fn event_log_url(&self) -> &str {
+        self.event_log_url.as_deref().unwrap_or(&self.database_url)
+    }
+
+    /// The catalog to validate models against.
+    pub fn catalog(&self) -> anyhow::Result<domain::catalog::Catalog> {
+        match &self.model_catalog {
+            None => Ok(domain::catalog::Catalog::built_in()),
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| {
+                    anyhow::anyhow!("AGENFLEET_MODEL_CATALOG {}: {e}", path.display())
+                })?;
+                domain::catalog::Catalog::from_json(&text)
+                    .map_err(|e| anyhow::anyhow!("AGENFLEET_MODEL_CATALOG {}: {e}", path.display()))
+            }
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! The REST API (actix-web): authenticates, validates, appends each command to the event log,
+//! waits until the projector applied it, and answers; reads come straight from the Postgres
+//! read models.
+//!
+//! Handlers hold no SQL and no log code: they call `read-store` and [`commands::submit`]. This
+//! crate must never depend on the projector or the other workers.
+
+pub mod auth;
+pub mod body;
+pub mod commands;
+pub mod config;
+pub mod error;
+pub mod listing;
+pub mod outcome_waiter;
+pub mod request_context;
+pub mod routes;
+pub mod server;
+pub mod state;
+pub mod views;
+
+pub use config::ApiConfig;
+pub use server::{serve, RunningApi};

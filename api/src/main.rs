@@ -1,0 +1,19 @@
+use clap::Parser;
+
+/// The AgenFleet REST API.
+#[derive(Parser)]
+#[command(name = "api", version)]
+struct Args {
+    #[command(flatten)]
+    config: api::ApiConfig,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    ops::telemetry::init();
+    let args = Args::parse();
+    let log = event_log::connect(args.config.event_log_url()).await?;
+    let running = api::serve(args.config, log, ops::shutdown::shutdown_token()).await?;
+    running.task.await??;
+    Ok(())
+}

@@ -1,0 +1,158 @@
+//! Waiting for the outcome of an appended command without a connection or a poll per waiter.
+//!
+//! One listener per API process receives the projector's "partition P applied up to offset O"
+//! notifications and publishes them on one watch channel per partition. A waiter sleeps on
+//! the channel of its partition until the watermark reaches its offset, then reads its outcome
+//! by `commandId`. If notifications are lost (the listener reconnecting), waiters fall back to
+//! reading their outcome every `FALLBACK_POLL`.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use event_log::Position;
+use futures::StreamExt;
+use read_store::outcomes::{self, Outcome};
+use read_store::projection::APPLIED_CHANNEL;
+use read_store::{Store, StoreError};
+use schema::CommandId;
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+const FALLBACK_POLL: Duration = Duration::from_millis(500);
+const RECONNECT_DELAY: Duration = Duration::from_millis(500);
+
+#[derive(Clone)]
+pub struct OutcomeWaiter {
+    store: Store,
+    watermarks: Arc<Vec<watch::Sender<i64>>>,
+}
+
+impl OutcomeWaiter {
+    /// Starts the listener on `database_url` for a log of `partitions` partitions.
+    pub fn start(
+        database_url: String,
+        store: Store,
+        partitions: u32,
+        shutdown: CancellationToken,
+    ) -> Self {
+        let watermarks: Arc<Vec<_>> =
+            Arc::new((0..partitions).map(|_| watch::channel(-1i64).0).collect());
+        tokio::spawn(listen(database_url, watermarks.clone(), shutdown));
+        Self { store, watermarks }
+    }
+
+    /// The outcome of `command`, or `None` if it is not decided by `deadline`.
+    pub async fn wait(
+        &self,
+        command: CommandId,
+        position: Position,
+        deadline: Instant,
+    ) -> Result<Option<Outcome>, StoreError> {
+        let mut applied = self
+            .watermarks
+            .get(position.partition as usize)
+            .map(|sender| sender.subscribe())
+            .ok_or_else(|| {
+                StoreError::Corrupt(format!("partition {} out of range", position.partition))
+            })?;
+        let mut next_poll = Instant::now() + FALLBACK_POLL;
+        loop {
+            let reached = *applied.borrow_and_update() >= position.offset;
+            if reached || Instant::now() >= next_poll {
+                if let Some(outcome) = self.read(command).await? {
+                    return Ok(Some(outcome));
+                }
+                next_poll = Instant::now() + FALLBACK_POLL;
+            }
+            // Wakes on: a newer watermark of the partition, the fallback poll, or the deadline.
+            tokio::select! {
+                changed = applied.changed() => {
+                    if changed.is_err() {
+                        tokio::time::sleep_until(next_poll.min(deadline)).await;
+                    }
+                }
+                _ = tokio::time::sleep_until(next_poll) => {}
+                _ = tokio::time::sleep_until(deadline) => return self.read(command).await,
+            }
+        }
+    }
+
+    async fn read(&self, command: CommandId) -> Result<Option<Outcome>, StoreError> {
+        let client = self.store.client().await?;
+        let found = outcomes::get_many(&client, &[command]).await?;
+        Ok(found.into_iter().next().map(|(_, outcome)| outcome))
+    }
+}
+
+/// Keeps one LISTEN connection open until shutdown, reconnecting after failures.
+async fn listen(
+    database_url: String,
+    watermarks: Arc<Vec<watch::Sender<i64>>>,
+    shutdown: CancellationToken,
+) {
+    while !shutdown.is_cancelled() {
+        match tokio_postgres::connect(&database_url, tokio_postgres::NoTls).await {
+            Ok((client, mut connection)) => {
+                let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+                let subscribed = {
+                    let statement = format!("LISTEN {APPLIED_CHANNEL}");
+                    let listen = client.batch_execute(&statement);
+                    // The connection must be driven for LISTEN to complete.
+                    let mut listen = std::pin::pin!(listen);
+                    loop {
+                        tokio::select! {
+                            result = &mut listen => break result.is_ok(),
+                            message = messages.next() => if message.is_none() { break false },
+                        }
+                    }
+                };
+                if subscribed {
+                    tracing::debug!("listening for applied offsets");
+                    loop {
+                        let message = tokio::select! {
+                            _ = shutdown.cancelled() => return,
+                            message = messages.next() => message,
+                        };
+                        match message {
+                            Some(Ok(tokio_postgres::AsyncMessage::Notification(note))) => {
+                                publish(&watermarks, note.payload())
+                            }
+                            Some(Ok(_)) => {}
+                            Some(Err(error)) => {
+                                tracing::warn!(%error, "outcome listener lost its connection");
+                                break;
+                            }
+                            None => break,
+                        }
+                    }
+                }
+                drop(client);
+            }
+            Err(error) => tracing::warn!(%error, "outcome listener cannot connect"),
+        }
+        tokio::select! {
+            _ = shutdown.cancelled() => return,
+            _ = tokio::time::sleep(RECONNECT_DELAY) => {}
+        }
+    }
+}
+
+/// Applies a `partition:offset` payload to the watermarks.
+fn publish(watermarks: &[watch::Sender<i64>], payload: &str) {
+    let Some((partition, offset)) = payload.split_once(':') else {
+        return;
+    };
+    let (Ok(partition), Ok(offset)) = (partition.parse::<usize>(), offset.parse::<i64>()) else {
+        return;
+    };
+    if let Some(sender) = watermarks.get(partition) {
+        sender.send_if_modified(|current| {
+            let newer = offset > *current;
+            if newer {
+                *current = offset;
+            }
+            newer
+        });
+    }
+}

@@ -1,0 +1,242 @@
+//! `/v1/agents`: create, list, get, merge-patch, delete, SOUL, heartbeat.
+
+use actix_web::http::header;
+use actix_web::{web, HttpResponse};
+use read_store::agents;
+use schema::agent::{AgentConfig, AgentConfigPatch, AgentPatch, AgentStatus, HeartbeatState};
+use schema::command::{CreateAgent, DeleteAgent, RecordHeartbeat, SetAgentSoul, UpdateAgent};
+use schema::{AgentId, Command, ErrorCode};
+use serde::Deserialize;
+
+use crate::auth::Caller;
+use crate::body::{json_from_raw, JsonBody, RawBody};
+use crate::commands::submit;
+use crate::error::ApiError;
+use crate::listing::{self, QueryParams};
+use crate::state::AppState;
+use crate::views::AgentView;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateAgentRequest {
+    name: String,
+    #[serde(default)]
+    role: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    soul: Option<String>,
+    #[serde(default)]
+    config: Option<AgentConfigPatch>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HeartbeatRequest {
+    #[serde(default)]
+    state: Option<HeartbeatState>,
+    #[serde(default)]
+    latency_ms: Option<u64>,
+    #[serde(default)]
+    detail: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SoulRequest {
+    soul: String,
+}
+
+const MAX_HEARTBEAT_DETAIL_CHARS: usize = 1_000;
+
+/// An agent id from the path; a malformed one is simply not found.
+fn agent_id(path: &str) -> Result<AgentId, ApiError> {
+    path.parse()
+        .map_err(|_| ApiError::not_found(ErrorCode::AgentNotFound, "agent", path))
+}
+
+async fn render_agent(
+    state: &AppState,
+    caller: &Caller,
+    id: AgentId,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    let client = state.store.client().await?;
+    let row = agents::get(&client, caller.tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(ErrorCode::AgentNotFound, "agent", &id.to_string()))?;
+    let mut response = HttpResponse::build(status);
+    if status == actix_web::http::StatusCode::CREATED {
+        response.insert_header((header::LOCATION, format!("/v1/agents/{id}")));
+    }
+    Ok(response.json(AgentView::from(&row)))
+}
+
+pub async fn create_agent(
+    state: web::Data<AppState>,
+    caller: Caller,
+    JsonBody(request): JsonBody<CreateAgentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let config_patch = request.config.unwrap_or_default();
+    let errors = domain::validate::new_agent(
+        &request.name,
+        request.role.as_deref(),
+        request.description.as_deref(),
+        request.soul.as_deref(),
+        &config_patch,
+        &state.catalog,
+    );
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let agent_id = AgentId::new();
+    let command = Command::CreateAgent(CreateAgent {
+        agent_id,
+        name: request.name,
+        role: request.role,
+        description: request.description,
+        soul: request.soul,
+        config: AgentConfig::default().merged(config_patch),
+    });
+    submit(&state, &caller, command).await?;
+    render_agent(
+        &state,
+        &caller,
+        agent_id,
+        actix_web::http::StatusCode::CREATED,
+    )
+    .await
+}
+
+pub async fn list_agents(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<QueryParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = listing::page(&query, read_store::Order::Desc)?;
+    let status = match query.get("status") {
+        None => None,
+        Some(text) => Some(AgentStatus::parse(text).ok_or_else(|| {
+            ApiError::field(
+                "status",
+                "must be one of provisioning, online, degraded, offline",
+            )
+        })?),
+    };
+    let client = state.store.client().await?;
+    let listed = agents::list(&client, caller.tenant_id, status, page).await?;
+    let views: Vec<AgentView> = listed.rows.iter().map(AgentView::from).collect();
+    Ok(HttpResponse::Ok().json(listing::envelope(&views, listed.total, page)))
+}
+
+pub async fn get_agent(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = agent_id(&path)?;
+    render_agent(&state, &caller, id, actix_web::http::StatusCode::OK).await
+}
+
+pub async fn update_agent(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    JsonBody(patch): JsonBody<AgentPatch>,
+) -> Result<HttpResponse, ApiError> {
+    let agent_id = agent_id(&path)?;
+    let errors = domain::validate::agent_patch(&patch, &state.catalog);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    submit(
+        &state,
+        &caller,
+        Command::UpdateAgent(UpdateAgent { agent_id, patch }),
+    )
+    .await?;
+    render_agent(&state, &caller, agent_id, actix_web::http::StatusCode::OK).await
+}
+
+pub async fn delete_agent(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let agent_id = agent_id(&path)?;
+    submit(
+        &state,
+        &caller,
+        Command::DeleteAgent(DeleteAgent { agent_id }),
+    )
+    .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+pub async fn get_agent_soul(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = agent_id(&path)?;
+    let client = state.store.client().await?;
+    let soul = agents::soul(&client, caller.tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(ErrorCode::AgentNotFound, "agent", &path))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/markdown; charset=utf-8")
+        .body(soul.unwrap_or_default()))
+}
+
+/// `PUT /v1/agents/{id}/soul` with a `text/markdown` body or `{"soul": "..."}`.
+pub async fn put_agent_soul(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    body: RawBody,
+) -> Result<HttpResponse, ApiError> {
+    let agent_id = agent_id(&path)?;
+    let soul = match body.media_type.as_deref() {
+        Some("text/markdown" | "text/plain") => String::from_utf8(body.bytes.to_vec())
+            .map_err(|_| ApiError::field("body", "is not valid UTF-8"))?,
+        _ => json_from_raw::<SoulRequest>(&body)?.soul,
+    };
+    let errors = domain::validate::soul(&soul);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    submit(
+        &state,
+        &caller,
+        Command::SetAgentSoul(SetAgentSoul { agent_id, soul }),
+    )
+    .await?;
+    render_agent(&state, &caller, agent_id, actix_web::http::StatusCode::OK).await
+}
+
+pub async fn record_heartbeat(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+    JsonBody(request): JsonBody<HeartbeatRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let agent_id = agent_id(&path)?;
+    if request
+        .detail
+        .as_ref()
+        .is_some_and(|detail| detail.chars().count() > MAX_HEARTBEAT_DETAIL_CHARS)
+    {
+        return Err(ApiError::field(
+            "detail",
+            format!("must be at most {MAX_HEARTBEAT_DETAIL_CHARS} characters"),
+        ));
+    }
+    let command = Command::RecordHeartbeat(RecordHeartbeat {
+        agent_id,
+        state: request.state.unwrap_or_default(),
+        latency_ms: request.latency_ms,
+        detail: request.detail,
+    });
+    submit(&state, &caller, command).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

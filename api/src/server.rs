@@ -1,0 +1,75 @@
+//! Building and running the HTTP server.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use actix_web::{middleware, web, App, HttpServer};
+use event_log::EventLog;
+use read_store::{Store, READ_MODEL_SCHEMA};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::auth::KeyCache;
+use crate::config::ApiConfig;
+use crate::outcome_waiter::OutcomeWaiter;
+use crate::state::AppState;
+use crate::{request_context, routes};
+
+/// A started API: where it listens and the task that ends when it has stopped.
+pub struct RunningApi {
+    pub addr: SocketAddr,
+    pub task: JoinHandle<std::io::Result<()>>,
+}
+
+/// Binds the API (port 0 allowed) and serves until `shutdown` fires, then finishes the
+/// requests in flight within the shutdown timeout.
+pub async fn serve(
+    config: ApiConfig,
+    log: Arc<dyn EventLog>,
+    shutdown: CancellationToken,
+) -> anyhow::Result<RunningApi> {
+    let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, config.db_pool)?;
+    let waiter = OutcomeWaiter::start(
+        config.database_url.clone(),
+        store.clone(),
+        log.partitions(),
+        shutdown.clone(),
+    );
+    let state = web::Data::new(AppState {
+        store,
+        log,
+        waiter,
+        catalog: config.catalog()?,
+        keys: KeyCache::default(),
+        command_timeout: config.command_timeout,
+    });
+    let mut server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .configure(routes::configure)
+            .default_service(web::to(routes::route_not_found))
+            .wrap(middleware::from_fn(request_context::middleware))
+    })
+    .disable_signals()
+    .shutdown_timeout(config.shutdown_timeout.as_secs());
+    if let Some(workers) = config.workers {
+        server = server.workers(workers);
+    }
+    let server = server.bind(&config.listen)?;
+    let addr = server
+        .addrs()
+        .first()
+        .copied()
+        .ok_or_else(|| anyhow::anyhow!("no address bound"))?;
+    let server = server.run();
+    let handle = server.handle();
+    tokio::spawn(async move {
+        shutdown.cancelled().await;
+        handle.stop(true).await;
+    });
+    tracing::info!(%addr, "API listening");
+    Ok(RunningApi {
+        addr,
+        task: tokio::spawn(server),
+    })
+}

@@ -1,0 +1,20 @@
+//! What every handler shares.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use domain::catalog::Catalog;
+use event_log::EventLog;
+use read_store::Store;
+
+use crate::auth::KeyCache;
+use crate::outcome_waiter::OutcomeWaiter;
+
+pub struct AppState {
+    pub store: Store,
+    pub log: Arc<dyn EventLog>,
+    pub waiter: OutcomeWaiter,
+    pub catalog: Catalog,
+    pub keys: KeyCache,
+    pub command_timeout: Duration,
+}

@@ -1,0 +1,127 @@
+use reqwest::{Method, StatusCode};
+use schema::tenant::{Plan, Scope};
+use serde_json::{json, Value};
+use testkit::TestApp;
+
+#[tokio::test]
+async fn another_tenants_agent_is_not_found_on_every_verb() {
+    let app = TestApp::spawn().await;
+    let created: Value = app
+        .request(Method::POST, "/v1/agents")
+        .json(&json!({"name": "Private"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = created["id"].as_str().unwrap();
+    let (_, other_key) = app.create_tenant(Plan::Foundation).await;
+    let requests = [
+        (Method::GET, format!("/v1/agents/{id}"), None),
+        (
+            Method::PATCH,
+            format!("/v1/agents/{id}"),
+            Some(json!({"role": "x"})),
+        ),
+        (Method::DELETE, format!("/v1/agents/{id}"), None),
+        (Method::GET, format!("/v1/agents/{id}/soul"), None),
+        (
+            Method::PUT,
+            format!("/v1/agents/{id}/soul"),
+            Some(json!({"soul": "# mine"})),
+        ),
+        (
+            Method::POST,
+            format!("/v1/agents/{id}/heartbeat"),
+            Some(json!({})),
+        ),
+    ];
+    for (method, path, body) in requests {
+        let mut request = app.request_to(&app.base, &other_key, method.clone(), &path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::NOT_FOUND, "{method} {path}");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "AGENT_NOT_FOUND", "{method} {path}");
+    }
+    let list: Value = app
+        .request_to(&app.base, &other_key, Method::GET, "/v1/agents")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["pagination"]["total"], 0);
+    // And the owner still sees it unchanged.
+    let mine: Value = app
+        .request(Method::GET, &format!("/v1/agents/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine, created);
+}
+
+#[tokio::test]
+async fn a_read_key_reads_but_gets_403_on_writes() {
+    let app = TestApp::spawn().await;
+    let read_key = app.create_key(app.tenant, Scope::Read).await;
+    let list = app
+        .request_to(&app.base, &read_key, Method::GET, "/v1/agents")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(list.status(), StatusCode::OK);
+    let write = app
+        .request_to(&app.base, &read_key, Method::POST, "/v1/agents")
+        .json(&json!({"name": "Nope"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(write.status(), StatusCode::FORBIDDEN);
+    let body: Value = write.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "FORBIDDEN");
+    let list: Value = app
+        .request(Method::GET, "/v1/agents")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["pagination"]["total"], 0);
+}
+
+#[tokio::test]
+async fn missing_malformed_or_unknown_keys_get_401_with_www_authenticate() {
+    let app = TestApp::spawn().await;
+    let unknown = format!("afk_{}", "Z".repeat(40));
+    let cases: Vec<Option<String>> = vec![
+        None,
+        Some("Basic abc".to_owned()),
+        Some("Bearer short".to_owned()),
+        Some(format!("Bearer {unknown}")),
+    ];
+    for authorization in cases {
+        let mut request = app.http.get(format!("{}/v1/agents", app.base));
+        if let Some(value) = &authorization {
+            request = request.header("Authorization", value);
+        }
+        let response = request.send().await.unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::UNAUTHORIZED,
+            "{authorization:?}"
+        );
+        assert_eq!(response.headers()["www-authenticate"], "Bearer");
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "UNAUTHORIZED");
+        assert_eq!(body["error"]["statusCode"], 401);
+    }
+}

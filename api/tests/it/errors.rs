@@ -1,0 +1,167 @@
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use testkit::TestApp;
+
+fn assert_error_body(body: &Value, code: &str, status: u16) {
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert_eq!(body["error"]["statusCode"], status, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "{body}"
+    );
+    assert!(
+        body["error"]["requestId"]
+            .as_str()
+            .is_some_and(|id| !id.is_empty()),
+        "{body}"
+    );
+}
+
+#[tokio::test]
+async fn every_framework_error_has_the_contract_body_and_headers() {
+    let app = TestApp::spawn().await;
+    let agent: Value = app
+        .request(Method::POST, "/v1/agents")
+        .json(&json!({"name": "Nova"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = agent["id"].as_str().unwrap();
+
+    let unknown_route = app
+        .request(Method::GET, "/v1/nothing-here")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unknown_route.status(), StatusCode::NOT_FOUND);
+    assert_eq!(unknown_route.headers()["api-version"], "1.2");
+    assert_error_body(&unknown_route.json().await.unwrap(), "NOT_FOUND", 404);
+
+    let wrong_method = app.request(Method::PUT, "/v1/agents").send().await.unwrap();
+    assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_error_body(
+        &wrong_method.json().await.unwrap(),
+        "METHOD_NOT_ALLOWED",
+        405,
+    );
+
+    let too_large = app
+        .request(Method::POST, "/v1/agents")
+        .header("Content-Type", "application/json")
+        .body(format!("{{\"name\":\"{}\"}}", "x".repeat(1024 * 1024 + 1)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(too_large.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_error_body(&too_large.json().await.unwrap(), "PAYLOAD_TOO_LARGE", 413);
+
+    let not_json = app
+        .request(Method::POST, "/v1/agents")
+        .header("Content-Type", "text/plain")
+        .body("name=Nova")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(not_json.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    assert_error_body(
+        &not_json.json().await.unwrap(),
+        "UNSUPPORTED_MEDIA_TYPE",
+        415,
+    );
+
+    let malformed = app
+        .request(Method::PATCH, &format!("/v1/agents/{id}"))
+        .header("Content-Type", "application/json")
+        .body("{\"name\": ")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(malformed.status(), StatusCode::BAD_REQUEST);
+    let body: Value = malformed.json().await.unwrap();
+    assert_error_body(&body, "VALIDATION_ERROR", 400);
+    assert_eq!(body["error"]["details"][0]["field"], "body");
+
+    let bad_id = app
+        .request(Method::GET, "/v1/agents/sess_01jq8abcdefghjkmnpqrstvwxy")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad_id.status(), StatusCode::NOT_FOUND);
+    assert_error_body(&bad_id.json().await.unwrap(), "AGENT_NOT_FOUND", 404);
+}
+
+#[tokio::test]
+async fn request_ids_are_echoed_when_sane_and_made_up_otherwise() {
+    let app = TestApp::spawn().await;
+    let echoed = app
+        .request(Method::GET, "/v1/agents")
+        .header("X-Request-Id", "trace-123")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(echoed.headers()["x-request-id"], "trace-123");
+    let made_up = app
+        .request(Method::GET, "/v1/agents")
+        .header("X-Request-Id", "bad id with spaces")
+        .send()
+        .await
+        .unwrap();
+    assert!(made_up.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .starts_with("req_"));
+    let error = app
+        .request(Method::GET, "/v1/agents/agent_x")
+        .header("X-Request-Id", "trace-456")
+        .send()
+        .await
+        .unwrap();
+    let body: Value = error.json().await.unwrap();
+    assert_eq!(body["error"]["requestId"], "trace-456");
+}
+
+#[tokio::test]
+async fn a_write_not_applied_in_time_is_a_504_with_its_command_id_and_is_applied_later() {
+    let mut app = TestApp::spawn().await;
+    let impatient = app.start_api_with_timeout(Duration::from_millis(300)).await;
+    app.stop_projector().await;
+    let response = app
+        .request_to(&impatient, &app.key, Method::POST, "/v1/agents")
+        .json(&json!({"name": "Late"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::GATEWAY_TIMEOUT);
+    let body: Value = response.json().await.unwrap();
+    assert_error_body(&body, "COMMAND_TIMEOUT", 504);
+    assert!(body["error"]["details"][0]["commandId"]
+        .as_str()
+        .unwrap()
+        .starts_with("cmd_"));
+
+    app.start_projector();
+    let list = testkit::eventually(
+        Duration::from_secs(10),
+        "the late command to be applied",
+        || async {
+            let list: Value = app
+                .request(Method::GET, "/v1/agents")
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (list["pagination"]["total"] == 1).then_some(list)
+        },
+    )
+    .await;
+    assert_eq!(list["data"][0]["name"], "Late");
+}

@@ -1,0 +1,7 @@
+//! The API against a real Postgres (database per test) and the Postgres event log, with the
+//! projector running in the test process.
+
+mod agents;
+mod auth;
+mod errors;
+mod soul_and_heartbeat;

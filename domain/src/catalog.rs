@@ -1,0 +1,91 @@
+//! The model catalog: which model ids exist and what they cost. Data, not code: the built-in
+//! table of the contract can be replaced by a JSON file (`AGENFLEET_MODEL_CATALOG`).
+
+use serde::{Deserialize, Serialize};
+
+/// One model and its price in micro-dollars per million tokens (integers, so cost arithmetic
+/// is exact).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Model {
+    pub id: String,
+    pub provider: String,
+    pub input_micro_usd_per_mtok: u64,
+    pub output_micro_usd_per_mtok: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Catalog {
+    models: Vec<Model>,
+}
+
+const BUILT_IN: &[(&str, &str, u64, u64)] = &[
+    ("anthropic", "claude-haiku-3.5", 800_000, 4_000_000),
+    (
+        "anthropic",
+        "claude-sonnet-4-20250514",
+        3_000_000,
+        15_000_000,
+    ),
+    (
+        "anthropic",
+        "claude-opus-4-20250514",
+        15_000_000,
+        75_000_000,
+    ),
+    ("openai", "gpt-4o", 2_500_000, 10_000_000),
+    ("openai", "gpt-4o-mini", 150_000, 600_000),
+    ("openai", "o1", 15_000_000, 60_000_000),
+    ("openai", "o3-mini", 1_100_000, 4_400_000),
+    ("google", "gemini-2.0-flash", 100_000, 400_000),
+    ("google", "gemini-2.0-pro", 1_250_000, 10_000_000),
+    ("mistral", "mistral-large-latest", 2_000_000, 6_000_000),
+    ("mistral", "codestral-latest", 300_000, 900_000),
+];
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error("model catalog is not a JSON list of models: {0}")]
+    Malformed(#[from] serde_json::Error),
+    #[error("model catalog is empty")]
+    Empty,
+}
+
+impl Catalog {
+    /// The contract's table.
+    pub fn built_in() -> Self {
+        let models = BUILT_IN
+            .iter()
+            .map(|&(provider, id, input, output)| Model {
+                id: id.to_owned(),
+                provider: provider.to_owned(),
+                input_micro_usd_per_mtok: input,
+                output_micro_usd_per_mtok: output,
+            })
+            .collect();
+        Self { models }
+    }
+
+    /// A catalog from a JSON list of [`Model`]s.
+    pub fn from_json(text: &str) -> Result<Self, CatalogError> {
+        let models: Vec<Model> = serde_json::from_str(text)?;
+        if models.is_empty() {
+            return Err(CatalogError::Empty);
+        }
+        Ok(Self { models })
+    }
+
+    pub fn get(&self, id: &str) -> Option<&Model> {
+        self.models.iter().find(|model| model.id == id)
+    }
+
+    pub fn models(&self) -> &[Model] {
+        &self.models
+    }
+}
+
+impl Default for Catalog {
+    fn default() -> Self {
+        Self::built_in()
+    }
+}

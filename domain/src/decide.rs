@@ -1,0 +1,211 @@
+//! `decide`: accept a command (and say which events it produces) or reject it.
+
+use schema::agent::{AgentStatus, HeartbeatState};
+use schema::command::Command;
+use schema::event::{AgentSnapshot, Event, EventKind};
+use schema::{CommandRecord, ErrorCode, EventId, Rejection};
+
+use crate::state::{AgentState, DecisionState};
+
+/// Decides one record against the state it needs (see [`crate::needs`]). Events get ids
+/// derived from the command id, and times from `issuedAt`, so a replay decides identically.
+pub fn decide(state: &DecisionState, record: &CommandRecord) -> Result<Vec<Event>, Rejection> {
+    let kinds = decide_kinds(state, record)?;
+    Ok(kinds
+        .into_iter()
+        .enumerate()
+        .map(|(index, kind)| Event {
+            id: EventId::derived(record.command_id, index as u32),
+            kind,
+        })
+        .collect())
+}
+
+fn decide_kinds(
+    state: &DecisionState,
+    record: &CommandRecord,
+) -> Result<Vec<EventKind>, Rejection> {
+    let now = record.issued_at;
+    let require_tenant = || {
+        if state.tenant_exists {
+            Ok(())
+        } else {
+            Err(Rejection::new(
+                ErrorCode::TenantNotFound,
+                format!("No tenant found with id {}", record.tenant_id),
+            ))
+        }
+    };
+    match &record.command {
+        Command::CreateTenant(c) => {
+            if state.tenant_exists {
+                return Err(Rejection::new(
+                    ErrorCode::Conflict,
+                    format!("Tenant {} already exists", record.tenant_id),
+                ));
+            }
+            Ok(vec![EventKind::TenantCreated {
+                name: c.name.clone(),
+                plan: c.plan,
+                per_minute: c.per_minute,
+                per_hour: c.per_hour,
+            }])
+        }
+        Command::CreateApiKey(c) => {
+            require_tenant()?;
+            if state.api_key.is_some() {
+                return Err(Rejection::new(
+                    ErrorCode::Conflict,
+                    format!("API key {} already exists", c.key_id),
+                ));
+            }
+            Ok(vec![EventKind::ApiKeyCreated {
+                key_id: c.key_id,
+                name: c.name.clone(),
+                scope: c.scope,
+                key_hash: c.key_hash.clone(),
+                prefix: c.prefix.clone(),
+                expires_at: c.expires_at,
+            }])
+        }
+        Command::RevokeApiKey(c) => match &state.api_key {
+            None => Err(Rejection::new(
+                ErrorCode::ApiKeyNotFound,
+                format!("No API key found with id {}", c.key_id),
+            )),
+            Some(key) if key.revoked => Ok(Vec::new()),
+            Some(_) => Ok(vec![EventKind::ApiKeyRevoked { key_id: c.key_id }]),
+        },
+        Command::CreateAgent(c) => {
+            require_tenant()?;
+            if state.agent.is_some() {
+                return Err(Rejection::new(
+                    ErrorCode::Conflict,
+                    format!("Agent {} already exists", c.agent_id),
+                ));
+            }
+            if state.name_holder.is_some() {
+                return Err(name_taken(&c.name));
+            }
+            let agent = AgentSnapshot {
+                id: c.agent_id,
+                name: c.name.clone(),
+                role: c.role.clone(),
+                description: c.description.clone(),
+                status: AgentStatus::Provisioning,
+                config: c.config.clone(),
+                soul_sha256: c.soul.as_deref().map(crate::sha256_hex),
+                created_at: now,
+                updated_at: now,
+            };
+            Ok(vec![EventKind::AgentCreated {
+                agent,
+                soul: c.soul.clone(),
+            }])
+        }
+        Command::UpdateAgent(c) => {
+            let current = existing_agent(state, c.agent_id)?;
+            if let Some(name) = &c.patch.name {
+                if state.name_holder.is_some_and(|holder| holder != c.agent_id) {
+                    return Err(name_taken(name));
+                }
+            }
+            let patch = c.patch.clone();
+            let mut agent = current.snapshot();
+            if let Some(name) = patch.name {
+                agent.name = name;
+            }
+            agent.role = patch.role.apply(agent.role);
+            agent.description = patch.description.apply(agent.description);
+            if let Some(config) = patch.config {
+                agent.config = agent.config.merged(config);
+            }
+            agent.updated_at = now;
+            Ok(vec![EventKind::AgentUpdated { agent }])
+        }
+        Command::DeleteAgent(c) => {
+            let current = existing_agent(state, c.agent_id)?;
+            Ok(vec![EventKind::AgentDeleted {
+                agent_id: c.agent_id,
+                name: current.name.clone(),
+            }])
+        }
+        Command::SetAgentSoul(c) => {
+            let current = existing_agent(state, c.agent_id)?;
+            Ok(vec![EventKind::AgentSoulUpdated {
+                agent_id: c.agent_id,
+                soul: c.soul.clone(),
+                before: current.soul_sha256.clone(),
+                after: crate::sha256_hex(&c.soul),
+            }])
+        }
+        Command::RecordHeartbeat(c) => {
+            let current = existing_agent(state, c.agent_id)?;
+            let to = match c.state {
+                HeartbeatState::Ok => AgentStatus::Online,
+                HeartbeatState::Degraded => AgentStatus::Degraded,
+            };
+            let mut events = vec![EventKind::HeartbeatRecorded {
+                agent_id: c.agent_id,
+                state: c.state,
+                latency_ms: c.latency_ms,
+            }];
+            if current.status != to {
+                events.push(EventKind::AgentStatusChanged {
+                    agent_id: c.agent_id,
+                    from: current.status,
+                    to,
+                });
+            }
+            Ok(events)
+        }
+        Command::MarkAgentOffline(c) => {
+            let current = existing_agent(state, c.agent_id)?;
+            // A heartbeat that reached the log after the scheduler looked wins: the command is
+            // stale and changes nothing. Agents never heard from stay `provisioning`.
+            let stale = current.last_heartbeat_at != c.last_heartbeat_at;
+            if stale
+                || matches!(
+                    current.status,
+                    AgentStatus::Offline | AgentStatus::Provisioning
+                )
+            {
+                return Ok(Vec::new());
+            }
+            Ok(vec![
+                EventKind::AgentHeartbeatMissed {
+                    agent_id: c.agent_id,
+                    last_heartbeat_at: c.last_heartbeat_at,
+                },
+                EventKind::AgentStatusChanged {
+                    agent_id: c.agent_id,
+                    from: current.status,
+                    to: AgentStatus::Offline,
+                },
+            ])
+        }
+    }
+}
+
+fn existing_agent(state: &DecisionState, id: schema::AgentId) -> Result<&AgentState, Rejection> {
+    state
+        .agent
+        .as_ref()
+        .filter(|agent| agent.id == id)
+        .ok_or_else(|| {
+            Rejection::new(
+                ErrorCode::AgentNotFound,
+                format!("No agent found with id {id}"),
+            )
+        })
+}
+
+fn name_taken(name: &str) -> Rejection {
+    Rejection::new(
+        ErrorCode::Conflict,
+        format!("An agent named '{name}' already exists in this tenant"),
+    )
+}
+
+#[cfg(test)]
+mod tests;

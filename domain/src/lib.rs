@@ -1,0 +1,21 @@
+//! The pure core of AgenFleet: `decide(state, command)` and the validation rules of the
+//! contract. Given the same state and record it always gives the same answer, so replaying
+//! the log reproduces every decision.
+//!
+//! Must never depend on I/O (no tokio, no Postgres, no Kafka, no HTTP) nor on the clock: time
+//! comes from the record's `issuedAt`.
+
+pub mod catalog;
+pub mod decide;
+pub mod state;
+pub mod validate;
+
+pub use decide::decide;
+pub use state::{needs, AgentState, ApiKeyState, DecisionState, Needs};
+
+/// Lowercase hex SHA-256 of a text, as the API shows it (`soulSha256`).
+pub fn sha256_hex(text: &str) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(text.as_bytes());
+    digest.iter().map(|byte| format!("{byte:02x}")).collect()
+}

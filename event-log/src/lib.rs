@@ -1,0 +1,162 @@
+//! The event log: where every command record is appended and from where the projector reads
+//! them back, in order, per partition.
+//!
+//! One trait ([`EventLog`]) with three backends chosen by URL (`kafka://`, `postgres://`,
+//! `memory://`, see [`connect`]) and one contract test suite run against each. The partition of
+//! a record is chosen by its tenant id, so all of a tenant's records are totally ordered.
+//!
+//! This crate knows records only as [`CommandRecord`]s; it must never depend on the decision
+//! logic (`domain`) or on the read models.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use schema::{CommandRecord, TenantId};
+
+pub use schema::record::DecodeError;
+
+pub mod kafka;
+pub mod memory;
+pub mod postgres;
+mod url;
+
+pub use kafka::KafkaLog;
+pub use memory::MemoryLog;
+pub use postgres::{migrate_postgres_log, PostgresLog};
+
+/// Opens the event log a URL names; the scheme picks the backend:
+///
+/// - `memory://[?partitions=4]`: in-process, for tests;
+/// - `postgres://…` or `postgresql://…` with an optional `partitions=8` (and `pool_size=16`)
+///   query parameter, the other parameters going to tokio-postgres. The tables must exist
+///   ([`migrate_postgres_log`]) and hold the same partition count, or this fails;
+/// - `kafka://host:port[,host:port]?topic=agenfleet.commands&partitions=12`: creates the topic
+///   if it is missing and refuses one with another partition count. Parameters with a dot
+///   (`session.timeout.ms=6000`) go to librdkafka.
+pub async fn connect(url: &str) -> Result<Arc<dyn EventLog>, LogError> {
+    let parsed = crate::url::LogUrl::parse(url)?;
+    Ok(match parsed.scheme {
+        crate::url::Scheme::Memory => Arc::new(MemoryLog::from_url(parsed)?),
+        crate::url::Scheme::Postgres => {
+            let log = PostgresLog::from_url(parsed)?;
+            log.verify_layout().await?;
+            Arc::new(log)
+        }
+        crate::url::Scheme::Kafka => Arc::new(KafkaLog::from_url(parsed).await?),
+    })
+}
+
+/// Where an appended record landed. Offsets start at 0 and are gap-free per partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Position {
+    pub partition: u32,
+    pub offset: i64,
+}
+
+/// A record read back from the log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogEntry {
+    pub position: Position,
+    pub record: CommandRecord,
+}
+
+/// What a consumer sees when it polls.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ConsumerEvent {
+    /// This consumer now owns these partitions (in addition to those it had). The owner must
+    /// look up its checkpoints and `seek` before it trusts the records that follow.
+    Assigned(Vec<u32>),
+    /// These partitions were taken away (another consumer joined, or the session ended).
+    /// Records of them may still be in hand; the owner must stop writing for them.
+    Revoked(Vec<u32>),
+    /// The next records of owned partitions, in offset order within each partition.
+    Records(Vec<LogEntry>),
+    /// Nothing arrived within the poll's wait.
+    Idle,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// The log cannot be reached now; the API answers 503 and workers retry.
+    #[error("event log unavailable: {0}")]
+    Unavailable(String),
+    #[error("event log URL is invalid: {0}")]
+    InvalidUrl(String),
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("event log error: {0}")]
+    Other(String),
+}
+
+/// How a consumer of the log identifies itself.
+#[derive(Debug, Clone)]
+pub struct ConsumerOptions {
+    /// The consumer group: every member shares the partitions with the others.
+    pub group: String,
+    /// Upper bound on records in one `Records` event.
+    pub max_batch: usize,
+}
+
+impl Default for ConsumerOptions {
+    fn default() -> Self {
+        Self {
+            group: "agenfleet-projector".to_owned(),
+            max_batch: 500,
+        }
+    }
+}
+
+#[async_trait]
+pub trait EventLog: Send + Sync + 'static {
+    /// The fixed number of partitions.
+    fn partitions(&self) -> u32;
+
+    /// The partition a tenant's records go to.
+    fn partition_for(&self, tenant: TenantId) -> u32;
+
+    /// Appends a record durably and says where it landed. Once this returns, every consumer
+    /// of the partition will see the record after all records before it.
+    async fn append(&self, record: &CommandRecord) -> Result<Position, LogError>;
+
+    /// Reads up to `max` records of one partition starting at `from_offset`, without joining
+    /// any group (used by replay and tests). Returns fewer, or none, at the end of the log.
+    async fn read(
+        &self,
+        partition: u32,
+        from_offset: i64,
+        max: usize,
+    ) -> Result<Vec<LogEntry>, LogError>;
+
+    /// Joins the consumer group and returns a consumer that is handed its share of partitions.
+    async fn consumer(&self, options: ConsumerOptions) -> Result<Box<dyn LogConsumer>, LogError>;
+
+    /// Checks that the log is reachable (for `/readyz` and 503 decisions).
+    async fn ping(&self) -> Result<(), LogError>;
+}
+
+#[async_trait]
+pub trait LogConsumer: Send {
+    /// Waits at most `max_wait` for the next thing to happen: an assignment change or records
+    /// of owned partitions. Assignment changes are always reported before records of the
+    /// partitions they concern.
+    async fn poll(&mut self, max_wait: Duration) -> Result<ConsumerEvent, LogError>;
+
+    /// Continues an owned partition at `next_offset` (the checkpoint + 1). Records already in
+    /// hand for that partition are dropped.
+    async fn seek(&mut self, partition: u32, next_offset: i64) -> Result<(), LogError>;
+
+    /// Leaves the group so the partitions move to other members at once.
+    async fn close(self: Box<Self>);
+}
+
+/// The partition of a tenant: FNV-1a of the tenant id's text, modulo the partition count.
+/// Stable across versions and backends (it decides where history lives).
+pub fn partition_of(tenant: TenantId, partitions: u32) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in tenant.to_string().bytes() {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash % partitions.max(1)
+}

@@ -1,0 +1,211 @@
+//! `postgres://`: the log in Postgres tables, the single-machine default.
+//!
+//! Records live in `eventlog.records`, keyed by `(partition, offset)`. An append takes its
+//! offset from the partition's row in `eventlog.partitions` in the same statement that inserts
+//! the record, so the row stays locked until commit: appends to one partition serialize and
+//! offset N+1 can never be seen before N (the first trap of the design). Each commit sends
+//! `NOTIFY agenfleet_log '<partition>'` to wake consumers. Consumers are described in
+//! [`consumer`].
+
+mod consumer;
+mod layout;
+mod session;
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use schema::{CommandRecord, TenantId};
+use tokio_postgres::NoTls;
+
+use crate::url::LogUrl;
+use crate::{partition_of, ConsumerOptions, EventLog, LogConsumer, LogEntry, LogError, Position};
+
+const DEFAULT_PARTITIONS: u32 = 8;
+const DEFAULT_POOL_SIZE: u32 = 16;
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The NOTIFY channel appends signal on; the payload is the partition number.
+pub(crate) const CHANNEL: &str = "agenfleet_log";
+
+const APPEND: &str = r#"
+WITH head AS (
+    UPDATE eventlog.partitions SET next_offset = next_offset + 1
+    WHERE partition = $1
+    RETURNING next_offset - 1 AS "offset"
+), appended AS (
+    INSERT INTO eventlog.records (partition, "offset", command_id, tenant_id, record)
+    SELECT $1, "offset", $2, $3, $4 FROM head
+    RETURNING "offset"
+)
+SELECT "offset", pg_notify('agenfleet_log', $5) FROM appended"#;
+
+const READ: &str = r#"
+SELECT "offset", record FROM eventlog.records
+WHERE partition = $1 AND "offset" >= $2
+ORDER BY "offset" LIMIT $3"#;
+
+/// A log in Postgres: a connection pool for appends and reads, and a dedicated connection per
+/// consumer.
+#[derive(Clone)]
+pub struct PostgresLog {
+    pool: Pool,
+    config: tokio_postgres::Config,
+    partitions: u32,
+}
+
+/// Creates or checks the log's tables for the URL (`agenfleet migrate`). Idempotent; fails if
+/// the tables already hold another partition count than the URL's `partitions`.
+pub async fn migrate_postgres_log(url: &str) -> Result<(), LogError> {
+    PostgresLog::connect(url)?.migrate().await
+}
+
+impl PostgresLog {
+    /// A log on the database of a `postgres://` URL. Connects lazily; see [`Self::migrate`] and
+    /// [`Self::verify_layout`].
+    pub fn connect(url: &str) -> Result<Self, LogError> {
+        Self::from_url(LogUrl::parse(url)?)
+    }
+
+    pub(crate) fn from_url(mut url: LogUrl) -> Result<Self, LogError> {
+        let partitions = url.take_number("partitions", DEFAULT_PARTITIONS, 1)?;
+        let pool_size = url.take_number("pool_size", DEFAULT_POOL_SIZE, 1)?;
+        let mut config: tokio_postgres::Config = url
+            .rebuilt()
+            .parse()
+            .map_err(|e| LogError::InvalidUrl(format!("not a Postgres URL: {e}")))?;
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(CONNECT_TIMEOUT);
+        }
+        if config.get_application_name().is_none() {
+            config.application_name("agenfleet-event-log");
+        }
+        let manager = Manager::from_config(
+            config.clone(),
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(pool_size as usize)
+            .runtime(Runtime::Tokio1)
+            .wait_timeout(Some(CONNECT_TIMEOUT))
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .recycle_timeout(Some(CONNECT_TIMEOUT))
+            .build()
+            .map_err(|e| LogError::Other(format!("cannot build the connection pool: {e}")))?;
+        Ok(Self {
+            pool,
+            config,
+            partitions,
+        })
+    }
+
+    /// Creates the tables if missing and the partition rows for this log's partition count.
+    /// Idempotent and safe to run from several processes at once.
+    pub async fn migrate(&self) -> Result<(), LogError> {
+        layout::migrate(&self.pool, self.partitions).await
+    }
+
+    /// Fails unless the tables exist and hold this log's partition count.
+    pub async fn verify_layout(&self) -> Result<(), LogError> {
+        layout::verify(&self.pool, self.partitions).await
+    }
+
+    async fn client(&self) -> Result<deadpool_postgres::Object, LogError> {
+        self.pool
+            .get()
+            .await
+            .map_err(|e| LogError::Unavailable(format!("no Postgres connection: {e}")))
+    }
+}
+
+#[async_trait]
+impl EventLog for PostgresLog {
+    fn partitions(&self) -> u32 {
+        self.partitions
+    }
+
+    fn partition_for(&self, tenant: TenantId) -> u32 {
+        partition_of(tenant, self.partitions)
+    }
+
+    async fn append(&self, record: &CommandRecord) -> Result<Position, LogError> {
+        let partition = self.partition_for(record.tenant_id);
+        let json: serde_json::Value = serde_json::from_slice(&record.encode())
+            .map_err(|e| LogError::Other(format!("a record did not encode to JSON: {e}")))?;
+        let client = self.client().await?;
+        let statement = client.prepare_cached(APPEND).await.map_err(db_error)?;
+        let row = client
+            .query_opt(
+                &statement,
+                &[
+                    &(partition as i32),
+                    &record.command_id.to_string(),
+                    &record.tenant_id.to_string(),
+                    &json,
+                    &partition.to_string(),
+                ],
+            )
+            .await
+            .map_err(db_error)?
+            .ok_or_else(|| {
+                LogError::Other(format!(
+                    "partition {partition} has no row in eventlog.partitions: run migrate"
+                ))
+            })?;
+        Ok(Position {
+            partition,
+            offset: row.get(0),
+        })
+    }
+
+    async fn read(
+        &self,
+        partition: u32,
+        from_offset: i64,
+        max: usize,
+    ) -> Result<Vec<LogEntry>, LogError> {
+        let client = self.client().await?;
+        let statement = client.prepare_cached(READ).await.map_err(db_error)?;
+        let limit = i64::try_from(max).unwrap_or(i64::MAX);
+        let rows = client
+            .query(&statement, &[&(partition as i32), &from_offset, &limit])
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|row| entry(partition, row.get(0), row.get(1)))
+            .collect()
+    }
+
+    async fn consumer(&self, options: ConsumerOptions) -> Result<Box<dyn LogConsumer>, LogError> {
+        Ok(Box::new(
+            consumer::PostgresConsumer::join(self.clone(), options).await?,
+        ))
+    }
+
+    async fn ping(&self) -> Result<(), LogError> {
+        let client = self.client().await?;
+        client.simple_query("SELECT 1").await.map_err(db_error)?;
+        Ok(())
+    }
+}
+
+/// A stored record back as an entry, through the same decoding every backend uses.
+fn entry(partition: u32, offset: i64, json: serde_json::Value) -> Result<LogEntry, LogError> {
+    let bytes = serde_json::to_vec(&json).map_err(|e| LogError::Other(e.to_string()))?;
+    Ok(LogEntry {
+        position: Position { partition, offset },
+        record: CommandRecord::decode(&bytes)?,
+    })
+}
+
+/// A server-side error is a bug or a missing migration; anything else means the database is
+/// out of reach.
+pub(crate) fn db_error(error: tokio_postgres::Error) -> LogError {
+    match error.as_db_error() {
+        Some(db) => LogError::Other(format!("Postgres: {} ({})", db.message(), db.code().code())),
+        None => LogError::Unavailable(format!("Postgres: {error}")),
+    }
+}

@@ -1,0 +1,113 @@
+//! A consumer's own connection: it holds the advisory locks that make the consumer the owner of
+//! its partitions (they are session-level, so they go away with the connection if the process
+//! dies), it LISTENs for appends, and it keeps the member's heartbeat row fresh.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::sync::Notify;
+use tokio::task::JoinHandle;
+use tokio_postgres::{AsyncMessage, Client, NoTls};
+
+use super::{db_error, CHANNEL};
+use crate::LogError;
+
+/// How often a member says it is alive.
+const HEARTBEAT: Duration = Duration::from_secs(1);
+
+const REGISTER: &str = r#"
+INSERT INTO eventlog.consumers ("group", member_id, seen_at) VALUES ($1, $2, now())
+ON CONFLICT ("group", member_id) DO UPDATE SET seen_at = now()"#;
+
+pub(super) struct Session {
+    pub client: Arc<Client>,
+    /// Woken by every notification on the channel, and once when the connection ends.
+    pub wake: Arc<Notify>,
+    driver: JoinHandle<()>,
+    heartbeat: JoinHandle<()>,
+}
+
+impl Session {
+    /// Connects, listens, registers the member and starts its heartbeat.
+    pub async fn open(
+        config: &tokio_postgres::Config,
+        group: &str,
+        member: &str,
+    ) -> Result<Self, LogError> {
+        let (client, mut connection) = config.connect(NoTls).await.map_err(db_error)?;
+        let wake = Arc::new(Notify::new());
+        let driver = tokio::spawn({
+            let wake = wake.clone();
+            async move {
+                // Driving the connection is what delivers query results; notifications come
+                // out of the same stream. It ends when the client is dropped or the server
+                // goes away.
+                let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+                while let Some(message) = messages.next().await {
+                    match message {
+                        Ok(AsyncMessage::Notification(_)) => wake.notify_one(),
+                        Ok(_) => {}
+                        Err(error) => {
+                            tracing::warn!(%error, "event-log consumer connection failed");
+                            break;
+                        }
+                    }
+                }
+                wake.notify_one();
+            }
+        });
+        let client = Arc::new(client);
+        let started = async {
+            client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+            client.execute(REGISTER, &[&group, &member]).await?;
+            // Rows of members long gone are only noise.
+            client
+                .execute(
+                    "DELETE FROM eventlog.consumers WHERE seen_at < now() - interval '1 hour'",
+                    &[],
+                )
+                .await
+        };
+        if let Err(error) = started.await {
+            driver.abort();
+            return Err(db_error(error));
+        }
+        let heartbeat = tokio::spawn(beat(client.clone(), group.to_owned(), member.to_owned()));
+        Ok(Self {
+            client,
+            wake,
+            driver,
+            heartbeat,
+        })
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.client.is_closed()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        // The heartbeat task holds a clone of the client; once it is gone the last client
+        // drops, the connection closes and the server releases the advisory locks.
+        self.heartbeat.abort();
+        if self.client.is_closed() {
+            self.driver.abort();
+        }
+    }
+}
+
+async fn beat(client: Arc<Client>, group: String, member: String) {
+    let mut tick = tokio::time::interval(HEARTBEAT);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        if let Err(error) = client.execute(REGISTER, &[&group, &member]).await {
+            if client.is_closed() {
+                return;
+            }
+            tracing::warn!(%error, %group, "event-log consumer heartbeat failed");
+        }
+    }
+}

@@ -1,0 +1,321 @@
+//! The contract every backend keeps, written once. Each backend module instantiates it with
+//! `contract_tests!(fixture)`, where `fixture()` opens a fresh, empty log.
+
+use std::any::Any;
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use event_log::{partition_of, ConsumerEvent, EventLog, Position};
+use schema::{CommandId, CommandRecord};
+use tokio::time::Instant;
+
+use crate::support::{all_partitions, deadline, record, summary, tenants, Member};
+
+/// A fresh log, and whatever must live as long as it (a database, a broker).
+pub struct Fixture {
+    pub log: Arc<dyn EventLog>,
+    _keep: Box<dyn Any + Send>,
+}
+
+impl Fixture {
+    pub fn new(log: Arc<dyn EventLog>, keep: impl Any + Send) -> Self {
+        Self {
+            log,
+            _keep: Box::new(keep),
+        }
+    }
+}
+
+/// One `#[tokio::test]` per contract clause, for the backend whose fixture is given.
+macro_rules! contract_tests {
+    ($fixture:path) => {
+        $crate::contract::contract_tests!(@each $fixture,
+            appends_get_gap_free_offsets_and_read_returns_the_same_records,
+            all_records_of_a_tenant_go_to_its_partition,
+            read_starts_at_the_offset_given_and_stops_at_the_end,
+            a_consumer_is_told_its_partitions_before_their_records,
+            seek_moves_a_partition_forwards_and_backwards,
+            concurrent_appends_never_show_an_offset_before_a_lower_one,
+            two_consumers_split_the_partitions_and_one_takes_all_when_the_other_closes,
+            ping_answers_when_the_log_is_up,
+        );
+    };
+    (@each $fixture:path, $($name:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $name() {
+                $crate::contract::$name($fixture().await).await;
+            }
+        )+
+    };
+}
+pub(crate) use contract_tests;
+
+pub async fn appends_get_gap_free_offsets_and_read_returns_the_same_records(fx: Fixture) {
+    let log = fx.log;
+    let tenants = tenants(&*log, 5);
+    let mut appended: BTreeMap<u32, Vec<(i64, CommandRecord)>> = BTreeMap::new();
+    for n in 0..20 {
+        let record = record(tenants[n % tenants.len()], n);
+        let position = log.append(&record).await.expect("append");
+        appended
+            .entry(position.partition)
+            .or_default()
+            .push((position.offset, record));
+    }
+    for (partition, records) in appended {
+        let offsets: Vec<i64> = records.iter().map(|(offset, _)| *offset).collect();
+        let expected: Vec<i64> = (0..records.len() as i64).collect();
+        assert_eq!(
+            offsets, expected,
+            "offsets of partition {partition} are not 0, 1, 2…"
+        );
+        let read = log.read(partition, 0, 100).await.expect("read");
+        let read: Vec<(i64, CommandRecord)> = read
+            .into_iter()
+            .map(|e| (e.position.offset, e.record))
+            .collect();
+        assert_eq!(read, records, "partition {partition} read back differently");
+    }
+}
+
+pub async fn all_records_of_a_tenant_go_to_its_partition(fx: Fixture) {
+    let log = fx.log;
+    for tenant in tenants(&*log, 4) {
+        let partition = log.partition_for(tenant);
+        assert_eq!(partition, partition_of(tenant, log.partitions()));
+        assert!(partition < log.partitions());
+        for n in 0..3 {
+            let position = log.append(&record(tenant, n)).await.expect("append");
+            assert_eq!(position.partition, partition);
+        }
+    }
+}
+
+pub async fn read_starts_at_the_offset_given_and_stops_at_the_end(fx: Fixture) {
+    let log = fx.log;
+    let tenant = tenants(&*log, 1)[0];
+    let partition = log.partition_for(tenant);
+    let mut records = Vec::new();
+    for n in 0..6 {
+        let record = record(tenant, n);
+        log.append(&record).await.expect("append");
+        records.push(record);
+    }
+    let offsets = |entries: &[event_log::LogEntry]| {
+        entries
+            .iter()
+            .map(|e| e.position.offset)
+            .collect::<Vec<_>>()
+    };
+    let middle = log.read(partition, 2, 3).await.expect("read");
+    assert_eq!(offsets(&middle), vec![2, 3, 4]);
+    assert_eq!(
+        middle.iter().map(|e| &e.record).collect::<Vec<_>>(),
+        records[2..5].iter().collect::<Vec<_>>()
+    );
+    assert_eq!(
+        offsets(&log.read(partition, 4, 100).await.expect("read")),
+        vec![4, 5]
+    );
+    assert!(log
+        .read(partition, 6, 100)
+        .await
+        .expect("read at the end")
+        .is_empty());
+    let other = (partition + 1) % log.partitions();
+    if other != partition {
+        assert!(log
+            .read(other, 0, 100)
+            .await
+            .expect("read an empty partition")
+            .is_empty());
+    }
+}
+
+pub async fn a_consumer_is_told_its_partitions_before_their_records(fx: Fixture) {
+    let log = fx.log;
+    let tenant = tenants(&*log, 1)[0];
+    let partition = log.partition_for(tenant);
+    let mut records = Vec::new();
+    for n in 0..3 {
+        let record = record(tenant, n);
+        log.append(&record).await.expect("append");
+        records.push(record);
+    }
+    let mut member = Member::join(&*log, "assignment").await;
+    // `Member::poll` fails on any record of a partition not assigned first.
+    let entries = member.collect(partition, 0, 3, deadline(30)).await;
+    let got: Vec<&CommandRecord> = entries.iter().map(|e| &e.record).collect();
+    assert_eq!(got, records.iter().collect::<Vec<_>>());
+    let first_assigned = member
+        .seen
+        .iter()
+        .position(|e| matches!(e, ConsumerEvent::Assigned(ps) if ps.contains(&partition)));
+    let first_records = member
+        .seen
+        .iter()
+        .position(|e| matches!(e, ConsumerEvent::Records(_)));
+    assert!(
+        first_assigned < first_records,
+        "events: {:?}",
+        summary(&member.seen)
+    );
+    member.consumer.close().await;
+}
+
+pub async fn seek_moves_a_partition_forwards_and_backwards(fx: Fixture) {
+    let log = fx.log;
+    let tenant = tenants(&*log, 1)[0];
+    let partition = log.partition_for(tenant);
+    for n in 0..10 {
+        log.append(&record(tenant, n)).await.expect("append");
+    }
+    let mut member = Member::join(&*log, "seek").await;
+    // Forwards, right after the assignment (before any record was fetched).
+    let entries = member.collect(partition, 4, 6, deadline(30)).await;
+    let offsets: Vec<i64> = entries.iter().map(|e| e.position.offset).collect();
+    assert_eq!(offsets, (4..10).collect::<Vec<_>>());
+    // Backwards, over records already handed out.
+    member.consumer.seek(partition, 1).await.expect("seek");
+    let entries = member.collect(partition, 1, 9, deadline(30)).await;
+    let offsets: Vec<i64> = entries.iter().map(|e| e.position.offset).collect();
+    assert_eq!(offsets, (1..10).collect::<Vec<_>>());
+    member.consumer.close().await;
+}
+
+pub async fn concurrent_appends_never_show_an_offset_before_a_lower_one(fx: Fixture) {
+    const TASKS: usize = 8;
+    const TOTAL: usize = 500;
+    let log = fx.log;
+    let all = all_partitions(&*log);
+    let mut member = Member::join(&*log, "concurrent").await;
+    member
+        .poll_until(deadline(30), "the only member owns every partition", |m| {
+            m.owned == all
+        })
+        .await;
+    // Few tenants, so that many appends race for the same partition.
+    let tenants = tenants(&*log, 3);
+    let appenders: Vec<_> = (0..TASKS)
+        .map(|task| {
+            let log = log.clone();
+            let tenants = tenants.clone();
+            tokio::spawn(async move {
+                let mut appended = Vec::new();
+                for n in (task..TOTAL).step_by(TASKS) {
+                    let record = record(tenants[n % tenants.len()], n);
+                    let position = log.append(&record).await.expect("append");
+                    appended.push((position, record.command_id));
+                }
+                appended
+            })
+        })
+        .collect();
+    // Read while they append: each partition must come out gap-free, 0, 1, 2…
+    let mut next: BTreeMap<u32, i64> = BTreeMap::new();
+    let mut received: BTreeMap<Position, CommandId> = BTreeMap::new();
+    let until = deadline(60);
+    while received.len() < TOTAL {
+        assert!(
+            Instant::now() < until,
+            "timed out with {} of {TOTAL} records",
+            received.len()
+        );
+        match member.poll(Duration::from_millis(200)).await {
+            ConsumerEvent::Records(entries) => {
+                for entry in entries {
+                    let expected = next.entry(entry.position.partition).or_insert(0);
+                    assert_eq!(
+                        entry.position.offset, *expected,
+                        "partition {} skipped or repeated an offset",
+                        entry.position.partition
+                    );
+                    *expected += 1;
+                    received.insert(entry.position, entry.record.command_id);
+                }
+            }
+            // Continue where we were if the partitions come back after a rebalance.
+            ConsumerEvent::Assigned(partitions) => {
+                for partition in partitions {
+                    let from = next.get(&partition).copied().unwrap_or(0);
+                    member.consumer.seek(partition, from).await.expect("seek");
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut appended = BTreeMap::new();
+    for task in appenders {
+        appended.extend(task.await.expect("appender"));
+    }
+    assert_eq!(appended.len(), TOTAL, "two appends got the same position");
+    assert_eq!(
+        received, appended,
+        "the consumer saw other records, or at other positions"
+    );
+    member.consumer.close().await;
+}
+
+pub async fn two_consumers_split_the_partitions_and_one_takes_all_when_the_other_closes(
+    fx: Fixture,
+) {
+    let log = fx.log;
+    let all = all_partitions(&*log);
+    let mut first = Member::join(&*log, "split").await;
+    first
+        .poll_until(deadline(30), "the first member owns every partition", |m| {
+            m.owned == all
+        })
+        .await;
+
+    let mut second = Member::join(&*log, "split").await;
+    // Both must be polled: a group moves partitions only as its members answer.
+    let until = deadline(30);
+    loop {
+        let split = !first.owned.is_empty()
+            && !second.owned.is_empty()
+            && first.owned.is_disjoint(&second.owned)
+            && first
+                .owned
+                .union(&second.owned)
+                .copied()
+                .collect::<BTreeSet<_>>()
+                == all;
+        if split {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "no split: first {:?} ({:?}), second {:?} ({:?})",
+            first.owned,
+            summary(&first.seen),
+            second.owned,
+            summary(&second.seen)
+        );
+        first.poll(Duration::from_millis(100)).await;
+        second.poll(Duration::from_millis(100)).await;
+    }
+    let fair = all.len().div_ceil(2);
+    assert!(
+        first.owned.len() <= fair && second.owned.len() <= fair,
+        "unfair split {:?} / {:?}",
+        first.owned,
+        second.owned
+    );
+
+    second.consumer.close().await;
+    first
+        .poll_until(
+            deadline(30),
+            "the remaining member owns every partition",
+            |m| m.owned == all,
+        )
+        .await;
+    first.consumer.close().await;
+}
+
+pub async fn ping_answers_when_the_log_is_up(fx: Fixture) {
+    fx.log.ping().await.expect("ping");
+}

@@ -1,0 +1,43 @@
+//! The contract on `kafka://`, against a real Kafka-protocol broker (tansu) per test.
+
+use event_log::{connect, LogError};
+use testkit::kafka::Broker;
+
+use crate::contract::{contract_tests, Fixture};
+
+const TOPIC: &str = "agenfleet.commands";
+
+async fn fixture() -> Fixture {
+    let broker = Broker::start().await;
+    let log = connect(&broker.url(TOPIC, 4))
+        .await
+        .expect("connect to the broker");
+    Fixture::new(log, broker)
+}
+
+contract_tests!(fixture);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connect_creates_the_topic_once_and_refuses_another_partition_count() {
+    let broker = Broker::start().await;
+    assert_eq!(
+        connect(&broker.url(TOPIC, 3))
+            .await
+            .expect("create")
+            .partitions(),
+        3
+    );
+    assert_eq!(
+        connect(&broker.url(TOPIC, 3))
+            .await
+            .expect("reuse")
+            .partitions(),
+        3
+    );
+    let refused = connect(&broker.url(TOPIC, 5))
+        .await
+        .err()
+        .expect("another count");
+    assert!(matches!(refused, LogError::InvalidUrl(_)), "{refused}");
+    assert!(refused.to_string().contains("partitions=3"), "{refused}");
+}

@@ -1,0 +1,97 @@
+//! The contract on `postgres://`, a fresh database per test, and what only Postgres does:
+//! migrations, the stored partition count, members that die without closing.
+
+use std::time::Duration;
+
+use event_log::{connect, migrate_postgres_log, LogError};
+use testkit::postgres::TestDatabase;
+
+use crate::contract::{contract_tests, Fixture};
+use crate::support::{all_partitions, deadline, Member};
+
+async fn fixture() -> Fixture {
+    let database = TestDatabase::create().await;
+    migrate_postgres_log(&database.url).await.expect("migrate");
+    let log = connect(&database.url).await.expect("connect");
+    Fixture::new(log, database)
+}
+
+contract_tests!(fixture);
+
+fn with_partitions(url: &str, partitions: u32) -> String {
+    let separator = if url.contains('?') { '&' } else { '?' };
+    format!("{url}{separator}partitions={partitions}")
+}
+
+#[tokio::test]
+async fn migrate_is_idempotent_and_the_partition_count_cannot_change() {
+    let database = TestDatabase::create().await;
+    let url = with_partitions(&database.url, 3);
+    migrate_postgres_log(&url).await.expect("migrate");
+    migrate_postgres_log(&url).await.expect("migrate again");
+    assert_eq!(connect(&url).await.expect("connect").partitions(), 3);
+
+    let other = with_partitions(&database.url, 5);
+    let refused = migrate_postgres_log(&other)
+        .await
+        .expect_err("migrate with another count");
+    assert!(refused.to_string().contains("partitions=3"), "{refused}");
+    let refused = connect(&other)
+        .await
+        .err()
+        .expect("connect with another count");
+    assert!(matches!(refused, LogError::InvalidUrl(_)), "{refused}");
+}
+
+#[tokio::test]
+async fn connect_refuses_a_database_that_was_not_migrated() {
+    let database = TestDatabase::create().await;
+    let refused = connect(&database.url)
+        .await
+        .err()
+        .expect("connect before migrate");
+    assert!(refused.to_string().contains("migrate"), "{refused}");
+}
+
+#[tokio::test]
+async fn an_unreachable_database_is_reported_unavailable() {
+    // Nothing listens on port 1.
+    let log = event_log::PostgresLog::connect("postgres://postgres@127.0.0.1:1/none")
+        .expect("a valid URL");
+    assert!(matches!(
+        event_log::EventLog::ping(&log).await,
+        Err(LogError::Unavailable(_))
+    ));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_partitions_of_a_member_that_died_move_to_the_others() {
+    let database = TestDatabase::create().await;
+    migrate_postgres_log(&database.url).await.expect("migrate");
+    let log = connect(&database.url).await.expect("connect");
+    let all = all_partitions(&*log);
+    let mut survivor = Member::join(&*log, "crash").await;
+    survivor
+        .poll_until(deadline(30), "the first member owns every partition", |m| {
+            m.owned == all
+        })
+        .await;
+    let mut doomed = Member::join(&*log, "crash").await;
+    let until = deadline(30);
+    while doomed.owned.is_empty() || survivor.owned.len() == all.len() {
+        assert!(
+            tokio::time::Instant::now() < until,
+            "the second member never got a share"
+        );
+        survivor.poll(Duration::from_millis(100)).await;
+        doomed.poll(Duration::from_millis(100)).await;
+    }
+    // Dropped without `close`, as when its process is killed: the connection goes, and with
+    // it the locks; its heartbeat row ages out.
+    drop(doomed);
+    survivor
+        .poll_until(deadline(30), "the survivor owns every partition", |m| {
+            m.owned == all
+        })
+        .await;
+}

@@ -1,0 +1,36 @@
+//! The `projector` process: connect, serve health and metrics, run until shutdown.
+
+use event_log::ConsumerOptions;
+use read_store::{Store, READ_MODEL_SCHEMA};
+use tokio_util::sync::CancellationToken;
+
+use crate::{Projection, Projector, ProjectorConfig};
+
+pub async fn run(config: ProjectorConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let log = event_log::connect(config.event_log_url()).await?;
+    let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, 4)?;
+    let metrics = ops::metrics::Metrics::default();
+    let readiness = {
+        let store = store.clone();
+        let log = log.clone();
+        ops::admin_server::Readiness::new(move || {
+            let store = store.clone();
+            let log = log.clone();
+            async move {
+                store.ping().await.map_err(|e| e.to_string())?;
+                log.ping().await.map_err(|e| e.to_string())
+            }
+        })
+    };
+    let (admin_addr, _admin) =
+        ops::admin_server::serve_admin(&config.admin_listen, metrics, readiness, shutdown.clone())
+            .await?;
+    tracing::info!(%admin_addr, "projector admin endpoints listening");
+    let options = ConsumerOptions {
+        max_batch: config.batch_size,
+        ..ConsumerOptions::default()
+    };
+    Projector::new(Projection::new(store), log, options)
+        .run(shutdown)
+        .await
+}

@@ -1,0 +1,194 @@
+//! Reads of the `agents` read model.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use domain::AgentState;
+use postgres_types::Json;
+use schema::agent::{AgentConfig, AgentStatus};
+use schema::{AgentId, TenantId};
+use tokio_postgres::Row;
+
+use crate::{Listed, Page, StoreError};
+
+/// An agent as the API shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRow {
+    pub state: AgentState,
+    pub last_active_at: Option<DateTime<Utc>>,
+    pub tokens_today_input: i64,
+    pub tokens_today_output: i64,
+    pub open_session_count: i32,
+}
+
+const COLUMNS: &str = "id, name, role, description, status, config, soul_sha256, created_at, updated_at,
+     last_heartbeat_at, last_active_at, tokens_today_input, tokens_today_output, open_session_count";
+
+pub(crate) fn agent_state_from_row(row: &Row) -> Result<AgentState, StoreError> {
+    let id: String = row.get("id");
+    let status: String = row.get("status");
+    let Json(config): Json<AgentConfig> = row
+        .try_get("config")
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(AgentState {
+        id: id
+            .parse()
+            .map_err(|e: schema::ids::InvalidId| StoreError::Corrupt(e.to_string()))?,
+        name: row.get("name"),
+        role: row.get("role"),
+        description: row.get("description"),
+        status: AgentStatus::parse(&status)
+            .ok_or_else(|| StoreError::Corrupt(format!("agent status {status}")))?,
+        config,
+        soul_sha256: row.get("soul_sha256"),
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+        last_heartbeat_at: row.get("last_heartbeat_at"),
+    })
+}
+
+fn agent_row(row: &Row) -> Result<AgentRow, StoreError> {
+    Ok(AgentRow {
+        state: agent_state_from_row(row)?,
+        last_active_at: row.get("last_active_at"),
+        tokens_today_input: row.get("tokens_today_input"),
+        tokens_today_output: row.get("tokens_today_output"),
+        open_session_count: row.get("open_session_count"),
+    })
+}
+
+/// The decision state of one agent.
+pub async fn state(
+    client: &impl GenericClient,
+    tenant: TenantId,
+    id: AgentId,
+) -> Result<Option<AgentState>, StoreError> {
+    Ok(get(client, tenant, id).await?.map(|row| row.state))
+}
+
+pub async fn get(
+    client: &impl GenericClient,
+    tenant: TenantId,
+    id: AgentId,
+) -> Result<Option<AgentRow>, StoreError> {
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM agents WHERE tenant_id = $1 AND id = $2"
+        ))
+        .await?;
+    let row = client
+        .query_opt(&statement, &[&tenant.to_string(), &id.to_string()])
+        .await?;
+    row.as_ref().map(agent_row).transpose()
+}
+
+pub async fn list(
+    client: &impl GenericClient,
+    tenant: TenantId,
+    status: Option<AgentStatus>,
+    page: Page,
+) -> Result<Listed<AgentRow>, StoreError> {
+    let order = page.order.sql();
+    let status = status.map(AgentStatus::as_str);
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS}, count(*) OVER () AS total FROM agents
+             WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
+             ORDER BY created_at {order}, id {order} LIMIT $3 OFFSET $4"
+        ))
+        .await?;
+    let rows = client
+        .query(
+            &statement,
+            &[&tenant.to_string(), &status, &page.limit, &page.offset],
+        )
+        .await?;
+    let total = match rows.first() {
+        Some(row) => row.get("total"),
+        None => count(client, tenant, status).await?,
+    };
+    Ok(Listed {
+        rows: rows.iter().map(agent_row).collect::<Result<_, _>>()?,
+        total,
+    })
+}
+
+async fn count(
+    client: &impl GenericClient,
+    tenant: TenantId,
+    status: Option<&str>,
+) -> Result<i64, StoreError> {
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM agents WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)",
+            &[&tenant.to_string(), &status],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// The SOUL text: `None` when the agent does not exist, `Some(None)` when it has none.
+pub async fn soul(
+    client: &impl GenericClient,
+    tenant: TenantId,
+    id: AgentId,
+) -> Result<Option<Option<String>>, StoreError> {
+    let row = client
+        .query_opt(
+            "SELECT soul FROM agents WHERE tenant_id = $1 AND id = $2",
+            &[&tenant.to_string(), &id.to_string()],
+        )
+        .await?;
+    Ok(row.map(|row| row.get(0)))
+}
+
+/// An agent that has not sent a heartbeat since a moment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SilentAgent {
+    pub tenant_id: TenantId,
+    pub agent_id: AgentId,
+    pub last_heartbeat_at: Option<DateTime<Utc>>,
+}
+
+/// Online or degraded agents whose last heartbeat is older than `before`, oldest first.
+pub async fn silent_since(
+    client: &impl GenericClient,
+    before: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<SilentAgent>, StoreError> {
+    let rows = client
+        .query(
+            "SELECT tenant_id, id, last_heartbeat_at FROM agents
+             WHERE status IN ('online', 'degraded') AND last_heartbeat_at < $1
+             ORDER BY last_heartbeat_at LIMIT $2",
+            &[&before, &limit],
+        )
+        .await?;
+    rows.iter()
+        .map(|row| {
+            let tenant: String = row.get(0);
+            let agent: String = row.get(1);
+            Ok(SilentAgent {
+                tenant_id: tenant
+                    .parse()
+                    .map_err(|e: schema::ids::InvalidId| StoreError::Corrupt(e.to_string()))?,
+                agent_id: agent
+                    .parse()
+                    .map_err(|e: schema::ids::InvalidId| StoreError::Corrupt(e.to_string()))?,
+                last_heartbeat_at: row.get(2),
+            })
+        })
+        .collect()
+}
+
+/// The oldest heartbeat among online and degraded agents.
+pub async fn oldest_heartbeat(
+    client: &impl GenericClient,
+) -> Result<Option<DateTime<Utc>>, StoreError> {
+    let row = client
+        .query_one(
+            "SELECT min(last_heartbeat_at) FROM agents WHERE status IN ('online', 'degraded')",
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
+}

@@ -1,0 +1,66 @@
+//! Applies the SQL files of `migrations/read-model/` to a schema, in order, once each.
+
+use tokio_postgres::Client;
+
+use crate::StoreError;
+
+/// The read-model migrations, in order: (version, SQL).
+pub const READ_MODEL: &[(&str, &str)] = &[(
+    "0001_foundation",
+    include_str!("../../migrations/read-model/0001_foundation.sql"),
+)];
+
+/// Creates `schema` if needed and applies the migrations it has not seen. Two processes
+/// migrating at once serialize on an advisory lock.
+pub async fn apply(
+    client: &mut Client,
+    schema: &str,
+    migrations: &[(&str, &str)],
+) -> Result<Vec<String>, StoreError> {
+    let tx = client.transaction().await?;
+    tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('agenfleet.migrate'))",
+        &[],
+    )
+    .await?;
+    tx.batch_execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema};
+         CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (
+             version text PRIMARY KEY,
+             applied_at timestamptz NOT NULL DEFAULT now()
+         );
+         SET LOCAL search_path TO {schema};"
+    ))
+    .await?;
+    let mut applied = Vec::new();
+    for (version, sql) in migrations {
+        let seen = tx
+            .query_opt(
+                "SELECT 1 FROM schema_migrations WHERE version = $1",
+                &[version],
+            )
+            .await?;
+        if seen.is_some() {
+            continue;
+        }
+        tx.batch_execute(sql).await?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version) VALUES ($1)",
+            &[version],
+        )
+        .await?;
+        applied.push((*version).to_owned());
+    }
+    tx.commit().await?;
+    Ok(applied)
+}
+
+/// Connects to `url` and applies the read-model migrations to `schema`.
+pub async fn read_model(url: &str, schema: &str) -> Result<Vec<String>, StoreError> {
+    let (mut client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
+    let driver = tokio::spawn(connection);
+    let result = apply(&mut client, schema, READ_MODEL).await;
+    drop(client);
+    let _ = driver.await;
+    result
+}

@@ -1,0 +1,50 @@
+//! Reads of `command_outcomes`: how the projector decided a command.
+
+use deadpool_postgres::GenericClient;
+use postgres_types::Json;
+use schema::{CommandId, ErrorCode, FieldError, Rejection};
+
+use crate::StoreError;
+
+/// The decision on one command.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Accepted,
+    Rejected(Rejection),
+}
+
+/// The outcomes of those of `ids` that have been decided.
+pub async fn get_many(
+    client: &impl GenericClient,
+    ids: &[CommandId],
+) -> Result<Vec<(CommandId, Outcome)>, StoreError> {
+    let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
+    let statement = client
+        .prepare_cached(
+            "SELECT command_id, accepted, error_code, error_message, error_details
+             FROM command_outcomes WHERE command_id = ANY($1)",
+        )
+        .await?;
+    let rows = client.query(&statement, &[&texts]).await?;
+    rows.iter()
+        .map(|row| {
+            let id: String = row.get(0);
+            let id: CommandId = id
+                .parse()
+                .map_err(|e: schema::ids::InvalidId| StoreError::Corrupt(e.to_string()))?;
+            let accepted: bool = row.get(1);
+            if accepted {
+                return Ok((id, Outcome::Accepted));
+            }
+            let code: String = row.get(2);
+            let details: Option<Json<Vec<FieldError>>> = row.get(4);
+            let rejection = Rejection {
+                code: ErrorCode::parse(&code)
+                    .ok_or_else(|| StoreError::Corrupt(format!("error code {code}")))?,
+                message: row.get(3),
+                details: details.map(|Json(details)| details).unwrap_or_default(),
+            };
+            Ok((id, Outcome::Rejected(rejection)))
+        })
+        .collect()
+}

@@ -1,0 +1,28 @@
+//! The scheduler's settings, from flags and environment variables.
+
+use std::time::Duration;
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct SchedulerConfig {
+    /// Postgres holding the read models.
+    #[arg(long, env = "DATABASE_URL")]
+    pub database_url: String,
+    /// The event log (`kafka://…`, `postgres://…`, `memory://`); defaults to DATABASE_URL.
+    #[arg(long, env = "EVENT_LOG_URL")]
+    pub event_log_url: Option<String>,
+    /// Address of the health and metrics endpoints.
+    #[arg(long, env = "AGENFLEET_ADMIN_LISTEN", default_value = "127.0.0.1:0")]
+    pub admin_listen: String,
+    /// Heartbeat silence after which an agent is offline.
+    #[arg(long, env = "AGENFLEET_AGENT_OFFLINE_AFTER", default_value = "90s", value_parser = ops::duration::parse_duration)]
+    pub agent_offline_after: Duration,
+    /// How long a shutdown may take.
+    #[arg(long, env = "AGENFLEET_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = ops::duration::parse_duration)]
+    pub shutdown_timeout: Duration,
+}
+
+impl SchedulerConfig {
+    pub fn event_log_url(&self) -> &str {
+        self.event_log_url.as_deref().unwrap_or(&self.database_url)
+    }
+}

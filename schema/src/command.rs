@@ -1,0 +1,178 @@
+//! Commands: the requests for change that the event log carries. A command is a wish, not a
+//! fact; the projector decides whether it is accepted (and which events it produces) or
+//! rejected, in log order.
+//!
+//! Wire format: `"kind": "<name>", "payload": {…}` inside the record. The names below are the
+//! contract with every record ever written: never rename one.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::agent::{AgentConfig, AgentPatch, HeartbeatState};
+use crate::tenant::{Plan, Scope};
+use crate::{AgentId, ApiKeyId};
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "payload")]
+pub enum Command {
+    #[serde(rename = "tenant.create")]
+    CreateTenant(CreateTenant),
+    #[serde(rename = "api_key.create")]
+    CreateApiKey(CreateApiKey),
+    #[serde(rename = "api_key.revoke")]
+    RevokeApiKey(RevokeApiKey),
+    #[serde(rename = "agent.create")]
+    CreateAgent(CreateAgent),
+    #[serde(rename = "agent.update")]
+    UpdateAgent(UpdateAgent),
+    #[serde(rename = "agent.delete")]
+    DeleteAgent(DeleteAgent),
+    #[serde(rename = "agent.set_soul")]
+    SetAgentSoul(SetAgentSoul),
+    #[serde(rename = "agent.heartbeat")]
+    RecordHeartbeat(RecordHeartbeat),
+    #[serde(rename = "agent.mark_offline")]
+    MarkAgentOffline(MarkAgentOffline),
+}
+
+impl Command {
+    /// The wire name, for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Self::CreateTenant(_) => "tenant.create",
+            Self::CreateApiKey(_) => "api_key.create",
+            Self::RevokeApiKey(_) => "api_key.revoke",
+            Self::CreateAgent(_) => "agent.create",
+            Self::UpdateAgent(_) => "agent.update",
+            Self::DeleteAgent(_) => "agent.delete",
+            Self::SetAgentSoul(_) => "agent.set_soul",
+            Self::RecordHeartbeat(_) => "agent.heartbeat",
+            Self::MarkAgentOffline(_) => "agent.mark_offline",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateTenant {
+    pub name: String,
+    pub plan: Plan,
+    pub per_minute: Option<u32>,
+    pub per_hour: Option<u32>,
+}
+
+/// The key's secret never enters the log: only its SHA-256 hash and its display prefix.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateApiKey {
+    pub key_id: ApiKeyId,
+    pub name: String,
+    pub scope: Scope,
+    pub key_hash: String,
+    pub prefix: String,
+    pub expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RevokeApiKey {
+    pub key_id: ApiKeyId,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateAgent {
+    pub agent_id: AgentId,
+    pub name: String,
+    pub role: Option<String>,
+    pub description: Option<String>,
+    pub soul: Option<String>,
+    pub config: AgentConfig,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateAgent {
+    pub agent_id: AgentId,
+    pub patch: AgentPatch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteAgent {
+    pub agent_id: AgentId,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SetAgentSoul {
+    pub agent_id: AgentId,
+    pub soul: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordHeartbeat {
+    pub agent_id: AgentId,
+    pub state: HeartbeatState,
+    pub latency_ms: Option<u64>,
+    pub detail: Option<String>,
+}
+
+/// Appended by the scheduler when an agent has been silent too long. It names the heartbeat
+/// the scheduler saw last, so a heartbeat that arrives first in the log wins the race.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MarkAgentOffline {
+    pub agent_id: AgentId,
+    pub last_heartbeat_at: Option<DateTime<Utc>>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Actor, CommandRecord, TenantId};
+
+    #[test]
+    fn records_use_the_documented_wire_layout_and_round_trip() {
+        let record = CommandRecord::new(
+            TenantId::new(),
+            Actor::system("test"),
+            Command::DeleteAgent(DeleteAgent {
+                agent_id: AgentId::new(),
+            }),
+        );
+        let json: serde_json::Value = serde_json::from_slice(&record.encode()).unwrap();
+        for key in [
+            "commandId",
+            "tenantId",
+            "actor",
+            "issuedAt",
+            "kind",
+            "payload",
+            "schemaVersion",
+        ] {
+            assert!(json.get(key).is_some(), "missing {key} in {json}");
+        }
+        assert_eq!(json["kind"], "agent.delete");
+        assert_eq!(CommandRecord::decode(&record.encode()).unwrap(), record);
+    }
+
+    #[test]
+    fn records_from_a_newer_schema_are_refused() {
+        let record = CommandRecord::new(
+            TenantId::new(),
+            Actor::system("test"),
+            Command::DeleteAgent(DeleteAgent {
+                agent_id: AgentId::new(),
+            }),
+        );
+        let mut json: serde_json::Value = serde_json::from_slice(&record.encode()).unwrap();
+        json["schemaVersion"] = 99.into();
+        let bytes = serde_json::to_vec(&json).unwrap();
+        assert!(matches!(
+            CommandRecord::decode(&bytes),
+            Err(crate::record::DecodeError::TooNew { found: 99 })
+        ));
+    }
+}

@@ -1,0 +1,156 @@
+//! Domain events: the facts an accepted command produced. The projector applies them to the
+//! read models and copies the public ones into the tenant's activity log.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::agent::{AgentConfig, AgentStatus, HeartbeatState};
+use crate::tenant::{Plan, Scope};
+use crate::{AgentId, ApiKeyId, EventId};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Event {
+    pub id: EventId,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// The agent as stored after a change (without the SOUL text, which has its own route).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AgentSnapshot {
+    pub id: AgentId,
+    pub name: String,
+    pub role: Option<String>,
+    pub description: Option<String>,
+    pub status: AgentStatus,
+    pub config: AgentConfig,
+    pub soul_sha256: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type", content = "data")]
+pub enum EventKind {
+    #[serde(rename = "tenant.created", rename_all = "camelCase")]
+    TenantCreated {
+        name: String,
+        plan: Plan,
+        per_minute: Option<u32>,
+        per_hour: Option<u32>,
+    },
+    #[serde(rename = "api_key.created", rename_all = "camelCase")]
+    ApiKeyCreated {
+        key_id: ApiKeyId,
+        name: String,
+        scope: Scope,
+        #[serde(skip)]
+        key_hash: String,
+        prefix: String,
+        expires_at: Option<DateTime<Utc>>,
+    },
+    #[serde(rename = "api_key.revoked", rename_all = "camelCase")]
+    ApiKeyRevoked { key_id: ApiKeyId },
+    #[serde(rename = "agent.created")]
+    AgentCreated {
+        #[serde(flatten)]
+        agent: AgentSnapshot,
+        #[serde(skip)]
+        soul: Option<String>,
+    },
+    #[serde(rename = "agent.updated")]
+    AgentUpdated {
+        #[serde(flatten)]
+        agent: AgentSnapshot,
+    },
+    #[serde(rename = "agent.deleted", rename_all = "camelCase")]
+    AgentDeleted { agent_id: AgentId, name: String },
+    #[serde(rename = "agent.soul_updated", rename_all = "camelCase")]
+    AgentSoulUpdated {
+        agent_id: AgentId,
+        #[serde(skip)]
+        soul: String,
+        before: Option<String>,
+        after: String,
+    },
+    #[serde(rename = "agent.status_changed", rename_all = "camelCase")]
+    AgentStatusChanged {
+        agent_id: AgentId,
+        from: AgentStatus,
+        to: AgentStatus,
+    },
+    /// Internal bookkeeping: not an activity entry, only `lastHeartbeatAt`.
+    #[serde(rename = "agent.heartbeat_recorded", rename_all = "camelCase")]
+    HeartbeatRecorded {
+        agent_id: AgentId,
+        state: HeartbeatState,
+        latency_ms: Option<u64>,
+    },
+    #[serde(rename = "agent.heartbeat_missed", rename_all = "camelCase")]
+    AgentHeartbeatMissed {
+        agent_id: AgentId,
+        last_heartbeat_at: Option<DateTime<Utc>>,
+    },
+}
+
+impl EventKind {
+    /// The contract's event type name.
+    pub fn event_type(&self) -> &'static str {
+        match self {
+            Self::TenantCreated { .. } => "tenant.created",
+            Self::ApiKeyCreated { .. } => "api_key.created",
+            Self::ApiKeyRevoked { .. } => "api_key.revoked",
+            Self::AgentCreated { .. } => "agent.created",
+            Self::AgentUpdated { .. } => "agent.updated",
+            Self::AgentDeleted { .. } => "agent.deleted",
+            Self::AgentSoulUpdated { .. } => "agent.soul_updated",
+            Self::AgentStatusChanged { .. } => "agent.status_changed",
+            Self::HeartbeatRecorded { .. } => "agent.heartbeat_recorded",
+            Self::AgentHeartbeatMissed { .. } => "agent.heartbeat_missed",
+        }
+    }
+
+    /// Whether the event is shown in the tenant's activity log.
+    pub fn is_public(&self) -> bool {
+        !matches!(self, Self::HeartbeatRecorded { .. })
+    }
+
+    /// The agent the event concerns, if any.
+    pub fn agent_id(&self) -> Option<AgentId> {
+        match self {
+            Self::AgentCreated { agent, .. } | Self::AgentUpdated { agent } => Some(agent.id),
+            Self::AgentDeleted { agent_id, .. }
+            | Self::AgentSoulUpdated { agent_id, .. }
+            | Self::AgentStatusChanged { agent_id, .. }
+            | Self::HeartbeatRecorded { agent_id, .. }
+            | Self::AgentHeartbeatMissed { agent_id, .. } => Some(*agent_id),
+            Self::TenantCreated { .. }
+            | Self::ApiKeyCreated { .. }
+            | Self::ApiKeyRevoked { .. } => None,
+        }
+    }
+
+    /// `(subject type, subject id)` of the activity entry.
+    pub fn subject(&self, tenant: crate::TenantId) -> (&'static str, String) {
+        match self {
+            Self::TenantCreated { .. } => ("tenant", tenant.to_string()),
+            Self::ApiKeyCreated { key_id, .. } | Self::ApiKeyRevoked { key_id } => {
+                ("api_key", key_id.to_string())
+            }
+            _ => (
+                "agent",
+                self.agent_id().map(|id| id.to_string()).unwrap_or_default(),
+            ),
+        }
+    }
+
+    /// The entry's `data`: the event payload without secrets or content.
+    pub fn activity_data(&self) -> serde_json::Value {
+        let mut value = serde_json::to_value(self).expect("events always serialize");
+        value
+            .get_mut("data")
+            .map(serde_json::Value::take)
+            .unwrap_or(serde_json::Value::Null)
+    }
+}

@@ -1,0 +1,204 @@
+//! The whole system, spawned in the test process on port 0: a fresh database, the event log
+//! (Postgres, or Kafka on a real broker), a projector task and one or more API servers.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use api::ApiConfig;
+use event_log::{ConsumerOptions, EventLog};
+use projector::{Projection, Projector};
+use read_store::{Store, READ_MODEL_SCHEMA};
+use schema::tenant::Plan;
+use schema::TenantId;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::postgres::TestDatabase;
+
+/// Which event log the app runs on.
+#[derive(Debug, Clone)]
+pub enum LogKind {
+    /// The `eventlog` schema of the test database.
+    Postgres,
+    /// A topic on a Kafka-protocol broker at this bootstrap address.
+    Kafka { bootstrap: String },
+}
+
+/// A running test system. Dropping it stops everything it started.
+pub struct TestApp {
+    pub db: TestDatabase,
+    pub log_url: String,
+    pub log: Arc<dyn EventLog>,
+    /// The first API's base URL, e.g. `http://127.0.0.1:41234`.
+    pub base: String,
+    pub tenant: TenantId,
+    /// A read-write key of `tenant`.
+    pub key: String,
+    pub http: reqwest::Client,
+    shutdown: CancellationToken,
+    projector: Option<(CancellationToken, JoinHandle<anyhow::Result<()>>)>,
+    _guard: tokio_util::sync::DropGuard,
+}
+
+impl TestApp {
+    /// An app on the Postgres log.
+    pub async fn spawn() -> Self {
+        Self::spawn_on(LogKind::Postgres).await
+    }
+
+    pub async fn spawn_on(kind: LogKind) -> Self {
+        let db = TestDatabase::create().await;
+        let log_url = match &kind {
+            LogKind::Postgres => format!(
+                "{}{}partitions=4",
+                db.url,
+                if db.url.contains('?') { "&" } else { "?" }
+            ),
+            LogKind::Kafka { bootstrap } => format!(
+                "kafka://{bootstrap}?topic=agenfleet.{}&partitions=4",
+                db.name
+            ),
+        };
+        agenfleet::migrate::run(&db.url, &log_url)
+            .await
+            .expect("migrate the test database");
+        let log = event_log::connect(&log_url)
+            .await
+            .expect("connect the event log");
+        let shutdown = CancellationToken::new();
+        let mut app = Self {
+            db,
+            log_url,
+            log,
+            base: String::new(),
+            tenant: TenantId::new(),
+            key: String::new(),
+            http: reqwest::Client::new(),
+            shutdown: shutdown.clone(),
+            projector: None,
+            _guard: shutdown.clone().drop_guard(),
+        };
+        app.start_projector();
+        app.base = app.start_api().await;
+        let (tenant, key) = app.create_tenant(Plan::Enterprise).await;
+        app.tenant = tenant;
+        app.key = key;
+        app
+    }
+
+    /// Starts (another) API server on the same database and log; returns its base URL.
+    pub async fn start_api(&self) -> String {
+        self.start_api_with_timeout(Duration::from_secs(10)).await
+    }
+
+    /// Like `start_api`, with another command timeout (to provoke 504).
+    pub async fn start_api_with_timeout(&self, command_timeout: Duration) -> String {
+        let config = ApiConfig {
+            database_url: self.db.url.clone(),
+            event_log_url: Some(self.log_url.clone()),
+            listen: "127.0.0.1:0".to_owned(),
+            command_timeout,
+            model_catalog: None,
+            workers: Some(2),
+            db_pool: 16,
+            shutdown_timeout: Duration::from_secs(1),
+        };
+        let running = api::serve(config, self.log.clone(), self.shutdown.child_token())
+            .await
+            .expect("start the API");
+        format!("http://{}", running.addr)
+    }
+
+    /// Starts the in-process projector (if it is not running).
+    pub fn start_projector(&mut self) {
+        if self.projector.is_some() {
+            return;
+        }
+        let token = self.shutdown.child_token();
+        let store = Store::connect(&self.db.url, READ_MODEL_SCHEMA, 4).expect("store");
+        let options = ConsumerOptions {
+            group: "agenfleet-projector".to_owned(),
+            max_batch: 500,
+        };
+        let projector = Projector::new(Projection::new(store), self.log.clone(), options);
+        let task = tokio::spawn(projector.run(token.clone()));
+        self.projector = Some((token, task));
+    }
+
+    /// Stops the in-process projector gracefully and waits for it.
+    pub async fn stop_projector(&mut self) {
+        if let Some((token, task)) = self.projector.take() {
+            token.cancel();
+            task.await
+                .expect("projector task")
+                .expect("projector stopped cleanly");
+        }
+    }
+
+    /// A new tenant with a read-write key, made through the log like `agenfleet admin`.
+    pub async fn create_tenant(&self, plan: Plan) -> (TenantId, String) {
+        let submitter =
+            agenfleet::submit::Submitter::new(&self.db.url, self.log.clone()).expect("submitter");
+        let (tenant, key) =
+            agenfleet::admin::create_tenant(&submitter, "test tenant", plan, None, None)
+                .await
+                .expect("create tenant");
+        (tenant, key.api_key)
+    }
+
+    /// A key of another scope for `tenant`.
+    pub async fn create_key(&self, tenant: TenantId, scope: schema::tenant::Scope) -> String {
+        let submitter =
+            agenfleet::submit::Submitter::new(&self.db.url, self.log.clone()).expect("submitter");
+        let (record, key) = agenfleet::admin::key_command(tenant, "test key", scope);
+        submitter.submit(&[record]).await.expect("create key");
+        key.api_key
+    }
+
+    /// A request to the first API with the tenant's key.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.request_to(&self.base, &self.key, method, path)
+    }
+
+    pub fn request_to(
+        &self,
+        base: &str,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+    ) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(key)
+    }
+
+    /// A read-model client, for assertions on stored state.
+    pub async fn sql(&self) -> tokio_postgres::Client {
+        let mut config: tokio_postgres::Config = self.db.url.parse().expect("url");
+        config.options(format!("-c search_path={READ_MODEL_SCHEMA}"));
+        let (client, connection) = config
+            .connect(tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(connection);
+        client
+    }
+}
+
+/// Polls `check` every 50 ms until it returns `Some`, or panics with `what` after `timeout`.
+pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            panic!("timed out after {timeout:?} waiting for {what}");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}

@@ -1,0 +1,8 @@
+//! Test-only helpers: a fresh Postgres database per test, a Kafka-protocol broker, the whole
+//! app spawned on port 0. Never a hand-written stand-in for a component users run for real.
+
+pub mod app;
+pub mod kafka;
+pub mod postgres;
+
+pub use app::{eventually, LogKind, TestApp};

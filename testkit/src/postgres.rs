@@ -1,0 +1,62 @@
+//! A fresh database per test on the server `scripts/test-services` starts, so tests run in
+//! parallel without seeing each other's rows.
+
+use tokio_postgres::NoTls;
+
+/// The environment variable naming the administrative connection to the test server.
+pub const ADMIN_URL_VAR: &str = "AGENFLEET_TEST_DATABASE_URL";
+
+/// An empty database that belongs to one test.
+pub struct TestDatabase {
+    pub url: String,
+    pub name: String,
+}
+
+/// The administrative URL of the test server, with a message that says how to get one.
+pub fn admin_url() -> String {
+    std::env::var(ADMIN_URL_VAR).unwrap_or_else(|_| {
+        panic!(
+            "{ADMIN_URL_VAR} is not set: run the tests with ./scripts/test, or start Postgres \
+             with `eval \"$(scripts/test-services)\"` first"
+        )
+    })
+}
+
+impl TestDatabase {
+    /// Creates a database with a unique name on the test server.
+    pub async fn create() -> Self {
+        let admin = admin_url();
+        let (client, connection) = tokio_postgres::connect(&admin, NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("cannot connect to the test Postgres at {admin}: {e}"));
+        let driver = tokio::spawn(connection);
+        let name = format!("t_{}", ulid::Ulid::new().to_string().to_ascii_lowercase());
+        client
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .expect("create test database");
+        drop(client);
+        let _ = driver.await;
+        let url = replace_database(&admin, &name);
+        Self { url, name }
+    }
+}
+
+/// `postgres://u@h:p/db?x` with another database name.
+pub fn replace_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let path_start = base[scheme_end..]
+        .find('/')
+        .map(|i| i + scheme_end)
+        .unwrap_or(base.len());
+    let mut out = format!("{}/{}", &base[..path_start], database);
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
+}
