@@ -71,6 +71,30 @@ pub async fn middleware(
             Ok::<_, Error>(response)
         })
         .await?;
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    if let Some(state) = response
+        .request()
+        .app_data::<actix_web::web::Data<crate::state::AppState>>()
+    {
+        let status = response.status().as_u16().to_string();
+        let labels = [
+            ("method", method.as_str()),
+            ("route", route.as_str()),
+            ("status", status.as_str()),
+        ];
+        state
+            .metrics
+            .histogram_with(
+                "agenfleet_http_request_duration_seconds",
+                "Time to answer an API request",
+                ops::metrics::LATENCY_SECONDS_BUCKETS,
+                &labels,
+            )
+            .observe_duration(started.elapsed());
+    }
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(X_REQUEST_ID.clone(), value);

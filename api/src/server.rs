@@ -35,10 +35,28 @@ pub async fn serve(
         log.partitions(),
         shutdown.clone(),
     );
+    let metrics = ops::Metrics::new();
+    let readiness = {
+        let store = store.clone();
+        let log = log.clone();
+        ops::admin_server::Readiness::new(move || {
+            let store = store.clone();
+            let log = log.clone();
+            async move {
+                store.ping().await.map_err(|e| format!("database: {e}"))?;
+                log.ping().await.map_err(|e| format!("event log: {e}"))
+            }
+        })
+    };
+    let health = web::Data::new(
+        ops::admin_server::HealthState::new(metrics.clone(), readiness)
+            .with_shutdown(shutdown.clone()),
+    );
     let state = web::Data::new(AppState {
         store,
         log,
         waiter,
+        metrics,
         catalog: config.catalog()?,
         keys: KeyCache::default(),
         command_timeout: config.command_timeout,
@@ -46,6 +64,8 @@ pub async fn serve(
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
+            .app_data(health.clone())
+            .configure(ops::health_routes)
             .configure(routes::configure)
             .default_service(web::to(routes::route_not_found))
             .wrap(middleware::from_fn(request_context::middleware))

@@ -17,4 +17,5 @@ pub struct AppState {
     pub catalog: Catalog,
     pub keys: KeyCache,
     pub command_timeout: Duration,
+    pub metrics: ops::Metrics,
 }

@@ -1,0 +1,8 @@
+//! The projector against real Postgres and real event logs, as separate processes where a
+//! crash or a second replica matters.
+
+mod crash_recovery;
+mod process;
+mod replay;
+mod sharing;
+mod workload;

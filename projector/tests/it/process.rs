@@ -1,0 +1,85 @@
+//! The `projector` binary as a child process, with its log lines collected.
+
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+pub struct ProjectorProcess {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl ProjectorProcess {
+    pub fn spawn(database_url: &str, log_url: &str, batch: usize) -> Self {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_projector"))
+            .env("DATABASE_URL", database_url)
+            .env("EVENT_LOG_URL", log_url)
+            .env("AGENFLEET_PROJECTOR_BATCH", batch.to_string())
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stderr(Stdio::piped())
+            .stdout(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn the projector binary");
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let sink = lines.clone();
+        tokio::spawn(async move {
+            let mut reader = BufReader::new(stderr).lines();
+            while let Ok(Some(line)) = reader.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Self { child, lines }
+    }
+
+    /// SIGKILL: no chance to finish the batch or leave the group.
+    pub async fn kill(&mut self) {
+        self.child.kill().await.expect("kill the projector");
+    }
+
+    /// SIGTERM, and the exit status.
+    pub async fn terminate(&mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().expect("running") as i32;
+        std::process::Command::new("kill")
+            .arg("-TERM")
+            .arg(pid.to_string())
+            .status()
+            .expect("send SIGTERM");
+        self.child.wait().await.expect("wait for the projector")
+    }
+
+    pub fn log_lines(&self) -> Vec<String> {
+        self.lines.lock().unwrap().clone()
+    }
+
+    /// Partitions this process was assigned and not revoked, according to its log.
+    pub fn owned_partitions(&self) -> Vec<u32> {
+        let mut owned = std::collections::BTreeSet::new();
+        for line in self.log_lines() {
+            let assigned = line.contains("partitions assigned");
+            let revoked = line.contains("partitions revoked");
+            if !(assigned || revoked) {
+                continue;
+            }
+            let Some(list) = line
+                .split("partitions=[")
+                .nth(1)
+                .and_then(|rest| rest.split(']').next())
+            else {
+                continue;
+            };
+            for partition in list.split(',').filter_map(|p| p.trim().parse::<u32>().ok()) {
+                if assigned {
+                    owned.insert(partition);
+                } else {
+                    owned.remove(&partition);
+                }
+            }
+        }
+        owned.into_iter().collect()
+    }
+}

@@ -1,0 +1,65 @@
+use std::time::Duration;
+
+use schema::tenant::Plan;
+use testkit::{LogKind, TestApp};
+
+use crate::process::ProjectorProcess;
+use crate::workload::{append_agents, wait_until_decided};
+
+/// Two projector processes split the partitions; killing one moves its partitions to the other,
+/// which then applies the records of every tenant.
+async fn two_projectors_share_and_take_over(kind: LogKind) {
+    let mut app = TestApp::spawn_on(kind).await;
+    app.stop_projector().await;
+    let mut first = ProjectorProcess::spawn(&app.db.url, &app.log_url, 100);
+    let second = ProjectorProcess::spawn(&app.db.url, &app.log_url, 100);
+    let partitions = app.log.partitions() as usize;
+    testkit::eventually(
+        Duration::from_secs(30),
+        "both projectors to own a share",
+        || async {
+            let (a, b) = (first.owned_partitions(), second.owned_partitions());
+            (!a.is_empty()
+                && !b.is_empty()
+                && a.len() + b.len() == partitions
+                && a.iter().all(|p| !b.contains(p)))
+            .then_some(())
+        },
+    )
+    .await;
+
+    // Tenants spread over the partitions, so both projectors have work.
+    let mut tenants = vec![app.tenant];
+    for _ in 0..5 {
+        tenants.push(app.create_tenant(Plan::Foundation).await.0);
+    }
+    let mut expected = Vec::new();
+    for tenant in &tenants {
+        expected.push(append_agents(app.log.as_ref(), *tenant, 20).await);
+    }
+    for (tenant, expected) in tenants.iter().zip(&expected) {
+        wait_until_decided(&app, *tenant, expected.commands, Duration::from_secs(60)).await;
+    }
+
+    first.kill().await;
+    testkit::eventually(
+        Duration::from_secs(30),
+        "the survivor to own every partition",
+        || async { (second.owned_partitions().len() == partitions).then_some(()) },
+    )
+    .await;
+    let mut more = Vec::new();
+    for tenant in &tenants {
+        more.push(append_agents(app.log.as_ref(), *tenant, 10).await);
+    }
+    for ((tenant, before), after) in tenants.iter().zip(&mut expected).zip(more) {
+        before.commands += after.commands;
+        wait_until_decided(&app, *tenant, before.commands, Duration::from_secs(60)).await;
+    }
+    let _ = second;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_projectors_share_the_postgres_log_and_a_survivor_takes_over() {
+    two_projectors_share_and_take_over(LogKind::Postgres).await;
+}
