@@ -3,6 +3,7 @@
 use rdkafka::client::ClientContext;
 use rdkafka::config::RDKafkaLogLevel;
 use rdkafka::error::KafkaError;
+use rdkafka::types::RDKafkaErrorCode;
 
 pub(super) fn log(level: RDKafkaLogLevel, facility: &str, message: &str) {
     match level {
@@ -21,8 +22,13 @@ pub(super) fn log(level: RDKafkaLogLevel, facility: &str, message: &str) {
 }
 
 pub(super) fn error(error: &KafkaError, reason: &str) {
-    // Broker connection errors are retried by librdkafka itself; callers see them as timeouts.
-    tracing::warn!(target: "librdkafka", %error, "{reason}");
+    match error.rdkafka_error_code() {
+        // Reaching the end of a partition is how `read` knows it is done.
+        Some(RDKafkaErrorCode::PartitionEOF) => tracing::trace!(target: "librdkafka", "{reason}"),
+        // Broker connection errors are retried by librdkafka itself; callers see them as
+        // timeouts.
+        _ => tracing::warn!(target: "librdkafka", %error, "{reason}"),
+    }
 }
 
 /// The context of the producer, the admin client and the reader.

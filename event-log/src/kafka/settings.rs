@@ -134,6 +134,11 @@ impl Settings {
                 ("auto.offset.reset", "earliest"),
                 ("session.timeout.ms", "6000"),
                 ("heartbeat.interval.ms", "1000"),
+                // Some brokers (tansu) hold an empty fetch for this long even when records
+                // arrive meanwhile, which would delay every command by up to 500 ms (the
+                // default). Kafka answers as soon as records arrive, so there it only sets how
+                // often an idle consumer asks.
+                ("fetch.wait.max.ms", "100"),
             ],
         )
     }
@@ -149,6 +154,9 @@ impl Settings {
                 ("enable.auto.offset.store", "false"),
                 ("enable.partition.eof", "true"),
                 ("auto.offset.reset", "latest"),
+                // The end of the partition is only known from an answer; do not let the broker
+                // hold an empty one.
+                ("fetch.wait.max.ms", "10"),
             ],
         )
     }

@@ -1,0 +1,4 @@
+//! The `agenfleet` binary as an operator runs it.
+
+mod admin;
+mod dev;
