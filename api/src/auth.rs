@@ -144,6 +144,16 @@ impl FromRequest for Caller {
     }
 }
 
+/// A new key: (plaintext shown once, its hash, its display prefix = the first 8 chars).
+pub fn generate_key() -> (String, String, String) {
+    use rand::distr::{Alphanumeric, SampleString};
+    let key = format!("afk_{}", Alphanumeric.sample_string(&mut rand::rng(), 40));
+    let hash = hash_key(&key);
+    let prefix = key[..8].to_owned();
+    (key, hash, prefix)
+}
+
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,13 +165,4 @@ mod tests {
         assert!(!is_well_formed_key(&format!("afx_{}", "a".repeat(32))));
         assert!(!is_well_formed_key(&format!("afk_{}-", "a".repeat(32))));
     }
-}
-
-/// A new key: (plaintext shown once, its hash, its display prefix = the first 8 chars).
-pub fn generate_key() -> (String, String, String) {
-    use rand::distr::{Alphanumeric, SampleString};
-    let key = format!("afk_{}", Alphanumeric.sample_string(&mut rand::rng(), 40));
-    let hash = hash_key(&key);
-    let prefix = key[..8].to_owned();
-    (key, hash, prefix)
 }

@@ -332,7 +332,7 @@ pub async fn record_outcome(
         Err(rejection) => (
             Some(rejection.code.as_str()),
             Some(rejection.message.as_str()),
-            (!rejection.details.is_empty()).then(|| Json(&rejection.details)),
+            (!rejection.details.is_empty()).then_some(Json(&rejection.details)),
         ),
     };
     tx.execute(
