@@ -153,7 +153,6 @@ pub fn generate_key() -> (String, String, String) {
     (key, hash, prefix)
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

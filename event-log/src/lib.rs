@@ -27,7 +27,7 @@ pub use postgres::{migrate_postgres_log, PostgresLog};
 
 /// Opens the event log a URL names; the scheme picks the backend:
 ///
-/// - `memory://[?partitions=4]`: in-process, for tests;
+/// - `memory://[?partitions=4]`: in-process, for tests; every call makes a new, empty log;
 /// - `postgres://…` or `postgresql://…` with an optional `partitions=8` (and `pool_size=16`)
 ///   query parameter, the other parameters going to tokio-postgres. The tables must exist
 ///   ([`migrate_postgres_log`]) and hold the same partition count, or this fails;
@@ -139,7 +139,7 @@ pub trait EventLog: Send + Sync + 'static {
 pub trait LogConsumer: Send {
     /// Waits at most `max_wait` for the next thing to happen: an assignment change or records
     /// of owned partitions. Assignment changes are always reported before records of the
-    /// partitions they concern.
+    /// partitions they concern. Cancel-safe: a poll dropped in a `select!` loses nothing.
     async fn poll(&mut self, max_wait: Duration) -> Result<ConsumerEvent, LogError>;
 
     /// Continues an owned partition at `next_offset` (the checkpoint + 1). Records already in

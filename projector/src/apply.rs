@@ -59,25 +59,15 @@ impl Projection {
                 });
             }
             let record = &entry.record;
-            if !projection::already_decided(&tx, record).await? {
-                let needs = domain::needs(&record.command);
-                let state = projection::load_state(&tx, record, &needs).await?;
-                match domain::decide(&state, record) {
-                    Ok(events) => {
-                        projection::apply_events(&tx, record, &events).await?;
-                        projection::record_outcome(&tx, record, (partition, offset), Ok(()))
-                            .await?;
-                    }
-                    Err(rejection) => {
-                        projection::record_outcome(
-                            &tx,
-                            record,
-                            (partition, offset),
-                            Err(&rejection),
-                        )
-                        .await?;
-                    }
-                }
+            let needs = domain::needs(&record.command);
+            // `None`: a duplicate of a record already decided (appended twice by a retry).
+            if let Some(state) = projection::load(&tx, record, &needs).await? {
+                let decision = domain::decide(&state, record);
+                let written = match &decision {
+                    Ok(events) => Ok(events.as_slice()),
+                    Err(rejection) => Err(rejection),
+                };
+                projection::write_decision(&tx, record, (partition, offset), written).await?;
                 applied += 1;
             }
             last = offset;
@@ -85,8 +75,7 @@ impl Projection {
         if Some(last) == checkpoint || last < 0 {
             return Ok(BatchOutcome::AlreadyApplied);
         }
-        projection::set_checkpoint(&tx, partition, last).await?;
-        projection::notify_applied(&tx, partition, last).await?;
+        projection::finish_batch(&tx, partition, last).await?;
         tx.commit().await?;
         Ok(BatchOutcome::Committed {
             last_offset: last,

@@ -22,6 +22,8 @@ pub struct Broker {
     /// `127.0.0.1:PORT`, for `bootstrap.servers`.
     pub bootstrap: String,
     child: Child,
+    /// tansu's stderr; kept only if it fails to start.
+    log: PathBuf,
 }
 
 impl Broker {
@@ -74,6 +76,7 @@ impl Broker {
         Self {
             bootstrap: address,
             child,
+            log,
         }
     }
 
@@ -90,6 +93,7 @@ impl Drop for Broker {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
     }
 }
 

@@ -1,8 +1,10 @@
 //! Group consumers of the Kafka log.
 //!
-//! Kafka's group protocol shares the partitions; the rebalance callbacks of [`GroupContext`]
+//! Kafka's group protocol shares the partitions; the rebalance callbacks (see [`rebalance`])
 //! queue `Assigned`/`Revoked`, and `poll` hands those out before any record. They run inside
 //! `recv`, so a record can never be handed out before the change that concerns it.
+//!
+//! [`rebalance`]: super::rebalance
 //!
 //! Offsets are ours: the projector's checkpoint in Postgres is the truth and it calls `seek`
 //! after each assignment. librdkafka refuses a seek on a partition whose fetching has not
@@ -12,78 +14,24 @@
 //! sought is also committed to Kafka, only as a starting hint for the next owner.
 
 use std::collections::{BTreeMap, VecDeque};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::FutureExt;
-use rdkafka::config::RDKafkaLogLevel;
-use rdkafka::consumer::{
-    BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer,
-};
+use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
-use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
+use rdkafka::{Message, Offset, TopicPartitionList};
 use schema::CommandRecord;
 use tokio::time::Instant;
 
 use super::kafka_error;
+use super::rebalance::{Changes, GroupContext};
 use super::settings::Settings;
 use crate::{ConsumerEvent, ConsumerOptions, LogConsumer, LogEntry, LogError, Position};
 
 /// How long a seek may block a worker thread.
 const SEEK_TIMEOUT: Duration = Duration::from_millis(500);
-
-type Changes = Arc<Mutex<VecDeque<ConsumerEvent>>>;
-
-/// Queues the assignment changes librdkafka reports during `recv`.
-pub(super) struct GroupContext {
-    topic: String,
-    changes: Changes,
-}
-
-impl GroupContext {
-    fn push(&self, partitions: &TopicPartitionList, change: fn(Vec<u32>) -> ConsumerEvent) {
-        let mut list: Vec<u32> = partitions
-            .elements_for_topic(&self.topic)
-            .iter()
-            .filter_map(|element| u32::try_from(element.partition()).ok())
-            .collect();
-        if list.is_empty() {
-            return;
-        }
-        list.sort_unstable();
-        self.changes
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .push_back(change(list));
-    }
-}
-
-impl ClientContext for GroupContext {
-    fn log(&self, level: RDKafkaLogLevel, facility: &str, message: &str) {
-        super::context::log(level, facility, message);
-    }
-
-    fn error(&self, error: KafkaError, reason: &str) {
-        super::context::error(&error, reason);
-    }
-}
-
-impl ConsumerContext for GroupContext {
-    fn pre_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        match rebalance {
-            Rebalance::Revoke(partitions) => self.push(partitions, ConsumerEvent::Revoked),
-            Rebalance::Error(error) => tracing::warn!(%error, "consumer group rebalance failed"),
-            Rebalance::Assign(_) => {}
-        }
-    }
-
-    fn post_rebalance(&self, _: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Assign(partitions) = rebalance {
-            self.push(partitions, ConsumerEvent::Assigned);
-        }
-    }
-}
 
 /// Where an owned partition stands.
 struct Cursor {

@@ -8,6 +8,7 @@
 mod consumer;
 mod context;
 mod reader;
+mod rebalance;
 mod settings;
 mod topic;
 

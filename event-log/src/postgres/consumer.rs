@@ -9,7 +9,7 @@
 //! (`Assigned`). A new member therefore gets its share within a couple of seconds, a closed
 //! one's partitions move at the next tick, a killed one's within about 6 s.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -30,6 +30,17 @@ const LIVE_MEMBERS: &str = r#"
 SELECT count(*) FROM eventlog.consumers
 WHERE "group" = $1 AND (seen_at > now() - interval '5 seconds' OR member_id = $2)"#;
 
+/// The partitions this session holds locks on (two-key advisory locks show the keys as
+/// `classid` and `objid`, with `objsubid = 2`).
+const HELD: &str = r#"
+SELECT objid::bigint FROM pg_locks
+WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted
+  AND objsubid = 2 AND classid::bigint = $1"#;
+
+const TRY_LOCK: &str = "SELECT pg_try_advisory_lock($1, $2)";
+
+const UNLOCK: &str = "SELECT pg_advisory_unlock($1, p) FROM unnest($2::int[]) AS p";
+
 const FETCH: &str = r#"
 SELECT c.partition, r."offset", r.record
 FROM unnest($1::int[], $2::bigint[]) AS c(partition, next_offset)
@@ -44,7 +55,8 @@ pub(super) struct PostgresConsumer {
     log: PostgresLog,
     group: String,
     member: String,
-    /// First half of the advisory-lock key: the group, so groups do not exclude each other.
+    /// First half of the advisory-lock key, from the group, so groups do not exclude each
+    /// other.
     lock_space: i32,
     /// Where this member starts looking for free partitions, so members do not all race for
     /// the same one.
@@ -72,7 +84,8 @@ impl PostgresConsumer {
             log,
             group: options.group,
             member,
-            lock_space: i32::from_ne_bytes(hash.to_ne_bytes()),
+            // Non-negative, so that it reads the same as pg_locks' unsigned `classid`.
+            lock_space: i32::try_from(hash & 0x7fff_ffff).unwrap_or_default(),
             max_batch: options.max_batch.max(1),
             live: None,
             owned: BTreeMap::new(),
@@ -107,11 +120,22 @@ impl PostgresConsumer {
     }
 
     /// Moves towards the fair share; queues what changed.
+    ///
+    /// A poll may be cancelled between two statements; the locks this session really holds
+    /// (`pg_locks`) are therefore read first and what this member believes is corrected, so a
+    /// lock taken or released by a cancelled round is never forgotten.
     async fn rebalance(&mut self) -> Result<(), tokio_postgres::Error> {
         let Some(live) = &self.live else {
             return Ok(());
         };
         let client = live.session.client.clone();
+        let held: BTreeSet<u32> = client
+            .query(HELD, &[&i64::from(self.lock_space)])
+            .await?
+            .iter()
+            .filter_map(|row| u32::try_from(row.get::<_, i64>(0)).ok())
+            .collect();
+        self.adopt(&held);
         let members: i64 = client
             .query_one(LIVE_MEMBERS, &[&self.group, &self.member])
             .await?
@@ -127,13 +151,9 @@ impl PostgresConsumer {
                 .take(self.owned.len() - target)
                 .copied()
                 .collect();
+            let keys: Vec<i32> = extras.iter().map(|p| *p as i32).collect();
+            client.execute(UNLOCK, &[&self.lock_space, &keys]).await?;
             for partition in &extras {
-                client
-                    .execute(
-                        "SELECT pg_advisory_unlock($1, $2)",
-                        &[&self.lock_space, &(*partition as i32)],
-                    )
-                    .await?;
                 self.owned.remove(partition);
             }
             let mut revoked = extras;
@@ -150,10 +170,7 @@ impl PostgresConsumer {
                     continue;
                 }
                 let row = client
-                    .query_one(
-                        "SELECT pg_try_advisory_lock($1, $2)",
-                        &[&self.lock_space, &(partition as i32)],
-                    )
+                    .query_one(TRY_LOCK, &[&self.lock_space, &(partition as i32)])
                     .await?;
                 if row.get::<_, bool>(0) {
                     assigned.push(partition);
@@ -166,6 +183,31 @@ impl PostgresConsumer {
             }
         }
         Ok(())
+    }
+
+    /// Makes `owned` what the session holds, queueing the difference.
+    fn adopt(&mut self, held: &BTreeSet<u32>) {
+        let lost: Vec<u32> = self
+            .owned
+            .keys()
+            .filter(|p| !held.contains(p))
+            .copied()
+            .collect();
+        let found: Vec<u32> = held
+            .iter()
+            .filter(|p| !self.owned.contains_key(p))
+            .copied()
+            .collect();
+        if !lost.is_empty() {
+            for partition in &lost {
+                self.owned.remove(partition);
+            }
+            self.pending.push_back(ConsumerEvent::Revoked(lost));
+        }
+        if !found.is_empty() {
+            self.owned.extend(found.iter().map(|p| (*p, 0)));
+            self.pending.push_back(ConsumerEvent::Assigned(found));
+        }
     }
 
     /// The next records of every owned partition, at most `max_batch` in all.

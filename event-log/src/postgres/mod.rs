@@ -167,6 +167,9 @@ impl EventLog for PostgresLog {
         from_offset: i64,
         max: usize,
     ) -> Result<Vec<LogEntry>, LogError> {
+        if partition >= self.partitions {
+            return Err(LogError::Other(format!("no partition {partition}")));
+        }
         let client = self.client().await?;
         let statement = client.prepare_cached(READ).await.map_err(db_error)?;
         let limit = i64::try_from(max).unwrap_or(i64::MAX);

@@ -38,6 +38,7 @@ macro_rules! contract_tests {
             seek_moves_a_partition_forwards_and_backwards,
             concurrent_appends_never_show_an_offset_before_a_lower_one,
             two_consumers_split_the_partitions_and_one_takes_all_when_the_other_closes,
+            a_cancelled_poll_loses_nothing,
             ping_answers_when_the_log_is_up,
         );
     };
@@ -271,32 +272,7 @@ pub async fn two_consumers_split_the_partitions_and_one_takes_all_when_the_other
         .await;
 
     let mut second = Member::join(&*log, "split").await;
-    // Both must be polled: a group moves partitions only as its members answer.
-    let until = deadline(30);
-    loop {
-        let split = !first.owned.is_empty()
-            && !second.owned.is_empty()
-            && first.owned.is_disjoint(&second.owned)
-            && first
-                .owned
-                .union(&second.owned)
-                .copied()
-                .collect::<BTreeSet<_>>()
-                == all;
-        if split {
-            break;
-        }
-        assert!(
-            Instant::now() < until,
-            "no split: first {:?} ({:?}), second {:?} ({:?})",
-            first.owned,
-            summary(&first.seen),
-            second.owned,
-            summary(&second.seen)
-        );
-        first.poll(Duration::from_millis(100)).await;
-        second.poll(Duration::from_millis(100)).await;
-    }
+    until_split(&mut first, &mut second, &all, deadline(30)).await;
     let fair = all.len().div_ceil(2);
     assert!(
         first.owned.len() <= fair && second.owned.len() <= fair,
@@ -314,6 +290,64 @@ pub async fn two_consumers_split_the_partitions_and_one_takes_all_when_the_other
         )
         .await;
     first.consumer.close().await;
+}
+
+pub async fn a_cancelled_poll_loses_nothing(fx: Fixture) {
+    let log = fx.log;
+    let all = all_partitions(&*log);
+    let mut first = Member::join(&*log, "cancel").await;
+    let mut second = Member::join(&*log, "cancel").await;
+    // As in a `select!` with a shutdown signal: polls dropped at every stage of their work,
+    // while the two members share the partitions out.
+    let cancelling = Instant::now() + Duration::from_secs(3);
+    let mut round: u64 = 0;
+    while Instant::now() < cancelling {
+        round += 1;
+        let wait = Duration::from_micros(round * 397 % 3000);
+        let _ = tokio::time::timeout(wait, first.poll(Duration::from_millis(100))).await;
+        let _ = tokio::time::timeout(wait, second.poll(Duration::from_millis(100))).await;
+    }
+    // What each member was told still adds up to the truth: they end split, then one closes
+    // and the other gets everything.
+    until_split(&mut first, &mut second, &all, deadline(30)).await;
+    second.consumer.close().await;
+    first
+        .poll_until(
+            deadline(30),
+            "the remaining member owns every partition",
+            |m| m.owned == all,
+        )
+        .await;
+    first.consumer.close().await;
+}
+
+/// Polls both (a group moves partitions only as its members answer) until they own disjoint,
+/// non-empty shares of all partitions.
+async fn until_split(first: &mut Member, second: &mut Member, all: &BTreeSet<u32>, until: Instant) {
+    loop {
+        let split = !first.owned.is_empty()
+            && !second.owned.is_empty()
+            && first.owned.is_disjoint(&second.owned)
+            && first
+                .owned
+                .union(&second.owned)
+                .copied()
+                .collect::<BTreeSet<_>>()
+                == *all;
+        if split {
+            return;
+        }
+        assert!(
+            Instant::now() < until,
+            "no split: first {:?} ({:?}), second {:?} ({:?})",
+            first.owned,
+            summary(&first.seen),
+            second.owned,
+            summary(&second.seen)
+        );
+        first.poll(Duration::from_millis(100)).await;
+        second.poll(Duration::from_millis(100)).await;
+    }
 }
 
 pub async fn ping_answers_when_the_log_is_up(fx: Fixture) {

@@ -41,3 +41,19 @@ async fn connect_creates_the_topic_once_and_refuses_another_partition_count() {
     assert!(matches!(refused, LogError::InvalidUrl(_)), "{refused}");
     assert!(refused.to_string().contains("partitions=3"), "{refused}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ping_fails_once_the_broker_is_gone() {
+    let broker = Broker::start().await;
+    let log = connect(&broker.url(TOPIC, 2)).await.expect("connect");
+    log.ping().await.expect("ping while the broker runs");
+    drop(broker);
+    let started = std::time::Instant::now();
+    let failed = log.ping().await.expect_err("ping without a broker");
+    assert!(matches!(failed, LogError::Unavailable(_)), "{failed}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "ping took {:?}",
+        started.elapsed()
+    );
+}

@@ -1,0 +1,321 @@
+//! `agenfleet-bench`: the measurements behind `scripts/bench` and docs/BENCHMARKS.md.
+//!
+//! - `http`: command round trip of `POST /v1/agents` and `GET /v1/agents/{id}` throughput at a
+//!   given concurrency against a running API.
+//! - `append`: appends a history of records straight to the log and times how fast the live
+//!   projector applies it.
+//! - `replay`: times `agenfleet replay`'s rebuild over the whole log.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, Subcommand};
+use schema::agent::AgentConfig;
+use schema::command::{CreateAgent, CreateTenant, RecordHeartbeat};
+use schema::tenant::Plan;
+use schema::{Actor, AgentId, Command, CommandRecord, TenantId};
+use serde_json::json;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    Http {
+        #[arg(long)]
+        base: String,
+        #[arg(long)]
+        key: String,
+        #[arg(long, default_value_t = 16)]
+        concurrency: usize,
+        #[arg(long, default_value = "10s", value_parser = ops::duration::parse_duration)]
+        duration: Duration,
+    },
+    Append {
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        #[arg(long, env = "EVENT_LOG_URL")]
+        event_log_url: String,
+        #[arg(long, default_value_t = 100_000)]
+        records: usize,
+        #[arg(long, default_value_t = 64)]
+        concurrency: usize,
+    },
+    Replay {
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        #[arg(long, env = "EVENT_LOG_URL")]
+        event_log_url: String,
+    },
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index].as_secs_f64() * 1e3
+}
+
+async fn http(
+    base: String,
+    key: String,
+    concurrency: usize,
+    duration: Duration,
+) -> anyhow::Result<()> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(concurrency)
+        .build()?;
+    let run = format!(
+        "{:x}",
+        Instant::now().elapsed().as_nanos() ^ std::process::id() as u128
+    );
+    // POST round trips.
+    let deadline = Instant::now() + duration;
+    let tasks = (0..concurrency).map(|worker| {
+        let (client, base, key, run) = (client.clone(), base.clone(), key.clone(), run.clone());
+        tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut errors = 0u64;
+            let mut i = 0u64;
+            while Instant::now() < deadline {
+                let started = Instant::now();
+                let response = client
+                    .post(format!("{base}/v1/agents"))
+                    .bearer_auth(&key)
+                    .json(&json!({"name": format!("bench-{run}-{worker}-{i}")}))
+                    .send()
+                    .await;
+                match response {
+                    Ok(r) if r.status() == 201 => latencies.push(started.elapsed()),
+                    _ => errors += 1,
+                }
+                i += 1;
+            }
+            (latencies, errors)
+        })
+    });
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in futures::future::join_all(tasks).await {
+        let (l, e) = task?;
+        latencies.extend(l);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    println!(
+        "POST /v1/agents  concurrency={concurrency} commands={} errors={errors} commands/s={:.0} p50={:.2}ms p99={:.2}ms max={:.2}ms",
+        latencies.len(),
+        latencies.len() as f64 / elapsed,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+        percentile(&latencies, 1.0),
+    );
+
+    // GET throughput on one agent.
+    let agent: serde_json::Value = client
+        .post(format!("{base}/v1/agents"))
+        .bearer_auth(&key)
+        .json(&json!({"name": format!("bench-{run}-get")}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let url = format!(
+        "{base}/v1/agents/{}",
+        agent["id"].as_str().unwrap_or_default()
+    );
+    let deadline = Instant::now() + duration;
+    let tasks = (0..concurrency).map(|_| {
+        let (client, url, key) = (client.clone(), url.clone(), key.clone());
+        tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let started = Instant::now();
+                if let Ok(r) = client.get(&url).bearer_auth(&key).send().await {
+                    if r.status() == 200 && r.bytes().await.is_ok() {
+                        latencies.push(started.elapsed());
+                    }
+                }
+            }
+            latencies
+        })
+    });
+    let started = Instant::now();
+    let mut latencies = Vec::new();
+    for task in futures::future::join_all(tasks).await {
+        latencies.extend(task?);
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    latencies.sort();
+    println!(
+        "GET /v1/agents/{{id}}  concurrency={concurrency} requests={} requests/s={:.0} p50={:.2}ms p99={:.2}ms",
+        latencies.len(),
+        latencies.len() as f64 / elapsed,
+        percentile(&latencies, 0.50),
+        percentile(&latencies, 0.99),
+    );
+    Ok(())
+}
+
+/// 100 tenants, then agent creations and heartbeats spread over them.
+fn history(records: usize) -> Vec<CommandRecord> {
+    let actor = Actor::system("bench");
+    let tenants: Vec<TenantId> = (0..100).map(|_| TenantId::new()).collect();
+    let mut out: Vec<CommandRecord> = tenants
+        .iter()
+        .map(|tenant| {
+            let create = CreateTenant {
+                name: "bench".into(),
+                plan: Plan::Enterprise,
+                per_minute: None,
+                per_hour: None,
+            };
+            CommandRecord::new(*tenant, actor.clone(), Command::CreateTenant(create))
+        })
+        .collect();
+    let mut agents: Vec<(TenantId, AgentId)> = Vec::new();
+    let mut i = 0usize;
+    while out.len() < records {
+        let tenant = tenants[i % tenants.len()];
+        if i % 2 == 0 || agents.is_empty() {
+            let agent_id = AgentId::new();
+            agents.push((tenant, agent_id));
+            let create = CreateAgent {
+                agent_id,
+                name: format!("agent-{i}"),
+                role: None,
+                description: None,
+                soul: None,
+                config: AgentConfig::default(),
+            };
+            out.push(CommandRecord::new(
+                tenant,
+                actor.clone(),
+                Command::CreateAgent(create),
+            ));
+        } else {
+            let (tenant, agent_id) = agents[i % agents.len()];
+            let beat = RecordHeartbeat {
+                agent_id,
+                state: Default::default(),
+                latency_ms: Some(5),
+                detail: None,
+            };
+            out.push(CommandRecord::new(
+                tenant,
+                actor.clone(),
+                Command::RecordHeartbeat(beat),
+            ));
+        }
+        i += 1;
+    }
+    out
+}
+
+async fn decided(database_url: &str) -> anyhow::Result<i64> {
+    let (client, connection) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    Ok(client
+        .query_one("SELECT count(*) FROM readmodel.command_outcomes", &[])
+        .await?
+        .get(0))
+}
+
+async fn append(
+    database_url: String,
+    event_log_url: String,
+    records: usize,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    let log = event_log::connect(&event_log_url).await?;
+    let before = decided(&database_url).await?;
+    let history = Arc::new(history(records));
+    let started = Instant::now();
+    // Tenants first, so every agent creation finds its tenant.
+    for record in &history[..100] {
+        log.append(record).await?;
+    }
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(100));
+    let tasks = (0..concurrency).map(|_| {
+        let (log, history, next) = (log.clone(), history.clone(), next.clone());
+        tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(record) = history.get(i) else {
+                    return Ok::<_, anyhow::Error>(());
+                };
+                log.append(record).await?;
+            }
+        })
+    });
+    for task in futures::future::join_all(tasks).await {
+        task??;
+    }
+    let appended = started.elapsed();
+    println!(
+        "append  records={records} seconds={:.2} records/s={:.0}",
+        appended.as_secs_f64(),
+        records as f64 / appended.as_secs_f64()
+    );
+    loop {
+        let done = decided(&database_url).await? - before;
+        if done >= records as i64 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let applied = started.elapsed();
+    println!(
+        "live projector  records={records} seconds={:.2} records/s={:.0} (from first append to last applied)",
+        applied.as_secs_f64(),
+        records as f64 / applied.as_secs_f64()
+    );
+    Ok(())
+}
+
+async fn replay(database_url: String, event_log_url: String) -> anyhow::Result<()> {
+    let log = event_log::connect(&event_log_url).await?;
+    let report = projector::replay::rebuild(&database_url, log, |progress| {
+        eprintln!(
+            "  … {} records ({:.0}/s)",
+            progress.records,
+            progress.rate()
+        );
+    })
+    .await?;
+    println!(
+        "replay  records={} seconds={:.2} records/s={:.0}",
+        report.records,
+        report.elapsed.as_secs_f64(),
+        report.records as f64 / report.elapsed.as_secs_f64()
+    );
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Bench::Http {
+            base,
+            key,
+            concurrency,
+            duration,
+        } => http(base, key, concurrency, duration).await,
+        Bench::Append {
+            database_url,
+            event_log_url,
+            records,
+            concurrency,
+        } => append(database_url, event_log_url, records, concurrency).await,
+        Bench::Replay {
+            database_url,
+            event_log_url,
+        } => replay(database_url, event_log_url).await,
+    }
+}

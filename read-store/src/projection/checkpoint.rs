@@ -1,0 +1,70 @@
+//! The projector's position per partition, committed with the writes it covers.
+
+use deadpool_postgres::{GenericClient, Transaction};
+
+use crate::StoreError;
+
+/// The channel on which the projector announces "partition:offset applied".
+pub const APPLIED_CHANNEL: &str = "agenfleet_applied";
+
+/// The last applied offset of a partition, locked until the transaction ends, so that two
+/// projectors that both believe they own a partition cannot both advance it.
+pub async fn lock_checkpoint(
+    tx: &Transaction<'_>,
+    partition: u32,
+) -> Result<Option<i64>, StoreError> {
+    let statement = tx
+        .prepare_cached(
+            // An upsert that always returns the row and holds its lock until the end of the
+            // transaction.
+            "INSERT INTO checkpoints (partition, \"offset\") VALUES ($1, -1)
+             ON CONFLICT (partition) DO UPDATE SET \"offset\" = checkpoints.\"offset\"
+             RETURNING \"offset\"",
+        )
+        .await?;
+    let rows = tx.query(&statement, &[&(partition as i32)]).await?;
+    let offset: i64 = rows.first().map(|row| row.get(0)).unwrap_or(-1);
+    Ok((offset >= 0).then_some(offset))
+}
+
+/// The last applied offset of each partition (no lock), for seeking after an assignment.
+pub async fn checkpoints(
+    client: &impl GenericClient,
+    partitions: &[u32],
+) -> Result<Vec<(u32, Option<i64>)>, StoreError> {
+    let mut out = Vec::with_capacity(partitions.len());
+    for &partition in partitions {
+        let row = client
+            .query_opt(
+                "SELECT \"offset\" FROM checkpoints WHERE partition = $1",
+                &[&(partition as i32)],
+            )
+            .await?;
+        out.push((
+            partition,
+            row.map(|row| row.get::<_, i64>(0))
+                .filter(|offset| *offset >= 0),
+        ));
+    }
+    Ok(out)
+}
+
+/// Advances the checkpoint and tells API processes (the notification is delivered on commit).
+pub async fn finish_batch(
+    tx: &Transaction<'_>,
+    partition: u32,
+    offset: i64,
+) -> Result<(), StoreError> {
+    let statement = tx
+        .prepare_cached(
+            "WITH moved AS (UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1)
+             SELECT pg_notify($3, $1::text || ':' || $2::text)",
+        )
+        .await?;
+    tx.execute(
+        &statement,
+        &[&(partition as i32), &offset, &APPLIED_CHANNEL],
+    )
+    .await?;
+    Ok(())
+}
