@@ -4,4 +4,5 @@
 mod agents;
 mod auth;
 mod errors;
+mod kafka;
 mod soul_and_heartbeat;

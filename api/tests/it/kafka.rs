@@ -1,0 +1,55 @@
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use testkit::{LogKind, TestApp};
+
+/// The same write path on the Kafka log: conflicts decided in log order, read-your-writes.
+#[tokio::test(flavor = "multi_thread")]
+async fn on_the_kafka_log_writes_are_decided_in_order_and_read_back_at_once() {
+    let broker = testkit::kafka::Broker::start().await;
+    let app = TestApp::spawn_on(LogKind::Kafka {
+        bootstrap: broker.bootstrap.clone(),
+    })
+    .await;
+    let attempts = ["Kappa", "kappa", "KAPPA"].map(|name| {
+        let request = app
+            .request(Method::POST, "/v1/agents")
+            .json(&json!({"name": name}));
+        async move { request.send().await.unwrap().status() }
+    });
+    let mut statuses = futures::future::join_all(attempts).await;
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        vec![
+            StatusCode::CREATED,
+            StatusCode::CONFLICT,
+            StatusCode::CONFLICT
+        ]
+    );
+    let list: Value = app
+        .request(Method::GET, "/v1/agents")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["pagination"]["total"], 1);
+    let id = list["data"][0]["id"].as_str().unwrap();
+    let patched = app
+        .request(Method::PATCH, &format!("/v1/agents/{id}"))
+        .json(&json!({"role": "r"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(patched.status(), StatusCode::OK);
+    let got: Value = app
+        .request(Method::GET, &format!("/v1/agents/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["role"], "r");
+}
