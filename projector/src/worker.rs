@@ -15,6 +15,29 @@ pub struct Projector {
     projection: Projection,
     log: Arc<dyn EventLog>,
     options: ConsumerOptions,
+    metrics: ProjectorMetrics,
+}
+
+/// What `/metrics` shows of the projector.
+#[derive(Clone)]
+struct ProjectorMetrics {
+    records: ops::metrics::Counter,
+    batch_seconds: ops::metrics::Histogram,
+    gaps: ops::metrics::Counter,
+}
+
+impl ProjectorMetrics {
+    fn new(metrics: &ops::Metrics) -> Self {
+        Self {
+            records: metrics.counter("agenfleet_projector_records_total", "Records decided and applied"),
+            batch_seconds: metrics.histogram(
+                "agenfleet_projector_batch_seconds",
+                "Time to decide, apply and commit one batch",
+                ops::metrics::LATENCY_SECONDS_BUCKETS,
+            ),
+            gaps: metrics.counter("agenfleet_projector_seeks_total", "Batches that did not continue the checkpoint"),
+        }
+    }
 }
 
 /// How long to wait before trying again after the database or the log failed.
@@ -24,11 +47,17 @@ const POLL_WAIT: Duration = Duration::from_millis(250);
 
 impl Projector {
     pub fn new(projection: Projection, log: Arc<dyn EventLog>, options: ConsumerOptions) -> Self {
-        Self {
-            projection,
-            log,
-            options,
-        }
+        Self::with_metrics(projection, log, options, &ops::Metrics::new())
+    }
+
+    /// A projector that counts its work in `metrics`.
+    pub fn with_metrics(
+        projection: Projection,
+        log: Arc<dyn EventLog>,
+        options: ConsumerOptions,
+        metrics: &ops::Metrics,
+    ) -> Self {
+        Self { projection, log, options, metrics: ProjectorMetrics::new(metrics) }
     }
 
     /// Runs until `shutdown` fires. The batch in hand is always finished (committed or rolled
@@ -117,15 +146,19 @@ impl Projector {
                 .push(entry);
         }
         for (partition, entries) in by_partition {
+            let started = std::time::Instant::now();
             match self.projection.apply_batch(partition, &entries).await? {
                 BatchOutcome::Committed {
                     last_offset,
                     applied,
                 } => {
+                    self.metrics.records.inc_by(applied as u64);
+                    self.metrics.batch_seconds.observe_duration(started.elapsed());
                     tracing::debug!(partition, last_offset, applied, "batch committed");
                 }
                 BatchOutcome::AlreadyApplied => {}
                 BatchOutcome::Gap { next_offset } => {
+                    self.metrics.gaps.inc();
                     tracing::info!(
                         partition,
                         next_offset,

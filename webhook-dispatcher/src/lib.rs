@@ -25,7 +25,7 @@ pub async fn run(config: DispatcherConfig, shutdown: CancellationToken) -> anyho
         let store = store.clone();
         async move { store.ping().await.map_err(|e| e.to_string()) }
     });
-    let metrics = ops::metrics::Metrics::default();
+    let metrics = ops::Metrics::new();
     let (admin_addr, _admin) =
         ops::admin_server::serve_admin(&config.admin_listen, metrics, readiness, shutdown.clone())
             .await?;

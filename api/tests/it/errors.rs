@@ -165,3 +165,37 @@ async fn a_write_not_applied_in_time_is_a_504_with_its_command_id_and_is_applied
     .await;
     assert_eq!(list["data"][0]["name"], "Late");
 }
+
+/// With the database unreachable, requests get 503 with Retry-After (never a 500), and
+/// `/readyz` says the API is not ready while `/healthz` says it is alive.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_database_gives_503_with_retry_after() {
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let config = api::ApiConfig {
+        database_url: format!("postgres://postgres@127.0.0.1:{closed_port}/nothing"),
+        event_log_url: Some("memory://".to_owned()),
+        listen: "127.0.0.1:0".to_owned(),
+        command_timeout: Duration::from_secs(2),
+        model_catalog: None,
+        workers: Some(1),
+        db_pool: 2,
+        shutdown_timeout: Duration::from_secs(1),
+    };
+    let log = event_log::connect("memory://").await.unwrap();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let _stop = shutdown.clone().drop_guard();
+    let running = api::serve(config, log, shutdown).await.unwrap();
+    let base = format!("http://{}", running.addr);
+    let http = reqwest::Client::new();
+    let response = http
+        .get(format!("{base}/v1/agents"))
+        .bearer_auth(format!("afk_{}", "a".repeat(40)))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "1");
+    assert_error_body(&response.json().await.unwrap(), "SERVICE_UNAVAILABLE", 503);
+    assert_eq!(http.get(format!("{base}/readyz")).send().await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().status(), StatusCode::OK);
+}
