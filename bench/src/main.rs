@@ -183,7 +183,7 @@ fn history(records: usize) -> Vec<CommandRecord> {
     let mut i = 0usize;
     while out.len() < records {
         let tenant = tenants[i % tenants.len()];
-        if i % 2 == 0 || agents.is_empty() {
+        if i.is_multiple_of(2) || agents.is_empty() {
             let agent_id = AgentId::new();
             agents.push((tenant, agent_id));
             let create = CreateAgent {

@@ -13,6 +13,11 @@ pub mod validate;
 pub use decide::decide;
 pub use state::{needs, AgentState, ApiKeyState, DecisionState, Needs};
 
+/// The form in which agent names are compared: unique per tenant ignoring case.
+pub fn name_key(name: &str) -> String {
+    name.to_lowercase()
+}
+
 /// Lowercase hex SHA-256 of a text, as the API shows it (`soulSha256`).
 pub fn sha256_hex(text: &str) -> String {
     use sha2::Digest;

@@ -28,6 +28,8 @@ CREATE TABLE agents (
     tenant_id            text NOT NULL,
     id                   text NOT NULL,
     name                 text NOT NULL,
+    -- The name compared ignoring case (Unicode lowercase, computed by the projector).
+    name_key             text NOT NULL,
     role                 text,
     description          text,
     status               text NOT NULL,
@@ -41,10 +43,11 @@ CREATE TABLE agents (
     tokens_today_input   bigint NOT NULL DEFAULT 0,
     tokens_today_output  bigint NOT NULL DEFAULT 0,
     open_session_count   integer NOT NULL DEFAULT 0,
-    PRIMARY KEY (tenant_id, id)
+    PRIMARY KEY (tenant_id, id),
+    -- Names are unique per tenant ignoring case. The projector decides that; this is the
+    -- backstop, checked at commit because a batch may swap two names.
+    CONSTRAINT agents_name_unique UNIQUE (tenant_id, name_key) DEFERRABLE INITIALLY DEFERRED
 );
--- Names are unique per tenant ignoring case; the projector checks first, this is the backstop.
-CREATE UNIQUE INDEX agents_name_unique ON agents (tenant_id, lower(name));
 CREATE INDEX agents_by_created ON agents (tenant_id, created_at DESC, id DESC);
 CREATE INDEX agents_by_status ON agents (tenant_id, status, created_at DESC, id DESC);
 -- The scheduler's scan for silent agents.

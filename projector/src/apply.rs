@@ -1,7 +1,9 @@
 //! Applying a batch of one partition's records in one transaction.
 
 use event_log::LogEntry;
-use read_store::{projection, Store, StoreError};
+use read_store::projection::{self, UnitOfWork};
+use read_store::{Store, StoreError};
+use schema::CommandRecord;
 
 /// What happened to a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,7 +47,7 @@ impl Projection {
         let tx = client.transaction().await?;
         let checkpoint = projection::lock_checkpoint(&tx, partition).await?;
         let mut last = checkpoint.unwrap_or(-1);
-        let mut applied = 0;
+        let mut batch = Vec::with_capacity(entries.len());
         for entry in entries {
             debug_assert_eq!(entry.position.partition, partition);
             let offset = entry.position.offset;
@@ -58,23 +60,22 @@ impl Projection {
                     next_offset: last + 1,
                 });
             }
-            let record = &entry.record;
-            let needs = domain::needs(&record.command);
-            // `None`: a duplicate of a record already decided (appended twice by a retry).
-            if let Some(state) = projection::load(&tx, record, &needs).await? {
-                let decision = domain::decide(&state, record);
-                let written = match &decision {
-                    Ok(events) => Ok(events.as_slice()),
-                    Err(rejection) => Err(rejection),
-                };
-                projection::write_decision(&tx, record, (partition, offset), written).await?;
-                applied += 1;
-            }
+            batch.push(entry);
             last = offset;
         }
-        if Some(last) == checkpoint || last < 0 {
+        if batch.is_empty() {
             return Ok(BatchOutcome::AlreadyApplied);
         }
+        let records: Vec<&CommandRecord> = batch.iter().map(|entry| &entry.record).collect();
+        let mut work = UnitOfWork::load(&tx, &records).await?;
+        let mut applied = 0;
+        for entry in &batch {
+            // False for a duplicate of a record already decided (appended twice by a retry).
+            if work.decide(&entry.record, (partition, entry.position.offset)) {
+                applied += 1;
+            }
+        }
+        work.flush(&tx).await?;
         projection::finish_batch(&tx, partition, last).await?;
         tx.commit().await?;
         Ok(BatchOutcome::Committed {

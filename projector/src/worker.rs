@@ -29,13 +29,19 @@ struct ProjectorMetrics {
 impl ProjectorMetrics {
     fn new(metrics: &ops::Metrics) -> Self {
         Self {
-            records: metrics.counter("agenfleet_projector_records_total", "Records decided and applied"),
+            records: metrics.counter(
+                "agenfleet_projector_records_total",
+                "Records decided and applied",
+            ),
             batch_seconds: metrics.histogram(
                 "agenfleet_projector_batch_seconds",
                 "Time to decide, apply and commit one batch",
                 ops::metrics::LATENCY_SECONDS_BUCKETS,
             ),
-            gaps: metrics.counter("agenfleet_projector_seeks_total", "Batches that did not continue the checkpoint"),
+            gaps: metrics.counter(
+                "agenfleet_projector_seeks_total",
+                "Batches that did not continue the checkpoint",
+            ),
         }
     }
 }
@@ -57,7 +63,12 @@ impl Projector {
         options: ConsumerOptions,
         metrics: &ops::Metrics,
     ) -> Self {
-        Self { projection, log, options, metrics: ProjectorMetrics::new(metrics) }
+        Self {
+            projection,
+            log,
+            options,
+            metrics: ProjectorMetrics::new(metrics),
+        }
     }
 
     /// Runs until `shutdown` fires. The batch in hand is always finished (committed or rolled
@@ -153,7 +164,9 @@ impl Projector {
                     applied,
                 } => {
                     self.metrics.records.inc_by(applied as u64);
-                    self.metrics.batch_seconds.observe_duration(started.elapsed());
+                    self.metrics
+                        .batch_seconds
+                        .observe_duration(started.elapsed());
                     tracing::debug!(partition, last_offset, applied, "batch committed");
                 }
                 BatchOutcome::AlreadyApplied => {}

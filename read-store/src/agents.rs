@@ -23,6 +23,11 @@ pub struct AgentRow {
 const COLUMNS: &str = "id, name, role, description, status, config, soul_sha256, created_at, updated_at,
      last_heartbeat_at, last_active_at, tokens_today_input, tokens_today_output, open_session_count";
 
+/// The decision state of agents by id, with their tenant (used by the projector's prefetch).
+pub(crate) const STATE_BY_IDS: &str =
+    "SELECT tenant_id, id, name, role, description, status, config, soul_sha256,
+     created_at, updated_at, last_heartbeat_at FROM agents WHERE id = ANY($1)";
+
 pub(crate) fn agent_state_from_row(row: &Row) -> Result<AgentState, StoreError> {
     let id: String = row.get("id");
     let status: String = row.get("status");

@@ -170,7 +170,11 @@ async fn a_write_not_applied_in_time_is_a_504_with_its_command_id_and_is_applied
 /// `/readyz` says the API is not ready while `/healthz` says it is alive.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_database_gives_503_with_retry_after() {
-    let closed_port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let config = api::ApiConfig {
         database_url: format!("postgres://postgres@127.0.0.1:{closed_port}/nothing"),
         event_log_url: Some("memory://".to_owned()),
@@ -196,6 +200,20 @@ async fn an_unreachable_database_gives_503_with_retry_after() {
     assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(response.headers()["retry-after"], "1");
     assert_error_body(&response.json().await.unwrap(), "SERVICE_UNAVAILABLE", 503);
-    assert_eq!(http.get(format!("{base}/readyz")).send().await.unwrap().status(), StatusCode::SERVICE_UNAVAILABLE);
-    assert_eq!(http.get(format!("{base}/healthz")).send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        http.get(format!("{base}/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert_eq!(
+        http.get(format!("{base}/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
 }

@@ -1,0 +1,203 @@
+//! Writing a batch's changes: one set-based statement per table, all sent before any answer is
+//! awaited (see `pipeline`). Deletes go first; the agents' name constraint is checked at
+//! commit, so names swapped inside one batch do not trip it.
+
+use deadpool_postgres::Transaction;
+use postgres_types::Json;
+
+use super::overlay::Overlay;
+use super::pipeline::{execute_all, Statement};
+use super::unit_of_work::Changes;
+use crate::StoreError;
+
+const DELETE_AGENTS: &str =
+    "DELETE FROM agents a USING unnest($1::text[], $2::text[]) AS d(tenant_id, id)
+     WHERE a.tenant_id = d.tenant_id AND a.id = d.id";
+const UPSERT_AGENTS: &str = "INSERT INTO agents (tenant_id, id, name, name_key, role, description, status, config,
+                         soul_sha256, created_at, updated_at, last_heartbeat_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                          $8::jsonb[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
+     ON CONFLICT (tenant_id, id) DO UPDATE SET
+         name = EXCLUDED.name, name_key = EXCLUDED.name_key, role = EXCLUDED.role,
+         description = EXCLUDED.description, status = EXCLUDED.status, config = EXCLUDED.config,
+         soul_sha256 = EXCLUDED.soul_sha256, updated_at = EXCLUDED.updated_at,
+         last_heartbeat_at = EXCLUDED.last_heartbeat_at";
+const SET_SOULS: &str = "UPDATE agents a SET soul = s.soul
+     FROM unnest($1::text[], $2::text[], $3::text[]) AS s(tenant_id, id, soul)
+     WHERE a.tenant_id = s.tenant_id AND a.id = s.id";
+const INSERT_TENANTS: &str = "INSERT INTO tenants (id, name, plan, per_minute, per_hour, created_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::timestamptz[])";
+const INSERT_KEYS: &str =
+    "INSERT INTO api_keys (id, tenant_id, name, scope, key_hash, prefix, expires_at, created_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                          $7::timestamptz[], $8::timestamptz[])";
+const REVOKE_KEYS: &str = "UPDATE api_keys k SET revoked_at = r.at
+     FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS r(tenant_id, id, at)
+     WHERE k.tenant_id = r.tenant_id AND k.id = r.id";
+const INSERT_ACTIVITY: &str = "INSERT INTO activity (tenant_id, sequence, id, type, timestamp, actor_type, actor_id,
+                           agent_id, subject_type, subject_id, data, command_id)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[],
+                          $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::text[])";
+const SET_HEADS: &str = "INSERT INTO activity_heads (tenant_id, last_sequence)
+     SELECT * FROM unnest($1::text[], $2::bigint[])
+     ON CONFLICT (tenant_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence";
+const INSERT_OUTCOMES: &str =
+    "INSERT INTO command_outcomes (command_id, tenant_id, partition, \"offset\", kind,
+                                   accepted, error_code, error_message, error_details, decided_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::bool[],
+                          $7::text[], $8::text[], $9::jsonb[], $10::timestamptz[])";
+
+macro_rules! columns {
+    ($rows:expr, $($column:expr),+ $(,)?) => {
+        vec![$(Box::new($rows.iter().map($column).collect::<Vec<_>>()) as super::pipeline::Param),+]
+    };
+}
+
+pub async fn write(
+    tx: &Transaction<'_>,
+    overlay: &Overlay,
+    changes: &Changes,
+) -> Result<(), StoreError> {
+    let mut statements = Vec::new();
+    let (mut deleted, mut upserted) = (Vec::new(), Vec::new());
+    for key in &changes.agents {
+        match overlay.agents.get(key).and_then(Option::as_ref) {
+            Some(agent) => upserted.push((key.0, agent)),
+            None => deleted.push(*key),
+        }
+    }
+    if !deleted.is_empty() {
+        statements.push(Statement::new(
+            DELETE_AGENTS,
+            columns!(deleted, |(t, _)| t.to_string(), |(_, a)| a.to_string()),
+        ));
+    }
+    if !upserted.is_empty() {
+        statements.push(Statement::new(
+            UPSERT_AGENTS,
+            columns!(
+                upserted,
+                |(t, _)| t.to_string(),
+                |(_, a)| a.id.to_string(),
+                |(_, a)| a.name.clone(),
+                |(_, a)| domain::name_key(&a.name),
+                |(_, a)| a.role.clone(),
+                |(_, a)| a.description.clone(),
+                |(_, a)| a.status.as_str(),
+                |(_, a)| Json(serde_json::to_value(&a.config).unwrap_or_default()),
+                |(_, a)| a.soul_sha256.clone(),
+                |(_, a)| a.created_at,
+                |(_, a)| a.updated_at,
+                |(_, a)| a.last_heartbeat_at,
+            ),
+        ));
+    }
+    let souls: Vec<_> = changes
+        .souls
+        .iter()
+        .filter(|(_, soul)| soul.is_some())
+        .collect();
+    if !souls.is_empty() {
+        statements.push(Statement::new(
+            SET_SOULS,
+            columns!(
+                souls,
+                |((t, _), _)| t.to_string(),
+                |((_, a), _)| a.to_string(),
+                |(_, s)| (*s).clone()
+            ),
+        ));
+    }
+    if !changes.tenants.is_empty() {
+        statements.push(Statement::new(
+            INSERT_TENANTS,
+            columns!(
+                changes.tenants,
+                |t| t.id.to_string(),
+                |t| t.name.clone(),
+                |t| t.plan,
+                |t| t.per_minute,
+                |t| t.per_hour,
+                |t| t.created_at,
+            ),
+        ));
+    }
+    if !changes.keys.is_empty() {
+        statements.push(Statement::new(
+            INSERT_KEYS,
+            columns!(
+                changes.keys,
+                |k| k.id.clone(),
+                |k| k.tenant_id.to_string(),
+                |k| k.name.clone(),
+                |k| k.scope,
+                |k| k.key_hash.clone(),
+                |k| k.prefix.clone(),
+                |k| k.expires_at,
+                |k| k.created_at,
+            ),
+        ));
+    }
+    if !changes.revoked_keys.is_empty() {
+        statements.push(Statement::new(
+            REVOKE_KEYS,
+            columns!(
+                changes.revoked_keys,
+                |(t, _, _)| t.to_string(),
+                |(_, k, _)| k.clone(),
+                |(_, _, at)| *at
+            ),
+        ));
+    }
+    if !changes.activity.is_empty() {
+        statements.push(Statement::new(
+            INSERT_ACTIVITY,
+            columns!(
+                changes.activity,
+                |a| a.tenant_id.to_string(),
+                |a| a.sequence,
+                |a| a.id.clone(),
+                |a| a.event_type,
+                |a| a.timestamp,
+                |a| a.actor_type,
+                |a| a.actor_id.clone(),
+                |a| a.agent_id.clone(),
+                |a| a.subject_type,
+                |a| a.subject_id.clone(),
+                |a| Json(a.data.clone()),
+                |a| a.command_id.clone(),
+            ),
+        ));
+        let mut heads: Vec<(String, i64)> = Vec::new();
+        for row in &changes.activity {
+            let tenant = row.tenant_id.to_string();
+            match heads.iter_mut().find(|(t, _)| *t == tenant) {
+                Some(head) => head.1 = head.1.max(row.sequence),
+                None => heads.push((tenant, row.sequence)),
+            }
+        }
+        statements.push(Statement::new(
+            SET_HEADS,
+            columns!(heads, |(t, _)| t.clone(), |(_, s)| *s),
+        ));
+    }
+    if !changes.outcomes.is_empty() {
+        statements.push(Statement::new(
+            INSERT_OUTCOMES,
+            columns!(
+                changes.outcomes,
+                |o| o.command_id.clone(),
+                |o| o.tenant_id.to_string(),
+                |o| o.partition,
+                |o| o.offset,
+                |o| o.kind,
+                |o| o.accepted,
+                |o| o.error_code,
+                |o| o.error_message.clone(),
+                |o| o.error_details.clone().map(Json),
+                |o| o.decided_at,
+            ),
+        ));
+    }
+    execute_all(tx, &statements).await
+}

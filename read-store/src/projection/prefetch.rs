@@ -1,0 +1,110 @@
+//! Loading what a batch needs in one pipelined round trip of set queries.
+
+use deadpool_postgres::Transaction;
+use domain::AgentState;
+use schema::{AgentId, ApiKeyId, CommandId, TenantId};
+
+use super::overlay::{Overlay, Wanted};
+use crate::StoreError;
+
+fn parse<T: std::str::FromStr>(text: &str) -> Result<T, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("stored id {text:?} does not parse")))
+}
+
+fn texts<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
+    items.into_iter().map(|item| item.to_string()).collect()
+}
+
+/// Fills an overlay with the facts `wanted` names, as stored before the batch.
+pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, StoreError> {
+    let commands = texts(&wanted.commands);
+    let tenants = texts(&wanted.tenants);
+    let agent_ids = texts(wanted.agents.iter().map(|(_, id)| id));
+    let (name_tenants, name_keys): (Vec<String>, Vec<String>) = wanted
+        .names
+        .iter()
+        .map(|(tenant, key)| (tenant.to_string(), key.clone()))
+        .unzip();
+    let key_ids = texts(wanted.keys.iter().map(|(_, id)| id));
+
+    let decided = tx
+        .prepare_cached("SELECT command_id FROM command_outcomes WHERE command_id = ANY($1)")
+        .await?;
+    let known_tenants = tx
+        .prepare_cached("SELECT id FROM tenants WHERE id = ANY($1)")
+        .await?;
+    let agents = tx.prepare_cached(crate::agents::STATE_BY_IDS).await?;
+    let names = tx
+        .prepare_cached(
+            "SELECT a.tenant_id, a.name_key, a.id FROM agents a
+             JOIN unnest($1::text[], $2::text[]) AS w(tenant_id, name_key)
+               ON a.tenant_id = w.tenant_id AND a.name_key = w.name_key",
+        )
+        .await?;
+    let keys = tx
+        .prepare_cached(
+            "SELECT tenant_id, id, revoked_at IS NOT NULL FROM api_keys WHERE id = ANY($1)",
+        )
+        .await?;
+    let heads = tx
+        .prepare_cached(
+            "SELECT tenant_id, last_sequence FROM activity_heads WHERE tenant_id = ANY($1)",
+        )
+        .await?;
+
+    // Issued together, answered in one round trip.
+    type Params<'a> = [&'a (dyn postgres_types::ToSql + Sync)];
+    let (p_commands, p_tenants, p_agents): (&Params, &Params, &Params) =
+        (&[&commands], &[&tenants], &[&agent_ids]);
+    let (p_names, p_keys): (&Params, &Params) = (&[&name_tenants, &name_keys], &[&key_ids]);
+    let (decided, known_tenants, agents, names, keys, heads) = futures::try_join!(
+        tx.query(&decided, p_commands),
+        tx.query(&known_tenants, p_tenants),
+        tx.query(&agents, p_agents),
+        tx.query(&names, p_names),
+        tx.query(&keys, p_keys),
+        tx.query(&heads, p_tenants),
+    )?;
+
+    let mut overlay = Overlay::default();
+    for row in decided {
+        overlay.decided.insert(parse::<CommandId>(row.get(0))?);
+    }
+    for tenant in &wanted.tenants {
+        overlay.tenants.insert(*tenant, false);
+    }
+    for row in known_tenants {
+        overlay.tenants.insert(parse(row.get(0))?, true);
+    }
+    for wanted_agent in &wanted.agents {
+        overlay.agents.insert(*wanted_agent, None);
+    }
+    for row in agents {
+        let tenant: TenantId = parse(row.get("tenant_id"))?;
+        let agent: AgentState = crate::agents::agent_state_from_row(&row)?;
+        overlay.agents.insert((tenant, agent.id), Some(agent));
+    }
+    for wanted_name in &wanted.names {
+        overlay.names.insert(wanted_name.clone(), None);
+    }
+    for row in names {
+        let holder: AgentId = parse(row.get(2))?;
+        overlay
+            .names
+            .insert((parse(row.get(0))?, row.get(1)), Some(holder));
+    }
+    for wanted_key in &wanted.keys {
+        overlay.keys.insert(*wanted_key, None);
+    }
+    for row in keys {
+        let key: ApiKeyId = parse(row.get(1))?;
+        overlay
+            .keys
+            .insert((parse(row.get(0))?, key), Some(row.get(2)));
+    }
+    for row in heads {
+        overlay.heads.insert(parse(row.get(0))?, row.get(1));
+    }
+    Ok(overlay)
+}

@@ -1,0 +1,298 @@
+//! A batch's unit of work: decisions are applied to an in-memory overlay as they are made, and
+//! the read models are written once, set-based, at the end of the batch.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::Transaction;
+use domain::{AgentState, Needs};
+use schema::event::{Event, EventKind};
+use schema::{AgentId, CommandRecord, Rejection, TenantId};
+
+use super::overlay::{Overlay, Wanted};
+use crate::StoreError;
+
+pub(super) struct NewTenant {
+    pub id: TenantId,
+    pub name: String,
+    pub plan: &'static str,
+    pub per_minute: Option<i32>,
+    pub per_hour: Option<i32>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub(super) struct NewKey {
+    pub id: String,
+    pub tenant_id: TenantId,
+    pub name: String,
+    pub scope: &'static str,
+    pub key_hash: String,
+    pub prefix: String,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub(super) struct ActivityRow {
+    pub tenant_id: TenantId,
+    pub sequence: i64,
+    pub id: String,
+    pub event_type: &'static str,
+    pub timestamp: DateTime<Utc>,
+    pub actor_type: &'static str,
+    pub actor_id: String,
+    pub agent_id: Option<String>,
+    pub subject_type: &'static str,
+    pub subject_id: String,
+    pub data: serde_json::Value,
+    pub command_id: String,
+}
+
+pub(super) struct OutcomeRow {
+    pub command_id: String,
+    pub tenant_id: TenantId,
+    pub partition: i32,
+    pub offset: i64,
+    pub kind: &'static str,
+    pub accepted: bool,
+    pub error_code: Option<&'static str>,
+    pub error_message: Option<String>,
+    pub error_details: Option<serde_json::Value>,
+    pub decided_at: DateTime<Utc>,
+}
+
+/// Everything a batch changes, written by `flush`.
+#[derive(Default)]
+pub(super) struct Changes {
+    pub tenants: Vec<NewTenant>,
+    pub keys: Vec<NewKey>,
+    pub revoked_keys: Vec<(TenantId, String, DateTime<Utc>)>,
+    /// Agents whose final state (in the overlay) must be written: upserted, or deleted.
+    pub agents: HashSet<(TenantId, AgentId)>,
+    /// SOUL texts set in this batch (the last one wins).
+    pub souls: HashMap<(TenantId, AgentId), Option<String>>,
+    pub activity: Vec<ActivityRow>,
+    pub outcomes: Vec<OutcomeRow>,
+}
+
+pub struct UnitOfWork {
+    pub(super) overlay: Overlay,
+    pub(super) changes: Changes,
+}
+
+impl UnitOfWork {
+    /// Loads, in one round trip, everything the records of a batch need to be decided.
+    pub async fn load(
+        tx: &Transaction<'_>,
+        records: &[&CommandRecord],
+    ) -> Result<Self, StoreError> {
+        let mut wanted = Wanted::default();
+        for record in records {
+            wanted.add(
+                record.command_id,
+                record.tenant_id,
+                &domain::needs(&record.command),
+            );
+        }
+        let overlay = super::prefetch::load(tx, &wanted).await?;
+        Ok(Self {
+            overlay,
+            changes: Changes::default(),
+        })
+    }
+
+    /// Decides one record against the state so far and stages what the decision changes.
+    /// Returns false for a duplicate of a record already decided.
+    pub fn decide(&mut self, record: &CommandRecord, position: (u32, i64)) -> bool {
+        let needs: Needs = domain::needs(&record.command);
+        let Some(state) = self
+            .overlay
+            .state(record.command_id, record.tenant_id, &needs)
+        else {
+            return false;
+        };
+        let decision = domain::decide(&state, record);
+        if let Ok(events) = &decision {
+            for event in events {
+                self.apply(record, event);
+            }
+        }
+        self.overlay.decided.insert(record.command_id);
+        self.changes
+            .outcomes
+            .push(outcome(record, position, decision.as_ref().err()));
+        true
+    }
+
+    fn agent_mut(&mut self, tenant: TenantId, id: AgentId) -> Option<&mut AgentState> {
+        self.changes.agents.insert((tenant, id));
+        self.overlay
+            .agents
+            .get_mut(&(tenant, id))
+            .and_then(Option::as_mut)
+    }
+
+    fn apply(&mut self, record: &CommandRecord, event: &Event) {
+        let tenant = record.tenant_id;
+        let at = record.issued_at;
+        match &event.kind {
+            EventKind::TenantCreated {
+                name,
+                plan,
+                per_minute,
+                per_hour,
+            } => {
+                self.overlay.tenants.insert(tenant, true);
+                self.changes.tenants.push(NewTenant {
+                    id: tenant,
+                    name: name.clone(),
+                    plan: plan.as_str(),
+                    per_minute: per_minute.map(|n| n as i32),
+                    per_hour: per_hour.map(|n| n as i32),
+                    created_at: at,
+                });
+            }
+            EventKind::ApiKeyCreated {
+                key_id,
+                name,
+                scope,
+                key_hash,
+                prefix,
+                expires_at,
+            } => {
+                self.overlay.keys.insert((tenant, *key_id), Some(false));
+                self.changes.keys.push(NewKey {
+                    id: key_id.to_string(),
+                    tenant_id: tenant,
+                    name: name.clone(),
+                    scope: scope.as_str(),
+                    key_hash: key_hash.clone(),
+                    prefix: prefix.clone(),
+                    expires_at: *expires_at,
+                    created_at: at,
+                });
+            }
+            EventKind::ApiKeyRevoked { key_id } => {
+                self.overlay.keys.insert((tenant, *key_id), Some(true));
+                self.changes
+                    .revoked_keys
+                    .push((tenant, key_id.to_string(), at));
+            }
+            EventKind::AgentCreated { agent, soul } => {
+                let state = AgentState {
+                    id: agent.id,
+                    name: agent.name.clone(),
+                    role: agent.role.clone(),
+                    description: agent.description.clone(),
+                    status: agent.status,
+                    config: agent.config.clone(),
+                    soul_sha256: agent.soul_sha256.clone(),
+                    created_at: agent.created_at,
+                    updated_at: agent.updated_at,
+                    last_heartbeat_at: None,
+                };
+                self.overlay
+                    .names
+                    .insert((tenant, domain::name_key(&agent.name)), Some(agent.id));
+                self.overlay.agents.insert((tenant, agent.id), Some(state));
+                self.changes.agents.insert((tenant, agent.id));
+                self.changes.souls.insert((tenant, agent.id), soul.clone());
+            }
+            EventKind::AgentUpdated { agent } => {
+                let renamed = self.agent_mut(tenant, agent.id).map(|current| {
+                    let old_key = domain::name_key(&current.name);
+                    current.name = agent.name.clone();
+                    current.role = agent.role.clone();
+                    current.description = agent.description.clone();
+                    current.config = agent.config.clone();
+                    current.updated_at = agent.updated_at;
+                    old_key
+                });
+                if let Some(old_key) = renamed {
+                    let new_key = domain::name_key(&agent.name);
+                    if old_key != new_key {
+                        self.overlay.names.insert((tenant, old_key), None);
+                        self.overlay.names.insert((tenant, new_key), Some(agent.id));
+                    }
+                }
+            }
+            EventKind::AgentDeleted { agent_id, name } => {
+                self.overlay
+                    .names
+                    .insert((tenant, domain::name_key(name)), None);
+                self.overlay.agents.insert((tenant, *agent_id), None);
+                self.changes.agents.insert((tenant, *agent_id));
+                self.changes.souls.remove(&(tenant, *agent_id));
+            }
+            EventKind::AgentSoulUpdated {
+                agent_id,
+                soul,
+                after,
+                ..
+            } => {
+                if let Some(agent) = self.agent_mut(tenant, *agent_id) {
+                    agent.soul_sha256 = Some(after.clone());
+                    agent.updated_at = at;
+                }
+                self.changes
+                    .souls
+                    .insert((tenant, *agent_id), Some(soul.clone()));
+            }
+            EventKind::AgentStatusChanged { agent_id, to, .. } => {
+                if let Some(agent) = self.agent_mut(tenant, *agent_id) {
+                    agent.status = *to;
+                }
+            }
+            EventKind::HeartbeatRecorded { agent_id, .. } => {
+                if let Some(agent) = self.agent_mut(tenant, *agent_id) {
+                    agent.last_heartbeat_at = Some(at);
+                }
+            }
+            EventKind::AgentHeartbeatMissed { .. } => {}
+        }
+        if event.kind.is_public() {
+            let head = self.overlay.heads.entry(tenant).or_insert(0);
+            *head += 1;
+            let (subject_type, subject_id) = event.kind.subject(tenant);
+            self.changes.activity.push(ActivityRow {
+                tenant_id: tenant,
+                sequence: *head,
+                id: event.id.to_string(),
+                event_type: event.kind.event_type(),
+                timestamp: at,
+                actor_type: record.actor.actor_type.as_str(),
+                actor_id: record.actor.id.clone(),
+                agent_id: event.kind.agent_id().map(|id| id.to_string()),
+                subject_type,
+                subject_id,
+                data: event.kind.activity_data(),
+                command_id: record.command_id.to_string(),
+            });
+        }
+    }
+
+    /// Writes every staged change (see `flush`).
+    pub async fn flush(self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        super::flush::write(tx, &self.overlay, &self.changes).await
+    }
+}
+
+fn outcome(
+    record: &CommandRecord,
+    position: (u32, i64),
+    rejection: Option<&Rejection>,
+) -> OutcomeRow {
+    OutcomeRow {
+        command_id: record.command_id.to_string(),
+        tenant_id: record.tenant_id,
+        partition: position.0 as i32,
+        offset: position.1,
+        kind: record.command.kind(),
+        accepted: rejection.is_none(),
+        error_code: rejection.map(|r| r.code.as_str()),
+        error_message: rejection.map(|r| r.message.clone()),
+        error_details: rejection
+            .filter(|r| !r.details.is_empty())
+            .map(|r| serde_json::to_value(&r.details).unwrap_or_default()),
+        decided_at: record.issued_at,
+    }
+}
