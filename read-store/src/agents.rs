@@ -24,9 +24,10 @@ const COLUMNS: &str = "id, name, role, description, status, config, soul_sha256,
      last_heartbeat_at, last_active_at, tokens_today_input, tokens_today_output, open_session_count";
 
 /// The decision state of agents by id, with their tenant (used by the projector's prefetch).
-pub(crate) const STATE_BY_IDS: &str =
-    "SELECT tenant_id, id, name, role, description, status, config, soul_sha256,
-     created_at, updated_at, last_heartbeat_at FROM agents WHERE id = ANY($1)";
+/// Joined on the primary key `(tenant_id, id)`, so it is an index lookup per agent.
+pub(crate) const STATE_BY_IDS: &str = "SELECT a.tenant_id, a.id, a.name, a.role, a.description, a.status, a.config,
+     a.soul_sha256, a.created_at, a.updated_at, a.last_heartbeat_at
+     FROM agents a JOIN unnest($1::text[], $2::text[]) AS w(tenant_id, id) ON a.tenant_id = w.tenant_id AND a.id = w.id";
 
 pub(crate) fn agent_state_from_row(row: &Row) -> Result<AgentState, StoreError> {
     let id: String = row.get("id");

@@ -1,6 +1,7 @@
 //! The projector against real Postgres and real event logs, as separate processes where a
 //! crash or a second replica matters.
 
+mod batch;
 mod crash_recovery;
 mod process;
 mod replay;

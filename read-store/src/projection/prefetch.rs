@@ -20,7 +20,8 @@ fn texts<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
 pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, StoreError> {
     let commands = texts(&wanted.commands);
     let tenants = texts(&wanted.tenants);
-    let agent_ids = texts(wanted.agents.iter().map(|(_, id)| id));
+    let (agent_tenants, agent_ids): (Vec<String>, Vec<String>) =
+        wanted.agents.iter().map(|(tenant, id)| (tenant.to_string(), id.to_string())).unzip();
     let (name_tenants, name_keys): (Vec<String>, Vec<String>) = wanted
         .names
         .iter()
@@ -56,7 +57,7 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
     // Issued together, answered in one round trip.
     type Params<'a> = [&'a (dyn postgres_types::ToSql + Sync)];
     let (p_commands, p_tenants, p_agents): (&Params, &Params, &Params) =
-        (&[&commands], &[&tenants], &[&agent_ids]);
+        (&[&commands], &[&tenants], &[&agent_tenants, &agent_ids]);
     let (p_names, p_keys): (&Params, &Params) = (&[&name_tenants, &name_keys], &[&key_ids]);
     let (decided, known_tenants, agents, names, keys, heads) = futures::try_join!(
         tx.query(&decided, p_commands),
