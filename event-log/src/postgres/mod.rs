@@ -23,6 +23,8 @@ use crate::{partition_of, ConsumerOptions, EventLog, LogConsumer, LogEntry, LogE
 
 const DEFAULT_PARTITIONS: u32 = 8;
 const DEFAULT_POOL_SIZE: u32 = 16;
+/// Connection option: plan every execution of a prepared statement anew.
+pub(crate) const CUSTOM_PLANS: &str = "-c plan_cache_mode=force_custom_plan";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The NOTIFY channel appends signal on; the payload is the partition number.
@@ -80,6 +82,9 @@ impl PostgresLog {
         if config.get_application_name().is_none() {
             config.application_name("agenfleet-event-log");
         }
+        // The log starts empty and grows without bound: a generic plan cached while the tables
+        // were small would keep scanning them. Plan each execution for the data it meets.
+        config.options(CUSTOM_PLANS);
         let manager = Manager::from_config(
             config.clone(),
             NoTls,

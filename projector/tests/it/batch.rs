@@ -19,7 +19,10 @@ fn create(agent_id: AgentId, name: &str) -> Command {
 }
 
 fn rename(agent_id: AgentId, name: &str) -> Command {
-    let patch = AgentPatch { name: Some(name.to_owned()), ..AgentPatch::default() };
+    let patch = AgentPatch {
+        name: Some(name.to_owned()),
+        ..AgentPatch::default()
+    };
     Command::UpdateAgent(UpdateAgent { agent_id, patch })
 }
 
@@ -29,7 +32,12 @@ fn rename(agent_id: AgentId, name: &str) -> Command {
 async fn decisions_in_one_batch_see_each_other_and_names_can_be_swapped() {
     let mut app = TestApp::spawn().await;
     app.stop_projector().await;
-    let (a, b, c, d) = (AgentId::new(), AgentId::new(), AgentId::new(), AgentId::new());
+    let (a, b, c, d) = (
+        AgentId::new(),
+        AgentId::new(),
+        AgentId::new(),
+        AgentId::new(),
+    );
     let commands = vec![
         create(a, "Alpha"),
         create(b, "Beta"),
@@ -43,23 +51,40 @@ async fn decisions_in_one_batch_see_each_other_and_names_can_be_swapped() {
     ];
     let count = commands.len() as i64;
     for command in commands {
-        app.log.append(&CommandRecord::new(app.tenant, Actor::system("test"), command)).await.unwrap();
+        app.log
+            .append(&CommandRecord::new(
+                app.tenant,
+                Actor::system("test"),
+                command,
+            ))
+            .await
+            .unwrap();
     }
     app.start_projector();
     wait_until_decided(&app, app.tenant, count, Duration::from_secs(20)).await;
 
     let sql = app.sql().await;
     let rows = sql
-        .query("SELECT id, name FROM agents WHERE tenant_id = $1 ORDER BY name", &[&app.tenant.to_string()])
+        .query(
+            "SELECT id, name FROM agents WHERE tenant_id = $1 ORDER BY name",
+            &[&app.tenant.to_string()],
+        )
         .await
         .unwrap();
     let agents: Vec<(String, String)> = rows.iter().map(|row| (row.get(0), row.get(1))).collect();
     assert_eq!(
         agents,
-        vec![(a.to_string(), "Beta".to_owned()), (b.to_string(), "alpha".to_owned()), (c.to_string(), "gamma".to_owned())]
+        vec![
+            (a.to_string(), "Beta".to_owned()),
+            (b.to_string(), "alpha".to_owned()),
+            (c.to_string(), "gamma".to_owned())
+        ]
     );
     let rejected: i64 = sql
-        .query_one("SELECT count(*) FROM command_outcomes WHERE tenant_id = $1 AND NOT accepted", &[&app.tenant.to_string()])
+        .query_one(
+            "SELECT count(*) FROM command_outcomes WHERE tenant_id = $1 AND NOT accepted",
+            &[&app.tenant.to_string()],
+        )
         .await
         .unwrap()
         .get(0);

@@ -20,8 +20,11 @@ fn texts<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
 pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, StoreError> {
     let commands = texts(&wanted.commands);
     let tenants = texts(&wanted.tenants);
-    let (agent_tenants, agent_ids): (Vec<String>, Vec<String>) =
-        wanted.agents.iter().map(|(tenant, id)| (tenant.to_string(), id.to_string())).unzip();
+    let (agent_tenants, agent_ids): (Vec<String>, Vec<String>) = wanted
+        .agents
+        .iter()
+        .map(|(tenant, id)| (tenant.to_string(), id.to_string()))
+        .unzip();
     let (name_tenants, name_keys): (Vec<String>, Vec<String>) = wanted
         .names
         .iter()
