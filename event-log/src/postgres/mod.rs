@@ -7,6 +7,7 @@
 //! `NOTIFY agenfleet_log '<partition>'` to wake consumers. Consumers are described in
 //! [`consumer`].
 
+mod appender;
 mod consumer;
 mod layout;
 mod session;
@@ -30,18 +31,6 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// The NOTIFY channel appends signal on; the payload is the partition number.
 pub(crate) const CHANNEL: &str = "agenfleet_log";
 
-const APPEND: &str = r#"
-WITH head AS (
-    UPDATE eventlog.partitions SET next_offset = next_offset + 1
-    WHERE partition = $1
-    RETURNING next_offset - 1 AS "offset"
-), appended AS (
-    INSERT INTO eventlog.records (partition, "offset", command_id, tenant_id, record)
-    SELECT $1, "offset", $2, $3, $4 FROM head
-    RETURNING "offset"
-)
-SELECT "offset", pg_notify('agenfleet_log', $5) FROM appended"#;
-
 const READ: &str = r#"
 SELECT "offset", record FROM eventlog.records
 WHERE partition = $1 AND "offset" >= $2
@@ -52,6 +41,8 @@ ORDER BY "offset" LIMIT $3"#;
 #[derive(Clone)]
 pub struct PostgresLog {
     pool: Pool,
+    /// Started on the first append (it needs a runtime), shared by clones.
+    appender: std::sync::Arc<std::sync::OnceLock<appender::Appender>>,
     config: tokio_postgres::Config,
     partitions: u32,
 }
@@ -102,6 +93,7 @@ impl PostgresLog {
             .map_err(|e| LogError::Other(format!("cannot build the connection pool: {e}")))?;
         Ok(Self {
             pool,
+            appender: Default::default(),
             config,
             partitions,
         })
@@ -140,30 +132,23 @@ impl EventLog for PostgresLog {
         let partition = self.partition_for(record.tenant_id);
         let json: serde_json::Value = serde_json::from_slice(&record.encode())
             .map_err(|e| LogError::Other(format!("a record did not encode to JSON: {e}")))?;
-        let client = self.client().await?;
-        let statement = client.prepare_cached(APPEND).await.map_err(db_error)?;
-        let row = client
-            .query_opt(
-                &statement,
-                &[
-                    &(partition as i32),
-                    &record.command_id.to_string(),
-                    &record.tenant_id.to_string(),
-                    &json,
-                    &partition.to_string(),
-                ],
-            )
-            .await
-            .map_err(db_error)?
-            .ok_or_else(|| {
-                LogError::Other(format!(
-                    "partition {partition} has no row in eventlog.partitions: run migrate"
-                ))
-            })?;
-        Ok(Position {
-            partition,
-            offset: row.get(0),
-        })
+        let appender = self
+            .appender
+            .get_or_init(|| appender::Appender::start(self.pool.clone()));
+        let (done, offset) = tokio::sync::oneshot::channel();
+        appender
+            .append(appender::Pending {
+                partition,
+                command_id: record.command_id.to_string(),
+                tenant_id: record.tenant_id.to_string(),
+                record: json,
+                done,
+            })
+            .await?;
+        let offset = offset.await.map_err(|_| {
+            LogError::Other("the appender task stopped before answering".to_owned())
+        })??;
+        Ok(Position { partition, offset })
     }
 
     async fn read(
