@@ -49,6 +49,15 @@ impl KeyCache {
             .map(|(grant, _)| grant.clone())
     }
 
+    /// Forgets a key at once (this process just revoked it).
+    pub fn forget(&self, key: ApiKeyId) {
+        let mut entries = self
+            .entries
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        entries.retain(|_, (grant, _)| grant.as_ref().is_none_or(|grant| grant.key_id != key));
+    }
+
     fn put(&self, hash: String, grant: Option<KeyGrant>) {
         let mut entries = self
             .entries
@@ -118,6 +127,7 @@ async fn authenticate(
             "This API key has the read scope; writes need read-write",
         ));
     }
+    state.usage.touch(grant.key_id);
     Ok(Caller {
         tenant_id: grant.tenant_id,
         key_id: grant.key_id,

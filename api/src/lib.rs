@@ -10,6 +10,7 @@ pub mod body;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod key_usage;
 pub mod listing;
 pub mod outcome_waiter;
 pub mod request_context;

@@ -52,7 +52,10 @@ pub async fn serve(
         ops::admin_server::HealthState::new(metrics.clone(), readiness)
             .with_shutdown(shutdown.clone()),
     );
+    let usage = std::sync::Arc::new(crate::key_usage::KeyUsage::default());
+    usage.start_flusher(store.clone(), shutdown.clone());
     let state = web::Data::new(AppState {
+        usage,
         store,
         log,
         waiter,

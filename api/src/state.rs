@@ -18,4 +18,5 @@ pub struct AppState {
     pub keys: KeyCache,
     pub command_timeout: Duration,
     pub metrics: ops::Metrics,
+    pub usage: std::sync::Arc<crate::key_usage::KeyUsage>,
 }

@@ -73,7 +73,11 @@ fn decide_kinds(
                 ErrorCode::ApiKeyNotFound,
                 format!("No API key found with id {}", c.key_id),
             )),
-            Some(key) if key.revoked => Ok(Vec::new()),
+            // A revoked key is gone for its tenant: revoking it again finds nothing.
+            Some(key) if key.revoked => Err(Rejection::new(
+                ErrorCode::ApiKeyNotFound,
+                format!("No API key found with id {}", c.key_id),
+            )),
             Some(_) => Ok(vec![EventKind::ApiKeyRevoked { key_id: c.key_id }]),
         },
         Command::CreateAgent(c) => {

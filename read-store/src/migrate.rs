@@ -10,6 +10,15 @@ pub const READ_MODEL: &[(&str, &str)] = &[(
     include_str!("../../migrations/read-model/0001_foundation.sql"),
 )];
 
+/// The API's own state (schema [`API_STATE_SCHEMA`]).
+pub const API_STATE: &[(&str, &str)] = &[(
+    "0001_key_usage",
+    include_str!("../../migrations/api-state/0001_key_usage.sql"),
+)];
+
+/// The schema of `API_STATE`.
+pub const API_STATE_SCHEMA: &str = "apistate";
+
 /// Creates `schema` if needed and applies the migrations it has not seen. Two processes
 /// migrating at once serialize on an advisory lock.
 pub async fn apply(
@@ -55,11 +64,21 @@ pub async fn apply(
     Ok(applied)
 }
 
-/// Connects to `url` and applies the read-model migrations to `schema`.
+/// Connects to `url` and applies the read-model migrations to `schema`, and the API state
+/// migrations to their own schema.
 pub async fn read_model(url: &str, schema: &str) -> Result<Vec<String>, StoreError> {
     let (mut client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     let driver = tokio::spawn(connection);
     let result = apply(&mut client, schema, READ_MODEL).await;
+    let result = match result {
+        Ok(mut applied) => apply(&mut client, API_STATE_SCHEMA, API_STATE)
+            .await
+            .map(|more| {
+                applied.extend(more);
+                applied
+            }),
+        Err(error) => Err(error),
+    };
     drop(client);
     let _ = driver.await;
     result

@@ -217,3 +217,19 @@ async fn an_unreachable_database_gives_503_with_retry_after() {
         StatusCode::OK
     );
 }
+
+#[tokio::test]
+async fn head_is_answered_like_get_without_a_body_even_with_a_read_key() {
+    let app = TestApp::spawn().await;
+    let read_key = app
+        .create_key(app.tenant, schema::tenant::Scope::Read)
+        .await;
+    let response = app
+        .request_to(&app.base, &read_key, Method::HEAD, "/v1/agents")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(response.headers()["api-version"], "1.2");
+    assert!(response.bytes().await.unwrap().is_empty());
+}

@@ -2,6 +2,7 @@
 //! projector running in the test process.
 
 mod agents;
+mod api_keys;
 mod auth;
 mod errors;
 mod kafka;

@@ -1,0 +1,151 @@
+//! `/v1/api-keys`: create (the secret shown once), list, get, revoke.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpResponse};
+use chrono::{DateTime, Utc};
+use read_store::api_keys::{self, ApiKeyRow};
+use schema::command::{CreateApiKey, RevokeApiKey};
+use schema::tenant::Scope;
+use schema::{ApiKeyId, Command, ErrorCode, FieldError};
+use serde::{Deserialize, Serialize};
+
+use crate::auth::{generate_key, Caller};
+use crate::body::JsonBody;
+use crate::commands::submit;
+use crate::error::ApiError;
+use crate::listing::{self, QueryParams};
+use crate::state::AppState;
+
+const MAX_KEY_NAME_CHARS: usize = 100;
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateKeyRequest {
+    name: String,
+    scope: Scope,
+    #[serde(default)]
+    expires_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ApiKeyView<'a> {
+    id: String,
+    name: &'a str,
+    scope: &'static str,
+    prefix: &'a str,
+    created_at: DateTime<Utc>,
+    expires_at: Option<DateTime<Utc>>,
+    last_used_at: Option<DateTime<Utc>>,
+    /// The secret: only in the create response.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<&'a str>,
+}
+
+impl<'a> ApiKeyView<'a> {
+    fn new(row: &'a ApiKeyRow, key: Option<&'a str>) -> Self {
+        Self {
+            id: row.id.to_string(),
+            name: &row.name,
+            scope: row.scope.as_str(),
+            prefix: &row.prefix,
+            created_at: row.created_at,
+            expires_at: row.expires_at,
+            last_used_at: row.last_used_at,
+            key,
+        }
+    }
+}
+
+fn key_id(path: &str) -> Result<ApiKeyId, ApiError> {
+    path.parse()
+        .map_err(|_| ApiError::not_found(ErrorCode::ApiKeyNotFound, "API key", path))
+}
+
+pub async fn create_api_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    JsonBody(request): JsonBody<CreateKeyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = Vec::new();
+    let chars = request.name.chars().count();
+    if request.name.trim().is_empty() || chars > MAX_KEY_NAME_CHARS {
+        errors.push(FieldError::new(
+            "name",
+            format!("must be 1 to {MAX_KEY_NAME_CHARS} characters"),
+        ));
+    }
+    if request.expires_at.is_some_and(|at| at <= Utc::now()) {
+        errors.push(FieldError::new("expiresAt", "must be in the future"));
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
+    }
+    let (secret, key_hash, prefix) = generate_key();
+    let key_id = ApiKeyId::new();
+    let command = Command::CreateApiKey(CreateApiKey {
+        key_id,
+        name: request.name,
+        scope: request.scope,
+        key_hash,
+        prefix,
+        expires_at: request.expires_at,
+    });
+    submit(&state, &caller, command).await?;
+    let client = state.store.client().await?;
+    let row = api_keys::get(&client, caller.tenant_id, key_id)
+        .await?
+        .ok_or_else(|| {
+            ApiError::not_found(ErrorCode::ApiKeyNotFound, "API key", &key_id.to_string())
+        })?;
+    Ok(HttpResponse::build(StatusCode::CREATED)
+        .insert_header((header::LOCATION, format!("/v1/api-keys/{key_id}")))
+        .json(ApiKeyView::new(&row, Some(&secret))))
+}
+
+pub async fn list_api_keys(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<QueryParams>,
+) -> Result<HttpResponse, ApiError> {
+    let page = listing::page(&query, read_store::Order::Desc)?;
+    let client = state.store.client().await?;
+    let listed = api_keys::list(&client, caller.tenant_id, page).await?;
+    let views: Vec<ApiKeyView> = listed
+        .rows
+        .iter()
+        .map(|row| ApiKeyView::new(row, None))
+        .collect();
+    Ok(HttpResponse::Ok().json(listing::envelope(&views, listed.total, page)))
+}
+
+pub async fn get_api_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = key_id(&path)?;
+    let client = state.store.client().await?;
+    let row = api_keys::get(&client, caller.tenant_id, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(ErrorCode::ApiKeyNotFound, "API key", &path))?;
+    Ok(HttpResponse::Ok().json(ApiKeyView::new(&row, None)))
+}
+
+/// Revokes a key (possibly the caller's own). This process forgets it at once; the others
+/// within their key cache's lifetime.
+pub async fn revoke_api_key(
+    state: web::Data<AppState>,
+    caller: Caller,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let key_id = key_id(&path)?;
+    submit(
+        &state,
+        &caller,
+        Command::RevokeApiKey(RevokeApiKey { key_id }),
+    )
+    .await?;
+    state.keys.forget(key_id);
+    Ok(HttpResponse::NoContent().finish())
+}
