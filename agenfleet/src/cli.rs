@@ -70,10 +70,10 @@ pub enum AdminCommand {
         #[arg(long, default_value = "foundation", value_parser = parse_plan)]
         plan: Plan,
         /// Custom requests per minute, overriding the plan.
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i32::MAX as i64))]
         per_minute: Option<u32>,
         /// Custom requests per hour, overriding the plan.
-        #[arg(long)]
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i32::MAX as i64))]
         per_hour: Option<u32>,
         /// Print one JSON object {"tenantId", "apiKey"}.
         #[arg(long)]

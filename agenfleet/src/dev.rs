@@ -87,6 +87,7 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
         workers: Some(2),
         db_pool: 16,
         shutdown_timeout: env_duration("AGENFLEET_SHUTDOWN_TIMEOUT", "30s")?,
+        rate_limits: std::env::var("AGENFLEET_RATE_LIMITS").map_or(true, |v| v != "false"),
     };
     let running = api::serve(config, log.clone(), shutdown.clone()).await?;
     let base = format!("http://{}", running.addr);

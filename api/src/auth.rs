@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::dev::Payload;
 use actix_web::http::{header, Method};
-use actix_web::{web, FromRequest, HttpRequest};
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use chrono::Utc;
 use futures::future::LocalBoxFuture;
 use read_store::api_keys::{self, KeyGrant};
@@ -147,9 +147,20 @@ impl FromRequest for Caller {
             .and_then(|value| value.to_str().ok())
             .map(str::to_owned);
         let method = req.method().clone();
+        let request = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            authenticate(&state, authorization, &method).await
+            let caller = authenticate(&state, authorization, &method).await?;
+            // Every authenticated request counts (except those refused); the middleware puts
+            // the status in the X-RateLimit-* headers of whatever the answer is.
+            if !state.rate_limits {
+                return Ok(caller);
+            }
+            let (status, allowed) = crate::rate_limit::check(&state, caller.tenant_id).await;
+            if status.limit > 0 {
+                request.extensions_mut().insert(status);
+            }
+            allowed.map(|()| caller)
         })
     }
 }

@@ -25,6 +25,9 @@ pub struct ApiConfig {
     /// Postgres connections in the read pool.
     #[arg(long, env = "AGENFLEET_API_DB_POOL", default_value_t = 32)]
     pub db_pool: usize,
+    /// Per-tenant rate limits (`false` turns them off, e.g. behind a gateway that limits).
+    #[arg(long, env = "AGENFLEET_RATE_LIMITS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub rate_limits: bool,
     /// How long a shutdown may take to finish requests in flight.
     #[arg(long, env = "AGENFLEET_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = ops::duration::parse_duration)]
     pub shutdown_timeout: Duration,

@@ -13,6 +13,7 @@ pub mod error;
 pub mod key_usage;
 pub mod listing;
 pub mod outcome_waiter;
+pub mod rate_limit;
 pub mod request_context;
 pub mod routes;
 pub mod server;

@@ -8,7 +8,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
-use actix_web::{Error, ResponseError};
+use actix_web::{Error, HttpMessage, ResponseError};
 
 use schema::RequestId;
 
@@ -95,7 +95,15 @@ pub async fn middleware(
             )
             .observe_duration(started.elapsed());
     }
+    let rate = response
+        .request()
+        .extensions()
+        .get::<crate::rate_limit::RateStatus>()
+        .copied();
     let headers = response.headers_mut();
+    if let Some(rate) = rate {
+        rate.write_headers(headers);
+    }
     if let Ok(value) = HeaderValue::from_str(&id) {
         headers.insert(X_REQUEST_ID.clone(), value);
     }

@@ -56,6 +56,8 @@ pub async fn serve(
     usage.start_flusher(store.clone(), shutdown.clone());
     let state = web::Data::new(AppState {
         usage,
+        limits: Default::default(),
+        rate_limits: config.rate_limits,
         store,
         log,
         waiter,

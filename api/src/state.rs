@@ -19,4 +19,7 @@ pub struct AppState {
     pub command_timeout: Duration,
     pub metrics: ops::Metrics,
     pub usage: std::sync::Arc<crate::key_usage::KeyUsage>,
+    pub limits: crate::rate_limit::LimitsCache,
+    /// Whether requests are counted against the tenant's rate limits.
+    pub rate_limits: bool,
 }

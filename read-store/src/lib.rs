@@ -10,6 +10,7 @@ pub mod api_keys;
 pub mod migrate;
 pub mod outcomes;
 pub mod projection;
+pub mod rate_limits;
 pub mod store;
 pub mod tenants;
 

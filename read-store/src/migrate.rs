@@ -11,10 +11,16 @@ pub const READ_MODEL: &[(&str, &str)] = &[(
 )];
 
 /// The API's own state (schema [`API_STATE_SCHEMA`]).
-pub const API_STATE: &[(&str, &str)] = &[(
-    "0001_key_usage",
-    include_str!("../../migrations/api-state/0001_key_usage.sql"),
-)];
+pub const API_STATE: &[(&str, &str)] = &[
+    (
+        "0001_key_usage",
+        include_str!("../../migrations/api-state/0001_key_usage.sql"),
+    ),
+    (
+        "0002_rate_limits",
+        include_str!("../../migrations/api-state/0002_rate_limits.sql"),
+    ),
+];
 
 /// The schema of `API_STATE`.
 pub const API_STATE_SCHEMA: &str = "apistate";

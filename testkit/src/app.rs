@@ -102,6 +102,7 @@ impl TestApp {
             workers: Some(2),
             db_pool: 16,
             shutdown_timeout: Duration::from_secs(1),
+            rate_limits: true,
         };
         let running = api::serve(config, self.log.clone(), self.shutdown.child_token())
             .await

@@ -184,6 +184,7 @@ async fn an_unreachable_database_gives_503_with_retry_after() {
         workers: Some(1),
         db_pool: 2,
         shutdown_timeout: Duration::from_secs(1),
+        rate_limits: true,
     };
     let log = event_log::connect("memory://").await.unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();

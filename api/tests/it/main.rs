@@ -6,4 +6,5 @@ mod api_keys;
 mod auth;
 mod errors;
 mod kafka;
+mod rate_limits;
 mod soul_and_heartbeat;

@@ -1,0 +1,108 @@
+use std::time::Duration;
+
+use chrono::{Timelike, Utc};
+use reqwest::{Method, StatusCode};
+use schema::tenant::Plan;
+use testkit::TestApp;
+
+/// Waits, if needed, so that the next few seconds stay inside one UTC minute: the limits use
+/// fixed windows, and a test straddling a boundary would see two of them.
+async fn stay_inside_one_minute() {
+    let second = Utc::now().second();
+    if second > 45 {
+        tokio::time::sleep(Duration::from_secs(u64::from(61 - second))).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_foundation_tenant_gets_exactly_30_of_35_requests_in_a_minute_across_two_api_processes() {
+    let app = TestApp::spawn().await;
+    let second_api = app.start_api().await;
+    let (_, key) = app.create_tenant(Plan::Foundation).await;
+    stay_inside_one_minute().await;
+    let requests = (0..35).map(|i| {
+        let base = if i % 2 == 0 {
+            app.base.clone()
+        } else {
+            second_api.clone()
+        };
+        let request = app.request_to(&base, &key, Method::GET, "/v1/agents");
+        async move { request.send().await.unwrap() }
+    });
+    let responses = futures::future::join_all(requests).await;
+    let ok = responses
+        .iter()
+        .filter(|r| r.status() == StatusCode::OK)
+        .count();
+    let limited: Vec<_> = responses
+        .iter()
+        .filter(|r| r.status() == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    assert_eq!((ok, limited.len()), (30, 5));
+    for response in &limited {
+        let retry_after: u64 = response.headers()["retry-after"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!((1..=60).contains(&retry_after), "{retry_after}");
+        assert_eq!(response.headers()["x-ratelimit-limit"], "30");
+        assert_eq!(response.headers()["x-ratelimit-remaining"], "0");
+    }
+    let remaining: Vec<i64> = responses
+        .iter()
+        .filter(|r| r.status() == StatusCode::OK)
+        .map(|r| {
+            r.headers()["x-ratelimit-remaining"]
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    let mut sorted = remaining.clone();
+    sorted.sort();
+    assert_eq!(
+        sorted,
+        (0..30).collect::<Vec<i64>>(),
+        "each allowed request took one distinct slot"
+    );
+    let limited_body: serde_json::Value = app
+        .request_to(&second_api, &key, Method::GET, "/v1/agents")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(limited_body["error"]["code"], "RATE_LIMITED");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_authenticated_response_describes_the_window_with_fewer_requests_left() {
+    let app = TestApp::spawn().await;
+    let response = app.request(Method::GET, "/v1/agents").send().await.unwrap();
+    // Enterprise: 600/minute and 50,000/hour; after one request the minute has fewer left.
+    assert_eq!(response.headers()["x-ratelimit-limit"], "600");
+    let remaining: i64 = response.headers()["x-ratelimit-remaining"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(remaining < 600);
+    let reset: i64 = response.headers()["x-ratelimit-reset"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let now = Utc::now().timestamp();
+    assert!(reset > now && reset <= now + 61, "{reset} vs {now}");
+    // Unauthenticated answers carry none.
+    let anonymous = app
+        .http
+        .get(format!("{}/v1/agents", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(anonymous.headers().get("x-ratelimit-limit").is_none());
+}
