@@ -88,6 +88,9 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
         db_pool: 16,
         shutdown_timeout: env_duration("AGENFLEET_SHUTDOWN_TIMEOUT", "30s")?,
         rate_limits: std::env::var("AGENFLEET_RATE_LIMITS").map_or(true, |v| v != "false"),
+        cors_origins: std::env::var("AGENFLEET_CORS_ORIGINS")
+            .map(|v| v.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
     };
     let running = api::serve(config, log.clone(), shutdown.clone()).await?;
     let base = format!("http://{}", running.addr);

@@ -25,6 +25,9 @@ pub struct ApiConfig {
     /// Postgres connections in the read pool.
     #[arg(long, env = "AGENFLEET_API_DB_POOL", default_value_t = 32)]
     pub db_pool: usize,
+    /// Browser origins allowed to call the API (CORS), comma-separated; none by default.
+    #[arg(long, env = "AGENFLEET_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
     /// Per-tenant rate limits (`false` turns them off, e.g. behind a gateway that limits).
     #[arg(long, env = "AGENFLEET_RATE_LIMITS", default_value_t = true, action = clap::ArgAction::Set)]
     pub rate_limits: bool,

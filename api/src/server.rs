@@ -15,6 +15,36 @@ use crate::outcome_waiter::OutcomeWaiter;
 use crate::state::AppState;
 use crate::{request_context, routes};
 
+/// CORS for the configured origins only (none: browsers get no CORS headers).
+fn cors(origins: &[String]) -> actix_cors::Cors {
+    let mut cors = actix_cors::Cors::default()
+        .allowed_methods(["GET", "HEAD", "POST", "PATCH", "PUT", "DELETE"])
+        .allowed_headers([
+            "authorization",
+            "content-type",
+            "idempotency-key",
+            "x-request-id",
+        ])
+        .expose_headers([
+            "x-request-id",
+            "api-version",
+            "x-ratelimit-limit",
+            "x-ratelimit-remaining",
+            "x-ratelimit-reset",
+            "retry-after",
+            "idempotent-replayed",
+        ])
+        .max_age(600);
+    for origin in origins
+        .iter()
+        .map(|origin| origin.trim())
+        .filter(|origin| !origin.is_empty())
+    {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
 /// A started API: where it listens and the task that ends when it has stopped.
 pub struct RunningApi {
     pub addr: SocketAddr,
@@ -66,6 +96,7 @@ pub async fn serve(
         keys: KeyCache::default(),
         command_timeout: config.command_timeout,
     });
+    let cors_origins = config.cors_origins.clone();
     let mut server = HttpServer::new(move || {
         App::new()
             .app_data(state.clone())
@@ -73,6 +104,7 @@ pub async fn serve(
             .configure(ops::health_routes)
             .configure(routes::configure)
             .default_service(web::to(routes::route_not_found))
+            .wrap(cors(&cors_origins))
             .wrap(middleware::from_fn(request_context::middleware))
     })
     .disable_signals()

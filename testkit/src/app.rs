@@ -103,6 +103,7 @@ impl TestApp {
             db_pool: 16,
             shutdown_timeout: Duration::from_secs(1),
             rate_limits: true,
+            cors_origins: Vec::new(),
         };
         let running = api::serve(config, self.log.clone(), self.shutdown.child_token())
             .await

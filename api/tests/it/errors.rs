@@ -185,6 +185,7 @@ async fn an_unreachable_database_gives_503_with_retry_after() {
         db_pool: 2,
         shutdown_timeout: Duration::from_secs(1),
         rate_limits: true,
+        cors_origins: Vec::new(),
     };
     let log = event_log::connect("memory://").await.unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();
@@ -233,4 +234,67 @@ async fn head_is_answered_like_get_without_a_body_even_with_a_read_key() {
     assert_eq!(response.status(), StatusCode::OK);
     assert_eq!(response.headers()["api-version"], "1.2");
     assert!(response.bytes().await.unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn cors_allows_only_the_configured_origins() {
+    let app = TestApp::spawn().await;
+    let config = api::ApiConfig {
+        database_url: app.db.url.clone(),
+        event_log_url: Some(app.log_url.clone()),
+        listen: "127.0.0.1:0".to_owned(),
+        command_timeout: Duration::from_secs(5),
+        model_catalog: None,
+        workers: Some(1),
+        db_pool: 2,
+        shutdown_timeout: Duration::from_secs(1),
+        rate_limits: true,
+        cors_origins: vec!["https://console.example".to_owned()],
+    };
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let _stop = shutdown.clone().drop_guard();
+    let running = api::serve(config, app.log.clone(), shutdown).await.unwrap();
+    let base = format!("http://{}", running.addr);
+    let preflight = |origin: &'static str| {
+        app.http
+            .request(Method::OPTIONS, format!("{base}/v1/agents"))
+            .header("Origin", origin)
+            .header("Access-Control-Request-Method", "POST")
+            .header(
+                "Access-Control-Request-Headers",
+                "authorization, content-type",
+            )
+            .send()
+    };
+    let allowed = preflight("https://console.example").await.unwrap();
+    assert_eq!(allowed.status(), StatusCode::OK);
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://console.example"
+    );
+    let refused = preflight("https://evil.example").await.unwrap();
+    assert!(refused
+        .headers()
+        .get("access-control-allow-origin")
+        .is_none());
+
+    let get = app
+        .request_to(&base, &app.key, Method::GET, "/v1/agents")
+        .header("Origin", "https://console.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(get.status(), StatusCode::OK);
+    assert_eq!(
+        get.headers()["access-control-allow-origin"],
+        "https://console.example"
+    );
+    let exposed = get.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    assert!(
+        exposed.contains("x-ratelimit-remaining") && exposed.contains("x-request-id"),
+        "{exposed}"
+    );
 }
