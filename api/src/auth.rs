@@ -135,6 +135,15 @@ async fn authenticate(
     })
 }
 
+/// The tenant of a request's key, if the key is valid, without counting the request against
+/// the rate limit (the handler's `Caller` does that).
+pub async fn identify(state: &AppState, authorization: Option<String>) -> Option<TenantId> {
+    authenticate(state, authorization, &Method::GET)
+        .await
+        .ok()
+        .map(|caller| caller.tenant_id)
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;

@@ -13,7 +13,10 @@ use read_store::outcomes::Outcome;
 /// (so a read that follows, on any API process, sees it). A rejection becomes its 4xx; no
 /// decision within the command timeout becomes 504 `COMMAND_TIMEOUT` with the command id.
 pub async fn submit(state: &AppState, caller: &Caller, command: Command) -> Result<(), ApiError> {
-    let record = CommandRecord::new(caller.tenant_id, Actor::api_key(caller.key_id), command);
+    let mut record = CommandRecord::new(caller.tenant_id, Actor::api_key(caller.key_id), command);
+    // Derived from the Idempotency-Key when there is one: a retry appends the same command id,
+    // which the projector decides only once.
+    record.command_id = crate::ids::next();
     submit_record(state, record).await
 }
 

@@ -10,6 +10,8 @@ pub mod body;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod idempotency;
+pub mod ids;
 pub mod key_usage;
 pub mod listing;
 pub mod outcome_waiter;

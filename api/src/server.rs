@@ -15,6 +15,28 @@ use crate::outcome_waiter::OutcomeWaiter;
 use crate::state::AppState;
 use crate::{request_context, routes};
 
+/// Deletes idempotency keys past their 24 hours, every 10 minutes (any process may; the
+/// statement is idempotent).
+fn spawn_idempotency_expiry(store: Store, shutdown: CancellationToken) {
+    tokio::spawn(async move {
+        loop {
+            let expired = async {
+                let client = store.client().await?;
+                read_store::idempotency::expire(&client).await
+            };
+            match expired.await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "expired idempotency keys"),
+                Err(error) => tracing::warn!(%error, "cannot expire idempotency keys"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tokio::time::sleep(std::time::Duration::from_secs(600)) => {}
+            }
+        }
+    });
+}
+
 /// CORS for the configured origins only (none: browsers get no CORS headers).
 fn cors(origins: &[String]) -> actix_cors::Cors {
     let mut cors = actix_cors::Cors::default()
@@ -82,6 +104,7 @@ pub async fn serve(
         ops::admin_server::HealthState::new(metrics.clone(), readiness)
             .with_shutdown(shutdown.clone()),
     );
+    spawn_idempotency_expiry(store.clone(), shutdown.clone());
     let usage = std::sync::Arc::new(crate::key_usage::KeyUsage::default());
     usage.start_flusher(store.clone(), shutdown.clone());
     let state = web::Data::new(AppState {

@@ -7,6 +7,7 @@
 
 pub mod agents;
 pub mod api_keys;
+pub mod idempotency;
 pub mod migrate;
 pub mod outcomes;
 pub mod projection;

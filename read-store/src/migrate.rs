@@ -20,6 +20,10 @@ pub const API_STATE: &[(&str, &str)] = &[
         "0002_rate_limits",
         include_str!("../../migrations/api-state/0002_rate_limits.sql"),
     ),
+    (
+        "0003_idempotency_keys",
+        include_str!("../../migrations/api-state/0003_idempotency_keys.sql"),
+    ),
 ];
 
 /// The schema of `API_STATE`.

@@ -19,6 +19,11 @@ pub struct InvalidId {
     pub value: String,
 }
 
+/// What every prefixed id type can do; lets code make ids of any kind.
+pub trait PrefixedId: Sized {
+    fn from_ulid(ulid: Ulid) -> Self;
+}
+
 macro_rules! prefixed_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
         $(#[$doc])*
@@ -44,6 +49,12 @@ macro_rules! prefixed_id {
             /// The moment encoded in the id.
             pub fn created_at(&self) -> DateTime<Utc> {
                 DateTime::<Utc>::from(self.0.datetime())
+            }
+        }
+
+        impl PrefixedId for $name {
+            fn from_ulid(ulid: Ulid) -> Self {
+                Self(ulid)
             }
         }
 

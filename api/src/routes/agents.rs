@@ -89,7 +89,7 @@ pub async fn create_agent(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let agent_id = AgentId::new();
+    let agent_id: AgentId = crate::ids::next();
     let command = Command::CreateAgent(CreateAgent {
         agent_id,
         name: request.name,

@@ -82,7 +82,7 @@ pub async fn create_api_key(
         return Err(ApiError::validation(errors));
     }
     let (secret, key_hash, prefix) = generate_key();
-    let key_id = ApiKeyId::new();
+    let key_id: ApiKeyId = crate::ids::next();
     let command = Command::CreateApiKey(CreateApiKey {
         key_id,
         name: request.name,

@@ -13,6 +13,9 @@ pub mod models;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/v1")
+            .wrap(actix_web::middleware::from_fn(
+                crate::idempotency::middleware,
+            ))
             .service(
                 web::resource("/agents")
                     .route(web::post().to(agents::create_agent))

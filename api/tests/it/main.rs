@@ -5,6 +5,7 @@ mod agents;
 mod api_keys;
 mod auth;
 mod errors;
+mod idempotency;
 mod kafka;
 mod rate_limits;
 mod soul_and_heartbeat;

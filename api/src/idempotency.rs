@@ -1,0 +1,201 @@
+//! `Idempotency-Key` on POST, PATCH and DELETE: the first request with a key runs and its
+//! answer is kept 24 hours; the same request again gets that answer with
+//! `Idempotent-Replayed: true`; another request with the key gets 422; while the first runs,
+//! 409. Answers >= 500 are not kept (a retry runs anew), except 504 `COMMAND_TIMEOUT`: its
+//! command is in the log, and a retry — on any API process, after a crash too — derives the
+//! same command (see `ids`) and answers with its outcome.
+
+use actix_web::body::{to_bytes, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpMessage, HttpResponse};
+use futures::StreamExt;
+use read_store::idempotency::{self, Claim, StoredResponse};
+use schema::{ErrorCode, TenantId};
+use sha2::{Digest, Sha256};
+
+use crate::body::MAX_BODY_BYTES;
+use crate::error::ApiError;
+use crate::ids::{self, Seed};
+use crate::state::AppState;
+
+pub const HEADER: &str = "idempotency-key";
+const REPLAYED: &str = "idempotent-replayed";
+/// Response headers kept with the answer.
+const KEPT_HEADERS: [&str; 2] = ["content-type", "location"];
+
+fn valid_key(key: &str) -> bool {
+    (1..=255).contains(&key.len()) && key.bytes().all(|b| (0x20..=0x7e).contains(&b))
+}
+
+pub async fn middleware(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let applies = matches!(*req.method(), Method::POST | Method::PATCH | Method::DELETE);
+    let key = req
+        .headers()
+        .get(HEADER)
+        .map(|value| value.to_str().map(str::to_owned));
+    let (true, Some(key)) = (applies, key) else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let Ok(key) = key
+        .map_err(drop)
+        .and_then(|key| if valid_key(&key) { Ok(key) } else { Err(()) })
+    else {
+        let error = ApiError::field(
+            "Idempotency-Key",
+            "must be 1 to 255 printable ASCII characters",
+        );
+        return Ok(req.error_response(error).map_into_boxed_body());
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let authorization = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    // Unauthenticated: the handler answers 401, nothing to remember.
+    let Some(tenant) = crate::auth::identify(&state, authorization).await else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let body = match read_body(&mut req).await {
+        Ok(body) => body,
+        Err(error) => return Ok(req.error_response(error).map_into_boxed_body()),
+    };
+    let fingerprint = fingerprint(req.method(), &req.uri().to_string(), &body);
+    req.set_payload(actix_web::dev::Payload::from(body));
+
+    let locked_until = chrono::Utc::now() + state.command_timeout + chrono::Duration::seconds(5);
+    let claim = async {
+        let client = state.store.client().await?;
+        Ok::<_, ApiError>(
+            idempotency::claim(&client, tenant, &key, &fingerprint, locked_until).await?,
+        )
+    };
+    match claim.await {
+        Err(error) => Ok(req.error_response(error).map_into_boxed_body()),
+        Ok(Claim::Mismatch) => {
+            let error = ApiError::new(
+                ErrorCode::IdempotencyKeyReused,
+                "This Idempotency-Key was used for a different request (method, path or body)",
+            );
+            Ok(req.error_response(error).map_into_boxed_body())
+        }
+        Ok(Claim::InFlight) => {
+            let error = ApiError::new(
+                ErrorCode::IdempotencyKeyInUse,
+                "A request with this Idempotency-Key is still being processed; retry shortly",
+            );
+            Ok(req.error_response(error).map_into_boxed_body())
+        }
+        Ok(Claim::Completed(stored)) => {
+            let (request, _) = req.into_parts();
+            Ok(ServiceResponse::new(request, replay(&stored)))
+        }
+        Ok(Claim::Owned { first_seen }) => {
+            let seed = Seed::new(tenant, &key, first_seen);
+            let response = ids::with_seed(seed, next.call(req)).await?;
+            remember(&state, tenant, &key, response).await
+        }
+    }
+}
+
+/// Keeps the answer (or releases the key), and passes it on.
+async fn remember(
+    state: &AppState,
+    tenant: TenantId,
+    key: &str,
+    response: ServiceResponse<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let (request, response) = response.into_parts();
+    let status = response.status();
+    let headers: Vec<(String, String)> = KEPT_HEADERS
+        .iter()
+        .filter_map(|name| {
+            Some((
+                name.to_string(),
+                response.headers().get(*name)?.to_str().ok()?.to_owned(),
+            ))
+        })
+        .collect();
+    let body = to_bytes(response.into_body())
+        .await
+        .map_err(|_| ApiError::internal("response body unreadable"))?;
+    let stored = StoredResponse {
+        status: status.as_u16(),
+        headers,
+        body: body.to_vec(),
+    };
+    let bookkeeping = async {
+        let client = state.store.client().await?;
+        if status == StatusCode::GATEWAY_TIMEOUT {
+            idempotency::release(&client, tenant, key).await
+        } else if status.is_server_error() {
+            idempotency::forget(&client, tenant, key).await
+        } else {
+            idempotency::complete(&client, tenant, key, &stored).await
+        }
+    };
+    if let Err(error) = bookkeeping.await {
+        // The answer stands; a retry finds the key still locked until its lock runs out.
+        tracing::warn!(%error, "cannot record the answer of an idempotent request");
+    }
+    Ok(ServiceResponse::new(request, rebuild(&stored, false)))
+}
+
+fn replay(stored: &StoredResponse) -> HttpResponse {
+    rebuild(stored, true)
+}
+
+fn rebuild(stored: &StoredResponse, replayed: bool) -> HttpResponse {
+    let mut response =
+        HttpResponse::build(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK));
+    for (name, value) in &stored.headers {
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::try_from(name.as_str()),
+            HeaderValue::from_str(value),
+        ) {
+            response.insert_header((name, value));
+        }
+    }
+    if replayed {
+        response.insert_header((
+            HeaderName::from_static(REPLAYED),
+            HeaderValue::from_static("true"),
+        ));
+    }
+    response.body(stored.body.clone())
+}
+
+async fn read_body(req: &mut ServiceRequest) -> Result<web::Bytes, ApiError> {
+    let mut payload = req.take_payload();
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk
+            .map_err(|error| ApiError::field("body", format!("could not be read: {error}")))?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(ApiError::new(
+                ErrorCode::PayloadTooLarge,
+                "The request body is larger than 1 MiB",
+            ));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn fingerprint(method: &Method, uri: &str, body: &[u8]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(method.as_str().as_bytes());
+    hash.update(b"\n");
+    hash.update(uri.as_bytes());
+    hash.update(b"\n");
+    hash.update(body);
+    hex::encode(hash.finalize())
+}

@@ -1,0 +1,234 @@
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use testkit::TestApp;
+
+async fn agent_count(app: &TestApp) -> i64 {
+    let list: Value = app
+        .request(Method::GET, "/v1/agents")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    list["pagination"]["total"].as_i64().unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn six_concurrent_posts_with_one_key_create_one_agent_and_a_retry_replays_it() {
+    let app = TestApp::spawn().await;
+    let second_api = app.start_api().await;
+    let attempts = (0..6).map(|i| {
+        let base = if i % 2 == 0 {
+            app.base.clone()
+        } else {
+            second_api.clone()
+        };
+        let request = app
+            .request_to(&base, &app.key, Method::POST, "/v1/agents")
+            .header("Idempotency-Key", "create-nova-1")
+            .json(&json!({"name": "Nova"}));
+        async move {
+            let response = request.send().await.unwrap();
+            let replayed = response.headers().get("idempotent-replayed").is_some();
+            (
+                response.status(),
+                replayed,
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    });
+    let results = futures::future::join_all(attempts).await;
+    let originals: Vec<_> = results
+        .iter()
+        .filter(|(s, replayed, _)| *s == StatusCode::CREATED && !replayed)
+        .collect();
+    assert_eq!(originals.len(), 1, "{results:?}");
+    let created = &originals[0].2;
+    for (status, replayed, body) in &results {
+        match *status {
+            StatusCode::CREATED => assert_eq!(body, created),
+            StatusCode::CONFLICT => {
+                assert!(!replayed);
+                assert_eq!(body["error"]["code"], "IDEMPOTENCY_KEY_IN_USE");
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    let retry = app
+        .request(Method::POST, "/v1/agents")
+        .header("Idempotency-Key", "create-nova-1")
+        .json(&json!({"name": "Nova"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(
+        retry.headers()["location"],
+        format!("/v1/agents/{}", created["id"].as_str().unwrap())
+    );
+    assert_eq!(&retry.json::<Value>().await.unwrap(), created);
+    assert_eq!(agent_count(&app).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_reused_for_another_request_is_422_and_rejections_replay_too() {
+    let app = TestApp::spawn().await;
+    let post = |key: &str, body: Value| {
+        app.request(Method::POST, "/v1/agents")
+            .header("Idempotency-Key", key)
+            .json(&body)
+            .send()
+    };
+    assert_eq!(
+        post("k1", json!({"name": "Nova"})).await.unwrap().status(),
+        StatusCode::CREATED
+    );
+    let reused = post("k1", json!({"name": "Orion"})).await.unwrap();
+    assert_eq!(reused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = reused.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "IDEMPOTENCY_KEY_REUSED");
+
+    // A 409 is an answer too: kept and replayed.
+    let conflict = post("k2", json!({"name": "NOVA"})).await.unwrap();
+    assert_eq!(conflict.status(), StatusCode::CONFLICT);
+    let again = post("k2", json!({"name": "NOVA"})).await.unwrap();
+    assert_eq!(again.status(), StatusCode::CONFLICT);
+    assert_eq!(again.headers()["idempotent-replayed"], "true");
+
+    let bad = app
+        .request(Method::POST, "/v1/agents")
+        .header("Idempotency-Key", "x".repeat(256))
+        .json(&json!({"name": "Long"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bad.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(agent_count(&app).await, 1);
+}
+
+async fn post_late(app: &TestApp, base: &str) -> reqwest::Response {
+    app.request_to(base, &app.key, Method::POST, "/v1/agents")
+        .header("Idempotency-Key", "late-1")
+        .json(&json!({"name": "Late"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_a_504_returns_the_outcome_of_the_command_already_appended() {
+    let mut app = TestApp::spawn().await;
+    let impatient = app.start_api_with_timeout(Duration::from_millis(300)).await;
+    app.stop_projector().await;
+    let timed_out = post_late(&app, &impatient).await;
+    assert_eq!(timed_out.status(), StatusCode::GATEWAY_TIMEOUT);
+    app.start_projector();
+    let retry = post_late(&app, &app.base).await;
+    assert_eq!(retry.status(), StatusCode::CREATED);
+    let agent: Value = retry.json().await.unwrap();
+    assert_eq!(agent["name"], "Late");
+    assert_eq!(agent_count(&app).await, 1);
+    let replay = post_late(&app, &impatient).await;
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    assert_eq!(replay.json::<Value>().await.unwrap(), agent);
+}
+
+/// The API process dies after appending and before answering; the retry on another process
+/// answers with the original outcome and creates nothing new.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_the_api_crashed_mid_request_returns_the_original_outcome() {
+    let mut app = TestApp::spawn().await;
+    app.stop_projector().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut doomed = tokio::process::Command::new(env!("CARGO_BIN_EXE_api"))
+        .env("DATABASE_URL", &app.db.url)
+        .env("EVENT_LOG_URL", &app.log_url)
+        .env("AGENFLEET_LISTEN", format!("127.0.0.1:{port}"))
+        .env("AGENFLEET_COMMAND_TIMEOUT", "1s")
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let doomed_base = format!("http://127.0.0.1:{port}");
+    testkit::eventually(
+        Duration::from_secs(10),
+        "the API process to listen",
+        || async {
+            app.http
+                .get(format!("{doomed_base}/healthz"))
+                .send()
+                .await
+                .ok()
+                .map(|_| ())
+        },
+    )
+    .await;
+    let sql = app.sql().await;
+    let records = || async {
+        sql.query_one("SELECT count(*) FROM eventlog.records", &[])
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    let before = records().await;
+    let request = app
+        .request_to(&doomed_base, &app.key, Method::POST, "/v1/agents")
+        .header("Idempotency-Key", "crash-1")
+        .json(&json!({"name": "Survivor"}));
+    let in_flight = tokio::spawn(request.send());
+    testkit::eventually(
+        Duration::from_secs(5),
+        "the command to be appended",
+        || async { (records().await > before).then_some(()) },
+    )
+    .await;
+    doomed.kill().await.unwrap();
+    assert!(
+        in_flight.await.unwrap().is_err(),
+        "the crashed process never answered"
+    );
+
+    app.start_projector();
+    let retried = testkit::eventually(
+        Duration::from_secs(15),
+        "the retry to take over the key",
+        || async {
+            let response = app
+                .request(Method::POST, "/v1/agents")
+                .header("Idempotency-Key", "crash-1")
+                .json(&json!({"name": "Survivor"}))
+                .send()
+                .await
+                .ok()?;
+            match response.status() {
+                StatusCode::CONFLICT => None, // still locked by the dead process
+                _ => Some(response),
+            }
+        },
+    )
+    .await;
+    assert_eq!(retried.status(), StatusCode::CREATED);
+    let agent: Value = retried.json().await.unwrap();
+    assert_eq!(agent["name"], "Survivor");
+    assert_eq!(agent_count(&app).await, 1);
+    let outcomes: i64 = sql
+        .query_one(
+            "SELECT count(*) FROM command_outcomes WHERE kind = 'agent.create'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        outcomes, 1,
+        "the command was appended twice but decided once"
+    );
+}
