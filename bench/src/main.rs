@@ -33,6 +33,9 @@ enum Bench {
         concurrency: usize,
         #[arg(long, default_value = "10s", value_parser = ops::duration::parse_duration)]
         duration: Duration,
+        /// Send a fresh Idempotency-Key with every POST.
+        #[arg(long)]
+        idempotency_keys: bool,
     },
     Append {
         #[arg(long, env = "DATABASE_URL")]
@@ -65,6 +68,7 @@ async fn http(
     key: String,
     concurrency: usize,
     duration: Duration,
+    idempotency_keys: bool,
 ) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
@@ -83,12 +87,14 @@ async fn http(
             let mut i = 0u64;
             while Instant::now() < deadline {
                 let started = Instant::now();
-                let response = client
+                let mut request = client
                     .post(format!("{base}/v1/agents"))
                     .bearer_auth(&key)
-                    .json(&json!({"name": format!("bench-{run}-{worker}-{i}")}))
-                    .send()
-                    .await;
+                    .json(&json!({"name": format!("bench-{run}-{worker}-{i}")}));
+                if idempotency_keys {
+                    request = request.header("Idempotency-Key", format!("{run}-{worker}-{i}"));
+                }
+                let response = request.send().await;
                 match response {
                     Ok(r) if r.status() == 201 => latencies.push(started.elapsed()),
                     _ => errors += 1,
@@ -109,7 +115,7 @@ async fn http(
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort();
     println!(
-        "POST /v1/agents  concurrency={concurrency} commands={} errors={errors} commands/s={:.0} p50={:.2}ms p99={:.2}ms max={:.2}ms",
+        "POST /v1/agents  concurrency={concurrency} idempotency_keys={idempotency_keys} commands={} errors={errors} commands/s={:.0} p50={:.2}ms p99={:.2}ms max={:.2}ms",
         latencies.len(),
         latencies.len() as f64 / elapsed,
         percentile(&latencies, 0.50),
@@ -306,7 +312,8 @@ async fn main() -> anyhow::Result<()> {
             key,
             concurrency,
             duration,
-        } => http(base, key, concurrency, duration).await,
+            idempotency_keys,
+        } => http(base, key, concurrency, duration, idempotency_keys).await,
         Bench::Append {
             database_url,
             event_log_url,
