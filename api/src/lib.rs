@@ -14,6 +14,7 @@ pub mod idempotency;
 pub mod ids;
 pub mod key_usage;
 pub mod listing;
+pub mod openapi;
 pub mod outcome_waiter;
 pub mod rate_limit;
 pub mod request_context;

@@ -5,13 +5,17 @@ use read_store::agents::AgentRow;
 use schema::agent::AgentConfig;
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+/// An agent.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(as = Agent)]
 pub struct AgentView<'a> {
+    #[schema(example = "agent_01jq8abcdefghjkmnpqrstvwxy")]
     pub id: String,
     pub name: &'a str,
     pub role: Option<&'a str>,
     pub description: Option<&'a str>,
+    #[schema(value_type = schema::agent::AgentStatus)]
     pub status: &'static str,
     pub model: &'a str,
     pub config: &'a AgentConfig,

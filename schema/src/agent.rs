@@ -3,7 +3,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// Lifecycle of an agent as seen through its heartbeats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum AgentStatus {
     /// Created, never heard from.
     #[serde(rename = "provisioning")]
@@ -39,7 +39,7 @@ impl AgentStatus {
 }
 
 /// What a runtime reports in a heartbeat.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 pub enum HeartbeatState {
     #[default]
     #[serde(rename = "ok")]
@@ -52,7 +52,7 @@ pub const DEFAULT_MODEL: &str = "claude-haiku-3.5";
 pub const DEFAULT_ALERT_THRESHOLD: f64 = 0.8;
 
 /// `config` of an agent, with every default filled in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AgentConfig {
     pub model: ModelConfig,
@@ -61,20 +61,20 @@ pub struct AgentConfig {
     pub gateway: Option<GatewayConfig>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ModelConfig {
     pub default: String,
     pub fallbacks: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ToolsConfig {
     pub allowed: Vec<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct LimitsConfig {
     pub daily_token_budget: Option<u64>,
@@ -82,7 +82,7 @@ pub struct LimitsConfig {
     pub alert_threshold: f64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct GatewayConfig {
     pub url: String,
@@ -150,20 +150,22 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
 
 /// A merge patch of an agent. Fields that may not be cleared are plain options; nullable ones
 /// are `Patch`. Unknown fields are refused so that typos do not pass silently.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Patch::is_keep")]
+    #[schema(value_type = Option<String>)]
     pub role: Patch<String>,
     #[serde(default, skip_serializing_if = "Patch::is_keep")]
+    #[schema(value_type = Option<String>)]
     pub description: Patch<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<AgentConfigPatch>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentConfigPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -173,10 +175,11 @@ pub struct AgentConfigPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub limits: Option<LimitsPatch>,
     #[serde(default, skip_serializing_if = "Patch::is_keep")]
+    #[schema(value_type = Option<GatewayPatch>)]
     pub gateway: Patch<GatewayPatch>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -185,25 +188,27 @@ pub struct ModelPatch {
     pub fallbacks: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ToolsPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitsPatch {
     #[serde(default, skip_serializing_if = "Patch::is_keep")]
+    #[schema(value_type = Option<u64>, minimum = 1)]
     pub daily_token_budget: Patch<u64>,
     #[serde(default, skip_serializing_if = "Patch::is_keep")]
+    #[schema(value_type = Option<u64>, minimum = 1)]
     pub monthly_token_budget: Patch<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alert_threshold: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GatewayPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -16,7 +16,7 @@ use crate::listing::{self, QueryParams};
 use crate::state::AppState;
 use crate::views::AgentView;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateAgentRequest {
     name: String,
@@ -30,7 +30,7 @@ pub struct CreateAgentRequest {
     config: Option<AgentConfigPatch>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct HeartbeatRequest {
     #[serde(default)]
@@ -41,7 +41,7 @@ pub struct HeartbeatRequest {
     detail: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SoulRequest {
     soul: String,
@@ -72,6 +72,12 @@ async fn render_agent(
     Ok(response.json(AgentView::from(&row)))
 }
 
+#[utoipa::path(post, path = "/v1/agents", tag = "agents", request_body = CreateAgentRequest,
+    responses((status = 201, description = "Created and applied", body = AgentView,
+               headers(("Location" = String, description = "The agent's URL"))),
+              (status = 400, description = "Invalid fields", body = crate::openapi::ErrorBody),
+              (status = 409, description = "CONFLICT: the name is taken (ignoring case)", body = crate::openapi::ErrorBody)),
+    security(("bearer" = ["read-write"])))]
 pub async fn create_agent(
     state: web::Data<AppState>,
     caller: Caller,
@@ -108,6 +114,12 @@ pub async fn create_agent(
     .await
 }
 
+#[utoipa::path(get, path = "/v1/agents", tag = "agents",
+    params(("status" = Option<schema::agent::AgentStatus>, Query, description = "Only agents with this status"),
+           crate::openapi::ListParams),
+    responses((status = 200, description = "A page of agents, newest first", body = crate::openapi::AgentList),
+              (status = 400, description = "Bad query parameter", body = crate::openapi::ErrorBody)),
+    security(("bearer" = ["read"])))]
 pub async fn list_agents(
     state: web::Data<AppState>,
     caller: Caller,
@@ -129,6 +141,10 @@ pub async fn list_agents(
     Ok(HttpResponse::Ok().json(listing::envelope(&views, listed.total, page)))
 }
 
+#[utoipa::path(get, path = "/v1/agents/{id}", tag = "agents", params(("id" = String, Path, description = "agent_…")),
+    responses((status = 200, description = "The agent", body = AgentView),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody)),
+    security(("bearer" = ["read"])))]
 pub async fn get_agent(
     state: web::Data<AppState>,
     caller: Caller,
@@ -138,6 +154,14 @@ pub async fn get_agent(
     render_agent(&state, &caller, id, actix_web::http::StatusCode::OK).await
 }
 
+#[utoipa::path(patch, path = "/v1/agents/{id}", tag = "agents", params(("id" = String, Path, description = "agent_…")),
+    request_body(content = schema::agent::AgentPatch, description = "JSON merge patch (RFC 7396): nested objects merge, null clears",
+                 content_type = "application/merge-patch+json"),
+    responses((status = 200, description = "The agent after the change", body = AgentView),
+              (status = 400, description = "Invalid fields", body = crate::openapi::ErrorBody),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody),
+              (status = 409, description = "CONFLICT: the new name is taken", body = crate::openapi::ErrorBody)),
+    security(("bearer" = ["read-write"])))]
 pub async fn update_agent(
     state: web::Data<AppState>,
     caller: Caller,
@@ -158,6 +182,10 @@ pub async fn update_agent(
     render_agent(&state, &caller, agent_id, actix_web::http::StatusCode::OK).await
 }
 
+#[utoipa::path(delete, path = "/v1/agents/{id}", tag = "agents", params(("id" = String, Path, description = "agent_…")),
+    responses((status = 204, description = "Deleted; the name is free again"),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody)),
+    security(("bearer" = ["read-write"])))]
 pub async fn delete_agent(
     state: web::Data<AppState>,
     caller: Caller,
@@ -173,6 +201,10 @@ pub async fn delete_agent(
     Ok(HttpResponse::NoContent().finish())
 }
 
+#[utoipa::path(get, path = "/v1/agents/{id}/soul", tag = "agents", params(("id" = String, Path, description = "agent_…")),
+    responses((status = 200, description = "The SOUL file (empty when none)", body = String, content_type = "text/markdown"),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody)),
+    security(("bearer" = ["read"])))]
 pub async fn get_agent_soul(
     state: web::Data<AppState>,
     caller: Caller,
@@ -189,6 +221,12 @@ pub async fn get_agent_soul(
 }
 
 /// `PUT /v1/agents/{id}/soul` with a `text/markdown` body or `{"soul": "..."}`.
+#[utoipa::path(put, path = "/v1/agents/{id}/soul", tag = "agents", params(("id" = String, Path, description = "agent_…")),
+    request_body(content((String = "text/markdown"), (SoulRequest = "application/json")), description = "At most 64 KiB"),
+    responses((status = 200, description = "The agent with its new soulSha256", body = AgentView),
+              (status = 400, description = "Too large or not UTF-8", body = crate::openapi::ErrorBody),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody)),
+    security(("bearer" = ["read-write"])))]
 pub async fn put_agent_soul(
     state: web::Data<AppState>,
     caller: Caller,
@@ -214,6 +252,11 @@ pub async fn put_agent_soul(
     render_agent(&state, &caller, agent_id, actix_web::http::StatusCode::OK).await
 }
 
+#[utoipa::path(post, path = "/v1/agents/{id}/heartbeat", tag = "agents", params(("id" = String, Path, description = "agent_…")),
+    request_body(content = HeartbeatRequest, description = "Optional: an empty body is an ok heartbeat"),
+    responses((status = 204, description = "Recorded"),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody)),
+    security(("bearer" = ["read-write"])))]
 pub async fn record_heartbeat(
     state: web::Data<AppState>,
     caller: Caller,

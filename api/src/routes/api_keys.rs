@@ -18,7 +18,7 @@ use crate::state::AppState;
 
 const MAX_KEY_NAME_CHARS: usize = 100;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateKeyRequest {
     name: String,
@@ -27,11 +27,14 @@ pub struct CreateKeyRequest {
     expires_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Serialize)]
+/// An API key (its secret only in the create response, as `key`).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-struct ApiKeyView<'a> {
+#[schema(as = ApiKey)]
+pub struct ApiKeyView<'a> {
     id: String,
     name: &'a str,
+    #[schema(value_type = Scope)]
     scope: &'static str,
     prefix: &'a str,
     created_at: DateTime<Utc>,
@@ -62,6 +65,11 @@ fn key_id(path: &str) -> Result<ApiKeyId, ApiError> {
         .map_err(|_| ApiError::not_found(ErrorCode::ApiKeyNotFound, "API key", path))
 }
 
+#[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", request_body = CreateKeyRequest,
+    responses((status = 201, description = "Created; `key` holds the secret, shown this once", body = ApiKeyView,
+               headers(("Location" = String, description = "The key's URL"))),
+              (status = 400, description = "Invalid fields", body = crate::openapi::ErrorBody)),
+    security(("bearer" = ["read-write"])))]
 pub async fn create_api_key(
     state: web::Data<AppState>,
     caller: Caller,
@@ -103,6 +111,9 @@ pub async fn create_api_key(
         .json(ApiKeyView::new(&row, Some(&secret))))
 }
 
+#[utoipa::path(get, path = "/v1/api-keys", tag = "api-keys", params(crate::openapi::ListParams),
+    responses((status = 200, description = "A page of live keys, newest first", body = crate::openapi::ApiKeyList)),
+    security(("bearer" = ["read"])))]
 pub async fn list_api_keys(
     state: web::Data<AppState>,
     caller: Caller,
@@ -119,6 +130,10 @@ pub async fn list_api_keys(
     Ok(HttpResponse::Ok().json(listing::envelope(&views, listed.total, page)))
 }
 
+#[utoipa::path(get, path = "/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path, description = "key_…")),
+    responses((status = 200, description = "The key (no secret)", body = ApiKeyView),
+              (status = 404, description = "API_KEY_NOT_FOUND (also once revoked)", body = crate::openapi::ErrorBody)),
+    security(("bearer" = ["read"])))]
 pub async fn get_api_key(
     state: web::Data<AppState>,
     caller: Caller,
@@ -134,6 +149,10 @@ pub async fn get_api_key(
 
 /// Revokes a key (possibly the caller's own). This process forgets it at once; the others
 /// within their key cache's lifetime.
+#[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path, description = "key_…")),
+    responses((status = 204, description = "Revoked, on every API process within a second"),
+              (status = 404, description = "API_KEY_NOT_FOUND", body = crate::openapi::ErrorBody)),
+    security(("bearer" = ["read-write"])))]
 pub async fn revoke_api_key(
     state: web::Data<AppState>,
     caller: Caller,

@@ -1,5 +1,6 @@
-//! The route table. Each resource lists its methods; any other method on a known path is 405,
-//! any unknown path 404, both with the contract's error body.
+//! The route table. Each path lists its methods once, here: the same table mounts the routes
+//! and feeds [`ROUTES`], which a test checks against the OpenAPI document. Any other method on
+//! a known path is 405, any unknown path 404, both with the contract's error body.
 
 use actix_web::{web, HttpResponse};
 use schema::ErrorCode;
@@ -10,59 +11,67 @@ pub mod agents;
 pub mod api_keys;
 pub mod models;
 
+macro_rules! route_table {
+    ($( $path:literal { $( $method:ident => $handler:path ),+ $(,)? } )+) => {
+        /// Every `(method, path)` the API mounts under `/v1`.
+        pub const ROUTES: &[(&str, &str)] = &[ $( $( (stringify!($method), $path), )+ )+ ];
+
+        fn mount(scope: actix_web::Scope) -> actix_web::Scope {
+            scope $(
+                .service(
+                    web::resource($path)
+                        $( .route(web::$method().to($handler)) )+
+                        .default_service(web::to(method_not_allowed)),
+                )
+            )+
+        }
+    };
+}
+
+route_table! {
+    "/agents" {
+        post => agents::create_agent,
+        get => agents::list_agents,
+        head => agents::list_agents,
+    }
+    "/agents/{id}" {
+        get => agents::get_agent,
+        head => agents::get_agent,
+        patch => agents::update_agent,
+        delete => agents::delete_agent,
+    }
+    "/agents/{id}/soul" {
+        get => agents::get_agent_soul,
+        head => agents::get_agent_soul,
+        put => agents::put_agent_soul,
+    }
+    "/agents/{id}/heartbeat" {
+        post => agents::record_heartbeat,
+    }
+    "/api-keys" {
+        post => api_keys::create_api_key,
+        get => api_keys::list_api_keys,
+        head => api_keys::list_api_keys,
+    }
+    "/api-keys/{id}" {
+        get => api_keys::get_api_key,
+        head => api_keys::get_api_key,
+        delete => api_keys::revoke_api_key,
+    }
+    "/models" {
+        get => models::list_models,
+        head => models::list_models,
+    }
+    "/openapi.json" {
+        get => crate::openapi::get_openapi,
+    }
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::scope("/v1")
-            .wrap(actix_web::middleware::from_fn(
-                crate::idempotency::middleware,
-            ))
-            .service(
-                web::resource("/agents")
-                    .route(web::post().to(agents::create_agent))
-                    .route(web::get().to(agents::list_agents))
-                    .route(web::head().to(agents::list_agents))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/agents/{id}")
-                    .route(web::get().to(agents::get_agent))
-                    .route(web::head().to(agents::get_agent))
-                    .route(web::patch().to(agents::update_agent))
-                    .route(web::delete().to(agents::delete_agent))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/agents/{id}/soul")
-                    .route(web::get().to(agents::get_agent_soul))
-                    .route(web::head().to(agents::get_agent_soul))
-                    .route(web::put().to(agents::put_agent_soul))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/agents/{id}/heartbeat")
-                    .route(web::post().to(agents::record_heartbeat))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/api-keys")
-                    .route(web::post().to(api_keys::create_api_key))
-                    .route(web::get().to(api_keys::list_api_keys))
-                    .route(web::head().to(api_keys::list_api_keys))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/api-keys/{id}")
-                    .route(web::get().to(api_keys::get_api_key))
-                    .route(web::head().to(api_keys::get_api_key))
-                    .route(web::delete().to(api_keys::revoke_api_key))
-                    .default_service(web::to(method_not_allowed)),
-            )
-            .service(
-                web::resource("/models")
-                    .route(web::get().to(models::list_models))
-                    .route(web::head().to(models::list_models))
-                    .default_service(web::to(method_not_allowed)),
-            ),
+        mount(web::scope("/v1")).wrap(actix_web::middleware::from_fn(
+            crate::idempotency::middleware,
+        )),
     );
 }
 

@@ -7,6 +7,9 @@ use crate::auth::Caller;
 use crate::error::ApiError;
 use crate::state::AppState;
 
+#[utoipa::path(get, path = "/v1/models", tag = "models",
+    responses((status = 200, description = "The model catalog", body = crate::openapi::ModelList)),
+    security(("bearer" = ["read"])))]
 pub async fn list_models(
     state: web::Data<AppState>,
     _caller: Caller,

@@ -7,5 +7,6 @@ mod auth;
 mod errors;
 mod idempotency;
 mod kafka;
+mod openapi;
 mod rate_limits;
 mod soul_and_heartbeat;

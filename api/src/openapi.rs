@@ -1,0 +1,288 @@
+//! The OpenAPI 3.1 document served at `/v1/openapi.json`, generated from the handlers'
+//! `#[utoipa::path]` annotations and the request/response types. What every operation shares
+//! (the bearer scheme, the headers of every response, the errors any request can meet, the
+//! `Idempotency-Key` of writes) is added once, by [`Conventions`].
+
+use std::sync::OnceLock;
+
+use actix_web::HttpResponse;
+use serde::Serialize;
+use utoipa::openapi::header::Header;
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
+use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
+use utoipa::openapi::{Content, Ref, RefOr, Required, ResponseBuilder};
+use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
+
+use crate::routes::{agents, api_keys, models};
+use crate::views::AgentView;
+
+/// The error body of every status >= 400.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetail {
+    /// A stable code, e.g. `AGENT_NOT_FOUND`, `VALIDATION_ERROR`, `RATE_LIMITED`.
+    #[schema(example = "AGENT_NOT_FOUND")]
+    pub code: String,
+    pub message: String,
+    pub status_code: u16,
+    #[schema(example = "req_01jq8abcdefghjkmnpqrstvwxy")]
+    pub request_id: String,
+    /// `VALIDATION_ERROR`: `[{field, message}]`; `COMMAND_TIMEOUT`: `[{commandId}]`.
+    pub details: Option<Vec<serde_json::Value>>,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Pagination {
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    /// `offset + data.length < total`.
+    pub has_more: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AgentList {
+    pub data: Vec<AgentView<'static>>,
+    pub pagination: Pagination,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ApiKeyList {
+    pub data: Vec<api_keys::ApiKeyView<'static>>,
+    pub pagination: Pagination,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Model {
+    pub id: String,
+    pub provider: String,
+    pub input_price_per_m_tok_usd: f64,
+    pub output_price_per_m_tok_usd: f64,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ModelList {
+    pub data: Vec<Model>,
+    pub pagination: Pagination,
+}
+
+/// `limit`, `offset` and `order` of every list.
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
+    /// 1 to 100, default 20.
+    #[param(minimum = 1, maximum = 100)]
+    limit: Option<i64>,
+    /// >= 0, default 0.
+    #[param(minimum = 0)]
+    offset: Option<i64>,
+    /// `asc` or `desc` (the default).
+    order: Option<String>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "AgenFleet API",
+        version = "1.2",
+        description = "Run fleets of persistent AI agents. Every write is applied before it is answered: a read that follows sees it, on any API process."
+    ),
+    paths(
+        agents::create_agent,
+        agents::list_agents,
+        agents::get_agent,
+        agents::update_agent,
+        agents::delete_agent,
+        agents::get_agent_soul,
+        agents::put_agent_soul,
+        agents::record_heartbeat,
+        api_keys::create_api_key,
+        api_keys::list_api_keys,
+        api_keys::get_api_key,
+        api_keys::revoke_api_key,
+        models::list_models,
+    ),
+    components(schemas(ErrorBody, ErrorDetail, Pagination, AgentList, ApiKeyList, Model, ModelList)),
+    modifiers(&Conventions),
+    tags(
+        (name = "agents", description = "Agents, their SOUL and heartbeats"),
+        (name = "api-keys", description = "The tenant's API keys"),
+        (name = "models", description = "The model catalog and prices"),
+    )
+)]
+pub struct ApiDoc;
+
+/// What every operation shares.
+struct Conventions;
+
+fn string_header(description: &str) -> Header {
+    let mut header = Header::new(ObjectBuilder::new().schema_type(Type::String));
+    header.description = Some(description.to_owned());
+    header
+}
+
+fn integer_header(description: &str) -> Header {
+    let mut header = Header::new(ObjectBuilder::new().schema_type(Type::Integer));
+    header.description = Some(description.to_owned());
+    header
+}
+
+fn error(description: &str, retry_after: bool) -> RefOr<utoipa::openapi::Response> {
+    let mut response = ResponseBuilder::new().description(description).content(
+        "application/json",
+        Content::new(Some(Ref::from_schema_name("ErrorBody"))),
+    );
+    if retry_after {
+        response = response.header(
+            "Retry-After",
+            integer_header("Seconds to wait before retrying"),
+        );
+    }
+    RefOr::T(response.build())
+}
+
+fn add_common(operation: &mut Operation, write: bool) {
+    let responses = &mut operation.responses.responses;
+    let mut add = |status: &str, response: RefOr<utoipa::openapi::Response>| {
+        responses.entry(status.to_owned()).or_insert(response);
+    };
+    add("401", error("UNAUTHORIZED: missing, malformed, unknown, revoked or expired key (WWW-Authenticate: Bearer)", false));
+    add("429", error("RATE_LIMITED (or BUDGET_EXHAUSTED)", true));
+    add(
+        "500",
+        error("INTERNAL_ERROR: opaque; quote the request id", false),
+    );
+    add(
+        "503",
+        error(
+            "SERVICE_UNAVAILABLE: the database or the event log is unreachable",
+            true,
+        ),
+    );
+    if write {
+        add(
+            "400",
+            error(
+                "VALIDATION_ERROR: bad JSON, wrong types, unknown fields, failed constraints",
+                false,
+            ),
+        );
+        add("403", error("FORBIDDEN: a read key on a write", false));
+        add(
+            "409",
+            error(
+                "CONFLICT, or IDEMPOTENCY_KEY_IN_USE while a request with the same key runs",
+                false,
+            ),
+        );
+        add("413", error("PAYLOAD_TOO_LARGE: body over 1 MiB", false));
+        add(
+            "415",
+            error("UNSUPPORTED_MEDIA_TYPE: send application/json", false),
+        );
+        add(
+            "422",
+            error(
+                "IDEMPOTENCY_KEY_REUSED: the key was used for another request",
+                false,
+            ),
+        );
+        add("504", error("COMMAND_TIMEOUT: appended but not applied in time; details carry the commandId; retry with the same Idempotency-Key", false));
+        let key = ParameterBuilder::new()
+            .name("Idempotency-Key")
+            .parameter_in(ParameterIn::Header)
+            .required(Required::False)
+            .description(Some("1-255 printable ASCII characters; the answer is replayed for 24 h (Idempotent-Replayed: true)"))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+            .build();
+        operation.parameters.get_or_insert_with(Vec::new).push(key);
+    }
+    for response in operation.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            let headers = &mut response.headers;
+            headers
+                .entry("X-Request-Id".into())
+                .or_insert_with(|| string_header("The request id (echoed when sane)"));
+            headers
+                .entry("API-Version".into())
+                .or_insert_with(|| string_header("Always 1.2"));
+            headers
+                .entry("X-RateLimit-Limit".into())
+                .or_insert_with(|| {
+                    integer_header("The limit of the window with fewer requests left")
+                });
+            headers
+                .entry("X-RateLimit-Remaining".into())
+                .or_insert_with(|| integer_header("Requests left in that window"));
+            headers
+                .entry("X-RateLimit-Reset".into())
+                .or_insert_with(|| integer_header("Unix seconds when that window resets"));
+        }
+    }
+}
+
+impl Modify for Conventions {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                Http::builder()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("afk_…")
+                    .build(),
+            ),
+        );
+        for item in openapi.paths.paths.values_mut() {
+            // HEAD is answered like GET, without a body.
+            if item.head.is_none() {
+                item.head = item.get.clone().map(|mut head| {
+                    head.operation_id = head.operation_id.map(|id| format!("{id}_head"));
+                    for response in head.responses.responses.values_mut() {
+                        if let RefOr::T(response) = response {
+                            response.content.clear();
+                        }
+                    }
+                    head
+                });
+            }
+            for (operation, write) in [
+                (&mut item.get, false),
+                (&mut item.head, false),
+                (&mut item.post, true),
+                (&mut item.put, true),
+                (&mut item.patch, true),
+                (&mut item.delete, true),
+            ] {
+                if let Some(operation) = operation {
+                    add_common(operation, write);
+                }
+            }
+        }
+    }
+}
+
+/// The document as JSON, built once.
+pub fn document() -> &'static str {
+    static DOCUMENT: OnceLock<String> = OnceLock::new();
+    DOCUMENT.get_or_init(|| {
+        ApiDoc::openapi()
+            .to_pretty_json()
+            .expect("the OpenAPI document serializes")
+    })
+}
+
+pub async fn get_openapi() -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(document())
+}

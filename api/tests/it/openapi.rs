@@ -1,0 +1,100 @@
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use testkit::TestApp;
+
+/// The document passes a standard OpenAPI 3.1 validator (openapi-spec-validator, from PyPI;
+/// scripts/test-services installs it) and describes every route the server mounts.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_openapi_document_is_valid_and_describes_every_mounted_route() {
+    let app = TestApp::spawn().await;
+    let response = app
+        .http
+        .get(format!("{}/v1/openapi.json", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "served without a key");
+    let text = response.text().await.unwrap();
+    let document: Value = serde_json::from_str(&text).unwrap();
+    assert!(document["openapi"].as_str().unwrap().starts_with("3.1"));
+
+    let file = std::env::temp_dir().join(format!("agenfleet-openapi-{}.json", std::process::id()));
+    std::fs::write(&file, &text).unwrap();
+    let validated = std::process::Command::new("python3")
+        .args(["-m", "openapi_spec_validator"])
+        .arg(&file)
+        .output()
+        .expect("run python3");
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        validated.status.success(),
+        "openapi-spec-validator refused the document (install it with `pip install openapi-spec-validator` \
+         or run the tests through scripts/test):\n{}{}",
+        String::from_utf8_lossy(&validated.stdout),
+        String::from_utf8_lossy(&validated.stderr)
+    );
+
+    for (method, path) in api::routes::ROUTES {
+        if *path == "/openapi.json" {
+            continue;
+        }
+        let full = format!("/v1{path}");
+        let operation = &document["paths"][&full][*method];
+        assert!(
+            operation.is_object(),
+            "{method} {full} is mounted but not in the OpenAPI document"
+        );
+        assert!(
+            operation["responses"]["401"].is_object(),
+            "{method} {full} documents its 401"
+        );
+        assert!(
+            !operation["security"].is_null(),
+            "{method} {full} documents its scope"
+        );
+        let writes = matches!(*method, "post" | "put" | "patch" | "delete");
+        if writes {
+            let parameters = operation["parameters"].as_array().unwrap();
+            assert!(
+                parameters.iter().any(|p| p["name"] == "Idempotency-Key"),
+                "{method} {full}"
+            );
+        }
+        // And it really is mounted: a request never meets the unknown-route 404 or a 405.
+        let concrete = full.replace("{id}", "agent_01jq8abcdefghjkmnpqrstvw");
+        let response = app
+            .request(
+                Method::from_bytes(method.to_uppercase().as_bytes()).unwrap(),
+                &concrete,
+            )
+            .header("Content-Type", "application/json")
+            .body("{}")
+            .send()
+            .await
+            .unwrap();
+        assert_ne!(
+            response.status(),
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {concrete}"
+        );
+        if response.status() == StatusCode::NOT_FOUND && *method != "head" {
+            let body: Value = response.json().await.unwrap();
+            assert_ne!(
+                body["error"]["code"], "NOT_FOUND",
+                "{method} {concrete} is not mounted"
+            );
+        }
+    }
+    for schema in [
+        "ErrorBody",
+        "Agent",
+        "ApiKey",
+        "AgentPatch",
+        "CreateAgentRequest",
+    ] {
+        assert!(
+            document["components"]["schemas"][schema].is_object(),
+            "schema {schema}"
+        );
+    }
+}
