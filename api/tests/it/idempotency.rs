@@ -232,3 +232,49 @@ async fn a_retry_after_the_api_crashed_mid_request_returns_the_original_outcome(
         "the command was appended twice but decided once"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keys_older_than_24_hours_are_forgotten_and_expired() {
+    let app = TestApp::spawn().await;
+    let first = app
+        .request(Method::POST, "/v1/agents")
+        .header("Idempotency-Key", "old-key")
+        .json(&json!({"name": "Then"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::CREATED);
+    let sql = app.sql().await;
+    sql.execute(
+        "UPDATE apistate.idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old-key'",
+        &[],
+    )
+    .await
+    .unwrap();
+    // Past the retention the key is new again: another body is not a 422.
+    let again = app
+        .request(Method::POST, "/v1/agents")
+        .header("Idempotency-Key", "old-key")
+        .json(&json!({"name": "Now"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(again.status(), StatusCode::CREATED);
+    assert!(again.headers().get("idempotent-replayed").is_none());
+
+    sql.execute(
+        "UPDATE apistate.idempotency_keys SET created_at = now() - interval '25 hours' WHERE key = 'old-key'",
+        &[],
+    )
+    .await
+    .unwrap();
+    let store = read_store::Store::connect(&app.db.url, read_store::READ_MODEL_SCHEMA, 1).unwrap();
+    let client = store.client().await.unwrap();
+    assert_eq!(read_store::idempotency::expire(&client).await.unwrap(), 1);
+    let left: i64 = sql
+        .query_one("SELECT count(*) FROM apistate.idempotency_keys", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+}
