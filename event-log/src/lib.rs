@@ -41,6 +41,9 @@ pub async fn connect(url: &str) -> Result<Arc<dyn EventLog>, LogError> {
         crate::url::Scheme::Postgres => {
             let log = PostgresLog::from_url(parsed)?;
             log.verify_layout().await?;
+            // On the caller's runtime (the process's main one), not on whichever runtime
+            // appends first (an HTTP worker's, which ends with that worker).
+            log.start_appender();
             Arc::new(log)
         }
         crate::url::Scheme::Kafka => Arc::new(KafkaLog::from_url(parsed).await?),

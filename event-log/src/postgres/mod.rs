@@ -110,6 +110,17 @@ impl PostgresLog {
         layout::verify(&self.pool, self.partitions).await
     }
 
+    /// Starts the group-commit task on the current runtime if it is not running yet (else the
+    /// first append starts it).
+    pub fn start_appender(&self) {
+        self.appender();
+    }
+
+    fn appender(&self) -> &appender::Appender {
+        self.appender
+            .get_or_init(|| appender::Appender::start(self.pool.clone()))
+    }
+
     async fn client(&self) -> Result<deadpool_postgres::Object, LogError> {
         self.pool
             .get()
@@ -132,9 +143,7 @@ impl EventLog for PostgresLog {
         let partition = self.partition_for(record.tenant_id);
         let json: serde_json::Value = serde_json::from_slice(&record.encode())
             .map_err(|e| LogError::Other(format!("a record did not encode to JSON: {e}")))?;
-        let appender = self
-            .appender
-            .get_or_init(|| appender::Appender::start(self.pool.clone()));
+        let appender = self.appender();
         let (done, offset) = tokio::sync::oneshot::channel();
         appender
             .append(appender::Pending {
