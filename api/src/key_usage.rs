@@ -36,7 +36,11 @@ impl KeyUsage {
 
     /// Flushes every second until shutdown, and once more then. A failed flush keeps the
     /// notes for the next one.
-    pub fn start_flusher(self: &Arc<Self>, store: Store, shutdown: CancellationToken) {
+    pub fn start_flusher(
+        self: &Arc<Self>,
+        store: Store,
+        shutdown: CancellationToken,
+    ) -> tokio::task::JoinHandle<()> {
         let usage = self.clone();
         tokio::spawn(async move {
             loop {
@@ -67,6 +71,6 @@ impl KeyUsage {
                     return;
                 }
             }
-        });
+        })
     }
 }

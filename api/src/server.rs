@@ -106,7 +106,7 @@ pub async fn serve(
     );
     spawn_idempotency_expiry(store.clone(), shutdown.clone());
     let usage = std::sync::Arc::new(crate::key_usage::KeyUsage::default());
-    usage.start_flusher(store.clone(), shutdown.clone());
+    let flusher = usage.start_flusher(store.clone(), shutdown.clone());
     let state = web::Data::new(AppState {
         usage,
         limits: Default::default(),
@@ -150,6 +150,11 @@ pub async fn serve(
     tracing::info!(%addr, "API listening");
     Ok(RunningApi {
         addr,
-        task: tokio::spawn(server),
+        // Ends once the server has stopped and the last key usage is written.
+        task: tokio::spawn(async move {
+            let stopped = server.await;
+            let _ = flusher.await;
+            stopped
+        }),
     })
 }
