@@ -11,6 +11,7 @@ use actix_web::middleware::Next;
 use actix_web::{Error, HttpMessage, ResponseError};
 
 use schema::RequestId;
+use tracing::Instrument;
 
 use crate::error::ApiError;
 
@@ -70,6 +71,8 @@ pub async fn middleware(
             }
             Ok::<_, Error>(response)
         })
+        // Every line logged while handling the request carries its id.
+        .instrument(tracing::info_span!("request", request_id = %id))
         .await?;
     let route = response
         .request()
