@@ -53,3 +53,34 @@ async fn on_the_kafka_log_writes_are_decided_in_order_and_read_back_at_once() {
         .unwrap();
     assert_eq!(got["role"], "r");
 }
+
+/// With the broker gone, a write is refused with 503 and Retry-After once the producer gives
+/// up (its message timeout, 15 s), and nothing is half-applied.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_write_while_the_kafka_log_is_down_is_a_503() {
+    let broker = testkit::kafka::Broker::start().await;
+    let app = TestApp::spawn_on(LogKind::Kafka {
+        bootstrap: broker.bootstrap.clone(),
+    })
+    .await;
+    drop(broker);
+    let response = app
+        .request(Method::POST, "/v1/agents")
+        .json(&json!({"name": "Lost"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "SERVICE_UNAVAILABLE");
+    let list: Value = app
+        .request(Method::GET, "/v1/agents")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["pagination"]["total"], 0);
+}
