@@ -110,6 +110,7 @@ pub async fn serve(
     let state = web::Data::new(AppState {
         usage,
         limits: Default::default(),
+        leases: Default::default(),
         rate_limits: config.rate_limits,
         store,
         log,

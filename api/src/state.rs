@@ -20,6 +20,7 @@ pub struct AppState {
     pub metrics: ops::Metrics,
     pub usage: std::sync::Arc<crate::key_usage::KeyUsage>,
     pub limits: crate::rate_limit::LimitsCache,
+    pub leases: crate::rate_limit::Leases,
     /// Whether requests are counted against the tenant's rate limits.
     pub rate_limits: bool,
 }

@@ -1,4 +1,9 @@
 //! Counting requests per tenant in fixed UTC windows, shared by all API processes.
+//!
+//! An API process takes *leases*: a number of request slots of the current minute and hour,
+//! granted atomically against the tenant's counters (one row per tenant), and spends them
+//! locally. Leases never exceed what is left in either window, so all processes together never
+//! let more than the limit through; a lease of one is exact.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
@@ -6,65 +11,72 @@ use schema::TenantId;
 
 use crate::StoreError;
 
-/// The counts after a request, and whether it was let through.
+/// The outcome of asking for a lease.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Counted {
-    pub allowed: bool,
+pub struct Lease {
+    /// Slots granted now (0: a window is exhausted, the request is refused).
+    pub granted: i32,
+    /// The windows' counts after the grant.
     pub minute_count: i32,
     pub hour_count: i32,
 }
 
-/// Counts one request against both windows if both are under their limit, atomically (one row
-/// per tenant, one statement): N processes together never let more than the limit through.
-/// A refused request is not counted.
-pub async fn count_request(
+/// Grants up to `wanted` slots in the windows starting at `minute_start` and `hour_start`,
+/// no more than either window has left. Two pipelined statements, one round trip.
+pub async fn lease(
     client: &impl GenericClient,
     tenant: TenantId,
     minute_start: DateTime<Utc>,
     hour_start: DateTime<Utc>,
-    per_minute: i32,
-    per_hour: i32,
-) -> Result<Counted, StoreError> {
-    let count = client
+    limits: (i32, i32),
+    wanted: i32,
+) -> Result<Lease, StoreError> {
+    let ensure = client
         .prepare_cached(
-            "INSERT INTO apistate.rate_limits AS r (tenant_id, minute_start, minute_count, hour_start, hour_count)
-             VALUES ($1, $2, 1, $3, 1)
-             ON CONFLICT (tenant_id) DO UPDATE SET
-                 minute_start = $2,
-                 hour_start = $3,
-                 minute_count = CASE WHEN r.minute_start = $2 THEN r.minute_count ELSE 0 END + 1,
-                 hour_count = CASE WHEN r.hour_start = $3 THEN r.hour_count ELSE 0 END + 1
-             WHERE (CASE WHEN r.minute_start = $2 THEN r.minute_count ELSE 0 END) < $4
-               AND (CASE WHEN r.hour_start = $3 THEN r.hour_count ELSE 0 END) < $5
-             RETURNING minute_count, hour_count",
+            "INSERT INTO apistate.rate_limits (tenant_id, minute_start, minute_count, hour_start, hour_count)
+             VALUES ($1, $2, 0, $3, 0) ON CONFLICT (tenant_id) DO NOTHING",
+        )
+        .await?;
+    // `old` reads and locks the row before the update, so RETURNING sees both the counts
+    // before (to tell what was granted) and after.
+    let grant = client
+        .prepare_cached(
+            "WITH old AS (
+                 SELECT tenant_id,
+                        CASE WHEN minute_start = $2 THEN minute_count ELSE 0 END AS minute_count,
+                        CASE WHEN hour_start = $3 THEN hour_count ELSE 0 END AS hour_count
+                 FROM apistate.rate_limits WHERE tenant_id = $1 FOR UPDATE
+             ), granted AS (
+                 SELECT tenant_id, minute_count, hour_count,
+                        GREATEST(0, LEAST($6::int, $4::int - minute_count, $5::int - hour_count)) AS slots
+                 FROM old
+             )
+             UPDATE apistate.rate_limits r
+             SET minute_start = $2, hour_start = $3,
+                 minute_count = g.minute_count + g.slots, hour_count = g.hour_count + g.slots
+             FROM granted g WHERE r.tenant_id = g.tenant_id
+             RETURNING g.slots, r.minute_count, r.hour_count",
         )
         .await?;
     let tenant = tenant.to_string();
-    if let Some(row) = client
-        .query_opt(
-            &count,
-            &[&tenant, &minute_start, &hour_start, &per_minute, &per_hour],
-        )
-        .await?
-    {
-        return Ok(Counted {
-            allowed: true,
-            minute_count: row.get(0),
-            hour_count: row.get(1),
-        });
-    }
-    // Refused: read the counts for the headers (only on this path).
-    let row = client
-        .query_one(
-            "SELECT CASE WHEN minute_start = $2 THEN minute_count ELSE 0 END,
-                    CASE WHEN hour_start = $3 THEN hour_count ELSE 0 END
-             FROM apistate.rate_limits WHERE tenant_id = $1",
-            &[&tenant, &minute_start, &hour_start],
-        )
-        .await?;
-    Ok(Counted {
-        allowed: false,
-        minute_count: row.get(0),
-        hour_count: row.get(1),
+    let (per_minute, per_hour) = limits;
+    let ensure_params: [&(dyn postgres_types::ToSql + Sync); 3] =
+        [&tenant, &minute_start, &hour_start];
+    let grant_params: [&(dyn postgres_types::ToSql + Sync); 6] = [
+        &tenant,
+        &minute_start,
+        &hour_start,
+        &per_minute,
+        &per_hour,
+        &wanted,
+    ];
+    let (_, row) = futures::try_join!(
+        client.execute(&ensure, &ensure_params),
+        client.query_one(&grant, &grant_params)
+    )?;
+    Ok(Lease {
+        granted: row.get(0),
+        minute_count: row.get(1),
+        hour_count: row.get(2),
     })
 }

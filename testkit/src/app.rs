@@ -139,10 +139,20 @@ impl TestApp {
 
     /// A new tenant with a read-write key, made through the log like `agenfleet admin`.
     pub async fn create_tenant(&self, plan: Plan) -> (TenantId, String) {
+        self.create_tenant_with_limits(plan, None, None).await
+    }
+
+    /// A new tenant whose per-minute and per-hour limits override its plan's.
+    pub async fn create_tenant_with_limits(
+        &self,
+        plan: Plan,
+        per_minute: Option<u32>,
+        per_hour: Option<u32>,
+    ) -> (TenantId, String) {
         let submitter =
             agenfleet::submit::Submitter::new(&self.db.url, self.log.clone()).expect("submitter");
         let (tenant, key) =
-            agenfleet::admin::create_tenant(&submitter, "test tenant", plan, None, None)
+            agenfleet::admin::create_tenant(&submitter, "test tenant", plan, per_minute, per_hour)
                 .await
                 .expect("create tenant");
         (tenant, key.api_key)

@@ -106,3 +106,38 @@ async fn every_authenticated_response_describes_the_window_with_fewer_requests_l
         .unwrap();
     assert!(anonymous.headers().get("x-ratelimit-limit").is_none());
 }
+
+/// With larger limits each process leases several slots at a time: two processes together
+/// still never let more than the limit through, and leave little of it unused.
+#[tokio::test(flavor = "multi_thread")]
+async fn leased_slots_never_let_more_than_the_limit_through_across_two_processes() {
+    let app = TestApp::spawn().await;
+    let second_api = app.start_api().await;
+    let (_, key) = app
+        .create_tenant_with_limits(Plan::Operational, Some(100), None)
+        .await;
+    stay_inside_one_minute().await;
+    let mut ok = 0;
+    for round in 0..13 {
+        let requests = (0..10).map(|i| {
+            let base = if (round + i) % 2 == 0 {
+                app.base.clone()
+            } else {
+                second_api.clone()
+            };
+            let request = app.request_to(&base, &key, Method::GET, "/v1/agents");
+            async move { request.send().await.unwrap().status() }
+        });
+        ok += futures::future::join_all(requests)
+            .await
+            .iter()
+            .filter(|s| **s == StatusCode::OK)
+            .count();
+    }
+    eprintln!("{ok} of 130 requests got through a limit of 100");
+    assert!(ok <= 100, "{ok} requests got through a limit of 100");
+    assert!(
+        ok >= 94,
+        "only {ok} of 100 slots were used (leases stranded too many)"
+    );
+}
