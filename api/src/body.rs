@@ -74,7 +74,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-async fn read_limited(mut payload: Payload) -> Result<web::Bytes, ApiError> {
+/// Reads a whole body, refusing more than 1 MiB with 413.
+pub(crate) async fn read_limited(mut payload: Payload) -> Result<web::Bytes, ApiError> {
     let mut body = web::BytesMut::new();
     while let Some(chunk) = payload.next().await {
         let chunk = chunk

@@ -11,12 +11,10 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpResponse};
-use futures::StreamExt;
 use read_store::idempotency::{self, Claim, StoredResponse};
 use schema::{ErrorCode, TenantId};
 use sha2::{Digest, Sha256};
 
-use crate::body::MAX_BODY_BYTES;
 use crate::error::ApiError;
 use crate::ids::{self, Seed};
 use crate::state::AppState;
@@ -174,20 +172,7 @@ fn rebuild(stored: &StoredResponse, replayed: bool) -> HttpResponse {
 }
 
 async fn read_body(req: &mut ServiceRequest) -> Result<web::Bytes, ApiError> {
-    let mut payload = req.take_payload();
-    let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk
-            .map_err(|error| ApiError::field("body", format!("could not be read: {error}")))?;
-        if body.len() + chunk.len() > MAX_BODY_BYTES {
-            return Err(ApiError::new(
-                ErrorCode::PayloadTooLarge,
-                "The request body is larger than 1 MiB",
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
+    crate::body::read_limited(req.take_payload()).await
 }
 
 fn fingerprint(method: &Method, uri: &str, body: &[u8]) -> String {
