@@ -8,5 +8,6 @@ mod errors;
 mod idempotency;
 mod kafka;
 mod openapi;
+mod operations;
 mod rate_limits;
 mod soul_and_heartbeat;
