@@ -167,6 +167,29 @@ impl TestApp {
         key.api_key
     }
 
+    /// Sends a request to the first API with the tenant's key (and `body` as JSON, if any);
+    /// returns the status and the JSON body (`null` when the body is empty).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut request = self.request(method, path);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("the API answers");
+        let status = response.status();
+        let bytes = response.bytes().await.expect("a body");
+        let json = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            serde_json::from_slice(&bytes).expect("a JSON body")
+        };
+        (status, json)
+    }
+
     /// A request to the first API with the tenant's key.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.request_to(&self.base, &self.key, method, path)

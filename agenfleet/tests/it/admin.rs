@@ -133,14 +133,7 @@ async fn replay_rebuilds_the_read_models_and_reports_what_it_did() {
             .await
             .unwrap();
     }
-    let before: Value = app
-        .request(Method::GET, "/v1/agents")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, before) = app.call(Method::GET, "/v1/agents", None).await;
     let output = agenfleet(&app, &["replay", "--yes"]);
     assert!(
         output.status.success(),
@@ -149,13 +142,6 @@ async fn replay_rebuilds_the_read_models_and_reports_what_it_did() {
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
     assert!(stdout.contains("replay applied 4 records"), "{stdout}");
-    let after: Value = app
-        .request(Method::GET, "/v1/agents")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, after) = app.call(Method::GET, "/v1/agents", None).await;
     assert_eq!(after, before);
 }

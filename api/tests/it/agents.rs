@@ -31,14 +31,9 @@ async fn creating_an_agent_fills_the_defaults_and_a_get_right_after_sees_it() {
     assert_eq!(agent["openSessionCount"], 0);
     assert!(agent["createdAt"].as_str().unwrap().ends_with('Z'));
 
-    let fetched: Value = app
-        .request(Method::GET, &format!("/v1/agents/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, fetched) = app
+        .call(Method::GET, &format!("/v1/agents/{id}"), None)
+        .await;
     assert_eq!(fetched, agent);
 }
 
@@ -159,14 +154,9 @@ async fn lists_are_newest_first_paginated_and_filter_by_status() {
         let (_, agent) = create(&app, json!({"name": format!("agent-{i}")})).await;
         ids.push(agent["id"].as_str().unwrap().to_owned());
     }
-    let page: Value = app
-        .request(Method::GET, "/v1/agents?limit=2&offset=1")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, page) = app
+        .call(Method::GET, "/v1/agents?limit=2&offset=1", None)
+        .await;
     let got: Vec<&str> = page["data"]
         .as_array()
         .unwrap()
@@ -179,25 +169,15 @@ async fn lists_are_newest_first_paginated_and_filter_by_status() {
         json!({"total": 5, "limit": 2, "offset": 1, "hasMore": true})
     );
 
-    let asc: Value = app
-        .request(Method::GET, "/v1/agents?order=asc&limit=100")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, asc) = app
+        .call(Method::GET, "/v1/agents?order=asc&limit=100", None)
+        .await;
     assert_eq!(asc["data"][0]["id"], ids[0].as_str());
     assert_eq!(asc["pagination"]["hasMore"], false);
 
-    let online: Value = app
-        .request(Method::GET, "/v1/agents?status=online")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, online) = app
+        .call(Method::GET, "/v1/agents?status=online", None)
+        .await;
     assert_eq!(online["pagination"]["total"], 0);
     assert_eq!(online["data"], json!([]));
 
@@ -274,13 +254,6 @@ async fn invalid_agents_are_refused_with_every_field_named() {
     assert_eq!(body["error"]["details"][0]["field"], "name", "{body}");
 
     // Nothing was created by any of these.
-    let list: Value = app
-        .request(Method::GET, "/v1/agents")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list) = app.call(Method::GET, "/v1/agents", None).await;
     assert_eq!(list["pagination"]["total"], 0);
 }

@@ -26,26 +26,14 @@ async fn a_created_key_shows_its_secret_once_works_and_records_its_last_use() {
     assert_eq!(created["scope"], "read");
     assert_eq!(created["lastUsedAt"], Value::Null);
 
-    let fetched: Value = app
-        .request(Method::GET, &format!("/v1/api-keys/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, fetched) = app
+        .call(Method::GET, &format!("/v1/api-keys/{id}"), None)
+        .await;
     assert!(
         fetched.get("key").is_none(),
         "the secret is shown only once: {fetched}"
     );
-    let list: Value = app
-        .request(Method::GET, "/v1/api-keys")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list) = app.call(Method::GET, "/v1/api-keys", None).await;
     assert_eq!(
         list["pagination"]["total"], 2,
         "the tenant's first key and the new one"
@@ -84,15 +72,13 @@ async fn a_created_key_shows_its_secret_once_works_and_records_its_last_use() {
 async fn a_revoked_key_is_refused_by_every_api_process_within_a_second() {
     let app = TestApp::spawn().await;
     let other_api = app.start_api().await;
-    let created: Value = app
-        .request(Method::POST, "/v1/api-keys")
-        .json(&json!({"name": "doomed", "scope": "read-write"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, created) = app
+        .call(
+            Method::POST,
+            "/v1/api-keys",
+            Some(json!({"name": "doomed", "scope": "read-write"})),
+        )
+        .await;
     let secret = created["key"].as_str().unwrap().to_owned();
     let id = created["id"].as_str().unwrap().to_owned();
     // Both processes have it cached as valid.
@@ -169,15 +155,13 @@ async fn keys_are_validated_expire_and_stay_within_their_tenant() {
     assert_eq!(body["error"]["details"][0]["field"], "expiresAt", "{body}");
 
     let soon = (chrono::Utc::now() + chrono::Duration::seconds(2)).to_rfc3339();
-    let short: Value = app
-        .request(Method::POST, "/v1/api-keys")
-        .json(&json!({"name": "short", "scope": "read", "expiresAt": soon}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, short) = app
+        .call(
+            Method::POST,
+            "/v1/api-keys",
+            Some(json!({"name": "short", "scope": "read", "expiresAt": soon})),
+        )
+        .await;
     let secret = short["key"].as_str().unwrap().to_owned();
     let ok = app
         .request_to(&app.base, &secret, Method::GET, "/v1/agents")

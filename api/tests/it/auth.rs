@@ -6,15 +6,9 @@ use testkit::TestApp;
 #[tokio::test]
 async fn another_tenants_agent_is_not_found_on_every_verb() {
     let app = TestApp::spawn().await;
-    let created: Value = app
-        .request(Method::POST, "/v1/agents")
-        .json(&json!({"name": "Private"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, created) = app
+        .call(Method::POST, "/v1/agents", Some(json!({"name": "Private"})))
+        .await;
     let id = created["id"].as_str().unwrap();
     let (_, other_key) = app.create_tenant(Plan::Foundation).await;
     let requests = [
@@ -57,14 +51,9 @@ async fn another_tenants_agent_is_not_found_on_every_verb() {
         .unwrap();
     assert_eq!(list["pagination"]["total"], 0);
     // And the owner still sees it unchanged.
-    let mine: Value = app
-        .request(Method::GET, &format!("/v1/agents/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, mine) = app
+        .call(Method::GET, &format!("/v1/agents/{id}"), None)
+        .await;
     assert_eq!(mine, created);
 }
 
@@ -87,14 +76,7 @@ async fn a_read_key_reads_but_gets_403_on_writes() {
     assert_eq!(write.status(), StatusCode::FORBIDDEN);
     let body: Value = write.json().await.unwrap();
     assert_eq!(body["error"]["code"], "FORBIDDEN");
-    let list: Value = app
-        .request(Method::GET, "/v1/agents")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list) = app.call(Method::GET, "/v1/agents", None).await;
     assert_eq!(list["pagination"]["total"], 0);
 }
 

@@ -24,15 +24,9 @@ fn assert_error_body(body: &Value, code: &str, status: u16) {
 #[tokio::test]
 async fn every_framework_error_has_the_contract_body_and_headers() {
     let app = TestApp::spawn().await;
-    let agent: Value = app
-        .request(Method::POST, "/v1/agents")
-        .json(&json!({"name": "Nova"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, agent) = app
+        .call(Method::POST, "/v1/agents", Some(json!({"name": "Nova"})))
+        .await;
     let id = agent["id"].as_str().unwrap();
 
     let unknown_route = app

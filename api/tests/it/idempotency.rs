@@ -5,14 +5,7 @@ use serde_json::{json, Value};
 use testkit::TestApp;
 
 async fn agent_count(app: &TestApp) -> i64 {
-    let list: Value = app
-        .request(Method::GET, "/v1/agents")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list) = app.call(Method::GET, "/v1/agents", None).await;
     list["pagination"]["total"].as_i64().unwrap()
 }
 

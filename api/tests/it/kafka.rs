@@ -26,14 +26,7 @@ async fn on_the_kafka_log_writes_are_decided_in_order_and_read_back_at_once() {
             StatusCode::CONFLICT
         ]
     );
-    let list: Value = app
-        .request(Method::GET, "/v1/agents")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list) = app.call(Method::GET, "/v1/agents", None).await;
     assert_eq!(list["pagination"]["total"], 1);
     let id = list["data"][0]["id"].as_str().unwrap();
     let patched = app
@@ -43,14 +36,9 @@ async fn on_the_kafka_log_writes_are_decided_in_order_and_read_back_at_once() {
         .await
         .unwrap();
     assert_eq!(patched.status(), StatusCode::OK);
-    let got: Value = app
-        .request(Method::GET, &format!("/v1/agents/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, got) = app
+        .call(Method::GET, &format!("/v1/agents/{id}"), None)
+        .await;
     assert_eq!(got["role"], "r");
 }
 
@@ -74,13 +62,6 @@ async fn a_write_while_the_kafka_log_is_down_is_a_503() {
     assert_eq!(response.headers()["retry-after"], "1");
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["error"]["code"], "SERVICE_UNAVAILABLE");
-    let list: Value = app
-        .request(Method::GET, "/v1/agents")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list) = app.call(Method::GET, "/v1/agents", None).await;
     assert_eq!(list["pagination"]["total"], 0);
 }

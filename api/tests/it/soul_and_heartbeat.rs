@@ -3,15 +3,7 @@ use serde_json::{json, Value};
 use testkit::TestApp;
 
 async fn new_agent(app: &TestApp, body: Value) -> String {
-    let agent: Value = app
-        .request(Method::POST, "/v1/agents")
-        .json(&body)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, agent) = app.call(Method::POST, "/v1/agents", Some(body)).await;
     agent["id"].as_str().unwrap().to_owned()
 }
 
@@ -48,15 +40,13 @@ async fn the_soul_is_read_as_markdown_and_replaced_by_markdown_or_json_with_hash
         .unwrap();
     assert_eq!(updated["soulSha256"], sha256("# Nova v2"));
 
-    let updated: Value = app
-        .request(Method::PUT, &format!("/v1/agents/{id}/soul"))
-        .json(&json!({"soul": "# Nova v3"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, updated) = app
+        .call(
+            Method::PUT,
+            &format!("/v1/agents/{id}/soul"),
+            Some(json!({"soul": "# Nova v3"})),
+        )
+        .await;
     assert_eq!(updated["soulSha256"], sha256("# Nova v3"));
     let text = app
         .request(Method::GET, &format!("/v1/agents/{id}/soul"))
@@ -105,14 +95,9 @@ async fn heartbeats_move_the_status_and_each_change_is_one_status_event() {
         beat(json!({})).await.unwrap().status(),
         StatusCode::NO_CONTENT
     );
-    let agent: Value = app
-        .request(Method::GET, &format!("/v1/agents/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, agent) = app
+        .call(Method::GET, &format!("/v1/agents/{id}"), None)
+        .await;
     assert_eq!(agent["status"], "online");
     assert!(agent["lastHeartbeatAt"].is_string());
 
@@ -130,14 +115,9 @@ async fn heartbeats_move_the_status_and_each_change_is_one_status_event() {
             .status(),
         StatusCode::NO_CONTENT
     );
-    let agent: Value = app
-        .request(Method::GET, &format!("/v1/agents/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, agent) = app
+        .call(Method::GET, &format!("/v1/agents/{id}"), None)
+        .await;
     assert_eq!(agent["status"], "degraded");
 
     let bare = app

@@ -9,14 +9,9 @@ use serde_json::{json, Value};
 use testkit::TestApp;
 
 async fn agent_status(app: &TestApp, id: &str) -> String {
-    let agent: Value = app
-        .request(Method::GET, &format!("/v1/agents/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, agent) = app
+        .call(Method::GET, &format!("/v1/agents/{id}"), None)
+        .await;
     agent["status"].as_str().unwrap().to_owned()
 }
 
