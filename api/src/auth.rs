@@ -166,7 +166,7 @@ impl FromRequest for Caller {
                 return Ok(caller);
             }
             let (status, allowed) = crate::rate_limit::check(&state, caller.tenant_id).await;
-            if status.limit > 0 {
+            if let Some(status) = status {
                 request.extensions_mut().insert(status);
             }
             allowed.map(|()| caller)

@@ -99,6 +99,29 @@ struct Held {
     hour_count: i32,
 }
 
+impl Held {
+    /// The headers' view of the windows, as this process knows them.
+    fn status(&self, limits: Limits) -> RateStatus {
+        let (per_minute, per_hour) = limits;
+        let (minute_left, hour_left) = (per_minute - self.minute_count, per_hour - self.hour_count);
+        if minute_left <= hour_left {
+            let reset = (self.minute_start + chrono::Duration::minutes(1)).timestamp();
+            RateStatus {
+                limit: per_minute,
+                remaining: minute_left,
+                reset,
+            }
+        } else {
+            let reset = (self.hour_start + chrono::Duration::hours(1)).timestamp();
+            RateStatus {
+                limit: per_hour,
+                remaining: hour_left,
+                reset,
+            }
+        }
+    }
+}
+
 /// Leases per tenant, held by this process.
 #[derive(Default)]
 pub struct Leases {
@@ -167,34 +190,24 @@ impl Leases {
     }
 }
 
-fn status(
-    limits: Limits,
-    minute_count: i32,
-    hour_count: i32,
-    minute_start: DateTime<Utc>,
-    hour_start: DateTime<Utc>,
-) -> RateStatus {
-    let (per_minute, per_hour) = limits;
-    let (minute_left, hour_left) = (per_minute - minute_count, per_hour - hour_count);
-    if minute_left <= hour_left {
-        RateStatus {
-            limit: per_minute,
-            remaining: minute_left,
-            reset: (minute_start + chrono::Duration::minutes(1)).timestamp(),
-        }
-    } else {
-        RateStatus {
-            limit: per_hour,
-            remaining: hour_left,
-            reset: (hour_start + chrono::Duration::hours(1)).timestamp(),
-        }
+/// Counts a request of `tenant`; a refused one is 429 `RATE_LIMITED` with `Retry-After`.
+/// Returns the status for the headers (unknown when the database failed) and the verdict.
+/// Most requests spend a slot this process already holds; the others take a new lease (one
+/// round trip).
+pub async fn check(
+    state: &AppState,
+    tenant: TenantId,
+) -> (Option<RateStatus>, Result<(), ApiError>) {
+    match decide(state, tenant).await {
+        Ok((status, verdict)) => (Some(status), verdict),
+        Err(error) => (None, Err(error)),
     }
 }
 
-/// Counts a request of `tenant`; a refused one is 429 `RATE_LIMITED` with `Retry-After`.
-/// Either way the status for the headers is returned alongside. Most requests spend a slot
-/// this process already holds; the others take a new lease (one round trip).
-pub async fn check(state: &AppState, tenant: TenantId) -> (RateStatus, Result<(), ApiError>) {
+async fn decide(
+    state: &AppState,
+    tenant: TenantId,
+) -> Result<(RateStatus, Result<(), ApiError>), ApiError> {
     let now = Utc::now();
     let minute_start = now
         .duration_trunc(chrono::Duration::minutes(1))
@@ -202,86 +215,29 @@ pub async fn check(state: &AppState, tenant: TenantId) -> (RateStatus, Result<()
     let hour_start = now
         .duration_trunc(chrono::Duration::hours(1))
         .unwrap_or(now);
-    let limits = match state.limits.limits(state, tenant).await {
-        Ok(limits) => limits,
-        Err(error) => {
-            return (
-                RateStatus {
-                    limit: 0,
-                    remaining: 0,
-                    reset: 0,
-                },
-                Err(error),
-            )
-        }
-    };
+    let limits = state.limits.limits(state, tenant).await?;
     if let Some(held) = state.leases.spend(tenant, minute_start, hour_start) {
-        return (
-            status(
-                limits,
-                held.minute_count,
-                held.hour_count,
-                minute_start,
-                hour_start,
-            ),
-            Ok(()),
-        );
+        return Ok((held.status(limits), Ok(())));
     }
     let wanted = state.leases.wanted(tenant, minute_start, limits);
-    let leased = async {
-        let client = state.store.client().await?;
-        Ok::<_, ApiError>(
-            rate_limits::lease(&client, tenant, minute_start, hour_start, limits, wanted).await?,
-        )
-    }
-    .await;
-    let lease = match leased {
-        Ok(lease) => lease,
-        Err(error) => {
-            return (
-                RateStatus {
-                    limit: 0,
-                    remaining: 0,
-                    reset: 0,
-                },
-                Err(error),
-            )
-        }
+    let client = state.store.client().await?;
+    let lease =
+        rate_limits::lease(&client, tenant, minute_start, hour_start, limits, wanted).await?;
+    // A granted lease: this request takes its first slot and the process keeps the rest.
+    let taken = lease.granted.max(1) - 1;
+    let held = Held {
+        minute_start,
+        hour_start,
+        left: (lease.granted - 1).max(0),
+        minute_count: lease.minute_count - taken,
+        hour_count: lease.hour_count - taken,
     };
+    state.leases.keep(tenant, held);
     if lease.granted > 0 {
-        // This request takes the first slot; the process keeps the rest.
-        let held = Held {
-            minute_start,
-            hour_start,
-            left: lease.granted - 1,
-            minute_count: lease.minute_count - (lease.granted - 1),
-            hour_count: lease.hour_count - (lease.granted - 1),
-        };
-        state.leases.keep(tenant, held);
-        return (
-            status(
-                limits,
-                held.minute_count,
-                held.hour_count,
-                minute_start,
-                hour_start,
-            ),
-            Ok(()),
-        );
+        return Ok((held.status(limits), Ok(())));
     }
-    state.leases.keep(
-        tenant,
-        Held {
-            minute_start,
-            hour_start,
-            left: 0,
-            minute_count: lease.minute_count,
-            hour_count: lease.hour_count,
-        },
-    );
     let (per_minute, per_hour) = limits;
-    let hour_exhausted = lease.hour_count >= per_hour;
-    let resets = if hour_exhausted {
+    let resets = if lease.hour_count >= per_hour {
         hour_start + chrono::Duration::hours(1)
     } else {
         minute_start + chrono::Duration::minutes(1)
@@ -291,14 +247,5 @@ pub async fn check(state: &AppState, tenant: TenantId) -> (RateStatus, Result<()
         format!("Rate limit exceeded ({per_minute}/minute, {per_hour}/hour); retry after the delay in Retry-After"),
     );
     error.retry_after = Some((resets - now).num_seconds().max(1) as u64);
-    (
-        status(
-            limits,
-            lease.minute_count,
-            lease.hour_count,
-            minute_start,
-            hour_start,
-        ),
-        Err(error),
-    )
+    Ok((held.status(limits), Err(error)))
 }
