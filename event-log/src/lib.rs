@@ -116,7 +116,9 @@ pub trait EventLog: Send + Sync + 'static {
     fn partitions(&self) -> u32;
 
     /// The partition a tenant's records go to.
-    fn partition_for(&self, tenant: TenantId) -> u32;
+    fn partition_for(&self, tenant: TenantId) -> u32 {
+        partition_of(tenant, self.partitions())
+    }
 
     /// Appends a record durably and says where it landed. Once this returns, every consumer
     /// of the partition will see the record after all records before it.

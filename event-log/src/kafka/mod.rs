@@ -20,12 +20,12 @@ use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::metadata::Metadata;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
-use schema::{CommandRecord, TenantId};
+use schema::CommandRecord;
 
 use self::context::TracingContext;
 use self::settings::{Settings, REQUEST_TIMEOUT};
 use crate::url::LogUrl;
-use crate::{partition_of, ConsumerOptions, EventLog, LogConsumer, LogEntry, LogError, Position};
+use crate::{ConsumerOptions, EventLog, LogConsumer, LogEntry, LogError, Position};
 
 /// A log on a Kafka topic.
 pub struct KafkaLog {
@@ -65,10 +65,6 @@ impl KafkaLog {
 impl EventLog for KafkaLog {
     fn partitions(&self) -> u32 {
         self.settings.partitions
-    }
-
-    fn partition_for(&self, tenant: TenantId) -> u32 {
-        partition_of(tenant, self.settings.partitions)
     }
 
     async fn append(&self, record: &CommandRecord) -> Result<Position, LogError> {

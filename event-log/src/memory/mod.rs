@@ -10,12 +10,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use schema::{CommandRecord, TenantId};
+use schema::CommandRecord;
 use tokio::sync::watch;
 
 use self::consumer::MemoryConsumer;
 use crate::url::LogUrl;
-use crate::{partition_of, ConsumerOptions, EventLog, LogConsumer, LogEntry, LogError, Position};
+use crate::{ConsumerOptions, EventLog, LogConsumer, LogEntry, LogError, Position};
 
 const DEFAULT_PARTITIONS: u32 = 4;
 
@@ -99,10 +99,6 @@ impl Shared {
 impl EventLog for MemoryLog {
     fn partitions(&self) -> u32 {
         self.partitions
-    }
-
-    fn partition_for(&self, tenant: TenantId) -> u32 {
-        partition_of(tenant, self.partitions)
     }
 
     async fn append(&self, record: &CommandRecord) -> Result<Position, LogError> {

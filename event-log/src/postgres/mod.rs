@@ -16,11 +16,11 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use schema::{CommandRecord, TenantId};
+use schema::CommandRecord;
 use tokio_postgres::NoTls;
 
 use crate::url::LogUrl;
-use crate::{partition_of, ConsumerOptions, EventLog, LogConsumer, LogEntry, LogError, Position};
+use crate::{ConsumerOptions, EventLog, LogConsumer, LogEntry, LogError, Position};
 
 const DEFAULT_PARTITIONS: u32 = 8;
 const DEFAULT_POOL_SIZE: u32 = 16;
@@ -133,10 +133,6 @@ impl PostgresLog {
 impl EventLog for PostgresLog {
     fn partitions(&self) -> u32 {
         self.partitions
-    }
-
-    fn partition_for(&self, tenant: TenantId) -> u32 {
-        partition_of(tenant, self.partitions)
     }
 
     async fn append(&self, record: &CommandRecord) -> Result<Position, LogError> {
