@@ -1,7 +1,7 @@
 //! Submitting a command: append it to the log, wait for the projector's decision, and turn a
 //! rejection into the contract's error.
 
-use schema::{Actor, Command, CommandRecord, ErrorCode};
+use schema::{Actor, Command, CommandId, CommandRecord, ErrorCode};
 use serde_json::json;
 
 use crate::auth::Caller;
@@ -12,12 +12,19 @@ use read_store::outcomes::Outcome;
 /// Appends `command` on behalf of `caller` and returns once it is applied to the read models
 /// (so a read that follows, on any API process, sees it). A rejection becomes its 4xx; no
 /// decision within the command timeout becomes 504 `COMMAND_TIMEOUT` with the command id.
-pub async fn submit(state: &AppState, caller: &Caller, command: Command) -> Result<(), ApiError> {
+/// Returns the command's id.
+pub async fn submit(
+    state: &AppState,
+    caller: &Caller,
+    command: Command,
+) -> Result<CommandId, ApiError> {
     let mut record = CommandRecord::new(caller.tenant_id, Actor::api_key(caller.key_id), command);
     // Derived from the Idempotency-Key when there is one: a retry appends the same command id,
     // which the projector decides only once.
     record.command_id = crate::ids::next();
-    submit_record(state, record).await
+    let id = record.command_id;
+    submit_record(state, record).await?;
+    Ok(id)
 }
 
 pub async fn submit_record(state: &AppState, record: CommandRecord) -> Result<(), ApiError> {

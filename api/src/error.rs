@@ -102,7 +102,12 @@ impl From<Rejection> for ApiError {
             error.message = rejection.message;
             return error;
         }
-        Self::new(rejection.code, rejection.message)
+        let mut error = Self::new(rejection.code, rejection.message);
+        error.retry_after = rejection.retry_at.map(|at| {
+            let millis = (at - chrono::Utc::now()).num_milliseconds();
+            (millis.max(0) as u64).div_ceil(1000).max(1)
+        });
+        error
     }
 }
 

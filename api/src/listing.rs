@@ -60,3 +60,18 @@ pub fn envelope<T: Serialize>(data: &[T], total: i64, page: Page) -> Value {
         }
     })
 }
+
+/// An optional query parameter that must be one of an enum's wire names.
+pub fn enum_param<T>(
+    query: &QueryParams,
+    name: &str,
+    parse: fn(&str) -> Option<T>,
+    allowed: &str,
+) -> Result<Option<T>, ApiError> {
+    match query.get(name) {
+        None => Ok(None),
+        Some(text) => parse(text)
+            .map(Some)
+            .ok_or_else(|| ApiError::field(name, format!("must be one of {allowed}"))),
+    }
+}

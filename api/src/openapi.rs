@@ -14,8 +14,8 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
-use crate::routes::{agents, api_keys, models};
-use crate::views::AgentView;
+use crate::routes::{agents, api_keys, models, sessions};
+use crate::views::{AgentView, MessageView, SessionView};
 
 /// The error body of every status >= 400.
 #[derive(Serialize, ToSchema)]
@@ -50,6 +50,18 @@ pub struct Pagination {
 #[derive(Serialize, ToSchema)]
 pub struct AgentList {
     pub data: Vec<AgentView<'static>>,
+    pub pagination: Pagination,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SessionList {
+    pub data: Vec<SessionView<'static>>,
+    pub pagination: Pagination,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct MessageList {
+    pub data: Vec<MessageView<'static>>,
     pub pagination: Pagination,
 }
 
@@ -110,13 +122,22 @@ pub struct ListParams {
         api_keys::get_api_key,
         api_keys::revoke_api_key,
         models::list_models,
+        sessions::create_session,
+        sessions::list_sessions,
+        sessions::get_session,
+        sessions::archive_session,
+        sessions::prune_sessions,
+        sessions::post_message,
+        sessions::list_messages,
     ),
-    components(schemas(ErrorBody, ErrorDetail, Pagination, AgentList, ApiKeyList, Model, ModelList)),
+    components(schemas(ErrorBody, ErrorDetail, Pagination, AgentList, ApiKeyList, Model, ModelList,
+                       SessionList, MessageList)),
     modifiers(&Conventions),
     tags(
         (name = "agents", description = "Agents, their SOUL and heartbeats"),
         (name = "api-keys", description = "The tenant's API keys"),
         (name = "models", description = "The model catalog and prices"),
+        (name = "sessions", description = "Sessions with agents and their messages"),
     )
 )]
 pub struct ApiDoc;

@@ -14,6 +14,28 @@ pub struct Model {
     pub output_micro_usd_per_mtok: u64,
 }
 
+impl Model {
+    /// The cost of a reply in micro-dollars: tokens / 1e6 × price, computed exactly in integers
+    /// and rounded half up to the micro-dollar once per message.
+    pub fn cost_micro_usd(&self, input_tokens: u64, output_tokens: u64) -> u64 {
+        let pico = u128::from(input_tokens) * u128::from(self.input_micro_usd_per_mtok)
+            + u128::from(output_tokens) * u128::from(self.output_micro_usd_per_mtok);
+        u64::try_from((pico + 500_000) / 1_000_000).unwrap_or(u64::MAX)
+    }
+
+    /// A runtime's report with its price attached, as it enters the log.
+    pub fn price(&self, report: &schema::session::UsageReport) -> schema::session::Usage {
+        schema::session::Usage {
+            model: self.id.clone(),
+            provider: self.provider.clone(),
+            input_tokens: report.input_tokens,
+            output_tokens: report.output_tokens,
+            latency_ms: report.latency_ms,
+            cost_micro_usd: self.cost_micro_usd(report.input_tokens, report.output_tokens),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Catalog {
     models: Vec<Model>,
@@ -81,6 +103,25 @@ impl Catalog {
 
     pub fn models(&self) -> &[Model] {
         &self.models
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn costs_are_exact_micro_dollars() {
+        let catalog = Catalog::built_in();
+        let sonnet = catalog.get("claude-sonnet-4-20250514").unwrap();
+        assert_eq!(sonnet.cost_micro_usd(123_456, 7_890), 488_718);
+        let haiku = catalog.get("claude-haiku-3.5").unwrap();
+        // 1 input token costs 0.8 micro-dollars: rounded half up to 1; 0.4 rounds to 0.
+        assert_eq!(haiku.cost_micro_usd(1, 0), 1);
+        let flash = catalog.get("gemini-2.0-flash").unwrap();
+        assert_eq!(flash.cost_micro_usd(4, 0), 0);
+        assert_eq!(flash.cost_micro_usd(5, 0), 1);
+        assert_eq!(haiku.cost_micro_usd(u64::MAX, u64::MAX), u64::MAX);
     }
 }
 

@@ -3,6 +3,9 @@
 use schema::agent::{AgentStatus, HeartbeatState};
 use schema::command::Command;
 use schema::event::{AgentSnapshot, Event, EventKind};
+use schema::session::{
+    MessageRole, MessageSnapshot, SessionOrigin, SessionSnapshot, SessionStatus,
+};
 use schema::{CommandRecord, ErrorCode, EventId, Rejection};
 
 use crate::state::{AgentState, DecisionState};
@@ -129,10 +132,17 @@ fn decide_kinds(
         }
         Command::DeleteAgent(c) => {
             let current = existing_agent(state, c.agent_id)?;
-            Ok(vec![EventKind::AgentDeleted {
+            // Its sessions are archived in the same decision, before the agent goes.
+            let mut events: Vec<EventKind> = state
+                .active_sessions
+                .iter()
+                .map(|session| archived(session, now))
+                .collect();
+            events.push(EventKind::AgentDeleted {
                 agent_id: c.agent_id,
                 name: current.name.clone(),
-            }])
+            });
+            Ok(events)
         }
         Command::SetAgentSoul(c) => {
             let current = existing_agent(state, c.agent_id)?;
@@ -188,7 +198,159 @@ fn decide_kinds(
                 },
             ])
         }
+        Command::CreateSession(c) => {
+            require_tenant()?;
+            existing_agent(state, c.agent_id)?;
+            if state.session.is_some() {
+                return Err(Rejection::new(
+                    ErrorCode::Conflict,
+                    format!("Session {} already exists", c.session_id),
+                ));
+            }
+            Ok(vec![EventKind::SessionCreated {
+                session: SessionSnapshot {
+                    id: c.session_id,
+                    agent_id: c.agent_id,
+                    name: c.name.clone(),
+                    status: SessionStatus::Active,
+                    origin: SessionOrigin::Api,
+                    cron_job_id: None,
+                    message_count: 0,
+                    token_count: 0,
+                    created_at: now,
+                    last_activity_at: now,
+                    archived_at: None,
+                },
+            }])
+        }
+        Command::ArchiveSession(c) => {
+            let session = existing_session(state, c.session_id)?;
+            if session.status == SessionStatus::Archived {
+                return Ok(Vec::new());
+            }
+            Ok(vec![archived(session, now)])
+        }
+        Command::PruneSessions(_) => {
+            require_tenant()?;
+            Ok(state
+                .active_sessions
+                .iter()
+                .map(|session| archived(session, now))
+                .collect())
+        }
+        Command::PostMessage(c) => post_message(state, record, c),
     }
+}
+
+/// A message takes the next sequence of its session; a reply adds its tokens to the agent's
+/// budgets, and the first reply to reach a threshold in a period fires its event.
+fn post_message(
+    state: &DecisionState,
+    record: &CommandRecord,
+    c: &schema::command::PostMessage,
+) -> Result<Vec<EventKind>, Rejection> {
+    let now = record.issued_at;
+    let session = existing_session(state, c.session_id)?;
+    if session.agent_id != c.agent_id {
+        return Err(Rejection::new(
+            ErrorCode::SessionNotFound,
+            format!("No session found with id {}", c.session_id),
+        ));
+    }
+    if session.status == SessionStatus::Archived {
+        return Err(Rejection::new(
+            ErrorCode::SessionArchived,
+            format!(
+                "Session {} is archived and takes no more messages; open a new session",
+                c.session_id
+            ),
+        ));
+    }
+    let agent = existing_agent(state, c.agent_id)?;
+    let limits = &agent.config.limits;
+    if c.role == MessageRole::User {
+        if let Some(reset) = agent.usage.exhausted_until(limits, now) {
+            let mut rejection = Rejection::new(
+                ErrorCode::BudgetExhausted,
+                format!(
+                    "Agent {} has used up its token budget; it resets at {}",
+                    c.agent_id,
+                    reset.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+                ),
+            );
+            rejection.retry_at = Some(reset);
+            return Err(rejection);
+        }
+    }
+    let mut events = vec![EventKind::MessageCreated {
+        message: MessageSnapshot {
+            id: c.message_id,
+            session_id: c.session_id,
+            agent_id: c.agent_id,
+            sequence: session.message_count + 1,
+            role: c.role,
+            content: c.content.clone(),
+            usage: c.usage.clone(),
+            tool_calls: c.tool_calls.clone(),
+            created_at: now,
+        },
+    }];
+    events.extend(c.tool_calls.iter().map(|call| EventKind::ToolCalled {
+        agent_id: c.agent_id,
+        session_id: c.session_id,
+        message_id: c.message_id,
+        name: call.name.clone(),
+        status: call.status,
+        duration_ms: call.duration_ms,
+    }));
+    if let Some(usage) = &c.usage {
+        for crossing in agent
+            .usage
+            .crossings(limits, now, usage.input_tokens, usage.output_tokens)
+        {
+            if crossing.alert {
+                events.push(EventKind::BudgetAlert {
+                    agent_id: c.agent_id,
+                    period: crossing.period,
+                    used: crossing.used,
+                    budget: crossing.budget,
+                    threshold: limits.alert_threshold,
+                });
+            }
+            if crossing.exhausted {
+                events.push(EventKind::BudgetExhausted {
+                    agent_id: c.agent_id,
+                    period: crossing.period,
+                    used: crossing.used,
+                    budget: crossing.budget,
+                });
+            }
+        }
+    }
+    Ok(events)
+}
+
+fn archived(session: &SessionSnapshot, now: chrono::DateTime<chrono::Utc>) -> EventKind {
+    let mut session = session.clone();
+    session.status = SessionStatus::Archived;
+    session.archived_at = Some(now);
+    EventKind::SessionArchived { session }
+}
+
+fn existing_session(
+    state: &DecisionState,
+    id: schema::SessionId,
+) -> Result<&SessionSnapshot, Rejection> {
+    state
+        .session
+        .as_ref()
+        .filter(|session| session.id == id)
+        .ok_or_else(|| {
+            Rejection::new(
+                ErrorCode::SessionNotFound,
+                format!("No session found with id {id}"),
+            )
+        })
 }
 
 fn existing_agent(state: &DecisionState, id: schema::AgentId) -> Result<&AgentState, Rejection> {

@@ -7,11 +7,13 @@
 
 pub mod catalog;
 pub mod decide;
+pub mod latency;
 pub mod state;
+pub mod usage;
 pub mod validate;
 
 pub use decide::decide;
-pub use state::{needs, AgentState, ApiKeyState, DecisionState, Needs};
+pub use state::{needs, ActiveSessions, AgentState, ApiKeyState, DecisionState, Needs};
 
 /// The form in which agent names are compared: unique per tenant ignoring case.
 pub fn name_key(name: &str) -> String {

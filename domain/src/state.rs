@@ -4,7 +4,10 @@ use chrono::{DateTime, Utc};
 use schema::agent::{AgentConfig, AgentStatus};
 use schema::command::Command;
 use schema::event::AgentSnapshot;
-use schema::{AgentId, ApiKeyId};
+use schema::session::SessionSnapshot;
+use schema::{AgentId, ApiKeyId, SessionId};
+
+use crate::usage::AgentUsage;
 
 /// The current agent, as the read model holds it.
 #[derive(Debug, Clone, PartialEq)]
@@ -19,9 +22,32 @@ pub struct AgentState {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub last_heartbeat_at: Option<DateTime<Utc>>,
+    /// When a message was last posted in one of its sessions.
+    pub last_active_at: Option<DateTime<Utc>>,
+    pub open_session_count: i64,
+    pub usage: AgentUsage,
 }
 
 impl AgentState {
+    /// A new agent as `agent.created` describes it.
+    pub fn created(agent: &AgentSnapshot) -> Self {
+        Self {
+            id: agent.id,
+            name: agent.name.clone(),
+            role: agent.role.clone(),
+            description: agent.description.clone(),
+            status: agent.status,
+            config: agent.config.clone(),
+            soul_sha256: agent.soul_sha256.clone(),
+            created_at: agent.created_at,
+            updated_at: agent.updated_at,
+            last_heartbeat_at: None,
+            last_active_at: None,
+            open_session_count: 0,
+            usage: AgentUsage::default(),
+        }
+    }
+
     pub fn snapshot(&self) -> AgentSnapshot {
         AgentSnapshot {
             id: self.id,
@@ -53,6 +79,29 @@ pub struct DecisionState {
     pub name_holder: Option<AgentId>,
     /// The API key the command names, if it exists.
     pub api_key: Option<ApiKeyState>,
+    /// The session the command names, if it exists.
+    pub session: Option<SessionSnapshot>,
+    /// The active sessions matching [`Needs::active_sessions`], oldest first.
+    pub active_sessions: Vec<SessionSnapshot>,
+}
+
+/// Which active sessions a command needs to see.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ActiveSessions {
+    /// Only this agent's.
+    pub agent: Option<AgentId>,
+    /// Only those whose last activity is before this moment.
+    pub idle_before: Option<DateTime<Utc>>,
+}
+
+impl ActiveSessions {
+    pub fn matches(&self, session: &SessionSnapshot) -> bool {
+        session.status == schema::session::SessionStatus::Active
+            && self.agent.is_none_or(|agent| session.agent_id == agent)
+            && self
+                .idle_before
+                .is_none_or(|before| session.last_activity_at < before)
+    }
 }
 
 /// What to load into a [`DecisionState`] before deciding a command.
@@ -61,6 +110,8 @@ pub struct Needs {
     pub agent: Option<AgentId>,
     pub agent_name: Option<String>,
     pub api_key: Option<ApiKeyId>,
+    pub session: Option<SessionId>,
+    pub active_sessions: Option<ActiveSessions>,
 }
 
 pub fn needs(command: &Command) -> Needs {
@@ -86,6 +137,10 @@ pub fn needs(command: &Command) -> Needs {
         },
         Command::DeleteAgent(c) => Needs {
             agent: Some(c.agent_id),
+            active_sessions: Some(ActiveSessions {
+                agent: Some(c.agent_id),
+                idle_before: None,
+            }),
             ..Needs::default()
         },
         Command::SetAgentSoul(c) => Needs {
@@ -98,6 +153,27 @@ pub fn needs(command: &Command) -> Needs {
         },
         Command::MarkAgentOffline(c) => Needs {
             agent: Some(c.agent_id),
+            ..Needs::default()
+        },
+        Command::CreateSession(c) => Needs {
+            agent: Some(c.agent_id),
+            session: Some(c.session_id),
+            ..Needs::default()
+        },
+        Command::ArchiveSession(c) => Needs {
+            session: Some(c.session_id),
+            ..Needs::default()
+        },
+        Command::PruneSessions(c) => Needs {
+            active_sessions: Some(ActiveSessions {
+                agent: c.agent_id,
+                idle_before: Some(c.before),
+            }),
+            ..Needs::default()
+        },
+        Command::PostMessage(c) => Needs {
+            agent: Some(c.agent_id),
+            session: Some(c.session_id),
             ..Needs::default()
         },
     }

@@ -11,6 +11,80 @@ pub const MAX_ROLE_CHARS: usize = 100;
 pub const MAX_DESCRIPTION_CHARS: usize = 500;
 pub const MAX_SOUL_BYTES: usize = 64 * 1024;
 pub const MAX_TOOL_NAME_CHARS: usize = 64;
+pub const MAX_SESSION_NAME_CHARS: usize = 200;
+pub const MAX_MESSAGE_CHARS: usize = 100_000;
+pub const MAX_TOOL_CALLS: usize = 100;
+
+/// Checks a new session's optional name.
+pub fn session_name(name: Option<&str>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    if let Some(name) = name {
+        let chars = name.chars().count();
+        if chars == 0 || chars > MAX_SESSION_NAME_CHARS {
+            errors.push(FieldError::new(
+                "name",
+                format!("must be 1 to {MAX_SESSION_NAME_CHARS} characters"),
+            ));
+        }
+    }
+    errors
+}
+
+/// Checks a message: content length, and `usage`/`toolCalls` only on assistant messages.
+pub fn message(
+    role: schema::session::MessageRole,
+    content: &str,
+    usage: Option<&schema::session::UsageReport>,
+    tool_calls: &[schema::session::ToolCall],
+    catalog: &Catalog,
+) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    let chars = content.chars().count();
+    if chars == 0 || chars > MAX_MESSAGE_CHARS {
+        errors.push(FieldError::new(
+            "content",
+            format!("must be 1 to {MAX_MESSAGE_CHARS} characters"),
+        ));
+    }
+    let assistant = role == schema::session::MessageRole::Assistant;
+    if let Some(usage) = usage {
+        if !assistant {
+            errors.push(FieldError::new(
+                "usage",
+                "is only allowed on assistant messages",
+            ));
+        }
+        check_model("usage.model", &usage.model, catalog, &mut errors);
+    }
+    if !tool_calls.is_empty() && !assistant {
+        errors.push(FieldError::new(
+            "toolCalls",
+            "are only allowed on assistant messages",
+        ));
+    }
+    if tool_calls.len() > MAX_TOOL_CALLS {
+        errors.push(FieldError::new(
+            "toolCalls",
+            format!("must list at most {MAX_TOOL_CALLS} calls"),
+        ));
+    }
+    for (index, call) in tool_calls.iter().enumerate() {
+        if !is_tool_name(&call.name) {
+            errors.push(FieldError::new(
+                format!("toolCalls[{index}].name"),
+                "must be 1-64 characters of a-z, 0-9 and _",
+            ));
+        }
+    }
+    errors
+}
+
+fn is_tool_name(name: &str) -> bool {
+    let valid_chars = name
+        .bytes()
+        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+    !name.is_empty() && name.len() <= MAX_TOOL_NAME_CHARS && valid_chars
+}
 
 /// Checks the fields of a new agent. `config` is the request's config, every part optional.
 pub fn new_agent(
@@ -120,10 +194,7 @@ fn check_config(config: &AgentConfigPatch, catalog: &Catalog, errors: &mut Vec<F
         .flat_map(|tools| tools.allowed.iter().flatten())
         .enumerate()
     {
-        let valid_chars = tool
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
-        if tool.is_empty() || tool.len() > MAX_TOOL_NAME_CHARS || !valid_chars {
+        if !is_tool_name(tool) {
             errors.push(FieldError::new(
                 format!("config.tools.allowed[{index}]"),
                 "must be 1-64 characters of a-z, 0-9 and _",

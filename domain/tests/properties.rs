@@ -30,7 +30,7 @@ impl Model {
                     .find(|a| domain::name_key(&a.name) == key)
                     .map(|a| a.id)
             }),
-            api_key: None,
+            ..DecisionState::default()
         }
     }
 
@@ -39,18 +39,7 @@ impl Model {
             EventKind::AgentCreated { agent, .. } => {
                 self.agents.insert(
                     agent.id,
-                    AgentState {
-                        id: agent.id,
-                        name: agent.name.clone(),
-                        role: agent.role.clone(),
-                        description: agent.description.clone(),
-                        status: agent.status,
-                        config: agent.config.clone(),
-                        soul_sha256: agent.soul_sha256.clone(),
-                        created_at: agent.created_at,
-                        updated_at: agent.updated_at,
-                        last_heartbeat_at: None,
-                    },
+                    AgentState::created(agent),
                 );
             }
             EventKind::AgentUpdated { agent } => {

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
+use domain::usage::{AgentUsage, PeriodUsage};
 use domain::AgentState;
 use postgres_types::Json;
 use schema::agent::{AgentConfig, AgentStatus};
@@ -10,24 +11,36 @@ use tokio_postgres::Row;
 
 use crate::{Listed, Page, StoreError};
 
-/// An agent as the API shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AgentRow {
-    pub state: AgentState,
-    pub last_active_at: Option<DateTime<Utc>>,
-    pub tokens_today_input: i64,
-    pub tokens_today_output: i64,
-    pub open_session_count: i32,
+/// Every column of an agent (except its SOUL text).
+pub(crate) const COLUMNS: &str = "a.tenant_id, a.id, a.name, a.role, a.description, a.status, a.config,
+     a.soul_sha256, a.created_at, a.updated_at, a.last_heartbeat_at, a.last_active_at,
+     a.open_session_count, a.usage_day, a.tokens_today_input, a.tokens_today_output,
+     a.budget_day_alerted, a.budget_day_exhausted, a.usage_month, a.tokens_month_input,
+     a.tokens_month_output, a.budget_month_alerted, a.budget_month_exhausted";
+
+/// The state of agents by id, with their tenant (used by the projector's prefetch). Joined on
+/// the primary key `(tenant_id, id)`, so it is an index lookup per agent.
+pub(crate) static STATE_BY_IDS: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS} FROM agents a
+         JOIN unnest($1::text[], $2::text[]) AS w(tenant_id, id) ON a.tenant_id = w.tenant_id AND a.id = w.id"
+    )
+});
+
+fn period(row: &Row, prefix: &str, start: &str) -> PeriodUsage {
+    let (input, output): (i64, i64) = if prefix == "day" {
+        (row.get("tokens_today_input"), row.get("tokens_today_output"))
+    } else {
+        (row.get("tokens_month_input"), row.get("tokens_month_output"))
+    };
+    PeriodUsage {
+        start: row.get(start),
+        input_tokens: input.max(0) as u64,
+        output_tokens: output.max(0) as u64,
+        alerted: row.get(format!("budget_{prefix}_alerted").as_str()),
+        exhausted: row.get(format!("budget_{prefix}_exhausted").as_str()),
+    }
 }
-
-const COLUMNS: &str = "id, name, role, description, status, config, soul_sha256, created_at, updated_at,
-     last_heartbeat_at, last_active_at, tokens_today_input, tokens_today_output, open_session_count";
-
-/// The decision state of agents by id, with their tenant (used by the projector's prefetch).
-/// Joined on the primary key `(tenant_id, id)`, so it is an index lookup per agent.
-pub(crate) const STATE_BY_IDS: &str = "SELECT a.tenant_id, a.id, a.name, a.role, a.description, a.status, a.config,
-     a.soul_sha256, a.created_at, a.updated_at, a.last_heartbeat_at
-     FROM agents a JOIN unnest($1::text[], $2::text[]) AS w(tenant_id, id) ON a.tenant_id = w.tenant_id AND a.id = w.id";
 
 pub(crate) fn agent_state_from_row(row: &Row) -> Result<AgentState, StoreError> {
     let id: String = row.get("id");
@@ -49,16 +62,12 @@ pub(crate) fn agent_state_from_row(row: &Row) -> Result<AgentState, StoreError> 
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
         last_heartbeat_at: row.get("last_heartbeat_at"),
-    })
-}
-
-fn agent_row(row: &Row) -> Result<AgentRow, StoreError> {
-    Ok(AgentRow {
-        state: agent_state_from_row(row)?,
         last_active_at: row.get("last_active_at"),
-        tokens_today_input: row.get("tokens_today_input"),
-        tokens_today_output: row.get("tokens_today_output"),
         open_session_count: row.get("open_session_count"),
+        usage: AgentUsage {
+            day: period(row, "day", "usage_day"),
+            month: period(row, "month", "usage_month"),
+        },
     })
 }
 
@@ -68,23 +77,23 @@ pub async fn state(
     tenant: TenantId,
     id: AgentId,
 ) -> Result<Option<AgentState>, StoreError> {
-    Ok(get(client, tenant, id).await?.map(|row| row.state))
+    get(client, tenant, id).await
 }
 
 pub async fn get(
     client: &impl GenericClient,
     tenant: TenantId,
     id: AgentId,
-) -> Result<Option<AgentRow>, StoreError> {
+) -> Result<Option<AgentState>, StoreError> {
     let statement = client
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM agents WHERE tenant_id = $1 AND id = $2"
+            "SELECT {COLUMNS} FROM agents a WHERE a.tenant_id = $1 AND a.id = $2"
         ))
         .await?;
     let row = client
         .query_opt(&statement, &[&tenant.to_string(), &id.to_string()])
         .await?;
-    row.as_ref().map(agent_row).transpose()
+    row.as_ref().map(agent_state_from_row).transpose()
 }
 
 pub async fn list(
@@ -92,13 +101,13 @@ pub async fn list(
     tenant: TenantId,
     status: Option<AgentStatus>,
     page: Page,
-) -> Result<Listed<AgentRow>, StoreError> {
+) -> Result<Listed<AgentState>, StoreError> {
     let order = page.order.sql();
     let status = status.map(AgentStatus::as_str);
     let statement = client
         .prepare_cached(&format!(
-            "SELECT {COLUMNS}, count(*) OVER () AS total FROM agents
-             WHERE tenant_id = $1 AND ($2::text IS NULL OR status = $2)
+            "SELECT {COLUMNS}, count(*) OVER () AS total FROM agents a
+             WHERE a.tenant_id = $1 AND ($2::text IS NULL OR a.status = $2)
              ORDER BY created_at {order}, id {order} LIMIT $3 OFFSET $4"
         ))
         .await?;
@@ -113,7 +122,10 @@ pub async fn list(
         None => count(client, tenant, status).await?,
     };
     Ok(Listed {
-        rows: rows.iter().map(agent_row).collect::<Result<_, _>>()?,
+        rows: rows
+            .iter()
+            .map(agent_state_from_row)
+            .collect::<Result<_, _>>()?,
         total,
     })
 }

@@ -8,10 +8,12 @@
 pub mod agents;
 pub mod api_keys;
 pub mod idempotency;
+pub mod metrics;
 pub mod migrate;
 pub mod outcomes;
 pub mod projection;
 pub mod rate_limits;
+pub mod sessions;
 pub mod store;
 pub mod tenants;
 
@@ -46,4 +48,10 @@ pub struct Page {
 pub struct Listed<T> {
     pub rows: Vec<T>,
     pub total: i64,
+}
+
+/// Parses an id (or any value) read from a column; a failure means the row is corrupt.
+pub(crate) fn parse_column<T: std::str::FromStr>(text: &str) -> Result<T, StoreError> {
+    text.parse()
+        .map_err(|_| StoreError::Corrupt(format!("stored value {text:?} does not parse")))
 }

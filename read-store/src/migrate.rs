@@ -5,10 +5,16 @@ use tokio_postgres::Client;
 use crate::StoreError;
 
 /// The read-model migrations, in order: (version, SQL).
-pub const READ_MODEL: &[(&str, &str)] = &[(
-    "0001_foundation",
-    include_str!("../../migrations/read-model/0001_foundation.sql"),
-)];
+pub const READ_MODEL: &[(&str, &str)] = &[
+    (
+        "0001_foundation",
+        include_str!("../../migrations/read-model/0001_foundation.sql"),
+    ),
+    (
+        "0002_sessions_messages_metrics",
+        include_str!("../../migrations/read-model/0002_sessions_messages_metrics.sql"),
+    ),
+];
 
 /// The API's own state (schema [`API_STATE_SCHEMA`]).
 pub const API_STATE: &[(&str, &str)] = &[

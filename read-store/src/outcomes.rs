@@ -21,7 +21,7 @@ pub async fn get_many(
     let texts: Vec<String> = ids.iter().map(ToString::to_string).collect();
     let statement = client
         .prepare_cached(
-            "SELECT command_id, accepted, error_code, error_message, error_details
+            "SELECT command_id, accepted, error_code, error_message, error_details, retry_at
              FROM command_outcomes WHERE command_id = ANY($1)",
         )
         .await?;
@@ -43,6 +43,7 @@ pub async fn get_many(
                     .ok_or_else(|| StoreError::Corrupt(format!("error code {code}")))?,
                 message: row.get(3),
                 details: details.map(|Json(details)| details).unwrap_or_default(),
+                retry_at: row.get(5),
             };
             Ok((id, Outcome::Rejected(rejection)))
         })

@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::agent::{AgentConfig, AgentPatch, HeartbeatState};
 use crate::tenant::{Plan, Scope};
-use crate::{AgentId, ApiKeyId};
+use crate::session::{MessageRole, ToolCall, Usage};
+use crate::{AgentId, ApiKeyId, MessageId, SessionId};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload")]
@@ -33,6 +34,14 @@ pub enum Command {
     RecordHeartbeat(RecordHeartbeat),
     #[serde(rename = "agent.mark_offline")]
     MarkAgentOffline(MarkAgentOffline),
+    #[serde(rename = "session.create")]
+    CreateSession(CreateSession),
+    #[serde(rename = "session.archive")]
+    ArchiveSession(ArchiveSession),
+    #[serde(rename = "session.prune")]
+    PruneSessions(PruneSessions),
+    #[serde(rename = "message.post")]
+    PostMessage(PostMessage),
 }
 
 impl Command {
@@ -48,6 +57,10 @@ impl Command {
             Self::SetAgentSoul(_) => "agent.set_soul",
             Self::RecordHeartbeat(_) => "agent.heartbeat",
             Self::MarkAgentOffline(_) => "agent.mark_offline",
+            Self::CreateSession(_) => "session.create",
+            Self::ArchiveSession(_) => "session.archive",
+            Self::PruneSessions(_) => "session.prune",
+            Self::PostMessage(_) => "message.post",
         }
     }
 }
@@ -126,6 +139,43 @@ pub struct RecordHeartbeat {
 pub struct MarkAgentOffline {
     pub agent_id: AgentId,
     pub last_heartbeat_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateSession {
+    pub session_id: SessionId,
+    pub agent_id: AgentId,
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ArchiveSession {
+    pub session_id: SessionId,
+}
+
+/// Archives every active session (of one agent, or all) whose last activity is before `before`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PruneSessions {
+    pub before: DateTime<Utc>,
+    pub agent_id: Option<AgentId>,
+}
+
+/// A message for a session. `agentId` is the session's agent as the API read it (a session
+/// never changes agent); the decision checks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PostMessage {
+    pub message_id: MessageId,
+    pub session_id: SessionId,
+    pub agent_id: AgentId,
+    pub role: MessageRole,
+    pub content: String,
+    pub usage: Option<Usage>,
+    #[serde(default)]
+    pub tool_calls: Vec<ToolCall>,
 }
 
 #[cfg(test)]

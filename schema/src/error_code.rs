@@ -81,6 +81,9 @@ pub struct Rejection {
     pub message: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub details: Vec<FieldError>,
+    /// When retrying can succeed (`BUDGET_EXHAUSTED`: the budget's reset), for `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 impl Rejection {
@@ -89,6 +92,7 @@ impl Rejection {
             code,
             message: message.into(),
             details: Vec::new(),
+            retry_at: None,
         }
     }
 }

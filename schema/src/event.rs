@@ -6,7 +6,8 @@ use serde::Serialize;
 
 use crate::agent::{AgentConfig, AgentStatus, HeartbeatState};
 use crate::tenant::{Plan, Scope};
-use crate::{AgentId, ApiKeyId, EventId};
+use crate::session::{BudgetPeriod, MessageSnapshot, SessionSnapshot, ToolCallStatus};
+use crate::{AgentId, ApiKeyId, EventId, MessageId, SessionId};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
@@ -92,6 +93,46 @@ pub enum EventKind {
         agent_id: AgentId,
         last_heartbeat_at: Option<DateTime<Utc>>,
     },
+    #[serde(rename = "agent.budget_alert", rename_all = "camelCase")]
+    BudgetAlert {
+        agent_id: AgentId,
+        period: BudgetPeriod,
+        used: u64,
+        budget: u64,
+        threshold: f64,
+    },
+    #[serde(rename = "agent.budget_exhausted", rename_all = "camelCase")]
+    BudgetExhausted {
+        agent_id: AgentId,
+        period: BudgetPeriod,
+        used: u64,
+        budget: u64,
+    },
+    #[serde(rename = "agent.tool_called", rename_all = "camelCase")]
+    ToolCalled {
+        agent_id: AgentId,
+        session_id: SessionId,
+        message_id: MessageId,
+        name: String,
+        status: ToolCallStatus,
+        duration_ms: Option<u64>,
+    },
+    #[serde(rename = "session.created")]
+    SessionCreated {
+        #[serde(flatten)]
+        session: SessionSnapshot,
+    },
+    #[serde(rename = "session.archived")]
+    SessionArchived {
+        #[serde(flatten)]
+        session: SessionSnapshot,
+    },
+    /// `data` is the message without its content (see [`MessageSnapshot`]).
+    #[serde(rename = "message.created")]
+    MessageCreated {
+        #[serde(flatten)]
+        message: MessageSnapshot,
+    },
 }
 
 impl EventKind {
@@ -108,6 +149,12 @@ impl EventKind {
             Self::AgentStatusChanged { .. } => "agent.status_changed",
             Self::HeartbeatRecorded { .. } => "agent.heartbeat_recorded",
             Self::AgentHeartbeatMissed { .. } => "agent.heartbeat_missed",
+            Self::BudgetAlert { .. } => "agent.budget_alert",
+            Self::BudgetExhausted { .. } => "agent.budget_exhausted",
+            Self::ToolCalled { .. } => "agent.tool_called",
+            Self::SessionCreated { .. } => "session.created",
+            Self::SessionArchived { .. } => "session.archived",
+            Self::MessageCreated { .. } => "message.created",
         }
     }
 
@@ -124,7 +171,14 @@ impl EventKind {
             | Self::AgentSoulUpdated { agent_id, .. }
             | Self::AgentStatusChanged { agent_id, .. }
             | Self::HeartbeatRecorded { agent_id, .. }
-            | Self::AgentHeartbeatMissed { agent_id, .. } => Some(*agent_id),
+            | Self::AgentHeartbeatMissed { agent_id, .. }
+            | Self::BudgetAlert { agent_id, .. }
+            | Self::BudgetExhausted { agent_id, .. }
+            | Self::ToolCalled { agent_id, .. } => Some(*agent_id),
+            Self::SessionCreated { session } | Self::SessionArchived { session } => {
+                Some(session.agent_id)
+            }
+            Self::MessageCreated { message } => Some(message.agent_id),
             Self::TenantCreated { .. }
             | Self::ApiKeyCreated { .. }
             | Self::ApiKeyRevoked { .. } => None,
@@ -138,6 +192,10 @@ impl EventKind {
             Self::ApiKeyCreated { key_id, .. } | Self::ApiKeyRevoked { key_id } => {
                 ("api_key", key_id.to_string())
             }
+            Self::SessionCreated { session } | Self::SessionArchived { session } => {
+                ("session", session.id.to_string())
+            }
+            Self::MessageCreated { message } => ("message", message.id.to_string()),
             _ => (
                 "agent",
                 self.agent_id().map(|id| id.to_string()).unwrap_or_default(),

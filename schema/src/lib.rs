@@ -11,6 +11,7 @@ pub mod command;
 pub mod event;
 pub mod ids;
 pub mod record;
+pub mod session;
 pub mod tenant;
 
 pub use command::Command;

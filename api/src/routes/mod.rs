@@ -9,7 +9,9 @@ use crate::error::ApiError;
 
 pub mod agents;
 pub mod api_keys;
+pub mod metrics;
 pub mod models;
+pub mod sessions;
 
 macro_rules! route_table {
     ($( $path:literal { $( $method:ident => $handler:path ),+ $(,)? } )+) => {
@@ -61,6 +63,27 @@ route_table! {
     "/models" {
         get => models::list_models,
         head => models::list_models,
+    }
+    "/sessions" {
+        post => sessions::create_session,
+        get => sessions::list_sessions,
+        head => sessions::list_sessions,
+    }
+    // Before "/sessions/{id}", which would otherwise answer it.
+    "/sessions/prune" {
+        post => sessions::prune_sessions,
+    }
+    "/sessions/{id}" {
+        get => sessions::get_session,
+        head => sessions::get_session,
+    }
+    "/sessions/{id}/archive" {
+        post => sessions::archive_session,
+    }
+    "/sessions/{id}/messages" {
+        post => sessions::post_message,
+        get => sessions::list_messages,
+        head => sessions::list_messages,
     }
     "/openapi.json" {
         get => crate::openapi::get_openapi,

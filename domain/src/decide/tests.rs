@@ -26,6 +26,9 @@ fn agent(status: AgentStatus) -> AgentState {
         created_at: at,
         updated_at: at,
         last_heartbeat_at: Some(at),
+        last_active_at: None,
+        open_session_count: 0,
+        usage: Default::default(),
     }
 }
 

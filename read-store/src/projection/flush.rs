@@ -14,14 +14,41 @@ const DELETE_AGENTS: &str =
     "DELETE FROM agents a USING unnest($1::text[], $2::text[]) AS d(tenant_id, id)
      WHERE a.tenant_id = d.tenant_id AND a.id = d.id";
 const UPSERT_AGENTS: &str = "INSERT INTO agents (tenant_id, id, name, name_key, role, description, status, config,
-                         soul_sha256, created_at, updated_at, last_heartbeat_at)
+                         soul_sha256, created_at, updated_at, last_heartbeat_at, last_active_at,
+                         open_session_count, usage_day, tokens_today_input, tokens_today_output,
+                         budget_day_alerted, budget_day_exhausted, usage_month, tokens_month_input,
+                         tokens_month_output, budget_month_alerted, budget_month_exhausted)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-                          $8::jsonb[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
+                          $8::jsonb[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
+                          $13::timestamptz[], $14::bigint[], $15::date[], $16::bigint[], $17::bigint[],
+                          $18::bool[], $19::bool[], $20::date[], $21::bigint[], $22::bigint[], $23::bool[],
+                          $24::bool[])
      ON CONFLICT (tenant_id, id) DO UPDATE SET
          name = EXCLUDED.name, name_key = EXCLUDED.name_key, role = EXCLUDED.role,
          description = EXCLUDED.description, status = EXCLUDED.status, config = EXCLUDED.config,
          soul_sha256 = EXCLUDED.soul_sha256, updated_at = EXCLUDED.updated_at,
-         last_heartbeat_at = EXCLUDED.last_heartbeat_at";
+         last_heartbeat_at = EXCLUDED.last_heartbeat_at, last_active_at = EXCLUDED.last_active_at,
+         open_session_count = EXCLUDED.open_session_count, usage_day = EXCLUDED.usage_day,
+         tokens_today_input = EXCLUDED.tokens_today_input,
+         tokens_today_output = EXCLUDED.tokens_today_output,
+         budget_day_alerted = EXCLUDED.budget_day_alerted,
+         budget_day_exhausted = EXCLUDED.budget_day_exhausted, usage_month = EXCLUDED.usage_month,
+         tokens_month_input = EXCLUDED.tokens_month_input,
+         tokens_month_output = EXCLUDED.tokens_month_output,
+         budget_month_alerted = EXCLUDED.budget_month_alerted,
+         budget_month_exhausted = EXCLUDED.budget_month_exhausted";
+const UPSERT_SESSIONS: &str = "INSERT INTO sessions (tenant_id, id, agent_id, name, status, origin, cron_job_id,
+                           message_count, token_count, created_at, last_activity_at, archived_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+                          $8::bigint[], $9::bigint[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
+     ON CONFLICT (tenant_id, id) DO UPDATE SET
+         status = EXCLUDED.status, message_count = EXCLUDED.message_count,
+         token_count = EXCLUDED.token_count, last_activity_at = EXCLUDED.last_activity_at,
+         archived_at = EXCLUDED.archived_at";
+const INSERT_MESSAGES: &str = "INSERT INTO messages (tenant_id, session_id, sequence, id, agent_id, role, content, usage,
+                           tool_calls, created_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
+                          $8::jsonb[], $9::jsonb[], $10::timestamptz[])";
 const SET_SOULS: &str = "UPDATE agents a SET soul = s.soul
      FROM unnest($1::text[], $2::text[], $3::text[]) AS s(tenant_id, id, soul)
      WHERE a.tenant_id = s.tenant_id AND a.id = s.id";
@@ -43,9 +70,11 @@ const SET_HEADS: &str = "INSERT INTO activity_heads (tenant_id, last_sequence)
      ON CONFLICT (tenant_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence";
 const INSERT_OUTCOMES: &str =
     "INSERT INTO command_outcomes (command_id, tenant_id, partition, \"offset\", kind,
-                                   accepted, error_code, error_message, error_details, decided_at)
+                                   accepted, error_code, error_message, error_details, retry_at,
+                                   event_count, decided_at)
      SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::bigint[], $5::text[], $6::bool[],
-                          $7::text[], $8::text[], $9::jsonb[], $10::timestamptz[])";
+                          $7::text[], $8::text[], $9::jsonb[], $10::timestamptz[], $11::int[],
+                          $12::timestamptz[])";
 
 macro_rules! columns {
     ($rows:expr, $($column:expr),+ $(,)?) => {
@@ -89,9 +118,68 @@ pub async fn write(
                 |(_, a)| a.created_at,
                 |(_, a)| a.updated_at,
                 |(_, a)| a.last_heartbeat_at,
+                |(_, a)| a.last_active_at,
+                |(_, a)| a.open_session_count,
+                |(_, a)| a.usage.day.start,
+                |(_, a)| a.usage.day.input_tokens as i64,
+                |(_, a)| a.usage.day.output_tokens as i64,
+                |(_, a)| a.usage.day.alerted,
+                |(_, a)| a.usage.day.exhausted,
+                |(_, a)| a.usage.month.start,
+                |(_, a)| a.usage.month.input_tokens as i64,
+                |(_, a)| a.usage.month.output_tokens as i64,
+                |(_, a)| a.usage.month.alerted,
+                |(_, a)| a.usage.month.exhausted,
             ),
         ));
     }
+    let sessions: Vec<_> = changes
+        .sessions
+        .iter()
+        .filter_map(|key| {
+            let session = overlay.sessions.get(key).and_then(Option::as_ref)?;
+            Some((key.0, session))
+        })
+        .collect();
+    if !sessions.is_empty() {
+        statements.push(Statement::new(
+            UPSERT_SESSIONS,
+            columns!(
+                sessions,
+                |(t, _)| t.to_string(),
+                |(_, s)| s.id.to_string(),
+                |(_, s)| s.agent_id.to_string(),
+                |(_, s)| s.name.clone(),
+                |(_, s)| s.status.as_str(),
+                |(_, s)| s.origin.as_str(),
+                |(_, s)| s.cron_job_id.map(|id| id.to_string()),
+                |(_, s)| s.message_count,
+                |(_, s)| s.token_count,
+                |(_, s)| s.created_at,
+                |(_, s)| s.last_activity_at,
+                |(_, s)| s.archived_at,
+            ),
+        ));
+    }
+    if !changes.messages.is_empty() {
+        statements.push(Statement::new(
+            INSERT_MESSAGES,
+            columns!(
+                changes.messages,
+                |(t, _)| t.to_string(),
+                |(_, m)| m.session_id.to_string(),
+                |(_, m)| m.sequence,
+                |(_, m)| m.id.to_string(),
+                |(_, m)| m.agent_id.to_string(),
+                |(_, m)| m.role.as_str(),
+                |(_, m)| m.content.clone(),
+                |(_, m)| m.usage.clone().map(Json),
+                |(_, m)| Json(m.tool_calls.clone()),
+                |(_, m)| m.created_at,
+            ),
+        ));
+    }
+    changes.rollups.statements(&mut statements);
     let souls: Vec<_> = changes
         .souls
         .iter()
@@ -195,6 +283,8 @@ pub async fn write(
                 |o| o.error_code,
                 |o| o.error_message.clone(),
                 |o| o.error_details.clone().map(Json),
+                |o| o.retry_at,
+                |o| o.event_count,
                 |o| o.decided_at,
             ),
         ));

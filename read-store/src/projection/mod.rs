@@ -8,6 +8,7 @@ mod flush;
 mod overlay;
 mod pipeline;
 mod prefetch;
+mod rollups;
 mod unit_of_work;
 
 pub use checkpoint::{checkpoints, finish_batch, lock_checkpoint, APPLIED_CHANNEL};

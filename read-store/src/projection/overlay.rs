@@ -3,8 +3,9 @@
 
 use std::collections::{HashMap, HashSet};
 
-use domain::{AgentState, ApiKeyState, DecisionState, Needs};
-use schema::{AgentId, ApiKeyId, CommandId, TenantId};
+use domain::{ActiveSessions, AgentState, ApiKeyState, DecisionState, Needs};
+use schema::session::SessionSnapshot;
+use schema::{AgentId, ApiKeyId, CommandId, SessionId, TenantId};
 
 /// Known facts, each loaded once per batch and then kept current in memory.
 #[derive(Default)]
@@ -18,6 +19,8 @@ pub struct Overlay {
     pub names: HashMap<(TenantId, String), Option<AgentId>>,
     /// `Some(revoked)` for an existing key.
     pub keys: HashMap<(TenantId, ApiKeyId), Option<bool>>,
+    /// `None`: the session does not exist.
+    pub sessions: HashMap<(TenantId, SessionId), Option<SessionSnapshot>>,
     /// The last activity sequence of each tenant.
     pub heads: HashMap<TenantId, i64>,
 }
@@ -30,6 +33,9 @@ pub struct Wanted {
     pub agents: HashSet<(TenantId, AgentId)>,
     pub names: HashSet<(TenantId, String)>,
     pub keys: HashSet<(TenantId, ApiKeyId)>,
+    pub sessions: HashSet<(TenantId, SessionId)>,
+    /// Active sessions to load (every stored one that matches; the batch's own are in memory).
+    pub active_sessions: Vec<(TenantId, ActiveSessions)>,
 }
 
 impl Wanted {
@@ -44,6 +50,12 @@ impl Wanted {
         }
         if let Some(key) = needs.api_key {
             self.keys.insert((tenant, key));
+        }
+        if let Some(session) = needs.session {
+            self.sessions.insert((tenant, session));
+        }
+        if let Some(filter) = needs.active_sessions {
+            self.active_sessions.push((tenant, filter));
         }
     }
 }
@@ -74,6 +86,28 @@ impl Overlay {
                 let revoked = self.keys.get(&(tenant, id)).copied().flatten()?;
                 Some(ApiKeyState { id, revoked })
             }),
+            session: needs
+                .session
+                .and_then(|id| self.sessions.get(&(tenant, id)).cloned().flatten()),
+            active_sessions: needs
+                .active_sessions
+                .map(|filter| self.active_sessions(tenant, &filter))
+                .unwrap_or_default(),
         })
+    }
+
+    /// Every known session of `tenant` that `filter` matches, oldest first. Complete because
+    /// the prefetch loaded every stored match and the batch's own sessions are all here.
+    fn active_sessions(&self, tenant: TenantId, filter: &ActiveSessions) -> Vec<SessionSnapshot> {
+        let mut matching: Vec<SessionSnapshot> = self
+            .sessions
+            .iter()
+            .filter(|((t, _), _)| *t == tenant)
+            .filter_map(|(_, session)| session.as_ref())
+            .filter(|session| filter.matches(session))
+            .cloned()
+            .collect();
+        matching.sort_by_key(|session| session.id);
+        matching
     }
 }

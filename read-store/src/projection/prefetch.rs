@@ -7,10 +7,7 @@ use schema::{AgentId, ApiKeyId, CommandId, TenantId};
 use super::overlay::{Overlay, Wanted};
 use crate::StoreError;
 
-fn parse<T: std::str::FromStr>(text: &str) -> Result<T, StoreError> {
-    text.parse()
-        .map_err(|_| StoreError::Corrupt(format!("stored id {text:?} does not parse")))
-}
+use crate::parse_column as parse;
 
 fn texts<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
     items.into_iter().map(|item| item.to_string()).collect()
@@ -31,6 +28,22 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
         .map(|(tenant, key)| (tenant.to_string(), key.clone()))
         .unzip();
     let key_ids = texts(wanted.keys.iter().map(|(_, id)| id));
+    let (session_tenants, session_ids): (Vec<String>, Vec<String>) = wanted
+        .sessions
+        .iter()
+        .map(|(tenant, id)| (tenant.to_string(), id.to_string()))
+        .unzip();
+    let filter_tenants = texts(wanted.active_sessions.iter().map(|(tenant, _)| tenant));
+    let filter_agents: Vec<Option<String>> = wanted
+        .active_sessions
+        .iter()
+        .map(|(_, filter)| filter.agent.map(|id| id.to_string()))
+        .collect();
+    let filter_before: Vec<Option<chrono::DateTime<chrono::Utc>>> = wanted
+        .active_sessions
+        .iter()
+        .map(|(_, filter)| filter.idle_before)
+        .collect();
 
     let decided = tx
         .prepare_cached("SELECT command_id FROM command_outcomes WHERE command_id = ANY($1)")
@@ -38,7 +51,7 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
     let known_tenants = tx
         .prepare_cached("SELECT id FROM tenants WHERE id = ANY($1)")
         .await?;
-    let agents = tx.prepare_cached(crate::agents::STATE_BY_IDS).await?;
+    let agents = tx.prepare_cached(&crate::agents::STATE_BY_IDS).await?;
     let names = tx
         .prepare_cached(
             "SELECT a.tenant_id, a.name_key, a.id FROM agents a
@@ -57,18 +70,27 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
         )
         .await?;
 
+    let sessions = tx.prepare_cached(&crate::sessions::BY_IDS).await?;
+    let active_sessions = tx.prepare_cached(&crate::sessions::ACTIVE_MATCHING).await?;
+
     // Issued together, answered in one round trip.
     type Params<'a> = [&'a (dyn postgres_types::ToSql + Sync)];
     let (p_commands, p_tenants, p_agents): (&Params, &Params, &Params) =
         (&[&commands], &[&tenants], &[&agent_tenants, &agent_ids]);
     let (p_names, p_keys): (&Params, &Params) = (&[&name_tenants, &name_keys], &[&key_ids]);
-    let (decided, known_tenants, agents, names, keys, heads) = futures::try_join!(
+    let (p_sessions, p_active): (&Params, &Params) = (
+        &[&session_tenants, &session_ids],
+        &[&filter_tenants, &filter_agents, &filter_before],
+    );
+    let (decided, known_tenants, agents, names, keys, heads, sessions, active_sessions) = futures::try_join!(
         tx.query(&decided, p_commands),
         tx.query(&known_tenants, p_tenants),
         tx.query(&agents, p_agents),
         tx.query(&names, p_names),
         tx.query(&keys, p_keys),
         tx.query(&heads, p_tenants),
+        tx.query(&sessions, p_sessions),
+        tx.query(&active_sessions, p_active),
     )?;
 
     let mut overlay = Overlay::default();
@@ -106,6 +128,14 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
         overlay
             .keys
             .insert((parse(row.get(0))?, key), Some(row.get(2)));
+    }
+    for wanted_session in &wanted.sessions {
+        overlay.sessions.insert(*wanted_session, None);
+    }
+    for row in sessions.iter().chain(&active_sessions) {
+        let tenant: TenantId = parse(row.get("tenant_id"))?;
+        let session = crate::sessions::session_from_row(row)?;
+        overlay.sessions.insert((tenant, session.id), Some(session));
     }
     for row in heads {
         overlay.heads.insert(parse(row.get(0))?, row.get(1));

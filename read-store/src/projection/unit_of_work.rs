@@ -7,9 +7,11 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::Transaction;
 use domain::{AgentState, Needs};
 use schema::event::{Event, EventKind};
-use schema::{AgentId, CommandRecord, Rejection, TenantId};
+use schema::session::MessageSnapshot;
+use schema::{AgentId, CommandRecord, Rejection, SessionId, TenantId};
 
 use super::overlay::{Overlay, Wanted};
+use super::rollups::Rollups;
 use crate::StoreError;
 
 pub(super) struct NewTenant {
@@ -57,6 +59,8 @@ pub(super) struct OutcomeRow {
     pub error_code: Option<&'static str>,
     pub error_message: Option<String>,
     pub error_details: Option<serde_json::Value>,
+    pub retry_at: Option<DateTime<Utc>>,
+    pub event_count: i32,
     pub decided_at: DateTime<Utc>,
 }
 
@@ -70,6 +74,10 @@ pub(super) struct Changes {
     pub agents: HashSet<(TenantId, AgentId)>,
     /// SOUL texts set in this batch (the last one wins).
     pub souls: HashMap<(TenantId, AgentId), Option<String>>,
+    /// Sessions whose final state (in the overlay) must be written.
+    pub sessions: HashSet<(TenantId, SessionId)>,
+    pub messages: Vec<(TenantId, MessageSnapshot)>,
+    pub rollups: Rollups,
     pub activity: Vec<ActivityRow>,
     pub outcomes: Vec<OutcomeRow>,
 }
@@ -117,9 +125,7 @@ impl UnitOfWork {
             }
         }
         self.overlay.decided.insert(record.command_id);
-        self.changes
-            .outcomes
-            .push(outcome(record, position, decision.as_ref().err()));
+        self.changes.outcomes.push(outcome(record, position, &decision));
         true
     }
 
@@ -178,18 +184,7 @@ impl UnitOfWork {
                     .push((tenant, key_id.to_string(), at));
             }
             EventKind::AgentCreated { agent, soul } => {
-                let state = AgentState {
-                    id: agent.id,
-                    name: agent.name.clone(),
-                    role: agent.role.clone(),
-                    description: agent.description.clone(),
-                    status: agent.status,
-                    config: agent.config.clone(),
-                    soul_sha256: agent.soul_sha256.clone(),
-                    created_at: agent.created_at,
-                    updated_at: agent.updated_at,
-                    last_heartbeat_at: None,
-                };
+                let state = AgentState::created(agent);
                 self.overlay
                     .names
                     .insert((tenant, domain::name_key(&agent.name)), Some(agent.id));
@@ -248,6 +243,55 @@ impl UnitOfWork {
                 }
             }
             EventKind::AgentHeartbeatMissed { .. } => {}
+            EventKind::SessionCreated { session } => {
+                if let Some(agent) = self.agent_mut(tenant, session.agent_id) {
+                    agent.open_session_count += 1;
+                }
+                self.changes
+                    .rollups
+                    .session_created(tenant, session.agent_id, at);
+                self.put_session(tenant, session.clone());
+            }
+            EventKind::SessionArchived { session } => {
+                if let Some(agent) = self.agent_mut(tenant, session.agent_id) {
+                    agent.open_session_count -= 1;
+                }
+                self.put_session(tenant, session.clone());
+            }
+            EventKind::MessageCreated { message } => {
+                let tokens = message.usage.as_ref().map_or(0, |usage| usage.tokens());
+                if let Some(Some(session)) = self.overlay.sessions.get_mut(&(tenant, message.session_id)) {
+                    session.message_count = message.sequence;
+                    session.token_count += tokens as i64;
+                    session.last_activity_at = at;
+                    self.changes.sessions.insert((tenant, message.session_id));
+                }
+                if let Some(agent) = self.agent_mut(tenant, message.agent_id) {
+                    agent.last_active_at = Some(at);
+                    if let Some(usage) = &message.usage {
+                        agent.usage.record(at, usage.input_tokens, usage.output_tokens);
+                    }
+                }
+                self.changes.rollups.message(tenant, message);
+                self.changes.messages.push((tenant, message.clone()));
+            }
+            EventKind::ToolCalled {
+                agent_id, status, ..
+            } => self.changes.rollups.tool_call(tenant, *agent_id, at, *status),
+            EventKind::BudgetAlert {
+                agent_id, period, ..
+            } => {
+                if let Some(agent) = self.agent_mut(tenant, *agent_id) {
+                    agent.usage.mark(*period, at, false);
+                }
+            }
+            EventKind::BudgetExhausted {
+                agent_id, period, ..
+            } => {
+                if let Some(agent) = self.agent_mut(tenant, *agent_id) {
+                    agent.usage.mark(*period, at, true);
+                }
+            }
         }
         if event.kind.is_public() {
             let head = self.overlay.heads.entry(tenant).or_insert(0);
@@ -270,6 +314,13 @@ impl UnitOfWork {
         }
     }
 
+    fn put_session(&mut self, tenant: TenantId, session: schema::session::SessionSnapshot) {
+        self.changes.sessions.insert((tenant, session.id));
+        self.overlay
+            .sessions
+            .insert((tenant, session.id), Some(session));
+    }
+
     /// Writes every staged change (see `flush`).
     pub async fn flush(self, tx: &Transaction<'_>) -> Result<(), StoreError> {
         super::flush::write(tx, &self.overlay, &self.changes).await
@@ -279,8 +330,9 @@ impl UnitOfWork {
 fn outcome(
     record: &CommandRecord,
     position: (u32, i64),
-    rejection: Option<&Rejection>,
+    decision: &Result<Vec<Event>, Rejection>,
 ) -> OutcomeRow {
+    let rejection = decision.as_ref().err();
     OutcomeRow {
         command_id: record.command_id.to_string(),
         tenant_id: record.tenant_id,
@@ -293,6 +345,8 @@ fn outcome(
         error_details: rejection
             .filter(|r| !r.details.is_empty())
             .map(|r| serde_json::to_value(&r.details).unwrap_or_default()),
+        retry_at: rejection.and_then(|r| r.retry_at),
+        event_count: decision.as_ref().map_or(0, |events| events.len() as i32),
         decided_at: record.issued_at,
     }
 }

@@ -1,0 +1,1 @@
+//! `/v1/metrics/*` and `/v1/agents/{id}/metrics`.

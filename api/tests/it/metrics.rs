@@ -1,0 +1,1 @@
+//! Metrics: summary, per agent, and an agent's series.

@@ -1,0 +1,1 @@
+//! Reads of the hourly metric rollups (see `projection::rollups`).

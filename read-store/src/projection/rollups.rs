@@ -1,0 +1,190 @@
+//! Hourly metric rollups: a batch adds up what its events contribute per (agent, hour) and per
+//! (tenant, hour, model) in memory, then adds those deltas to the stored rows in one upsert per
+//! table. The metrics routes read only these rows.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use domain::latency::LatencySketch;
+use postgres_types::Json;
+use schema::session::{MessageRole, MessageSnapshot, ToolCallStatus};
+use schema::{AgentId, TenantId};
+
+use super::pipeline::{Param, Statement};
+
+/// What happened in one hour (for one agent, or one model of a tenant).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rollup {
+    pub provider: String,
+    pub input_tokens: i64,
+    pub output_tokens: i64,
+    pub cost_micro_usd: i64,
+    pub user_messages: i64,
+    pub assistant_messages: i64,
+    pub sessions_created: i64,
+    pub tool_calls: i64,
+    pub tool_failures: i64,
+    pub latency: LatencySketch,
+}
+
+impl Rollup {
+    fn add_message(&mut self, message: &MessageSnapshot) {
+        match message.role {
+            MessageRole::User => self.user_messages += 1,
+            MessageRole::Assistant => self.assistant_messages += 1,
+        }
+        if let Some(usage) = &message.usage {
+            self.input_tokens += usage.input_tokens as i64;
+            self.output_tokens += usage.output_tokens as i64;
+            self.cost_micro_usd += usage.cost_micro_usd as i64;
+            if let Some(latency) = usage.latency_ms {
+                self.latency.add(latency);
+            }
+        }
+    }
+
+    fn add_tool_call(&mut self, status: ToolCallStatus) {
+        self.tool_calls += 1;
+        if status == ToolCallStatus::Failure {
+            self.tool_failures += 1;
+        }
+    }
+}
+
+/// The UTC hour `at` falls in.
+pub fn hour_of(at: DateTime<Utc>) -> DateTime<Utc> {
+    let seconds = at.timestamp();
+    DateTime::from_timestamp(seconds - seconds.rem_euclid(3600), 0).unwrap_or(at)
+}
+
+/// The deltas of one batch.
+#[derive(Default)]
+pub struct Rollups {
+    agents: HashMap<(TenantId, AgentId, DateTime<Utc>), Rollup>,
+    /// Keyed by model; `""` for activity without a reported model.
+    tenants: HashMap<(TenantId, DateTime<Utc>, String), Rollup>,
+}
+
+impl Rollups {
+    fn rows(
+        &mut self,
+        tenant: TenantId,
+        agent: AgentId,
+        at: DateTime<Utc>,
+        model: Option<(&str, &str)>,
+    ) -> (&mut Rollup, &mut Rollup) {
+        let hour = hour_of(at);
+        let (model, provider) = model.unwrap_or_default();
+        let tenant_row = self
+            .tenants
+            .entry((tenant, hour, model.to_owned()))
+            .or_insert_with(|| Rollup {
+                provider: provider.to_owned(),
+                ..Rollup::default()
+            });
+        let agent_row = self.agents.entry((tenant, agent, hour)).or_default();
+        (agent_row, tenant_row)
+    }
+
+    pub fn session_created(&mut self, tenant: TenantId, agent: AgentId, at: DateTime<Utc>) {
+        let (agent_row, tenant_row) = self.rows(tenant, agent, at, None);
+        agent_row.sessions_created += 1;
+        tenant_row.sessions_created += 1;
+    }
+
+    pub fn message(&mut self, tenant: TenantId, message: &MessageSnapshot) {
+        let model = message
+            .usage
+            .as_ref()
+            .map(|usage| (usage.model.as_str(), usage.provider.as_str()));
+        let (agent_row, tenant_row) = self.rows(tenant, message.agent_id, message.created_at, model);
+        agent_row.add_message(message);
+        tenant_row.add_message(message);
+    }
+
+    pub fn tool_call(
+        &mut self,
+        tenant: TenantId,
+        agent: AgentId,
+        at: DateTime<Utc>,
+        status: ToolCallStatus,
+    ) {
+        let (agent_row, tenant_row) = self.rows(tenant, agent, at, None);
+        agent_row.add_tool_call(status);
+        tenant_row.add_tool_call(status);
+    }
+
+    pub fn statements(&self, statements: &mut Vec<Statement>) {
+        if !self.agents.is_empty() {
+            let rows: Vec<_> = self.agents.iter().collect();
+            let mut params: Vec<Param> = vec![
+                Box::new(rows.iter().map(|((t, _, _), _)| t.to_string()).collect::<Vec<_>>()),
+                Box::new(rows.iter().map(|((_, a, _), _)| a.to_string()).collect::<Vec<_>>()),
+                Box::new(rows.iter().map(|((_, _, h), _)| *h).collect::<Vec<_>>()),
+            ];
+            params.extend(counters(rows.iter().map(|(_, r)| *r)));
+            statements.push(Statement::new(UPSERT_AGENT_HOURS, params));
+        }
+        if !self.tenants.is_empty() {
+            let rows: Vec<_> = self.tenants.iter().collect();
+            let mut params: Vec<Param> = vec![
+                Box::new(rows.iter().map(|((t, _, _), _)| t.to_string()).collect::<Vec<_>>()),
+                Box::new(rows.iter().map(|((_, h, _), _)| *h).collect::<Vec<_>>()),
+                Box::new(rows.iter().map(|((_, _, m), _)| m.clone()).collect::<Vec<_>>()),
+                Box::new(rows.iter().map(|(_, r)| r.provider.clone()).collect::<Vec<_>>()),
+            ];
+            params.extend(counters(rows.iter().map(|(_, r)| *r)));
+            statements.push(Statement::new(UPSERT_TENANT_HOURS, params));
+        }
+    }
+}
+
+/// The counter columns, in the order both upserts list them.
+fn counters<'a>(rows: impl Iterator<Item = &'a Rollup> + Clone) -> Vec<Param> {
+    let column = |f: fn(&Rollup) -> i64| -> Param { Box::new(rows.clone().map(f).collect::<Vec<_>>()) };
+    vec![
+        column(|r| r.input_tokens),
+        column(|r| r.output_tokens),
+        column(|r| r.cost_micro_usd),
+        column(|r| r.user_messages),
+        column(|r| r.assistant_messages),
+        column(|r| r.sessions_created),
+        column(|r| r.tool_calls),
+        column(|r| r.tool_failures),
+        Box::new(rows.map(|r| Json(r.latency.clone())).collect::<Vec<_>>()),
+    ]
+}
+
+const UPSERT_AGENT_HOURS: &str = "INSERT INTO metrics_agent_hourly AS t (tenant_id, agent_id, hour,
+         input_tokens, output_tokens, cost_micro_usd, user_messages, assistant_messages,
+         sessions_created, tool_calls, tool_failures, latency)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[],
+                          $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],
+                          $11::bigint[], $12::jsonb[])
+     ON CONFLICT (tenant_id, agent_id, hour) DO UPDATE SET
+         input_tokens = t.input_tokens + EXCLUDED.input_tokens,
+         output_tokens = t.output_tokens + EXCLUDED.output_tokens,
+         cost_micro_usd = t.cost_micro_usd + EXCLUDED.cost_micro_usd,
+         user_messages = t.user_messages + EXCLUDED.user_messages,
+         assistant_messages = t.assistant_messages + EXCLUDED.assistant_messages,
+         sessions_created = t.sessions_created + EXCLUDED.sessions_created,
+         tool_calls = t.tool_calls + EXCLUDED.tool_calls,
+         tool_failures = t.tool_failures + EXCLUDED.tool_failures,
+         latency = merge_latency(t.latency, EXCLUDED.latency)";
+
+const UPSERT_TENANT_HOURS: &str = "INSERT INTO metrics_tenant_hourly AS t (tenant_id, hour, model, provider,
+         input_tokens, output_tokens, cost_micro_usd, user_messages, assistant_messages,
+         sessions_created, tool_calls, tool_failures, latency)
+     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[],
+                          $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],
+                          $11::bigint[], $12::bigint[], $13::jsonb[])
+     ON CONFLICT (tenant_id, hour, model) DO UPDATE SET
+         input_tokens = t.input_tokens + EXCLUDED.input_tokens,
+         output_tokens = t.output_tokens + EXCLUDED.output_tokens,
+         cost_micro_usd = t.cost_micro_usd + EXCLUDED.cost_micro_usd,
+         user_messages = t.user_messages + EXCLUDED.user_messages,
+         assistant_messages = t.assistant_messages + EXCLUDED.assistant_messages,
+         sessions_created = t.sessions_created + EXCLUDED.sessions_created,
+         tool_calls = t.tool_calls + EXCLUDED.tool_calls,
+         tool_failures = t.tool_failures + EXCLUDED.tool_failures,
+         latency = merge_latency(t.latency, EXCLUDED.latency)";
