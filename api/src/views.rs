@@ -1,7 +1,7 @@
 //! The JSON shapes of resources, exactly as the contract names their fields.
 
 use chrono::{DateTime, Utc};
-use domain::AgentState;
+use read_store::agents::AgentRow;
 use schema::agent::AgentConfig;
 use schema::session::{
     micro_usd_to_usd, BudgetPeriod, MessageRole, MessageSnapshot, SessionOrigin, SessionSnapshot,
@@ -33,8 +33,9 @@ pub struct AgentView<'a> {
     pub open_session_count: i64,
 }
 
-impl<'a> From<&'a AgentState> for AgentView<'a> {
-    fn from(agent: &'a AgentState) -> Self {
+impl<'a> From<&'a AgentRow> for AgentView<'a> {
+    fn from(row: &'a AgentRow) -> Self {
+        let agent = &row.state;
         // The counters of a day that is over read as zero.
         let today = agent.usage.at(BudgetPeriod::Daily, Utc::now());
         Self {
@@ -52,7 +53,7 @@ impl<'a> From<&'a AgentState> for AgentView<'a> {
             last_heartbeat_at: agent.last_heartbeat_at,
             tokens_today_input: today.input_tokens as i64,
             tokens_today_output: today.output_tokens as i64,
-            open_session_count: agent.open_session_count,
+            open_session_count: row.open_session_count,
         }
     }
 }

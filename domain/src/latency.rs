@@ -107,7 +107,10 @@ mod tests {
         values.sort_unstable();
         for q in [0.01, 0.5, 0.9, 0.95, 0.99, 1.0] {
             let (want, got) = (exact(&values, q) as f64, sketch.quantile(q).unwrap() as f64);
-            assert!((got - want).abs() <= (want * 0.02).max(1.0), "q={q}: {got} vs {want}");
+            assert!(
+                (got - want).abs() <= (want * 0.02).max(1.0),
+                "q={q}: {got} vs {want}"
+            );
         }
     }
 

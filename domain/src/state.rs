@@ -24,7 +24,6 @@ pub struct AgentState {
     pub last_heartbeat_at: Option<DateTime<Utc>>,
     /// When a message was last posted in one of its sessions.
     pub last_active_at: Option<DateTime<Utc>>,
-    pub open_session_count: i64,
     pub usage: AgentUsage,
 }
 
@@ -43,7 +42,6 @@ impl AgentState {
             updated_at: agent.updated_at,
             last_heartbeat_at: None,
             last_active_at: None,
-            open_session_count: 0,
             usage: AgentUsage::default(),
         }
     }

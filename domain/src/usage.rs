@@ -70,7 +70,9 @@ pub fn period_end(period: BudgetPeriod, at: DateTime<Utc>) -> DateTime<Utc> {
             NaiveDate::from_ymd_opt(year, month, 1).expect("the first of a month exists")
         }
     };
-    next.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
+    next.and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
 }
 
 /// A budget period's state after a reply, as the decision sees it.
@@ -128,7 +130,11 @@ impl AgentUsage {
 
     /// The budgets a reply at `at` used up: for each one, the end of its period. Used to refuse
     /// user messages (429 `BUDGET_EXHAUSTED`, `Retry-After` until the latest reset).
-    pub fn exhausted_until(&self, limits: &LimitsConfig, at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    pub fn exhausted_until(
+        &self,
+        limits: &LimitsConfig,
+        at: DateTime<Utc>,
+    ) -> Option<DateTime<Utc>> {
         budgets(limits)
             .filter(|&(period, budget)| self.at(period, at).tokens() >= budget)
             .map(|(period, _)| period_end(period, at))
@@ -137,7 +143,13 @@ impl AgentUsage {
 
     /// What adding a reply of `tokens` at `at` does to each budget. `self` is the usage before
     /// the reply.
-    pub fn crossings(&self, limits: &LimitsConfig, at: DateTime<Utc>, input: u64, output: u64) -> Vec<Crossing> {
+    pub fn crossings(
+        &self,
+        limits: &LimitsConfig,
+        at: DateTime<Utc>,
+        input: u64,
+        output: u64,
+    ) -> Vec<Crossing> {
         let mut after = *self;
         after.record(at, input, output);
         budgets(limits)
@@ -148,7 +160,8 @@ impl AgentUsage {
                     period,
                     used,
                     budget,
-                    alert: !counters.alerted && used as f64 >= limits.alert_threshold * budget as f64,
+                    alert: !counters.alerted
+                        && used as f64 >= limits.alert_threshold * budget as f64,
                     exhausted: !counters.exhausted && used >= budget,
                 }
             })
@@ -186,7 +199,10 @@ mod tests {
     fn counters_reset_at_utc_midnight_and_on_the_first_of_the_month() {
         let mut usage = AgentUsage::default();
         usage.record(at(2026, 1, 31, 23), 10, 5);
-        assert_eq!(usage.at(BudgetPeriod::Daily, at(2026, 1, 31, 23)).tokens(), 15);
+        assert_eq!(
+            usage.at(BudgetPeriod::Daily, at(2026, 1, 31, 23)).tokens(),
+            15
+        );
         assert_eq!(usage.at(BudgetPeriod::Daily, at(2026, 2, 1, 0)).tokens(), 0);
         usage.record(at(2026, 2, 1, 0), 1, 1);
         assert_eq!(usage.day.tokens(), 2);
@@ -219,7 +235,10 @@ mod tests {
         assert!(!third[0].alert && third[0].exhausted && third[0].used == 110);
         usage.record(now, 30, 0);
         usage.mark(BudgetPeriod::Daily, now, true);
-        assert!(usage.crossings(&limits, now, 1, 0).iter().all(|c| !c.alert && !c.exhausted));
+        assert!(usage
+            .crossings(&limits, now, 1, 0)
+            .iter()
+            .all(|c| !c.alert && !c.exhausted));
         // A new day starts over.
         let tomorrow = at(2026, 5, 6, 0);
         let next = usage.crossings(&limits, tomorrow, 100, 0);
@@ -238,7 +257,10 @@ mod tests {
         let mid_month = at(2026, 11, 15, 12);
         let mut usage = AgentUsage::default();
         usage.record(mid_month, 20, 0);
-        assert_eq!(usage.exhausted_until(&limits, mid_month), Some(at(2026, 12, 1, 0)));
+        assert_eq!(
+            usage.exhausted_until(&limits, mid_month),
+            Some(at(2026, 12, 1, 0))
+        );
         assert_eq!(usage.exhausted_until(&limits, at(2026, 12, 1, 0)), None);
     }
 }

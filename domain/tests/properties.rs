@@ -37,10 +37,7 @@ impl Model {
     fn apply(&mut self, record: &CommandRecord, kind: &EventKind) {
         match kind {
             EventKind::AgentCreated { agent, .. } => {
-                self.agents.insert(
-                    agent.id,
-                    AgentState::created(agent),
-                );
+                self.agents.insert(agent.id, AgentState::created(agent));
             }
             EventKind::AgentUpdated { agent } => {
                 let current = self

@@ -12,11 +12,29 @@ use tokio_postgres::Row;
 use crate::{Listed, Page, StoreError};
 
 /// Every column of an agent (except its SOUL text).
-pub(crate) const COLUMNS: &str = "a.tenant_id, a.id, a.name, a.role, a.description, a.status, a.config,
+pub(crate) const COLUMNS: &str =
+    "a.tenant_id, a.id, a.name, a.role, a.description, a.status, a.config,
      a.soul_sha256, a.created_at, a.updated_at, a.last_heartbeat_at, a.last_active_at,
-     a.open_session_count, a.usage_day, a.tokens_today_input, a.tokens_today_output,
+     a.usage_day, a.tokens_today_input, a.tokens_today_output,
      a.budget_day_alerted, a.budget_day_exhausted, a.usage_month, a.tokens_month_input,
      a.tokens_month_output, a.budget_month_alerted, a.budget_month_exhausted";
+
+/// An agent as the API shows it: its state and what is counted when it is read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentRow {
+    pub state: AgentState,
+    pub open_session_count: i64,
+}
+
+const OPEN_SESSIONS: &str = "(SELECT count(*) FROM sessions s
+     WHERE s.tenant_id = a.tenant_id AND s.agent_id = a.id AND s.status = 'active') AS open_session_count";
+
+fn agent_row(row: &Row) -> Result<AgentRow, StoreError> {
+    Ok(AgentRow {
+        state: agent_state_from_row(row)?,
+        open_session_count: row.get("open_session_count"),
+    })
+}
 
 /// The state of agents by id, with their tenant (used by the projector's prefetch). Joined on
 /// the primary key `(tenant_id, id)`, so it is an index lookup per agent.
@@ -29,9 +47,15 @@ pub(crate) static STATE_BY_IDS: std::sync::LazyLock<String> = std::sync::LazyLoc
 
 fn period(row: &Row, prefix: &str, start: &str) -> PeriodUsage {
     let (input, output): (i64, i64) = if prefix == "day" {
-        (row.get("tokens_today_input"), row.get("tokens_today_output"))
+        (
+            row.get("tokens_today_input"),
+            row.get("tokens_today_output"),
+        )
     } else {
-        (row.get("tokens_month_input"), row.get("tokens_month_output"))
+        (
+            row.get("tokens_month_input"),
+            row.get("tokens_month_output"),
+        )
     };
     PeriodUsage {
         start: row.get(start),
@@ -63,7 +87,6 @@ pub(crate) fn agent_state_from_row(row: &Row) -> Result<AgentState, StoreError> 
         updated_at: row.get("updated_at"),
         last_heartbeat_at: row.get("last_heartbeat_at"),
         last_active_at: row.get("last_active_at"),
-        open_session_count: row.get("open_session_count"),
         usage: AgentUsage {
             day: period(row, "day", "usage_day"),
             month: period(row, "month", "usage_month"),
@@ -77,23 +100,23 @@ pub async fn state(
     tenant: TenantId,
     id: AgentId,
 ) -> Result<Option<AgentState>, StoreError> {
-    get(client, tenant, id).await
+    Ok(get(client, tenant, id).await?.map(|row| row.state))
 }
 
 pub async fn get(
     client: &impl GenericClient,
     tenant: TenantId,
     id: AgentId,
-) -> Result<Option<AgentState>, StoreError> {
+) -> Result<Option<AgentRow>, StoreError> {
     let statement = client
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM agents a WHERE a.tenant_id = $1 AND a.id = $2"
+            "SELECT {COLUMNS}, {OPEN_SESSIONS} FROM agents a WHERE a.tenant_id = $1 AND a.id = $2"
         ))
         .await?;
     let row = client
         .query_opt(&statement, &[&tenant.to_string(), &id.to_string()])
         .await?;
-    row.as_ref().map(agent_state_from_row).transpose()
+    row.as_ref().map(agent_row).transpose()
 }
 
 pub async fn list(
@@ -101,12 +124,12 @@ pub async fn list(
     tenant: TenantId,
     status: Option<AgentStatus>,
     page: Page,
-) -> Result<Listed<AgentState>, StoreError> {
+) -> Result<Listed<AgentRow>, StoreError> {
     let order = page.order.sql();
     let status = status.map(AgentStatus::as_str);
     let statement = client
         .prepare_cached(&format!(
-            "SELECT {COLUMNS}, count(*) OVER () AS total FROM agents a
+            "SELECT {COLUMNS}, {OPEN_SESSIONS}, count(*) OVER () AS total FROM agents a
              WHERE a.tenant_id = $1 AND ($2::text IS NULL OR a.status = $2)
              ORDER BY created_at {order}, id {order} LIMIT $3 OFFSET $4"
         ))
@@ -124,7 +147,7 @@ pub async fn list(
     Ok(Listed {
         rows: rows
             .iter()
-            .map(agent_state_from_row)
+            .map(agent_row)
             .collect::<Result<_, _>>()?,
         total,
     })

@@ -10,7 +10,8 @@ use tokio_postgres::Row;
 
 use crate::{parse_column, Listed, Page, StoreError};
 
-pub(crate) const COLUMNS: &str = "s.tenant_id, s.id, s.agent_id, s.name, s.status, s.origin, s.cron_job_id,
+pub(crate) const COLUMNS: &str =
+    "s.tenant_id, s.id, s.agent_id, s.name, s.status, s.origin, s.cron_job_id,
      s.message_count, s.token_count, s.created_at, s.last_activity_at, s.archived_at";
 
 /// Sessions by `(tenant, id)` (the projector's prefetch).
@@ -101,7 +102,14 @@ pub async fn list(
     let rows = client
         .query(
             &statement,
-            &[&params.0, &params.1, &params.2, &params.3, &page.limit, &page.offset],
+            &[
+                &params.0,
+                &params.1,
+                &params.2,
+                &params.3,
+                &page.limit,
+                &page.offset,
+            ],
         )
         .await?;
     let total = match rows.first() {
@@ -119,7 +127,10 @@ pub async fn list(
         }
     };
     Ok(Listed {
-        rows: rows.iter().map(session_from_row).collect::<Result<_, _>>()?,
+        rows: rows
+            .iter()
+            .map(session_from_row)
+            .collect::<Result<_, _>>()?,
         total,
     })
 }
@@ -165,11 +176,19 @@ pub async fn messages(
     let rows = client
         .query(
             &statement,
-            &[&tenant.to_string(), &session.id.to_string(), &page.limit, &page.offset],
+            &[
+                &tenant.to_string(),
+                &session.id.to_string(),
+                &page.limit,
+                &page.offset,
+            ],
         )
         .await?;
     Ok(Listed {
-        rows: rows.iter().map(message_from_row).collect::<Result<_, _>>()?,
+        rows: rows
+            .iter()
+            .map(message_from_row)
+            .collect::<Result<_, _>>()?,
         total: session.message_count,
     })
 }

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{AgentConfig, AgentPatch, HeartbeatState};
-use crate::tenant::{Plan, Scope};
 use crate::session::{MessageRole, ToolCall, Usage};
+use crate::tenant::{Plan, Scope};
 use crate::{AgentId, ApiKeyId, MessageId, SessionId};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

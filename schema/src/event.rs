@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::agent::{AgentConfig, AgentStatus, HeartbeatState};
-use crate::tenant::{Plan, Scope};
 use crate::session::{BudgetPeriod, MessageSnapshot, SessionSnapshot, ToolCallStatus};
+use crate::tenant::{Plan, Scope};
 use crate::{AgentId, ApiKeyId, EventId, MessageId, SessionId};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]

@@ -190,6 +190,28 @@ impl TestApp {
         (status, json)
     }
 
+    /// Creates an agent from `body` (at least `{"name"}`) and returns its id.
+    pub async fn create_agent(&self, body: serde_json::Value) -> String {
+        let (status, agent) = self
+            .call(reqwest::Method::POST, "/v1/agents", Some(body))
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{agent}");
+        agent["id"].as_str().expect("an id").to_owned()
+    }
+
+    /// Opens a session with `agent` and returns its id.
+    pub async fn open_session(&self, agent: &str) -> String {
+        let (status, session) = self
+            .call(
+                reqwest::Method::POST,
+                "/v1/sessions",
+                Some(serde_json::json!({ "agentId": agent })),
+            )
+            .await;
+        assert_eq!(status, reqwest::StatusCode::CREATED, "{session}");
+        session["id"].as_str().expect("an id").to_owned()
+    }
+
     /// A request to the first API with the tenant's key.
     pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
         self.request_to(&self.base, &self.key, method, path)

@@ -102,9 +102,10 @@ pub async fn create_session(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
-    let agent_id: AgentId = request.agent_id.parse().map_err(|_| {
-        ApiError::not_found(ErrorCode::AgentNotFound, "agent", &request.agent_id)
-    })?;
+    let agent_id: AgentId = request
+        .agent_id
+        .parse()
+        .map_err(|_| ApiError::not_found(ErrorCode::AgentNotFound, "agent", &request.agent_id))?;
     let session_id: SessionId = crate::ids::next();
     let command = Command::CreateSession(CreateSession {
         session_id,
@@ -135,7 +136,9 @@ pub async fn list_sessions(
             // A malformed id matches no session, like an unknown one.
             Some(text) => match text.parse() {
                 Ok(id) => Some(id),
-                Err(_) => return Ok(HttpResponse::Ok().json(listing::envelope::<()>(&[], 0, page))),
+                Err(_) => {
+                    return Ok(HttpResponse::Ok().json(listing::envelope::<()>(&[], 0, page)))
+                }
             },
         },
         status: listing::enum_param(&query, "status", SessionStatus::parse, "active, archived")?,
@@ -259,7 +262,9 @@ pub async fn post_message(
     let client = state.store.client().await?;
     let message = sessions::message(&client, caller.tenant_id, message_id)
         .await?
-        .ok_or_else(|| ApiError::internal(format!("accepted message {message_id} is not stored")))?;
+        .ok_or_else(|| {
+            ApiError::internal(format!("accepted message {message_id} is not stored"))
+        })?;
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,

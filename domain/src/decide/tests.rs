@@ -27,7 +27,6 @@ fn agent(status: AgentStatus) -> AgentState {
         updated_at: at,
         last_heartbeat_at: Some(at),
         last_active_at: None,
-        open_session_count: 0,
         usage: Default::default(),
     }
 }

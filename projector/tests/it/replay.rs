@@ -12,6 +12,10 @@ async fn snapshot(app: &TestApp) -> Vec<(String, Vec<Value>)> {
         ("agents", "tenant_id, id"),
         ("activity", "tenant_id, sequence"),
         ("activity_heads", "tenant_id"),
+        ("sessions", "tenant_id, id"),
+        ("messages", "tenant_id, session_id, sequence"),
+        ("metrics_agent_hourly", "tenant_id, agent_id, hour"),
+        ("metrics_tenant_hourly", "tenant_id, hour, model"),
         ("command_outcomes", "command_id"),
         ("checkpoints", "partition"),
     ] {
@@ -61,6 +65,34 @@ async fn make_history(app: &TestApp) {
         .send()
         .await
         .unwrap();
+    // Sessions and messages: replies that cross the budget (alert and exhaustion), a refused
+    // user message, tool calls, an archive, a prune, and a deletion that archives a session.
+    let session = app.open_session(&ids[0]).await;
+    let messages = format!("/v1/sessions/{session}/messages");
+    app.call(Method::POST, &messages, Some(json!({"content": "hello"})))
+        .await;
+    for tokens in [2_000, 2_500, 1_000] {
+        let reply = json!({"role": "assistant", "content": "hi",
+            "usage": {"model": "gpt-4o", "inputTokens": tokens, "outputTokens": 10, "latencyMs": tokens / 4},
+            "toolCalls": [{"name": "search", "status": "failure"}]});
+        let (status, _) = app.call(Method::POST, &messages, Some(reply)).await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    let (status, _) = app
+        .call(Method::POST, &messages, Some(json!({"content": "more"})))
+        .await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    let other = app.open_session(&ids[1]).await;
+    app.call(Method::POST, &format!("/v1/sessions/{other}/archive"), None)
+        .await;
+    app.open_session(&ids[1]).await;
+    app.call(
+        Method::POST,
+        "/v1/sessions/prune",
+        Some(json!({"before": chrono::Utc::now()})),
+    )
+    .await;
+    app.open_session(&ids[2]).await;
     app.request(Method::DELETE, &format!("/v1/agents/{}", ids[2]))
         .send()
         .await

@@ -15,20 +15,19 @@ const DELETE_AGENTS: &str =
      WHERE a.tenant_id = d.tenant_id AND a.id = d.id";
 const UPSERT_AGENTS: &str = "INSERT INTO agents (tenant_id, id, name, name_key, role, description, status, config,
                          soul_sha256, created_at, updated_at, last_heartbeat_at, last_active_at,
-                         open_session_count, usage_day, tokens_today_input, tokens_today_output,
+                         usage_day, tokens_today_input, tokens_today_output,
                          budget_day_alerted, budget_day_exhausted, usage_month, tokens_month_input,
                          tokens_month_output, budget_month_alerted, budget_month_exhausted)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                           $8::jsonb[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
-                          $13::timestamptz[], $14::bigint[], $15::date[], $16::bigint[], $17::bigint[],
-                          $18::bool[], $19::bool[], $20::date[], $21::bigint[], $22::bigint[], $23::bool[],
-                          $24::bool[])
+                          $13::timestamptz[], $14::date[], $15::bigint[], $16::bigint[], $17::bool[],
+                          $18::bool[], $19::date[], $20::bigint[], $21::bigint[], $22::bool[], $23::bool[])
      ON CONFLICT (tenant_id, id) DO UPDATE SET
          name = EXCLUDED.name, name_key = EXCLUDED.name_key, role = EXCLUDED.role,
          description = EXCLUDED.description, status = EXCLUDED.status, config = EXCLUDED.config,
          soul_sha256 = EXCLUDED.soul_sha256, updated_at = EXCLUDED.updated_at,
          last_heartbeat_at = EXCLUDED.last_heartbeat_at, last_active_at = EXCLUDED.last_active_at,
-         open_session_count = EXCLUDED.open_session_count, usage_day = EXCLUDED.usage_day,
+         usage_day = EXCLUDED.usage_day,
          tokens_today_input = EXCLUDED.tokens_today_input,
          tokens_today_output = EXCLUDED.tokens_today_output,
          budget_day_alerted = EXCLUDED.budget_day_alerted,
@@ -119,7 +118,6 @@ pub async fn write(
                 |(_, a)| a.updated_at,
                 |(_, a)| a.last_heartbeat_at,
                 |(_, a)| a.last_active_at,
-                |(_, a)| a.open_session_count,
                 |(_, a)| a.usage.day.start,
                 |(_, a)| a.usage.day.input_tokens as i64,
                 |(_, a)| a.usage.day.output_tokens as i64,

@@ -97,7 +97,8 @@ impl Rollups {
             .usage
             .as_ref()
             .map(|usage| (usage.model.as_str(), usage.provider.as_str()));
-        let (agent_row, tenant_row) = self.rows(tenant, message.agent_id, message.created_at, model);
+        let (agent_row, tenant_row) =
+            self.rows(tenant, message.agent_id, message.created_at, model);
         agent_row.add_message(message);
         tenant_row.add_message(message);
     }
@@ -118,8 +119,16 @@ impl Rollups {
         if !self.agents.is_empty() {
             let rows: Vec<_> = self.agents.iter().collect();
             let mut params: Vec<Param> = vec![
-                Box::new(rows.iter().map(|((t, _, _), _)| t.to_string()).collect::<Vec<_>>()),
-                Box::new(rows.iter().map(|((_, a, _), _)| a.to_string()).collect::<Vec<_>>()),
+                Box::new(
+                    rows.iter()
+                        .map(|((t, _, _), _)| t.to_string())
+                        .collect::<Vec<_>>(),
+                ),
+                Box::new(
+                    rows.iter()
+                        .map(|((_, a, _), _)| a.to_string())
+                        .collect::<Vec<_>>(),
+                ),
                 Box::new(rows.iter().map(|((_, _, h), _)| *h).collect::<Vec<_>>()),
             ];
             params.extend(counters(rows.iter().map(|(_, r)| *r)));
@@ -128,10 +137,22 @@ impl Rollups {
         if !self.tenants.is_empty() {
             let rows: Vec<_> = self.tenants.iter().collect();
             let mut params: Vec<Param> = vec![
-                Box::new(rows.iter().map(|((t, _, _), _)| t.to_string()).collect::<Vec<_>>()),
+                Box::new(
+                    rows.iter()
+                        .map(|((t, _, _), _)| t.to_string())
+                        .collect::<Vec<_>>(),
+                ),
                 Box::new(rows.iter().map(|((_, h, _), _)| *h).collect::<Vec<_>>()),
-                Box::new(rows.iter().map(|((_, _, m), _)| m.clone()).collect::<Vec<_>>()),
-                Box::new(rows.iter().map(|(_, r)| r.provider.clone()).collect::<Vec<_>>()),
+                Box::new(
+                    rows.iter()
+                        .map(|((_, _, m), _)| m.clone())
+                        .collect::<Vec<_>>(),
+                ),
+                Box::new(
+                    rows.iter()
+                        .map(|(_, r)| r.provider.clone())
+                        .collect::<Vec<_>>(),
+                ),
             ];
             params.extend(counters(rows.iter().map(|(_, r)| *r)));
             statements.push(Statement::new(UPSERT_TENANT_HOURS, params));
@@ -141,7 +162,8 @@ impl Rollups {
 
 /// The counter columns, in the order both upserts list them.
 fn counters<'a>(rows: impl Iterator<Item = &'a Rollup> + Clone) -> Vec<Param> {
-    let column = |f: fn(&Rollup) -> i64| -> Param { Box::new(rows.clone().map(f).collect::<Vec<_>>()) };
+    let column =
+        |f: fn(&Rollup) -> i64| -> Param { Box::new(rows.clone().map(f).collect::<Vec<_>>()) };
     vec![
         column(|r| r.input_tokens),
         column(|r| r.output_tokens),
@@ -172,7 +194,8 @@ const UPSERT_AGENT_HOURS: &str = "INSERT INTO metrics_agent_hourly AS t (tenant_
          tool_failures = t.tool_failures + EXCLUDED.tool_failures,
          latency = merge_latency(t.latency, EXCLUDED.latency)";
 
-const UPSERT_TENANT_HOURS: &str = "INSERT INTO metrics_tenant_hourly AS t (tenant_id, hour, model, provider,
+const UPSERT_TENANT_HOURS: &str =
+    "INSERT INTO metrics_tenant_hourly AS t (tenant_id, hour, model, provider,
          input_tokens, output_tokens, cost_micro_usd, user_messages, assistant_messages,
          sessions_created, tool_calls, tool_failures, latency)
      SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[],

@@ -125,16 +125,21 @@ impl UnitOfWork {
             }
         }
         self.overlay.decided.insert(record.command_id);
-        self.changes.outcomes.push(outcome(record, position, &decision));
+        self.changes
+            .outcomes
+            .push(outcome(record, position, &decision));
         true
     }
 
+    /// The agent to change, if the batch loaded it (and it still exists); marks it for writing.
     fn agent_mut(&mut self, tenant: TenantId, id: AgentId) -> Option<&mut AgentState> {
-        self.changes.agents.insert((tenant, id));
-        self.overlay
+        let agent = self
+            .overlay
             .agents
             .get_mut(&(tenant, id))
-            .and_then(Option::as_mut)
+            .and_then(Option::as_mut)?;
+        self.changes.agents.insert((tenant, id));
+        Some(agent)
     }
 
     fn apply(&mut self, record: &CommandRecord, event: &Event) {
@@ -244,23 +249,19 @@ impl UnitOfWork {
             }
             EventKind::AgentHeartbeatMissed { .. } => {}
             EventKind::SessionCreated { session } => {
-                if let Some(agent) = self.agent_mut(tenant, session.agent_id) {
-                    agent.open_session_count += 1;
-                }
                 self.changes
                     .rollups
                     .session_created(tenant, session.agent_id, at);
                 self.put_session(tenant, session.clone());
             }
             EventKind::SessionArchived { session } => {
-                if let Some(agent) = self.agent_mut(tenant, session.agent_id) {
-                    agent.open_session_count -= 1;
-                }
                 self.put_session(tenant, session.clone());
             }
             EventKind::MessageCreated { message } => {
                 let tokens = message.usage.as_ref().map_or(0, |usage| usage.tokens());
-                if let Some(Some(session)) = self.overlay.sessions.get_mut(&(tenant, message.session_id)) {
+                if let Some(Some(session)) =
+                    self.overlay.sessions.get_mut(&(tenant, message.session_id))
+                {
                     session.message_count = message.sequence;
                     session.token_count += tokens as i64;
                     session.last_activity_at = at;
@@ -269,7 +270,9 @@ impl UnitOfWork {
                 if let Some(agent) = self.agent_mut(tenant, message.agent_id) {
                     agent.last_active_at = Some(at);
                     if let Some(usage) = &message.usage {
-                        agent.usage.record(at, usage.input_tokens, usage.output_tokens);
+                        agent
+                            .usage
+                            .record(at, usage.input_tokens, usage.output_tokens);
                     }
                 }
                 self.changes.rollups.message(tenant, message);
@@ -277,7 +280,10 @@ impl UnitOfWork {
             }
             EventKind::ToolCalled {
                 agent_id, status, ..
-            } => self.changes.rollups.tool_call(tenant, *agent_id, at, *status),
+            } => self
+                .changes
+                .rollups
+                .tool_call(tenant, *agent_id, at, *status),
             EventKind::BudgetAlert {
                 agent_id, period, ..
             } => {
