@@ -5,6 +5,10 @@
 //! - `append`: appends a history of records straight to the log and times how fast the live
 //!   projector applies it.
 //! - `replay`: times `agenfleet replay`'s rebuild over the whole log.
+//! - `metrics`: generates a tenant's long history of messages through the log, then times the
+//!   metrics queries on it.
+
+mod messages;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -53,9 +57,28 @@ enum Bench {
         #[arg(long, env = "EVENT_LOG_URL")]
         event_log_url: String,
     },
+    Metrics {
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        #[arg(long, env = "EVENT_LOG_URL")]
+        event_log_url: String,
+        #[arg(long)]
+        base: String,
+        #[arg(long)]
+        key: String,
+        /// The tenant of `key`.
+        #[arg(long)]
+        tenant: TenantId,
+        #[arg(long, default_value_t = 1_000_000)]
+        messages: usize,
+        #[arg(long, default_value_t = 20)]
+        agents: usize,
+        #[arg(long, default_value_t = 92)]
+        days: i64,
+    },
 }
 
-fn percentile(sorted: &[Duration], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }
@@ -166,7 +189,7 @@ async fn http(
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
     );
-    Ok(())
+    messages::post_messages(&client, &base, &key, concurrency, duration).await
 }
 
 /// 100 tenants, then agent creations and heartbeats spread over them.
@@ -224,7 +247,7 @@ fn history(records: usize) -> Vec<CommandRecord> {
     out
 }
 
-async fn decided(database_url: &str) -> anyhow::Result<i64> {
+pub(crate) async fn decided(database_url: &str) -> anyhow::Result<i64> {
     let (client, connection) = tokio_postgres::connect(database_url, tokio_postgres::NoTls).await?;
     tokio::spawn(connection);
     Ok(client
@@ -324,5 +347,27 @@ async fn main() -> anyhow::Result<()> {
             database_url,
             event_log_url,
         } => replay(database_url, event_log_url).await,
+        Bench::Metrics {
+            database_url,
+            event_log_url,
+            base,
+            key,
+            tenant,
+            messages,
+            agents,
+            days,
+        } => {
+            messages::metrics(messages::MetricsBench {
+                database_url,
+                event_log_url,
+                base,
+                key,
+                tenant,
+                messages,
+                agents,
+                days,
+            })
+            .await
+        }
     }
 }

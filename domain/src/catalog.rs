@@ -106,6 +106,12 @@ impl Catalog {
     }
 }
 
+impl Default for Catalog {
+    fn default() -> Self {
+        Self::built_in()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -122,11 +128,5 @@ mod tests {
         assert_eq!(flash.cost_micro_usd(4, 0), 0);
         assert_eq!(flash.cost_micro_usd(5, 0), 1);
         assert_eq!(haiku.cost_micro_usd(u64::MAX, u64::MAX), u64::MAX);
-    }
-}
-
-impl Default for Catalog {
-    fn default() -> Self {
-        Self::built_in()
     }
 }

@@ -199,3 +199,170 @@ fn deciding_the_same_record_twice_gives_the_same_events() {
         decide(&state, &record).unwrap()
     );
 }
+
+mod sessions {
+    use schema::session::{
+        MessageRole, SessionOrigin, SessionSnapshot, SessionStatus, ToolCall, ToolCallStatus, Usage,
+    };
+    use schema::{MessageId, SessionId};
+
+    use super::*;
+
+    fn session(agent: &AgentState, status: SessionStatus, messages: i64) -> SessionSnapshot {
+        let at = Utc.with_ymd_and_hms(2026, 3, 1, 11, 30, 0).unwrap();
+        SessionSnapshot {
+            id: SessionId::new(),
+            agent_id: agent.id,
+            name: None,
+            status,
+            origin: SessionOrigin::Api,
+            cron_job_id: None,
+            message_count: messages,
+            token_count: 0,
+            created_at: at,
+            last_activity_at: at,
+            archived_at: None,
+        }
+    }
+
+    fn post(session: &SessionSnapshot, role: MessageRole, tokens: Option<u64>) -> Command {
+        Command::PostMessage(PostMessage {
+            message_id: MessageId::new(),
+            session_id: session.id,
+            agent_id: session.agent_id,
+            role,
+            content: "hello".into(),
+            usage: tokens.map(|tokens| Usage {
+                model: "gpt-4o".into(),
+                provider: "openai".into(),
+                input_tokens: tokens,
+                output_tokens: 0,
+                latency_ms: None,
+                cost_micro_usd: 1,
+            }),
+            tool_calls: vec![ToolCall {
+                name: "search".into(),
+                status: ToolCallStatus::Failure,
+                duration_ms: None,
+            }],
+        })
+    }
+
+    fn state(agent: &AgentState, session: &SessionSnapshot) -> DecisionState {
+        DecisionState {
+            session: Some(session.clone()),
+            ..with_agent(agent)
+        }
+    }
+
+    #[test]
+    fn a_message_takes_the_next_sequence_and_reports_each_tool_call() {
+        let agent = agent(AgentStatus::Online);
+        let open = session(&agent, SessionStatus::Active, 4);
+        let events = decide(
+            &state(&agent, &open),
+            &record(post(&open, MessageRole::Assistant, None)),
+        )
+        .unwrap();
+        let EventKind::MessageCreated { message } = &events[0].kind else {
+            panic!("{events:?}");
+        };
+        assert_eq!(message.sequence, 5);
+        assert!(matches!(
+            events[1].kind,
+            EventKind::ToolCalled {
+                status: ToolCallStatus::Failure,
+                ..
+            }
+        ));
+        assert_eq!(events.len(), 2);
+    }
+
+    #[test]
+    fn an_archived_session_takes_no_message_and_archiving_it_again_changes_nothing() {
+        let agent = agent(AgentStatus::Online);
+        let archived = session(&agent, SessionStatus::Archived, 1);
+        let rejection = decide(
+            &state(&agent, &archived),
+            &record(post(&archived, MessageRole::User, None)),
+        )
+        .unwrap_err();
+        assert_eq!(rejection.code, ErrorCode::SessionArchived);
+        let again = Command::ArchiveSession(ArchiveSession {
+            session_id: archived.id,
+        });
+        assert_eq!(
+            decide(&state(&agent, &archived), &record(again)).unwrap(),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn an_exhausted_budget_refuses_user_messages_until_the_reset_but_takes_replies() {
+        let mut agent = agent(AgentStatus::Online);
+        agent.config.limits.daily_token_budget = Some(100);
+        let open = session(&agent, SessionStatus::Active, 0);
+        let events = decide(
+            &state(&agent, &open),
+            &record(post(&open, MessageRole::Assistant, Some(100))),
+        )
+        .unwrap();
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.event_type()).collect();
+        assert_eq!(
+            kinds,
+            [
+                "message.created",
+                "agent.tool_called",
+                "agent.budget_alert",
+                "agent.budget_exhausted"
+            ]
+        );
+
+        let at = record(post(&open, MessageRole::User, None)).issued_at;
+        agent.usage.record(at, 100, 0);
+        let rejection = decide(
+            &state(&agent, &open),
+            &record(post(&open, MessageRole::User, None)),
+        )
+        .unwrap_err();
+        assert_eq!(rejection.code, ErrorCode::BudgetExhausted);
+        assert_eq!(
+            rejection.retry_at,
+            Some(Utc.with_ymd_and_hms(2026, 3, 2, 0, 0, 0).unwrap())
+        );
+        assert!(decide(
+            &state(&agent, &open),
+            &record(post(&open, MessageRole::Assistant, Some(1)))
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn deleting_an_agent_archives_its_active_sessions_first() {
+        let agent = agent(AgentStatus::Online);
+        let sessions = vec![
+            session(&agent, SessionStatus::Active, 0),
+            session(&agent, SessionStatus::Active, 3),
+        ];
+        let state = DecisionState {
+            active_sessions: sessions.clone(),
+            ..with_agent(&agent)
+        };
+        let events = decide(
+            &state,
+            &record(Command::DeleteAgent(DeleteAgent { agent_id: agent.id })),
+        )
+        .unwrap();
+        let kinds: Vec<&str> = events.iter().map(|e| e.kind.event_type()).collect();
+        assert_eq!(
+            kinds,
+            ["session.archived", "session.archived", "agent.deleted"]
+        );
+        let EventKind::SessionArchived { session } = &events[1].kind else {
+            panic!()
+        };
+        assert_eq!(session.status, SessionStatus::Archived);
+        assert_eq!(session.message_count, 3);
+        assert!(session.archived_at.is_some());
+    }
+}
