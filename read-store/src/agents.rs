@@ -145,10 +145,7 @@ pub async fn list(
         None => count(client, tenant, status).await?,
     };
     Ok(Listed {
-        rows: rows
-            .iter()
-            .map(agent_row)
-            .collect::<Result<_, _>>()?,
+        rows: rows.iter().map(agent_row).collect::<Result<_, _>>()?,
         total,
     })
 }
