@@ -14,7 +14,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
-use crate::routes::{agents, api_keys, models, sessions};
+use crate::routes::{agents, api_keys, metrics, models, sessions};
 use crate::views::{AgentView, MessageView, SessionView};
 
 /// The error body of every status >= 400.
@@ -72,6 +72,12 @@ pub struct ApiKeyList {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct MetricsAgentList {
+    pub data: Vec<metrics::AgentMetrics<'static>>,
+    pub pagination: Pagination,
+}
+
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Model {
     pub id: String,
@@ -121,6 +127,9 @@ pub struct ListParams {
         api_keys::list_api_keys,
         api_keys::get_api_key,
         api_keys::revoke_api_key,
+        metrics::get_metrics_summary,
+        metrics::list_agent_metrics,
+        metrics::get_agent_metrics,
         models::list_models,
         sessions::create_session,
         sessions::list_sessions,
@@ -131,11 +140,12 @@ pub struct ListParams {
         sessions::list_messages,
     ),
     components(schemas(ErrorBody, ErrorDetail, Pagination, AgentList, ApiKeyList, Model, ModelList,
-                       SessionList, MessageList)),
+                       SessionList, MessageList, MetricsAgentList)),
     modifiers(&Conventions),
     tags(
         (name = "agents", description = "Agents, their SOUL and heartbeats"),
         (name = "api-keys", description = "The tenant's API keys"),
+        (name = "metrics", description = "Usage, cost and latency, from hourly rollups"),
         (name = "models", description = "The model catalog and prices"),
         (name = "sessions", description = "Sessions with agents and their messages"),
     )

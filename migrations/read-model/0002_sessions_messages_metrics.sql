@@ -75,7 +75,7 @@ CREATE TABLE metrics_agent_hourly (
     -- A latency sketch (see domain::latency): [[bucket, count], …].
     latency             jsonb NOT NULL,
     PRIMARY KEY (tenant_id, agent_id, hour)
-);
+) WITH (fillfactor = 70);  -- room for the in-page (HOT) updates every batch makes
 CREATE INDEX metrics_agent_hourly_by_hour ON metrics_agent_hourly (tenant_id, hour);
 
 -- One row per tenant, UTC hour and model ('' for activity without a reported model: user
@@ -95,7 +95,16 @@ CREATE TABLE metrics_tenant_hourly (
     tool_failures       bigint NOT NULL,
     latency             jsonb NOT NULL,
     PRIMARY KEY (tenant_id, hour, model)
-);
+) WITH (fillfactor = 70);
+
+-- The tenant's reply latencies per UTC day: a summary over many days merges one sketch per
+-- day (and hourly ones only for the partial days at its edges).
+CREATE TABLE metrics_tenant_daily (
+    tenant_id  text NOT NULL,
+    day        date NOT NULL,
+    latency    jsonb NOT NULL,
+    PRIMARY KEY (tenant_id, day)
+) WITH (fillfactor = 70);
 
 -- Adds two latency sketches ([[bucket, count], …], see domain::latency) bucket by bucket.
 CREATE FUNCTION merge_latency(a jsonb, b jsonb) RETURNS jsonb

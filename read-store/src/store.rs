@@ -66,9 +66,11 @@ impl Store {
             .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
         // Tables grow from empty: a generic plan cached by a long-lived connection while they
         // were small would keep scanning them (seen: the projector slowing from 5,000 to 600
-        // records/s until autoanalyze). Plan each execution for the data it meets.
+        // records/s until autoanalyze). Plan each execution for the data it meets. JIT
+        // compilation, which large row estimates trigger, would add hundreds of milliseconds to
+        // queries that run in a few.
         config.options(format!(
-            "-c search_path={schema} -c plan_cache_mode=force_custom_plan"
+            "-c search_path={schema} -c plan_cache_mode=force_custom_plan -c jit=off"
         ));
         config.connect_timeout(std::time::Duration::from_secs(5));
         let manager = Manager::from_config(

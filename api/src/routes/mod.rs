@@ -50,6 +50,10 @@ route_table! {
     "/agents/{id}/heartbeat" {
         post => agents::record_heartbeat,
     }
+    "/agents/{id}/metrics" {
+        get => metrics::get_agent_metrics,
+        head => metrics::get_agent_metrics,
+    }
     "/api-keys" {
         post => api_keys::create_api_key,
         get => api_keys::list_api_keys,
@@ -59,6 +63,14 @@ route_table! {
         get => api_keys::get_api_key,
         head => api_keys::get_api_key,
         delete => api_keys::revoke_api_key,
+    }
+    "/metrics/summary" {
+        get => metrics::get_metrics_summary,
+        head => metrics::get_metrics_summary,
+    }
+    "/metrics/agents" {
+        get => metrics::list_agent_metrics,
+        head => metrics::list_agent_metrics,
     }
     "/models" {
         get => models::list_models,

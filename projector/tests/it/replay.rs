@@ -16,6 +16,7 @@ async fn snapshot(app: &TestApp) -> Vec<(String, Vec<Value>)> {
         ("messages", "tenant_id, session_id, sequence"),
         ("metrics_agent_hourly", "tenant_id, agent_id, hour"),
         ("metrics_tenant_hourly", "tenant_id, hour, model"),
+        ("metrics_tenant_daily", "tenant_id, day"),
         ("command_outcomes", "command_id"),
         ("checkpoints", "partition"),
     ] {

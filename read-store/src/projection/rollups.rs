@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use domain::latency::LatencySketch;
 use postgres_types::Json;
 use schema::session::{MessageRole, MessageSnapshot, ToolCallStatus};
@@ -63,6 +63,8 @@ pub struct Rollups {
     agents: HashMap<(TenantId, AgentId, DateTime<Utc>), Rollup>,
     /// Keyed by model; `""` for activity without a reported model.
     tenants: HashMap<(TenantId, DateTime<Utc>, String), Rollup>,
+    /// The tenant's reply latencies per UTC day.
+    tenant_days: HashMap<(TenantId, NaiveDate), LatencySketch>,
 }
 
 impl Rollups {
@@ -101,6 +103,12 @@ impl Rollups {
             self.rows(tenant, message.agent_id, message.created_at, model);
         agent_row.add_message(message);
         tenant_row.add_message(message);
+        if let Some(latency) = message.usage.as_ref().and_then(|usage| usage.latency_ms) {
+            self.tenant_days
+                .entry((tenant, message.created_at.date_naive()))
+                .or_default()
+                .add(latency);
+        }
     }
 
     pub fn tool_call(
@@ -157,6 +165,23 @@ impl Rollups {
             params.extend(counters(rows.iter().map(|(_, r)| *r)));
             statements.push(Statement::new(UPSERT_TENANT_HOURS, params));
         }
+        if !self.tenant_days.is_empty() {
+            let rows: Vec<_> = self.tenant_days.iter().collect();
+            let params: Vec<Param> = vec![
+                Box::new(
+                    rows.iter()
+                        .map(|((t, _), _)| t.to_string())
+                        .collect::<Vec<_>>(),
+                ),
+                Box::new(rows.iter().map(|((_, d), _)| *d).collect::<Vec<_>>()),
+                Box::new(
+                    rows.iter()
+                        .map(|(_, l)| Json((*l).clone()))
+                        .collect::<Vec<_>>(),
+                ),
+            ];
+            statements.push(Statement::new(UPSERT_TENANT_DAYS, params));
+        }
     }
 }
 
@@ -211,3 +236,7 @@ const UPSERT_TENANT_HOURS: &str =
          tool_calls = t.tool_calls + EXCLUDED.tool_calls,
          tool_failures = t.tool_failures + EXCLUDED.tool_failures,
          latency = merge_latency(t.latency, EXCLUDED.latency)";
+
+const UPSERT_TENANT_DAYS: &str = "INSERT INTO metrics_tenant_daily AS t (tenant_id, day, latency)
+     SELECT * FROM unnest($1::text[], $2::date[], $3::jsonb[])
+     ON CONFLICT (tenant_id, day) DO UPDATE SET latency = merge_latency(t.latency, EXCLUDED.latency)";
