@@ -13,9 +13,8 @@ ALTER TABLE agents
     ADD COLUMN budget_month_alerted    boolean NOT NULL DEFAULT false,
     ADD COLUMN budget_month_exhausted  boolean NOT NULL DEFAULT false;
 
--- openSessionCount is counted from sessions when an agent is read (a session archive or a
--- prune does not load its agents, so the projector could not keep a counter exact).
-ALTER TABLE agents DROP COLUMN open_session_count;
+-- open_session_count (from 0001) is kept by deltas: a session archive or a prune does not load
+-- the session's agent, so the projector adds +1/-1 per agent instead of writing a value.
 
 -- When a rejection can be retried (BUDGET_EXHAUSTED: the budget's reset), and how many events
 -- an accepted command produced (the number of sessions a prune archived).
@@ -40,7 +39,7 @@ CREATE TABLE sessions (
 );
 CREATE INDEX sessions_by_created ON sessions (tenant_id, created_at DESC, id DESC);
 CREATE INDEX sessions_by_agent ON sessions (tenant_id, agent_id, created_at DESC, id DESC);
--- Prune looks for active sessions by idle time; agent deletion and openSessionCount by agent.
+-- Prune looks for active sessions by idle time, agent deletion by agent.
 CREATE INDEX sessions_active ON sessions (tenant_id, last_activity_at) WHERE status = 'active';
 CREATE INDEX sessions_active_by_agent ON sessions (tenant_id, agent_id) WHERE status = 'active';
 

@@ -19,20 +19,17 @@ pub(crate) const COLUMNS: &str =
      a.budget_day_alerted, a.budget_day_exhausted, a.usage_month, a.tokens_month_input,
      a.tokens_month_output, a.budget_month_alerted, a.budget_month_exhausted";
 
-/// An agent as the API shows it: its state and what is counted when it is read.
+/// An agent as the API shows it: its state and its count of active sessions.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AgentRow {
     pub state: AgentState,
     pub open_session_count: i64,
 }
 
-const OPEN_SESSIONS: &str = "(SELECT count(*) FROM sessions s
-     WHERE s.tenant_id = a.tenant_id AND s.agent_id = a.id AND s.status = 'active') AS open_session_count";
-
 fn agent_row(row: &Row) -> Result<AgentRow, StoreError> {
     Ok(AgentRow {
         state: agent_state_from_row(row)?,
-        open_session_count: row.get("open_session_count"),
+        open_session_count: i64::from(row.get::<_, i32>("open_session_count")),
     })
 }
 
@@ -110,7 +107,7 @@ pub async fn get(
 ) -> Result<Option<AgentRow>, StoreError> {
     let statement = client
         .prepare_cached(&format!(
-            "SELECT {COLUMNS}, {OPEN_SESSIONS} FROM agents a WHERE a.tenant_id = $1 AND a.id = $2"
+            "SELECT {COLUMNS}, a.open_session_count FROM agents a WHERE a.tenant_id = $1 AND a.id = $2"
         ))
         .await?;
     let row = client
@@ -129,7 +126,7 @@ pub async fn list(
     let status = status.map(AgentStatus::as_str);
     let statement = client
         .prepare_cached(&format!(
-            "SELECT {COLUMNS}, {OPEN_SESSIONS}, count(*) OVER () AS total FROM agents a
+            "SELECT {COLUMNS}, a.open_session_count, count(*) OVER () AS total FROM agents a
              WHERE a.tenant_id = $1 AND ($2::text IS NULL OR a.status = $2)
              ORDER BY created_at {order}, id {order} LIMIT $3 OFFSET $4"
         ))

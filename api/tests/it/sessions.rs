@@ -214,6 +214,13 @@ async fn prune_archives_the_active_sessions_idle_since_before_a_time() {
     assert_eq!(result, json!({"archived": 1}));
     assert_eq!(status_of(old_orion).await, "archived");
     assert_eq!(status_of(fresh).await, "active");
+    // Prunes do not load the sessions' agents; their counts follow all the same.
+    for (agent, open) in [(&nova, 1), (&orion, 0)] {
+        let (_, agent) = app
+            .call(Method::GET, &format!("/v1/agents/{agent}"), None)
+            .await;
+        assert_eq!(agent["openSessionCount"], open, "{agent}");
+    }
 }
 
 #[tokio::test]

@@ -36,6 +36,11 @@ const UPSERT_AGENTS: &str = "INSERT INTO agents (tenant_id, id, name, name_key, 
          tokens_month_output = EXCLUDED.tokens_month_output,
          budget_month_alerted = EXCLUDED.budget_month_alerted,
          budget_month_exhausted = EXCLUDED.budget_month_exhausted";
+/// After the upsert, which leaves the column alone (0 for a new agent).
+const ADD_OPEN_SESSIONS: &str =
+    "UPDATE agents a SET open_session_count = a.open_session_count + d.delta
+     FROM unnest($1::text[], $2::text[], $3::int[]) AS d(tenant_id, id, delta)
+     WHERE a.tenant_id = d.tenant_id AND a.id = d.id";
 const UPSERT_SESSIONS: &str = "INSERT INTO sessions (tenant_id, id, agent_id, name, status, origin, cron_job_id,
                            message_count, token_count, created_at, last_activity_at, archived_at)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
@@ -128,6 +133,22 @@ pub async fn write(
                 |(_, a)| a.usage.month.output_tokens as i64,
                 |(_, a)| a.usage.month.alerted,
                 |(_, a)| a.usage.month.exhausted,
+            ),
+        ));
+    }
+    let open_sessions: Vec<_> = changes
+        .open_sessions
+        .iter()
+        .filter(|(_, delta)| **delta != 0)
+        .collect();
+    if !open_sessions.is_empty() {
+        statements.push(Statement::new(
+            ADD_OPEN_SESSIONS,
+            columns!(
+                open_sessions,
+                |((t, _), _)| t.to_string(),
+                |((_, a), _)| a.to_string(),
+                |(_, d)| **d
             ),
         ));
     }

@@ -77,6 +77,8 @@ pub(super) struct Changes {
     /// Sessions whose final state (in the overlay) must be written.
     pub sessions: HashSet<(TenantId, SessionId)>,
     pub messages: Vec<(TenantId, MessageSnapshot)>,
+    /// Changes of agents' active session counts (added to the stored counts).
+    pub open_sessions: HashMap<(TenantId, AgentId), i32>,
     pub rollups: Rollups,
     pub activity: Vec<ActivityRow>,
     pub outcomes: Vec<OutcomeRow>,
@@ -249,12 +251,22 @@ impl UnitOfWork {
             }
             EventKind::AgentHeartbeatMissed { .. } => {}
             EventKind::SessionCreated { session } => {
+                *self
+                    .changes
+                    .open_sessions
+                    .entry((tenant, session.agent_id))
+                    .or_default() += 1;
                 self.changes
                     .rollups
                     .session_created(tenant, session.agent_id, at);
                 self.put_session(tenant, session.clone());
             }
             EventKind::SessionArchived { session } => {
+                *self
+                    .changes
+                    .open_sessions
+                    .entry((tenant, session.agent_id))
+                    .or_default() -= 1;
                 self.put_session(tenant, session.clone());
             }
             EventKind::MessageCreated { message } => {
