@@ -2,6 +2,7 @@
 
 use std::collections::HashMap;
 
+use chrono::{DateTime, Utc};
 use read_store::{Order, Page};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -74,4 +75,19 @@ pub fn enum_param<T>(
             .map(Some)
             .ok_or_else(|| ApiError::field(name, format!("must be one of {allowed}"))),
     }
+}
+
+/// A time query parameter: RFC 3339 with any offset (fractional seconds allowed), as UTC.
+pub fn time_param(query: &QueryParams, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+    let Some(text) = query.get(name) else {
+        return Ok(None);
+    };
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| Some(at.with_timezone(&Utc)))
+        .map_err(|_| {
+            ApiError::field(
+                name,
+                "must be an RFC 3339 timestamp such as 2026-01-15T09:00:00Z (send a + offset as %2B)",
+            )
+        })
 }

@@ -14,7 +14,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
-use crate::routes::{agents, api_keys, metrics, models, sessions};
+use crate::routes::{activity, agents, api_keys, metrics, models, sessions};
 use crate::views::{AgentView, MessageView, SessionView};
 
 /// The error body of every status >= 400.
@@ -50,6 +50,12 @@ pub struct Pagination {
 #[derive(Serialize, ToSchema)]
 pub struct AgentList {
     pub data: Vec<AgentView<'static>>,
+    pub pagination: Pagination,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActivityList {
+    pub data: Vec<activity::ActivityEntrySchema>,
     pub pagination: Pagination,
 }
 
@@ -138,9 +144,12 @@ pub struct ListParams {
         sessions::prune_sessions,
         sessions::post_message,
         sessions::list_messages,
+        activity::list_activity,
+        activity::verify_activity,
+        activity::get_activity,
     ),
     components(schemas(ErrorBody, ErrorDetail, Pagination, AgentList, ApiKeyList, Model, ModelList,
-                       SessionList, MessageList, MetricsAgentList)),
+                       SessionList, MessageList, ActivityList, MetricsAgentList)),
     modifiers(&Conventions),
     tags(
         (name = "agents", description = "Agents, their SOUL and heartbeats"),
@@ -148,6 +157,7 @@ pub struct ListParams {
         (name = "metrics", description = "Usage, cost and latency, from hourly rollups"),
         (name = "models", description = "The model catalog and prices"),
         (name = "sessions", description = "Sessions with agents and their messages"),
+        (name = "activity", description = "The tenant's hash-chained activity log"),
     )
 )]
 pub struct ApiDoc;

@@ -5,6 +5,7 @@
 //! Must never depend on I/O (no tokio, no Postgres, no Kafka, no HTTP) nor on the clock: time
 //! comes from the record's `issuedAt`.
 
+pub mod activity;
 pub mod catalog;
 pub mod decide;
 pub mod latency;

@@ -5,6 +5,7 @@
 //! Handlers never hold SQL; they call this crate. It must never depend on actix or on the
 //! event-log backends.
 
+pub mod activity;
 pub mod agents;
 pub mod api_keys;
 pub mod idempotency;

@@ -14,6 +14,10 @@ pub const READ_MODEL: &[(&str, &str)] = &[
         "0002_sessions_messages_metrics",
         include_str!("../../migrations/read-model/0002_sessions_messages_metrics.sql"),
     ),
+    (
+        "0003_activity_chain",
+        include_str!("../../migrations/read-model/0003_activity_chain.sql"),
+    ),
 ];
 
 /// The API's own state (schema [`API_STATE_SCHEMA`]).

@@ -9,6 +9,39 @@ use crate::session::{BudgetPeriod, MessageSnapshot, SessionSnapshot, ToolCallSta
 use crate::tenant::{Plan, Scope};
 use crate::{AgentId, ApiKeyId, EventId, MessageId, SessionId};
 
+/// Every type an activity entry can have: the contract's event types (sections 9 and 11),
+/// including those of features still to come, and `tenant.created`.
+pub const ACTIVITY_TYPES: &[&str] = &[
+    "tenant.created",
+    "api_key.created",
+    "api_key.revoked",
+    "agent.created",
+    "agent.updated",
+    "agent.deleted",
+    "agent.soul_updated",
+    "agent.status_changed",
+    "agent.heartbeat_missed",
+    "agent.budget_alert",
+    "agent.budget_exhausted",
+    "agent.tool_called",
+    "session.created",
+    "session.archived",
+    "message.created",
+    "cron.created",
+    "cron.updated",
+    "cron.deleted",
+    "cron.run_started",
+    "cron.run_skipped",
+    "cron.completed",
+    "cron.delivered",
+    "cron.failed",
+    "webhook.created",
+    "webhook.updated",
+    "webhook.deleted",
+    "webhook.disabled",
+    "webhook.test",
+];
+
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
     pub id: EventId,

@@ -21,21 +21,6 @@ const MAX_SPAN_DAYS: i64 = 92;
 /// The range of a daily series without `from`.
 const DEFAULT_DAILY_SPAN_DAYS: i64 = 30;
 
-/// A time query parameter: RFC 3339 with any offset (fractional seconds allowed), as UTC.
-fn time_param(query: &QueryParams, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
-    let Some(text) = query.get(name) else {
-        return Ok(None);
-    };
-    DateTime::parse_from_rfc3339(text)
-        .map(|at| Some(at.with_timezone(&Utc)))
-        .map_err(|_| {
-            ApiError::field(
-                name,
-                "must be an RFC 3339 timestamp such as 2026-01-15T09:00:00Z (send a + offset as %2B)",
-            )
-        })
-}
-
 /// `from` and `to`: `to` defaults to the end of the current UTC day, `from` to `default_span`
 /// before `to`; `from < to`, at most 92 days apart; widened to whole buckets.
 fn range(
@@ -43,11 +28,11 @@ fn range(
     granularity: Granularity,
     default_span: Duration,
 ) -> Result<Range, ApiError> {
-    let to = match time_param(query, "to")? {
+    let to = match listing::time_param(query, "to")? {
         Some(to) => to,
         None => Granularity::Day.floor(Utc::now()) + Duration::days(1),
     };
-    let from = time_param(query, "from")?.unwrap_or(to - default_span);
+    let from = listing::time_param(query, "from")?.unwrap_or(to - default_span);
     if from >= to {
         return Err(ApiError::field("from", "must be before to"));
     }

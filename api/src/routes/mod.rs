@@ -7,6 +7,7 @@ use schema::ErrorCode;
 
 use crate::error::ApiError;
 
+pub mod activity;
 pub mod agents;
 pub mod api_keys;
 pub mod metrics;
@@ -96,6 +97,19 @@ route_table! {
         post => sessions::post_message,
         get => sessions::list_messages,
         head => sessions::list_messages,
+    }
+    "/activity" {
+        get => activity::list_activity,
+        head => activity::list_activity,
+    }
+    // Before "/activity/{id}", which would otherwise answer them.
+    "/activity/verify" {
+        get => activity::verify_activity,
+        head => activity::verify_activity,
+    }
+    "/activity/{id}" {
+        get => activity::get_activity,
+        head => activity::get_activity,
     }
     "/openapi.json" {
         get => crate::openapi::get_openapi,

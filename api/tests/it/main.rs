@@ -1,6 +1,7 @@
 //! The API against a real Postgres (database per test) and the Postgres event log, with the
 //! projector running in the test process.
 
+mod activity;
 mod agents;
 mod api_keys;
 mod auth;

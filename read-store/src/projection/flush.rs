@@ -2,8 +2,11 @@
 //! awaited (see `pipeline`). Deletes go first; the agents' name constraint is checked at
 //! commit, so names swapped inside one batch do not trip it.
 
+use std::collections::HashMap;
+
 use deadpool_postgres::Transaction;
 use postgres_types::Json;
+use schema::TenantId;
 
 use super::overlay::Overlay;
 use super::pipeline::{execute_all, Statement};
@@ -66,12 +69,14 @@ const REVOKE_KEYS: &str = "UPDATE api_keys k SET revoked_at = r.at
      FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS r(tenant_id, id, at)
      WHERE k.tenant_id = r.tenant_id AND k.id = r.id";
 const INSERT_ACTIVITY: &str = "INSERT INTO activity (tenant_id, sequence, id, type, timestamp, actor_type, actor_id,
-                           agent_id, subject_type, subject_id, data, command_id)
+                           agent_id, subject_type, subject_id, data, command_id, hash, prev_hash)
      SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::timestamptz[], $6::text[],
-                          $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::text[])";
-const SET_HEADS: &str = "INSERT INTO activity_heads (tenant_id, last_sequence)
-     SELECT * FROM unnest($1::text[], $2::bigint[])
-     ON CONFLICT (tenant_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence";
+                          $7::text[], $8::text[], $9::text[], $10::text[], $11::jsonb[], $12::text[],
+                          $13::text[], $14::text[])";
+const SET_HEADS: &str = "INSERT INTO activity_heads (tenant_id, last_sequence, last_hash)
+     SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
+     ON CONFLICT (tenant_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence,
+                                           last_hash = EXCLUDED.last_hash";
 const INSERT_OUTCOMES: &str =
     "INSERT INTO command_outcomes (command_id, tenant_id, partition, \"offset\", kind,
                                    accepted, error_code, error_message, error_details, retry_at,
@@ -262,30 +267,35 @@ pub async fn write(
             columns!(
                 changes.activity,
                 |a| a.tenant_id.to_string(),
-                |a| a.sequence,
-                |a| a.id.clone(),
-                |a| a.event_type,
+                |a| a.entry.sequence,
+                |a| a.entry.id.clone(),
+                |a| a.entry.event_type.clone(),
                 |a| a.timestamp,
-                |a| a.actor_type,
-                |a| a.actor_id.clone(),
-                |a| a.agent_id.clone(),
-                |a| a.subject_type,
-                |a| a.subject_id.clone(),
-                |a| Json(a.data.clone()),
+                |a| a.entry.actor.kind.clone(),
+                |a| a.entry.actor.id.clone(),
+                |a| a.entry.agent_id.clone(),
+                |a| a.entry.subject.kind.clone(),
+                |a| a.entry.subject.id.clone(),
+                |a| Json(a.entry.data.clone()),
                 |a| a.command_id.clone(),
+                |a| a.entry.hash.clone().unwrap_or_default(),
+                |a| a.entry.prev_hash.clone(),
             ),
         ));
-        let mut heads: Vec<(String, i64)> = Vec::new();
+        // The last entry of each tenant in this batch is its new head.
+        let mut heads: HashMap<TenantId, &domain::activity::ActivityEntry> = HashMap::new();
         for row in &changes.activity {
-            let tenant = row.tenant_id.to_string();
-            match heads.iter_mut().find(|(t, _)| *t == tenant) {
-                Some(head) => head.1 = head.1.max(row.sequence),
-                None => heads.push((tenant, row.sequence)),
-            }
+            heads.insert(row.tenant_id, &row.entry);
         }
+        let heads: Vec<_> = heads.into_iter().collect();
         statements.push(Statement::new(
             SET_HEADS,
-            columns!(heads, |(t, _)| t.clone(), |(_, s)| *s),
+            columns!(
+                heads,
+                |(t, _)| t.to_string(),
+                |(_, e)| e.sequence,
+                |(_, e)| e.hash.clone().unwrap_or_default()
+            ),
         ));
     }
     if !changes.outcomes.is_empty() {

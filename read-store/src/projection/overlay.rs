@@ -21,8 +21,8 @@ pub struct Overlay {
     pub keys: HashMap<(TenantId, ApiKeyId), Option<bool>>,
     /// `None`: the session does not exist.
     pub sessions: HashMap<(TenantId, SessionId), Option<SessionSnapshot>>,
-    /// The last activity sequence of each tenant.
-    pub heads: HashMap<TenantId, i64>,
+    /// The last activity sequence and hash of each tenant.
+    pub heads: HashMap<TenantId, (i64, String)>,
 }
 
 /// What a batch must load before deciding.

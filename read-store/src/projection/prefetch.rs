@@ -66,7 +66,7 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
         .await?;
     let heads = tx
         .prepare_cached(
-            "SELECT tenant_id, last_sequence FROM activity_heads WHERE tenant_id = ANY($1)",
+            "SELECT tenant_id, last_sequence, last_hash FROM activity_heads WHERE tenant_id = ANY($1)",
         )
         .await?;
 
@@ -138,7 +138,9 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
         overlay.sessions.insert((tenant, session.id), Some(session));
     }
     for row in heads {
-        overlay.heads.insert(parse(row.get(0))?, row.get(1));
+        overlay
+            .heads
+            .insert(parse(row.get(0))?, (row.get(1), row.get(2)));
     }
     Ok(overlay)
 }

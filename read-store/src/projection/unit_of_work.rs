@@ -36,16 +36,8 @@ pub(super) struct NewKey {
 
 pub(super) struct ActivityRow {
     pub tenant_id: TenantId,
-    pub sequence: i64,
-    pub id: String,
-    pub event_type: &'static str,
+    pub entry: domain::activity::ActivityEntry,
     pub timestamp: DateTime<Utc>,
-    pub actor_type: &'static str,
-    pub actor_id: String,
-    pub agent_id: Option<String>,
-    pub subject_type: &'static str,
-    pub subject_id: String,
-    pub data: serde_json::Value,
     pub command_id: String,
 }
 
@@ -312,21 +304,36 @@ impl UnitOfWork {
             }
         }
         if event.kind.is_public() {
-            let head = self.overlay.heads.entry(tenant).or_insert(0);
-            *head += 1;
+            let head = self
+                .overlay
+                .heads
+                .entry(tenant)
+                .or_insert_with(|| (0, domain::activity::GENESIS_HASH.to_owned()));
             let (subject_type, subject_id) = event.kind.subject(tenant);
+            let entry = domain::activity::ActivityEntry {
+                id: event.id.to_string(),
+                sequence: head.0 + 1,
+                event_type: event.kind.event_type().to_owned(),
+                timestamp: domain::activity::entry_timestamp(at),
+                actor: domain::activity::TypedRef {
+                    kind: record.actor.actor_type.as_str().to_owned(),
+                    id: record.actor.id.clone(),
+                },
+                agent_id: event.kind.agent_id().map(|id| id.to_string()),
+                subject: domain::activity::TypedRef {
+                    kind: subject_type.to_owned(),
+                    id: subject_id,
+                },
+                data: event.kind.activity_data(),
+                hash: None,
+                prev_hash: head.1.clone(),
+            }
+            .sealed();
+            *head = (entry.sequence, entry.hash.clone().unwrap_or_default());
             self.changes.activity.push(ActivityRow {
                 tenant_id: tenant,
-                sequence: *head,
-                id: event.id.to_string(),
-                event_type: event.kind.event_type(),
+                entry,
                 timestamp: at,
-                actor_type: record.actor.actor_type.as_str(),
-                actor_id: record.actor.id.clone(),
-                agent_id: event.kind.agent_id().map(|id| id.to_string()),
-                subject_type,
-                subject_id,
-                data: event.kind.activity_data(),
                 command_id: record.command_id.to_string(),
             });
         }

@@ -1,0 +1,193 @@
+//! Reads of the activity log: filtered pages, replay after a sequence, one entry, and the
+//! tenant's whole chain for verification.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+use domain::activity::{entry_timestamp, ActivityEntry, ChainVerifier, TypedRef};
+use futures::TryStreamExt;
+use postgres_types::{Json, ToSql};
+use schema::TenantId;
+use tokio_postgres::Row;
+
+use crate::{Listed, Order, StoreError};
+
+const COLUMNS: &str = "id, sequence, type, timestamp, actor_type, actor_id, agent_id, subject_type,
+     subject_id, data, hash, prev_hash";
+
+fn entry_from_row(row: &Row) -> Result<ActivityEntry, StoreError> {
+    let Json(data): Json<serde_json::Value> = row
+        .try_get("data")
+        .map_err(|e| StoreError::Corrupt(format!("activity data: {e}")))?;
+    let timestamp: DateTime<Utc> = row.get("timestamp");
+    Ok(ActivityEntry {
+        id: row.get("id"),
+        sequence: row.get("sequence"),
+        event_type: row.get("type"),
+        timestamp: entry_timestamp(timestamp),
+        actor: TypedRef {
+            kind: row.get("actor_type"),
+            id: row.get("actor_id"),
+        },
+        agent_id: row.get("agent_id"),
+        subject: TypedRef {
+            kind: row.get("subject_type"),
+            id: row.get("subject_id"),
+        },
+        data,
+        hash: Some(row.get("hash")),
+        prev_hash: row.get("prev_hash"),
+    })
+}
+
+/// The filters of `GET /v1/activity`. Empty lists mean "any".
+#[derive(Debug, Clone, Default)]
+pub struct ActivityFilter {
+    /// Exact event types.
+    pub types: Vec<String>,
+    /// Categories from `prefix.*` patterns (`cron` for `cron.*`).
+    pub categories: Vec<String>,
+    pub agent: Option<String>,
+    pub actor_type: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Only entries after this sequence (replay).
+    pub after: Option<i64>,
+}
+
+impl ActivityFilter {
+    fn is_empty(&self) -> bool {
+        self.types.is_empty()
+            && self.categories.is_empty()
+            && self.agent.is_none()
+            && self.actor_type.is_none()
+            && self.from.is_none()
+            && self.to.is_none()
+    }
+}
+
+const WHERE: &str = "WHERE tenant_id = $1
+       AND (cardinality($2::text[]) + cardinality($3::text[]) = 0
+            OR type = ANY($2) OR category = ANY($3))
+       AND ($4::text IS NULL OR agent_id = $4)
+       AND ($5::text IS NULL OR actor_type = $5)
+       AND ($6::timestamptz IS NULL OR timestamp >= $6)
+       AND ($7::timestamptz IS NULL OR timestamp < $7)
+       AND ($8::bigint IS NULL OR sequence > $8)";
+
+/// A page of entries matching `filter`, by sequence in `order`, and how many match.
+pub async fn list(
+    client: &impl GenericClient,
+    tenant: TenantId,
+    filter: &ActivityFilter,
+    order: Order,
+    limit: i64,
+    offset: i64,
+) -> Result<Listed<ActivityEntry>, StoreError> {
+    let direction = order.sql();
+    let page = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM activity {WHERE} ORDER BY sequence {direction} LIMIT $9 OFFSET $10"
+        ))
+        .await?;
+    let tenant = tenant.to_string();
+    let params: [&(dyn ToSql + Sync); 8] = [
+        &tenant,
+        &filter.types,
+        &filter.categories,
+        &filter.agent,
+        &filter.actor_type,
+        &filter.from,
+        &filter.to,
+        &filter.after,
+    ];
+    let mut page_params = params.to_vec();
+    page_params.extend([&limit as &(dyn ToSql + Sync), &offset]);
+    let (rows, total) = futures::try_join!(
+        async { Ok(client.query(&page, &page_params).await?) },
+        count(client, &tenant, filter, &params),
+    )?;
+    Ok(Listed {
+        rows: rows.iter().map(entry_from_row).collect::<Result<_, _>>()?,
+        total,
+    })
+}
+
+/// How many entries match: from the tenant's head when only `after` filters, else counted.
+async fn count(
+    client: &impl GenericClient,
+    tenant: &str,
+    filter: &ActivityFilter,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<i64, StoreError> {
+    if filter.is_empty() {
+        let statement = client
+            .prepare_cached("SELECT last_sequence FROM activity_heads WHERE tenant_id = $1")
+            .await?;
+        let last: i64 = client
+            .query_opt(&statement, &[&tenant])
+            .await?
+            .map_or(0, |row| row.get(0));
+        return Ok((last - filter.after.unwrap_or(0).max(0)).max(0));
+    }
+    let statement = client
+        .prepare_cached(&format!("SELECT count(*) FROM activity {WHERE}"))
+        .await?;
+    Ok(client.query_one(&statement, params).await?.get(0))
+}
+
+/// The entry `id` of a tenant.
+pub async fn get(
+    client: &impl GenericClient,
+    tenant: TenantId,
+    id: &str,
+) -> Result<Option<ActivityEntry>, StoreError> {
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM activity WHERE id = $1 AND tenant_id = $2"
+        ))
+        .await?;
+    let row = client
+        .query_opt(&statement, &[&id, &tenant.to_string()])
+        .await?;
+    row.as_ref().map(entry_from_row).transpose()
+}
+
+/// Entries of a tenant after `after`, ascending, at most `limit` (the live tail's catch-up).
+pub async fn after(
+    client: &impl GenericClient,
+    tenant: TenantId,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<ActivityEntry>, StoreError> {
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM activity WHERE tenant_id = $1 AND sequence > $2
+             ORDER BY sequence LIMIT $3"
+        ))
+        .await?;
+    let rows = client
+        .query(&statement, &[&tenant.to_string(), &after, &limit])
+        .await?;
+    rows.iter().map(entry_from_row).collect()
+}
+
+/// Walks the tenant's whole chain in order, streaming, and recomputes every hash.
+pub async fn verify(
+    client: &impl GenericClient,
+    tenant: TenantId,
+) -> Result<ChainVerifier, StoreError> {
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM activity WHERE tenant_id = $1 ORDER BY sequence"
+        ))
+        .await?;
+    let tenant = tenant.to_string();
+    let params: [&(dyn ToSql + Sync); 1] = [&tenant];
+    let rows = client.query_raw(&statement, params).await?;
+    futures::pin_mut!(rows);
+    let mut verifier = ChainVerifier::default();
+    while let Some(row) = rows.try_next().await? {
+        verifier.push(&entry_from_row(&row)?);
+    }
+    Ok(verifier)
+}
