@@ -5,6 +5,7 @@
 //! Handlers hold no SQL and no log code: they call `read-store` and [`commands::submit`]. This
 //! crate must never depend on the projector or the other workers.
 
+pub mod activity_stream;
 pub mod auth;
 pub mod body;
 pub mod commands;

@@ -147,6 +147,7 @@ pub struct ListParams {
         activity::list_activity,
         activity::verify_activity,
         activity::get_activity,
+        crate::activity_stream::stream_activity,
     ),
     components(schemas(ErrorBody, ErrorDetail, Pagination, AgentList, ApiKeyList, Model, ModelList,
                        SessionList, MessageList, ActivityList, MetricsAgentList)),

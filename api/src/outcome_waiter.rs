@@ -26,6 +26,8 @@ const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 pub struct OutcomeWaiter {
     store: Store,
     watermarks: Arc<Vec<watch::Sender<i64>>>,
+    /// Bumped on every notification, whatever the partition (the activity tail waits on it).
+    applied: Arc<watch::Sender<u64>>,
 }
 
 impl OutcomeWaiter {
@@ -38,8 +40,23 @@ impl OutcomeWaiter {
     ) -> Self {
         let watermarks: Arc<Vec<_>> =
             Arc::new((0..partitions).map(|_| watch::channel(-1i64).0).collect());
-        tokio::spawn(listen(database_url, watermarks.clone(), shutdown));
-        Self { store, watermarks }
+        let applied = Arc::new(watch::channel(0u64).0);
+        tokio::spawn(listen(
+            database_url,
+            watermarks.clone(),
+            applied.clone(),
+            shutdown,
+        ));
+        Self {
+            store,
+            watermarks,
+            applied,
+        }
+    }
+
+    /// Changes whenever the projector reports a committed batch, on any partition.
+    pub fn applied(&self) -> watch::Receiver<u64> {
+        self.applied.subscribe()
     }
 
     /// The outcome of `command`, or `None` if it is not decided by `deadline`.
@@ -89,6 +106,7 @@ impl OutcomeWaiter {
 async fn listen(
     database_url: String,
     watermarks: Arc<Vec<watch::Sender<i64>>>,
+    applied: Arc<watch::Sender<u64>>,
     shutdown: CancellationToken,
 ) {
     while !shutdown.is_cancelled() {
@@ -116,7 +134,8 @@ async fn listen(
                         };
                         match message {
                             Some(Ok(tokio_postgres::AsyncMessage::Notification(note))) => {
-                                publish(&watermarks, note.payload())
+                                publish(&watermarks, note.payload());
+                                applied.send_modify(|count| *count = count.wrapping_add(1));
                             }
                             Some(Ok(_)) => {}
                             Some(Err(error)) => {

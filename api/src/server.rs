@@ -107,7 +107,13 @@ pub async fn serve(
     spawn_idempotency_expiry(store.clone(), shutdown.clone());
     let usage = std::sync::Arc::new(crate::key_usage::KeyUsage::default());
     let flusher = usage.start_flusher(store.clone(), shutdown.clone());
+    let activity = crate::activity_stream::ActivityHub::start(
+        store.clone(),
+        waiter.applied(),
+        shutdown.clone(),
+    );
     let state = web::Data::new(AppState {
+        activity,
         usage,
         limits: Default::default(),
         leases: Default::default(),

@@ -23,4 +23,6 @@ pub struct AppState {
     pub leases: crate::rate_limit::Leases,
     /// Whether requests are counted against the tenant's rate limits.
     pub rate_limits: bool,
+    /// The live tail's fan-out of new activity entries.
+    pub activity: crate::activity_stream::ActivityHub,
 }

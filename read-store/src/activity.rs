@@ -191,3 +191,52 @@ pub async fn verify(
     }
     Ok(verifier)
 }
+
+/// The last sequence of a tenant's log (0 when it has none).
+pub async fn head(client: &impl GenericClient, tenant: TenantId) -> Result<i64, StoreError> {
+    let statement = client
+        .prepare_cached("SELECT last_sequence FROM activity_heads WHERE tenant_id = $1")
+        .await?;
+    Ok(client
+        .query_opt(&statement, &[&tenant.to_string()])
+        .await?
+        .map_or(0, |row| row.get(0)))
+}
+
+/// New entries of several tenants at once, each after its own cursor, by tenant then sequence,
+/// at most `limit` per tenant (the live tail's one query per wake-up, whatever the number of
+/// streams).
+pub async fn after_each(
+    client: &impl GenericClient,
+    cursors: &[(TenantId, i64)],
+    limit: i64,
+) -> Result<Vec<(TenantId, ActivityEntry)>, StoreError> {
+    let statement = client
+        .prepare_cached(&format!(
+            "SELECT a.tenant_id, {} FROM unnest($1::text[], $2::bigint[]) AS c(tenant_id, after)
+             CROSS JOIN LATERAL (
+                 SELECT * FROM activity a WHERE a.tenant_id = c.tenant_id AND a.sequence > c.after
+                 ORDER BY a.sequence LIMIT $3
+             ) a
+             ORDER BY a.tenant_id, a.sequence",
+            COLUMNS
+                .split(',')
+                .map(|c| format!("a.{}", c.trim()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .await?;
+    let tenants: Vec<String> = cursors.iter().map(|(t, _)| t.to_string()).collect();
+    let afters: Vec<i64> = cursors.iter().map(|(_, s)| *s).collect();
+    let rows = client
+        .query(&statement, &[&tenants, &afters, &limit])
+        .await?;
+    rows.iter()
+        .map(|row| {
+            Ok((
+                crate::parse_column(row.get("tenant_id"))?,
+                entry_from_row(row)?,
+            ))
+        })
+        .collect()
+}

@@ -107,6 +107,9 @@ route_table! {
         get => activity::verify_activity,
         head => activity::verify_activity,
     }
+    "/activity/stream" {
+        get => crate::activity_stream::stream_activity,
+    }
     "/activity/{id}" {
         get => activity::get_activity,
         head => activity::get_activity,

@@ -2,6 +2,7 @@
 //! projector running in the test process.
 
 mod activity;
+mod activity_stream;
 mod agents;
 mod api_keys;
 mod auth;
