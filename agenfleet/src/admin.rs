@@ -51,8 +51,10 @@ pub async fn create_tenant(
         Command::CreateTenant(CreateTenant {
             name: name.to_owned(),
             plan,
-            per_minute,
-            per_hour,
+            limits: schema::tenant::LimitOverrides {
+                per_minute,
+                per_hour,
+            },
         }),
     );
     let (key_record, key) = key_command(tenant, "default", Scope::ReadWrite);

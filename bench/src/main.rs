@@ -202,8 +202,7 @@ fn history(records: usize) -> Vec<CommandRecord> {
             let create = CreateTenant {
                 name: "bench".into(),
                 plan: Plan::Enterprise,
-                per_minute: None,
-                per_hour: None,
+                limits: Default::default(),
             };
             CommandRecord::new(*tenant, actor.clone(), Command::CreateTenant(create))
         })

@@ -50,8 +50,8 @@ fn decide_kinds(
             Ok(vec![EventKind::TenantCreated {
                 name: c.name.clone(),
                 plan: c.plan,
-                per_minute: c.per_minute,
-                per_hour: c.per_hour,
+                per_minute: c.limits.per_minute,
+                per_hour: c.limits.per_hour,
             }])
         }
         Command::CreateApiKey(c) => {

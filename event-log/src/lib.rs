@@ -122,7 +122,14 @@ pub trait EventLog: Send + Sync + 'static {
 
     /// Appends a record durably and says where it landed. Once this returns, every consumer
     /// of the partition will see the record after all records before it.
-    async fn append(&self, record: &CommandRecord) -> Result<Position, LogError>;
+    async fn append(&self, record: &CommandRecord) -> Result<Position, LogError> {
+        self.append_encoded(record.tenant_id, &record.encode())
+            .await
+    }
+
+    /// Appends a record already encoded — by `CommandRecord::encode`, or by an older version
+    /// of it (tests of upcasting write old layouts this way) — to the tenant's partition.
+    async fn append_encoded(&self, tenant: TenantId, bytes: &[u8]) -> Result<Position, LogError>;
 
     /// Reads up to `max` records of one partition starting at `from_offset`, without joining
     /// any group (used by replay and tests). Returns fewer, or none, at the end of the log.
@@ -138,6 +145,9 @@ pub trait EventLog: Send + Sync + 'static {
 
     /// Checks that the log is reachable (for `/readyz` and 503 decisions).
     async fn ping(&self) -> Result<(), LogError>;
+
+    /// The offset the next record of each partition will get (its end), for progress reports.
+    async fn end_offsets(&self) -> Result<Vec<i64>, LogError>;
 }
 
 #[async_trait]

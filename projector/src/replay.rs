@@ -19,11 +19,20 @@ const PAGE: usize = 2_000;
 pub struct Progress {
     pub records: u64,
     pub elapsed: Duration,
+    /// The records the log held when the rebuild started (`None` if it could not say).
+    pub total: Option<u64>,
 }
 
 impl Progress {
     pub fn rate(&self) -> f64 {
         self.records as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+
+    /// The time left at the rate so far, to reach the records the log held at the start.
+    pub fn eta(&self) -> Option<Duration> {
+        let left = self.total?.saturating_sub(self.records);
+        let rate = self.rate();
+        (rate > 0.0).then(|| Duration::from_secs_f64(left as f64 / rate))
     }
 }
 
@@ -49,6 +58,13 @@ pub async fn rebuild(
     migrate::apply(&mut admin, REBUILD_SCHEMA, migrate::READ_MODEL).await?;
     let projection = Projection::new(Store::connect(database_url, REBUILD_SCHEMA, 4)?);
 
+    let total = match log.end_offsets().await {
+        Ok(ends) => Some(ends.iter().map(|end| *end as u64).sum()),
+        Err(error) => {
+            tracing::warn!(%error, "cannot tell the size of the log; no ETA");
+            None
+        }
+    };
     let mut next = vec![0i64; log.partitions() as usize];
     let mut records = 0u64;
     catch_up(
@@ -56,7 +72,7 @@ pub async fn rebuild(
         log.as_ref(),
         &mut next,
         &mut records,
-        started,
+        (started, total),
         &mut progress,
     )
     .await?;
@@ -77,7 +93,7 @@ pub async fn rebuild(
         log.as_ref(),
         &mut next,
         &mut records,
-        started,
+        (started, total),
         &mut progress,
     )
     .await?;
@@ -105,7 +121,7 @@ async fn catch_up(
     log: &dyn EventLog,
     next: &mut [i64],
     records: &mut u64,
-    started: Instant,
+    (started, total): (Instant, Option<u64>),
     progress: &mut impl FnMut(Progress),
 ) -> anyhow::Result<()> {
     let mut last_report = Instant::now();
@@ -135,10 +151,31 @@ async fn catch_up(
                 progress(Progress {
                     records: *records,
                     elapsed: started.elapsed(),
+                    total,
                 });
                 last_report = Instant::now();
             }
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_eta_is_what_is_left_at_the_rate_so_far() {
+        let progress = Progress {
+            records: 500,
+            elapsed: Duration::from_secs(1),
+            total: Some(1_500),
+        };
+        assert_eq!(progress.eta(), Some(Duration::from_secs(2)));
+        let unknown = Progress {
+            total: None,
+            ..progress
+        };
+        assert_eq!(unknown.eta(), None);
+    }
 }

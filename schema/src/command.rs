@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::agent::{AgentConfig, AgentPatch, HeartbeatState};
 use crate::session::{MessageRole, ToolCall, Usage};
-use crate::tenant::{Plan, Scope};
+use crate::tenant::{LimitOverrides, Plan, Scope};
 use crate::{AgentId, ApiKeyId, MessageId, SessionId};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -70,8 +70,8 @@ impl Command {
 pub struct CreateTenant {
     pub name: String,
     pub plan: Plan,
-    pub per_minute: Option<u32>,
-    pub per_hour: Option<u32>,
+    /// Since schema version 2; version 1 had `perMinute` and `perHour` beside `plan`.
+    pub limits: LimitOverrides,
 }
 
 /// The key's secret never enters the log: only its SHA-256 hash and its display prefix.

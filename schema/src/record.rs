@@ -7,7 +7,30 @@ use crate::{Command, CommandId, TenantId};
 
 /// The record layout written by this version of the code. Readers accept every version up to
 /// this one; a record of an older version is upcast when read (see `CommandRecord::decode`).
-pub const SCHEMA_VERSION: u16 = 1;
+///
+/// History:
+/// - 1: the first layout.
+/// - 2: `tenant.create` carries its limit overrides as `limits: {perMinute, perHour}` instead
+///   of `perMinute` and `perHour` beside `plan`.
+pub const SCHEMA_VERSION: u16 = 2;
+
+/// `UPCASTERS[v - 1]` rewrites the JSON of a version-`v` record into version `v + 1`. A change
+/// of layout adds one function here and bumps [`SCHEMA_VERSION`]; records in the log are never
+/// rewritten.
+const UPCASTERS: &[fn(&mut serde_json::Value)] = &[v1_to_v2];
+
+fn v1_to_v2(record: &mut serde_json::Value) {
+    if record["kind"] == "tenant.create" {
+        if let Some(payload) = record["payload"].as_object_mut() {
+            let per_minute = payload.remove("perMinute").unwrap_or_default();
+            let per_hour = payload.remove("perHour").unwrap_or_default();
+            payload.insert(
+                "limits".to_owned(),
+                serde_json::json!({ "perMinute": per_minute, "perHour": per_hour }),
+            );
+        }
+    }
+}
 
 /// `{commandId, tenantId, actor, issuedAt, kind, payload, schemaVersion}`: everything the
 /// projector needs to decide, so applying a record never depends on the clock or randomness.
@@ -98,10 +121,10 @@ impl CommandRecord {
 
     /// Reads a record of any known schema version.
     ///
-    /// Upcasting rule: a reader first parses the version, then rewrites the JSON of an older
-    /// layout into the current one before the typed parse. Version 1 is the first layout, so
-    /// there is nothing to rewrite yet; a record from a newer build is refused rather than
-    /// misread.
+    /// Upcasting rule: a reader first parses the version; a record of the current version is
+    /// parsed directly, an older one is rewritten step by step ([`UPCASTERS`]) into the current
+    /// layout before the typed parse, and a record from a newer build is refused rather than
+    /// misread. The decoded record says the current version.
     pub fn decode(bytes: &[u8]) -> Result<Self, DecodeError> {
         #[derive(Deserialize)]
         #[serde(rename_all = "camelCase")]
@@ -114,6 +137,36 @@ impl CommandRecord {
                 found: version.schema_version,
             });
         }
-        Ok(serde_json::from_slice(bytes)?)
+        if version.schema_version == SCHEMA_VERSION {
+            return Ok(serde_json::from_slice(bytes)?);
+        }
+        let mut json: serde_json::Value = serde_json::from_slice(bytes)?;
+        for upcast in &UPCASTERS[usize::from(version.schema_version.max(1)) - 1..] {
+            upcast(&mut json);
+        }
+        json["schemaVersion"] = SCHEMA_VERSION.into();
+        Ok(serde_json::from_value(json)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::command::Command;
+
+    #[test]
+    fn a_version_1_tenant_creation_is_upcast_to_nested_limits() {
+        let v1 = br#"{"commandId":"cmd_01jq8abcdefghjkmnpqrstvwxy","tenantId":"ten_01jq8abcdefghjkmnpqrstvwxy",
+            "actor":{"type":"system","id":"admin"},"issuedAt":"2026-01-15T09:00:00Z","schemaVersion":1,
+            "kind":"tenant.create","payload":{"name":"Acme","plan":"operational","perMinute":7,"perHour":null}}"#;
+        let record = CommandRecord::decode(v1).unwrap();
+        assert_eq!(record.schema_version, SCHEMA_VERSION);
+        let Command::CreateTenant(create) = &record.command else {
+            panic!("{record:?}")
+        };
+        assert_eq!(create.limits.per_minute, Some(7));
+        assert_eq!(create.limits.per_hour, None);
+        // Re-encoded, it is a current record.
+        assert_eq!(CommandRecord::decode(&record.encode()).unwrap(), record);
     }
 }

@@ -40,6 +40,14 @@ impl Plan {
     }
 }
 
+/// A tenant's own request limits, each overriding its plan's when set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LimitOverrides {
+    pub per_minute: Option<u32>,
+    pub per_hour: Option<u32>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub enum Scope {
     /// GET and HEAD only.

@@ -20,7 +20,7 @@ use rdkafka::error::{KafkaError, KafkaResult};
 use rdkafka::metadata::Metadata;
 use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::util::Timeout;
-use schema::CommandRecord;
+use schema::TenantId;
 
 use self::context::TracingContext;
 use self::settings::{Settings, REQUEST_TIMEOUT};
@@ -67,13 +67,12 @@ impl EventLog for KafkaLog {
         self.settings.partitions
     }
 
-    async fn append(&self, record: &CommandRecord) -> Result<Position, LogError> {
-        let partition = self.partition_for(record.tenant_id);
-        let key = record.tenant_id.to_string();
-        let payload = record.encode();
+    async fn append_encoded(&self, tenant: TenantId, payload: &[u8]) -> Result<Position, LogError> {
+        let partition = self.partition_for(tenant);
+        let key = tenant.to_string();
         let message = FutureRecord::to(&self.settings.topic)
             .key(&key)
-            .payload(&payload)
+            .payload(payload)
             .partition(partition as i32);
         // The timeout bounds the wait for room in the local queue; delivery itself is bounded
         // by `message.timeout.ms`.
@@ -109,6 +108,24 @@ impl EventLog for KafkaLog {
             &self.settings,
             options,
         )?))
+    }
+
+    async fn end_offsets(&self) -> Result<Vec<i64>, LogError> {
+        let producer = self.producer.clone();
+        let (topic, partitions) = (self.settings.topic.clone(), self.settings.partitions);
+        tokio::task::spawn_blocking(move || {
+            (0..partitions as i32)
+                .map(|partition| {
+                    producer
+                        .client()
+                        .fetch_watermarks(&topic, partition, REQUEST_TIMEOUT)
+                        .map(|(_, high)| high)
+                        .map_err(|e| LogError::Unavailable(format!("Kafka watermarks: {e}")))
+                })
+                .collect()
+        })
+        .await
+        .map_err(|e| LogError::Other(format!("watermark task: {e}")))?
     }
 
     async fn ping(&self) -> Result<(), LogError> {

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
-use schema::CommandRecord;
+use schema::{CommandRecord, TenantId};
 use tokio::sync::watch;
 
 use self::consumer::MemoryConsumer;
@@ -101,8 +101,10 @@ impl EventLog for MemoryLog {
         self.partitions
     }
 
-    async fn append(&self, record: &CommandRecord) -> Result<Position, LogError> {
-        let partition = self.partition_for(record.tenant_id);
+    async fn append_encoded(&self, tenant: TenantId, bytes: &[u8]) -> Result<Position, LogError> {
+        let record = CommandRecord::decode(bytes)
+            .map_err(|e| LogError::Other(format!("not a command record: {e}")))?;
+        let partition = self.partition_for(tenant);
         let offset = {
             let mut state = self.shared.lock();
             let log = &mut state.records[partition as usize];
@@ -111,6 +113,11 @@ impl EventLog for MemoryLog {
         };
         self.shared.bump();
         Ok(Position { partition, offset })
+    }
+
+    async fn end_offsets(&self) -> Result<Vec<i64>, LogError> {
+        let state = self.shared.lock();
+        Ok(state.records.iter().map(|log| log.len() as i64).collect())
     }
 
     async fn read(

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use schema::CommandRecord;
+use schema::{CommandRecord, TenantId};
 use tokio_postgres::NoTls;
 
 use crate::url::LogUrl;
@@ -135,17 +135,21 @@ impl EventLog for PostgresLog {
         self.partitions
     }
 
-    async fn append(&self, record: &CommandRecord) -> Result<Position, LogError> {
-        let partition = self.partition_for(record.tenant_id);
-        let json: serde_json::Value = serde_json::from_slice(&record.encode())
-            .map_err(|e| LogError::Other(format!("a record did not encode to JSON: {e}")))?;
+    async fn append_encoded(&self, tenant: TenantId, bytes: &[u8]) -> Result<Position, LogError> {
+        let partition = self.partition_for(tenant);
+        let json: serde_json::Value = serde_json::from_slice(bytes)
+            .map_err(|e| LogError::Other(format!("a record is not JSON: {e}")))?;
+        let command_id = json["commandId"]
+            .as_str()
+            .ok_or_else(|| LogError::Other("a record without commandId".to_owned()))?
+            .to_owned();
         let appender = self.appender();
         let (done, offset) = tokio::sync::oneshot::channel();
         appender
             .append(appender::Pending {
                 partition,
-                command_id: record.command_id.to_string(),
-                tenant_id: record.tenant_id.to_string(),
+                command_id,
+                tenant_id: tenant.to_string(),
                 record: json,
                 done,
             })
@@ -187,6 +191,24 @@ impl EventLog for PostgresLog {
         let client = self.client().await?;
         client.simple_query("SELECT 1").await.map_err(db_error)?;
         Ok(())
+    }
+
+    async fn end_offsets(&self) -> Result<Vec<i64>, LogError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT partition, next_offset FROM eventlog.partitions ORDER BY partition",
+                &[],
+            )
+            .await
+            .map_err(db_error)?;
+        let mut ends = vec![0; self.partitions as usize];
+        for row in rows {
+            if let Some(end) = ends.get_mut(row.get::<_, i32>(0) as usize) {
+                *end = row.get(1);
+            }
+        }
+        Ok(ends)
     }
 }
 

@@ -65,6 +65,15 @@ pub async fn appends_get_gap_free_offsets_and_read_returns_the_same_records(fx: 
             .or_default()
             .push((position.offset, record));
     }
+    let ends = log.end_offsets().await.expect("end offsets");
+    assert_eq!(ends.len(), log.partitions() as usize);
+    for partition in 0..log.partitions() {
+        let count = appended.get(&partition).map_or(0, Vec::len) as i64;
+        assert_eq!(
+            ends[partition as usize], count,
+            "end of partition {partition}"
+        );
+    }
     for (partition, records) in appended {
         let offsets: Vec<i64> = records.iter().map(|(offset, _)| *offset).collect();
         let expected: Vec<i64> = (0..records.len() as i64).collect();

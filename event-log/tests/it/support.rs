@@ -14,8 +14,10 @@ pub fn record(tenant: TenantId, n: usize) -> CommandRecord {
     let command = CreateTenant {
         name: format!("tenant {n}"),
         plan: Plan::Foundation,
-        per_minute: Some(n as u32),
-        per_hour: None,
+        limits: schema::tenant::LimitOverrides {
+            per_minute: Some(n as u32),
+            per_hour: None,
+        },
     };
     CommandRecord::new(
         tenant,

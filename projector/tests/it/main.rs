@@ -6,4 +6,5 @@ mod crash_recovery;
 mod process;
 mod replay;
 mod sharing;
+mod upcast;
 mod workload;
