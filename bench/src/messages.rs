@@ -281,6 +281,27 @@ pub async fn metrics(bench: MetricsBench) -> anyhow::Result<()> {
             "GET /v1/metrics/agents (92 days)",
             format!("/v1/metrics/agents?{range}"),
         ),
+        ("GET /v1/activity (newest first)", "/v1/activity".to_owned()),
+        (
+            "GET /v1/activity?type=cron.*",
+            "/v1/activity?type=cron.*".to_owned(),
+        ),
+        (
+            "GET /v1/activity?type=session.* (1 in 500 entries)",
+            "/v1/activity?type=session.*".to_owned(),
+        ),
+        (
+            "GET /v1/activity?type=agent.tool_called (1 in 3)",
+            "/v1/activity?type=agent.tool_called".to_owned(),
+        ),
+        (
+            "GET /v1/activity?agentId= (1 in 20)",
+            format!("/v1/activity?agentId={agent}"),
+        ),
+        (
+            "GET /v1/activity?after=<middle>&limit=100",
+            format!("/v1/activity?after={}&limit=100", records.len() / 2),
+        ),
     ] {
         let mut latencies = Vec::new();
         let mut body = serde_json::Value::Null;
@@ -296,14 +317,13 @@ pub async fn metrics(bench: MetricsBench) -> anyhow::Result<()> {
             latencies.push(started.elapsed());
         }
         latencies.sort();
-        let detail = match body.get("series") {
-            Some(series) => format!("buckets={}", series.as_array().map_or(0, Vec::len)),
-            None => format!(
-                "messages={}",
-                body.get("messages")
-                    .map(|m| m.to_string())
-                    .unwrap_or_default()
-            ),
+        let detail = if let Some(series) = body.get("series") {
+            format!("buckets={}", series.as_array().map_or(0, Vec::len))
+        } else if let Some(total) = body.pointer("/pagination/total") {
+            format!("total={total}")
+        } else {
+            let messages = body.get("messages").map(|m| m.to_string());
+            format!("messages={}", messages.unwrap_or_default())
         };
         println!(
             "{name}  p50={:.1}ms p99={:.1}ms max={:.1}ms {detail}",
