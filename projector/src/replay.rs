@@ -56,6 +56,7 @@ pub async fn rebuild(
         .batch_execute(&format!("DROP SCHEMA IF EXISTS {REBUILD_SCHEMA} CASCADE"))
         .await?;
     migrate::apply(&mut admin, REBUILD_SCHEMA, migrate::READ_MODEL).await?;
+    let deferred = defer_indexes(&admin).await?;
     let projection = Projection::new(Store::connect(database_url, REBUILD_SCHEMA, 4)?);
 
     let total = match log.end_offsets().await {
@@ -76,6 +77,9 @@ pub async fn rebuild(
         &mut progress,
     )
     .await?;
+    for definition in &deferred {
+        admin.batch_execute(definition).await?;
+    }
 
     // The swap: lock the live checkpoints so the live projector pauses between batches, apply
     // what arrived meanwhile, then exchange the schemas in one transaction. A live projector
@@ -116,6 +120,28 @@ pub async fn rebuild(
 }
 
 /// Applies every partition from `next` to the end of the log.
+/// Drops the indexes a rebuild builds once after its bulk load instead of maintaining them entry
+/// by entry, and returns their definitions: the activity log's secondary indexes, which only the
+/// API's queries read (the projection never looks entries up).
+async fn defer_indexes(admin: &tokio_postgres::Client) -> anyhow::Result<Vec<String>> {
+    let rows = admin
+        .query(
+            "SELECT indexname, indexdef FROM pg_indexes
+             WHERE schemaname = $1 AND tablename = 'activity' AND indexdef NOT LIKE 'CREATE UNIQUE%'",
+            &[&REBUILD_SCHEMA],
+        )
+        .await?;
+    let mut definitions = Vec::new();
+    for row in rows {
+        let name: String = row.get(0);
+        admin
+            .batch_execute(&format!("DROP INDEX {REBUILD_SCHEMA}.{name}"))
+            .await?;
+        definitions.push(row.get(1));
+    }
+    Ok(definitions)
+}
+
 async fn catch_up(
     projection: &Projection,
     log: &dyn EventLog,

@@ -54,25 +54,70 @@ pub struct ActivityFilter {
     pub after: Option<i64>,
 }
 
+type Param<'a> = &'a (dyn ToSql + Sync);
+
 impl ActivityFilter {
-    fn is_empty(&self) -> bool {
-        self.types.is_empty()
-            && self.categories.is_empty()
-            && self.agent.is_none()
-            && self.actor_type.is_none()
-            && self.from.is_none()
-            && self.to.is_none()
+    /// The `WHERE` clause of the filters given (and only those, so each query can use the
+    /// index of its filter), with its parameters after the tenant's `$1`.
+    fn where_clause<'a>(&'a self, tenant: &'a String) -> (String, Vec<Param<'a>>) {
+        let mut params: Vec<Param<'a>> = vec![tenant];
+        let mut clause = String::from("WHERE tenant_id = $1");
+        let mut add = |condition: &str, param: Param<'a>| {
+            params.push(param);
+            clause.push_str(&condition.replace('?', &format!("${}", params.len())));
+        };
+        match (self.types.is_empty(), self.categories.is_empty()) {
+            (false, true) => add(" AND type = ANY(?)", &self.types),
+            (true, false) => add(" AND category = ANY(?)", &self.categories),
+            (false, false) => {
+                add(" AND (type = ANY(?)", &self.types);
+                add(" OR category = ANY(?))", &self.categories);
+            }
+            (true, true) => {}
+        }
+        if let Some(agent) = &self.agent {
+            add(" AND agent_id = ?", agent);
+        }
+        if let Some(actor) = &self.actor_type {
+            add(" AND actor_type = ?", actor);
+        }
+        if let Some(from) = &self.from {
+            add(" AND timestamp >= ?", from);
+        }
+        if let Some(to) = &self.to {
+            add(" AND timestamp < ?", to);
+        }
+        if let Some(after) = &self.after {
+            add(" AND sequence > ?", after);
+        }
+        (clause, params)
+    }
+
+    /// Which kept counter answers this filter's total: filters on types alone, on an agent
+    /// alone, or on an actor type alone. `None`: count the entries.
+    fn counter(&self) -> Option<Counter<'_>> {
+        let by_type = !self.types.is_empty() || !self.categories.is_empty();
+        let rest = self.from.is_some() || self.to.is_some() || self.after.is_some();
+        match (by_type, &self.agent, &self.actor_type, rest) {
+            (true, None, None, false) => Some(Counter::Types),
+            (false, Some(agent), None, false) => Some(Counter::Key("agent", agent)),
+            (false, None, Some(actor), false) => Some(Counter::Key("actor", actor)),
+            (false, None, None, _) if self.from.is_none() && self.to.is_none() => {
+                Some(Counter::Head)
+            }
+            _ => None,
+        }
     }
 }
 
-const WHERE: &str = "WHERE tenant_id = $1
-       AND (cardinality($2::text[]) + cardinality($3::text[]) = 0
-            OR type = ANY($2) OR category = ANY($3))
-       AND ($4::text IS NULL OR agent_id = $4)
-       AND ($5::text IS NULL OR actor_type = $5)
-       AND ($6::timestamptz IS NULL OR timestamp >= $6)
-       AND ($7::timestamptz IS NULL OR timestamp < $7)
-       AND ($8::bigint IS NULL OR sequence > $8)";
+enum Counter<'a> {
+    /// The tenant's head: every entry, or those after a sequence.
+    Head,
+    /// The sum of the counters of the types and categories asked for.
+    Types,
+    /// One counter of a dimension (`agent`, `actor`).
+    Key(&'static str, &'a String),
+}
 
 /// A page of entries matching `filter`, by sequence in `order`, and how many match.
 pub async fn list(
@@ -83,28 +128,21 @@ pub async fn list(
     limit: i64,
     offset: i64,
 ) -> Result<Listed<ActivityEntry>, StoreError> {
-    let direction = order.sql();
+    let tenant = tenant.to_string();
+    let (clause, mut params) = filter.where_clause(&tenant);
     let page = client
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM activity {WHERE} ORDER BY sequence {direction} LIMIT $9 OFFSET $10"
+            "SELECT {COLUMNS} FROM activity {clause} ORDER BY sequence {} LIMIT ${} OFFSET ${}",
+            order.sql(),
+            params.len() + 1,
+            params.len() + 2
         ))
         .await?;
-    let tenant = tenant.to_string();
-    let params: [&(dyn ToSql + Sync); 8] = [
-        &tenant,
-        &filter.types,
-        &filter.categories,
-        &filter.agent,
-        &filter.actor_type,
-        &filter.from,
-        &filter.to,
-        &filter.after,
-    ];
-    let mut page_params = params.to_vec();
-    page_params.extend([&limit as &(dyn ToSql + Sync), &offset]);
+    let count_params = params.clone();
+    params.extend([&limit as Param, &offset]);
     let (rows, total) = futures::try_join!(
-        async { Ok(client.query(&page, &page_params).await?) },
-        count(client, &tenant, filter, &params),
+        async { Ok(client.query(&page, &params).await?) },
+        count(client, &tenant, filter, &clause, &count_params),
     )?;
     Ok(Listed {
         rows: rows.iter().map(entry_from_row).collect::<Result<_, _>>()?,
@@ -112,27 +150,53 @@ pub async fn list(
     })
 }
 
-/// How many entries match: from the tenant's head when only `after` filters, else counted.
+/// How many entries match: from the tenant's head or the kept counters
+/// (`activity_counts`) when one dimension alone filters, else counted.
 async fn count(
     client: &impl GenericClient,
-    tenant: &str,
+    tenant: &String,
     filter: &ActivityFilter,
-    params: &[&(dyn ToSql + Sync)],
+    clause: &str,
+    params: &[Param<'_>],
 ) -> Result<i64, StoreError> {
-    if filter.is_empty() {
-        let statement = client
-            .prepare_cached("SELECT last_sequence FROM activity_heads WHERE tenant_id = $1")
-            .await?;
-        let last: i64 = client
-            .query_opt(&statement, &[&tenant])
-            .await?
-            .map_or(0, |row| row.get(0));
-        return Ok((last - filter.after.unwrap_or(0).max(0)).max(0));
-    }
+    let (sql, counter_params): (String, Vec<Param>) = match filter.counter() {
+        Some(Counter::Head) => {
+            let last = head_of(client, tenant).await?;
+            return Ok((last - filter.after.unwrap_or(0).max(0)).max(0));
+        }
+        Some(Counter::Types) => (
+            "SELECT coalesce(sum(count), 0)::bigint FROM activity_counts
+             WHERE tenant_id = $1 AND dimension = 'type'
+               AND (key = ANY($2) OR split_part(key, '.', 1) = ANY($3))"
+                .to_owned(),
+            vec![tenant, &filter.types, &filter.categories],
+        ),
+        Some(Counter::Key(dimension, key)) => (
+            format!(
+                "SELECT coalesce(sum(count), 0)::bigint FROM activity_counts
+                 WHERE tenant_id = $1 AND dimension = '{dimension}' AND key = $2"
+            ),
+            vec![tenant, key],
+        ),
+        None => {
+            let statement = client
+                .prepare_cached(&format!("SELECT count(*) FROM activity {clause}"))
+                .await?;
+            return Ok(client.query_one(&statement, params).await?.get(0));
+        }
+    };
+    let statement = client.prepare_cached(&sql).await?;
+    Ok(client.query_one(&statement, &counter_params).await?.get(0))
+}
+
+async fn head_of(client: &impl GenericClient, tenant: &String) -> Result<i64, StoreError> {
     let statement = client
-        .prepare_cached(&format!("SELECT count(*) FROM activity {WHERE}"))
+        .prepare_cached("SELECT last_sequence FROM activity_heads WHERE tenant_id = $1")
         .await?;
-    Ok(client.query_one(&statement, params).await?.get(0))
+    Ok(client
+        .query_opt(&statement, &[tenant])
+        .await?
+        .map_or(0, |row| row.get(0)))
 }
 
 /// The entry `id` of a tenant.
@@ -194,13 +258,7 @@ pub async fn verify(
 
 /// The last sequence of a tenant's log (0 when it has none).
 pub async fn head(client: &impl GenericClient, tenant: TenantId) -> Result<i64, StoreError> {
-    let statement = client
-        .prepare_cached("SELECT last_sequence FROM activity_heads WHERE tenant_id = $1")
-        .await?;
-    Ok(client
-        .query_opt(&statement, &[&tenant.to_string()])
-        .await?
-        .map_or(0, |row| row.get(0)))
+    head_of(client, &tenant.to_string()).await
 }
 
 /// New entries of several tenants at once, each after its own cursor, by tenant then sequence,

@@ -12,6 +12,7 @@ async fn snapshot(app: &TestApp) -> Vec<(String, Vec<Value>)> {
         ("agents", "tenant_id, id"),
         ("activity", "tenant_id, sequence"),
         ("activity_heads", "tenant_id"),
+        ("activity_counts", "tenant_id, dimension, key"),
         ("sessions", "tenant_id, id"),
         ("messages", "tenant_id, session_id, sequence"),
         ("metrics_agent_hourly", "tenant_id, agent_id, hour"),
@@ -100,22 +101,51 @@ async fn make_history(app: &TestApp) {
         .unwrap();
 }
 
-async fn listing(app: &TestApp) -> Value {
-    app.request(Method::GET, "/v1/agents?limit=100")
-        .send()
+/// The definitions of the live read models' indexes.
+async fn indexes(app: &TestApp) -> Vec<String> {
+    let rows = app
+        .sql()
         .await
-        .unwrap()
-        .json()
+        .query(
+            "SELECT indexdef FROM pg_indexes WHERE schemaname = 'readmodel' ORDER BY indexname",
+            &[],
+        )
         .await
-        .unwrap()
+        .unwrap();
+    rows.iter().map(|row| row.get(0)).collect()
+}
+
+/// What the API answers, on every read route the history touched.
+async fn listing(app: &TestApp) -> Vec<Value> {
+    let mut answers = Vec::new();
+    for path in [
+        "/v1/agents?limit=100",
+        "/v1/sessions?limit=100",
+        "/v1/activity?after=0&limit=100",
+        "/v1/activity/verify",
+        "/v1/metrics/summary",
+        "/v1/metrics/agents",
+    ] {
+        let (status, body) = app.call(Method::GET, path, None).await;
+        assert_eq!(status, StatusCode::OK, "{path}: {body}");
+        answers.push(body);
+    }
+    let (_, sessions) = app.call(Method::GET, "/v1/sessions?limit=100", None).await;
+    for session in sessions["data"].as_array().unwrap() {
+        let path = format!("/v1/sessions/{}/messages", session["id"].as_str().unwrap());
+        answers.push(app.call(Method::GET, &path, None).await.1);
+    }
+    answers
 }
 
 async fn replay_rebuilds_equal_read_models(kind: LogKind) {
     let app = TestApp::spawn_on(kind).await;
     make_history(&app).await;
     let before = snapshot(&app).await;
+    let indexes_before = indexes(&app).await;
     let api_before = listing(&app).await;
-    assert!(!api_before["data"].as_array().unwrap().is_empty());
+    assert!(!api_before[0]["data"].as_array().unwrap().is_empty());
+    assert_eq!(api_before[3]["valid"], true);
 
     let report = projector::replay::rebuild(&app.db.url, app.log.clone(), |_| {})
         .await
@@ -128,6 +158,8 @@ async fn replay_rebuilds_equal_read_models(kind: LogKind) {
 
     assert_eq!(snapshot(&app).await, before);
     assert_eq!(listing(&app).await, api_before);
+    // The indexes a rebuild builds after its bulk load are all there.
+    assert_eq!(indexes(&app).await, indexes_before);
     // The live system goes on working on the swapped-in models.
     let response = app
         .request(Method::POST, "/v1/agents")

@@ -77,6 +77,10 @@ const SET_HEADS: &str = "INSERT INTO activity_heads (tenant_id, last_sequence, l
      SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[])
      ON CONFLICT (tenant_id) DO UPDATE SET last_sequence = EXCLUDED.last_sequence,
                                            last_hash = EXCLUDED.last_hash";
+const ADD_ACTIVITY_COUNTS: &str =
+    "INSERT INTO activity_counts AS c (tenant_id, dimension, key, count)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+     ON CONFLICT (tenant_id, dimension, key) DO UPDATE SET count = c.count + EXCLUDED.count";
 const INSERT_OUTCOMES: &str =
     "INSERT INTO command_outcomes (command_id, tenant_id, partition, \"offset\", kind,
                                    accepted, error_code, error_message, error_details, retry_at,
@@ -288,6 +292,30 @@ pub async fn write(
             heads.insert(row.tenant_id, &row.entry);
         }
         let heads: Vec<_> = heads.into_iter().collect();
+        let mut counts: HashMap<(TenantId, &'static str, &str), i64> = HashMap::new();
+        for row in &changes.activity {
+            let entry = &row.entry;
+            *counts
+                .entry((row.tenant_id, "type", &entry.event_type))
+                .or_default() += 1;
+            *counts
+                .entry((row.tenant_id, "actor", &entry.actor.kind))
+                .or_default() += 1;
+            if let Some(agent) = &entry.agent_id {
+                *counts.entry((row.tenant_id, "agent", agent)).or_default() += 1;
+            }
+        }
+        let counts: Vec<_> = counts.into_iter().collect();
+        statements.push(Statement::new(
+            ADD_ACTIVITY_COUNTS,
+            columns!(
+                counts,
+                |((t, _, _), _)| t.to_string(),
+                |((_, d, _), _)| *d,
+                |((_, _, k), _)| k.to_string(),
+                |(_, n)| *n
+            ),
+        ));
         statements.push(Statement::new(
             SET_HEADS,
             columns!(
