@@ -32,6 +32,23 @@ pub struct ActivityEntry {
     pub prev_hash: String,
 }
 
+/// The entry without `hash`, borrowed: what the hash covers (the same names as
+/// [`ActivityEntry`]'s serialization; a test pins the text).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Unhashed<'a> {
+    id: &'a str,
+    sequence: i64,
+    #[serde(rename = "type")]
+    event_type: &'a str,
+    timestamp: &'a str,
+    actor: &'a TypedRef,
+    agent_id: &'a Option<String>,
+    subject: &'a TypedRef,
+    data: &'a serde_json::Value,
+    prev_hash: &'a str,
+}
+
 /// `{type, id}` of an actor or a subject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypedRef {
@@ -48,9 +65,16 @@ pub fn entry_timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
 impl ActivityEntry {
     /// The hash this entry must carry, from its content and `prev_hash` (whatever `hash` is).
     pub fn compute_hash(&self) -> String {
-        let unhashed = ActivityEntry {
-            hash: None,
-            ..self.clone()
+        let unhashed = Unhashed {
+            id: &self.id,
+            sequence: self.sequence,
+            event_type: &self.event_type,
+            timestamp: &self.timestamp,
+            actor: &self.actor,
+            agent_id: &self.agent_id,
+            subject: &self.subject,
+            data: &self.data,
+            prev_hash: &self.prev_hash,
         };
         let canonical = serde_jcs::to_vec(&unhashed).expect("an entry always serializes");
         let mut digest = Sha256::new();
