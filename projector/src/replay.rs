@@ -80,6 +80,17 @@ pub async fn rebuild(
     for definition in &deferred {
         admin.batch_execute(definition).await?;
     }
+    // Fresh tables have no statistics yet: without them the first queries after the swap could
+    // plan for empty tables.
+    admin
+        .batch_execute(&format!(
+            "DO $$ DECLARE t text; BEGIN
+               FOR t IN SELECT tablename FROM pg_tables WHERE schemaname = '{REBUILD_SCHEMA}' LOOP
+                 EXECUTE format('ANALYZE %I.%I', '{REBUILD_SCHEMA}', t);
+               END LOOP;
+             END $$"
+        ))
+        .await?;
 
     // The swap: lock the live checkpoints so the live projector pauses between batches, apply
     // what arrived meanwhile, then exchange the schemas in one transaction. A live projector

@@ -66,14 +66,19 @@ impl ActivityFilter {
             params.push(param);
             clause.push_str(&condition.replace('?', &format!("${}", params.len())));
         };
-        match (self.types.is_empty(), self.categories.is_empty()) {
-            (false, true) => add(" AND type = ANY(?)", &self.types),
-            (true, false) => add(" AND category = ANY(?)", &self.categories),
-            (false, false) => {
+        // One type (or category) is an equality, so its index yields the entries already in
+        // sequence order and a page stops early, whatever the statistics say; several need a
+        // sort of their matches.
+        match (self.types.as_slice(), self.categories.as_slice()) {
+            ([], []) => {}
+            ([one], []) => add(" AND type = ?", one),
+            ([], [one]) => add(" AND category = ?", one),
+            (_, []) => add(" AND type = ANY(?)", &self.types),
+            ([], _) => add(" AND category = ANY(?)", &self.categories),
+            (_, _) => {
                 add(" AND (type = ANY(?)", &self.types);
                 add(" OR category = ANY(?))", &self.categories);
             }
-            (true, true) => {}
         }
         if let Some(agent) = &self.agent {
             add(" AND agent_id = ?", agent);
