@@ -10,6 +10,10 @@
 
 mod messages;
 
+/// As in `projector` and `agenfleet`, whose replay this runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

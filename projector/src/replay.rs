@@ -163,27 +163,24 @@ async fn catch_up(
 ) -> anyhow::Result<()> {
     let mut last_report = Instant::now();
     for partition in 0..log.partitions() {
-        loop {
-            let from = next[partition as usize];
-            let entries = log.read(partition, from, PAGE).await?;
-            if entries.is_empty() {
-                break;
-            }
-            match projection.apply_batch(partition, &entries).await? {
-                BatchOutcome::Committed { last_offset, .. } => {
-                    next[partition as usize] = last_offset + 1
-                }
-                BatchOutcome::AlreadyApplied => {
-                    next[partition as usize] =
-                        entries.last().map_or(from, |e| e.position.offset + 1)
-                }
+        let mut page = log.read(partition, next[partition as usize], PAGE).await?;
+        while let Some(last) = page.last() {
+            let after = last.position.offset + 1;
+            // The next page is read from the log while this one is applied.
+            let (outcome, following) = tokio::join!(
+                projection.apply_batch(partition, &page),
+                log.read(partition, after, PAGE)
+            );
+            next[partition as usize] = match outcome? {
+                BatchOutcome::Committed { last_offset, .. } => last_offset + 1,
+                BatchOutcome::AlreadyApplied => after,
                 BatchOutcome::Gap { next_offset } => {
                     anyhow::bail!(
                         "partition {partition} of the log has a gap before offset {next_offset}"
                     )
                 }
-            }
-            *records += entries.len() as u64;
+            };
+            *records += page.len() as u64;
             if last_report.elapsed() >= Duration::from_secs(1) {
                 progress(Progress {
                     records: *records,
@@ -192,6 +189,11 @@ async fn catch_up(
                 });
                 last_report = Instant::now();
             }
+            page = if next[partition as usize] == after {
+                following?
+            } else {
+                log.read(partition, next[partition as usize], PAGE).await?
+            };
         }
     }
     Ok(())
