@@ -98,7 +98,7 @@ pub struct Counters {
 }
 
 /// The counter columns, in both rollup tables.
-const COUNTER_COLUMNS: [&str; 8] = [
+pub(crate) const COUNTER_COLUMNS: [&str; 8] = [
     "input_tokens",
     "output_tokens",
     "cost_micro_usd",
@@ -110,7 +110,7 @@ const COUNTER_COLUMNS: [&str; 8] = [
 ];
 
 /// `template(column)` for every counter column, comma-separated.
-fn counter_list(template: impl Fn(&str) -> String) -> String {
+pub(crate) fn counter_list(template: impl Fn(&str) -> String) -> String {
     COUNTER_COLUMNS.map(template).join(", ")
 }
 
@@ -130,6 +130,20 @@ impl Counters {
             tool_calls: row.get("tool_calls"),
             tool_failures: row.get("tool_failures"),
         }
+    }
+
+    /// The values in the order of [`COUNTER_COLUMNS`].
+    pub(crate) fn values(&self) -> [i64; 8] {
+        [
+            self.input_tokens,
+            self.output_tokens,
+            self.cost_micro_usd,
+            self.user_messages,
+            self.assistant_messages,
+            self.sessions_created,
+            self.tool_calls,
+            self.tool_failures,
+        ]
     }
 
     pub fn add(&mut self, other: &Counters) {

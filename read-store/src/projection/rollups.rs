@@ -3,6 +3,7 @@
 //! table. The metrics routes read only these rows.
 
 use std::collections::HashMap;
+use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::latency::LatencySketch;
@@ -11,32 +12,27 @@ use schema::session::{MessageRole, MessageSnapshot, ToolCallStatus};
 use schema::{AgentId, TenantId};
 
 use super::pipeline::{Param, Statement};
+use crate::metrics::{counter_list, Counters, COUNTER_COLUMNS};
 
 /// What happened in one hour (for one agent, or one model of a tenant).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rollup {
     pub provider: String,
-    pub input_tokens: i64,
-    pub output_tokens: i64,
-    pub cost_micro_usd: i64,
-    pub user_messages: i64,
-    pub assistant_messages: i64,
-    pub sessions_created: i64,
-    pub tool_calls: i64,
-    pub tool_failures: i64,
+    pub counters: Counters,
     pub latency: LatencySketch,
 }
 
 impl Rollup {
     fn add_message(&mut self, message: &MessageSnapshot) {
+        let counters = &mut self.counters;
         match message.role {
-            MessageRole::User => self.user_messages += 1,
-            MessageRole::Assistant => self.assistant_messages += 1,
+            MessageRole::User => counters.user_messages += 1,
+            MessageRole::Assistant => counters.assistant_messages += 1,
         }
         if let Some(usage) = &message.usage {
-            self.input_tokens += usage.input_tokens as i64;
-            self.output_tokens += usage.output_tokens as i64;
-            self.cost_micro_usd += usage.cost_micro_usd as i64;
+            counters.input_tokens += usage.input_tokens as i64;
+            counters.output_tokens += usage.output_tokens as i64;
+            counters.cost_micro_usd += usage.cost_micro_usd as i64;
             if let Some(latency) = usage.latency_ms {
                 self.latency.add(latency);
             }
@@ -44,9 +40,9 @@ impl Rollup {
     }
 
     fn add_tool_call(&mut self, status: ToolCallStatus) {
-        self.tool_calls += 1;
+        self.counters.tool_calls += 1;
         if status == ToolCallStatus::Failure {
-            self.tool_failures += 1;
+            self.counters.tool_failures += 1;
         }
     }
 }
@@ -90,8 +86,8 @@ impl Rollups {
 
     pub fn session_created(&mut self, tenant: TenantId, agent: AgentId, at: DateTime<Utc>) {
         let (agent_row, tenant_row) = self.rows(tenant, agent, at, None);
-        agent_row.sessions_created += 1;
-        tenant_row.sessions_created += 1;
+        agent_row.counters.sessions_created += 1;
+        tenant_row.counters.sessions_created += 1;
     }
 
     pub fn message(&mut self, tenant: TenantId, message: &MessageSnapshot) {
@@ -140,7 +136,7 @@ impl Rollups {
                 Box::new(rows.iter().map(|((_, _, h), _)| *h).collect::<Vec<_>>()),
             ];
             params.extend(counters(rows.iter().map(|(_, r)| *r)));
-            statements.push(Statement::new(UPSERT_AGENT_HOURS, params));
+            statements.push(Statement::new(UPSERT_AGENT_HOURS.as_str(), params));
         }
         if !self.tenants.is_empty() {
             let rows: Vec<_> = self.tenants.iter().collect();
@@ -163,7 +159,7 @@ impl Rollups {
                 ),
             ];
             params.extend(counters(rows.iter().map(|(_, r)| *r)));
-            statements.push(Statement::new(UPSERT_TENANT_HOURS, params));
+            statements.push(Statement::new(UPSERT_TENANT_HOURS.as_str(), params));
         }
         if !self.tenant_days.is_empty() {
             let rows: Vec<_> = self.tenant_days.iter().collect();
@@ -185,57 +181,73 @@ impl Rollups {
     }
 }
 
-/// The counter columns, in the order both upserts list them.
+/// The counter columns (in the order of `COUNTER_COLUMNS`), then the latency sketches.
 fn counters<'a>(rows: impl Iterator<Item = &'a Rollup> + Clone) -> Vec<Param> {
-    let column =
-        |f: fn(&Rollup) -> i64| -> Param { Box::new(rows.clone().map(f).collect::<Vec<_>>()) };
-    vec![
-        column(|r| r.input_tokens),
-        column(|r| r.output_tokens),
-        column(|r| r.cost_micro_usd),
-        column(|r| r.user_messages),
-        column(|r| r.assistant_messages),
-        column(|r| r.sessions_created),
-        column(|r| r.tool_calls),
-        column(|r| r.tool_failures),
-        Box::new(rows.map(|r| Json(r.latency.clone())).collect::<Vec<_>>()),
-    ]
+    let mut params: Vec<Param> = (0..COUNTER_COLUMNS.len())
+        .map(|i| -> Param {
+            Box::new(
+                rows.clone()
+                    .map(|r| r.counters.values()[i])
+                    .collect::<Vec<_>>(),
+            )
+        })
+        .collect();
+    params.push(Box::new(
+        rows.map(|r| Json(r.latency.clone())).collect::<Vec<_>>(),
+    ));
+    params
 }
 
-const UPSERT_AGENT_HOURS: &str = "INSERT INTO metrics_agent_hourly AS t (tenant_id, agent_id, hour,
-         input_tokens, output_tokens, cost_micro_usd, user_messages, assistant_messages,
-         sessions_created, tool_calls, tool_failures, latency)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::bigint[], $5::bigint[],
-                          $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],
-                          $11::bigint[], $12::jsonb[])
-     ON CONFLICT (tenant_id, agent_id, hour) DO UPDATE SET
-         input_tokens = t.input_tokens + EXCLUDED.input_tokens,
-         output_tokens = t.output_tokens + EXCLUDED.output_tokens,
-         cost_micro_usd = t.cost_micro_usd + EXCLUDED.cost_micro_usd,
-         user_messages = t.user_messages + EXCLUDED.user_messages,
-         assistant_messages = t.assistant_messages + EXCLUDED.assistant_messages,
-         sessions_created = t.sessions_created + EXCLUDED.sessions_created,
-         tool_calls = t.tool_calls + EXCLUDED.tool_calls,
-         tool_failures = t.tool_failures + EXCLUDED.tool_failures,
-         latency = merge_latency(t.latency, EXCLUDED.latency)";
+/// `INSERT INTO {table} … ON CONFLICT ({key}) DO UPDATE` adding every counter and merging the
+/// sketches; `key_columns` typed as in `unnest` come first, then the counters and the sketch.
+fn upsert(table: &str, key_columns: &[(&str, &str)], conflict: &str) -> String {
+    let columns: Vec<&str> = key_columns
+        .iter()
+        .map(|(name, _)| *name)
+        .chain(COUNTER_COLUMNS)
+        .chain(["latency"])
+        .collect();
+    let types: Vec<String> = key_columns
+        .iter()
+        .map(|(_, kind)| *kind)
+        .chain(COUNTER_COLUMNS.map(|_| "bigint"))
+        .chain(["jsonb"])
+        .enumerate()
+        .map(|(i, kind)| format!("${}::{kind}[]", i + 1))
+        .collect();
+    format!(
+        "INSERT INTO {table} AS t ({}) SELECT * FROM unnest({})
+         ON CONFLICT ({conflict}) DO UPDATE SET {}, latency = merge_latency(t.latency, EXCLUDED.latency)",
+        columns.join(", "),
+        types.join(", "),
+        counter_list(|c| format!("{c} = t.{c} + EXCLUDED.{c}")),
+    )
+}
 
-const UPSERT_TENANT_HOURS: &str =
-    "INSERT INTO metrics_tenant_hourly AS t (tenant_id, hour, model, provider,
-         input_tokens, output_tokens, cost_micro_usd, user_messages, assistant_messages,
-         sessions_created, tool_calls, tool_failures, latency)
-     SELECT * FROM unnest($1::text[], $2::timestamptz[], $3::text[], $4::text[], $5::bigint[],
-                          $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[],
-                          $11::bigint[], $12::bigint[], $13::jsonb[])
-     ON CONFLICT (tenant_id, hour, model) DO UPDATE SET
-         input_tokens = t.input_tokens + EXCLUDED.input_tokens,
-         output_tokens = t.output_tokens + EXCLUDED.output_tokens,
-         cost_micro_usd = t.cost_micro_usd + EXCLUDED.cost_micro_usd,
-         user_messages = t.user_messages + EXCLUDED.user_messages,
-         assistant_messages = t.assistant_messages + EXCLUDED.assistant_messages,
-         sessions_created = t.sessions_created + EXCLUDED.sessions_created,
-         tool_calls = t.tool_calls + EXCLUDED.tool_calls,
-         tool_failures = t.tool_failures + EXCLUDED.tool_failures,
-         latency = merge_latency(t.latency, EXCLUDED.latency)";
+static UPSERT_AGENT_HOURS: LazyLock<String> = LazyLock::new(|| {
+    upsert(
+        "metrics_agent_hourly",
+        &[
+            ("tenant_id", "text"),
+            ("agent_id", "text"),
+            ("hour", "timestamptz"),
+        ],
+        "tenant_id, agent_id, hour",
+    )
+});
+
+static UPSERT_TENANT_HOURS: LazyLock<String> = LazyLock::new(|| {
+    upsert(
+        "metrics_tenant_hourly",
+        &[
+            ("tenant_id", "text"),
+            ("hour", "timestamptz"),
+            ("model", "text"),
+            ("provider", "text"),
+        ],
+        "tenant_id, hour, model",
+    )
+});
 
 const UPSERT_TENANT_DAYS: &str = "INSERT INTO metrics_tenant_daily AS t (tenant_id, day, latency)
      SELECT * FROM unnest($1::text[], $2::date[], $3::jsonb[])
