@@ -126,9 +126,22 @@ impl Held {
 #[derive(Default)]
 pub struct Leases {
     held: Mutex<HashMap<TenantId, Held>>,
+    /// One lease request at a time per tenant: concurrent requests that find no slot wait for
+    /// it and spend its slots, instead of each leasing a share (which over-reserved: 60
+    /// simultaneous first requests asked for 60 shares of 600 and the last ones got 429).
+    gates: Mutex<HashMap<TenantId, std::sync::Arc<tokio::sync::Mutex<()>>>>,
 }
 
 impl Leases {
+    fn gate(&self, tenant: TenantId) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+        self.gates
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(tenant)
+            .or_default()
+            .clone()
+    }
+
     /// Spends a held slot if there is one for these windows.
     fn spend(
         &self,
@@ -216,6 +229,12 @@ async fn decide(
         .duration_trunc(chrono::Duration::hours(1))
         .unwrap_or(now);
     let limits = state.limits.limits(state, tenant).await?;
+    if let Some(held) = state.leases.spend(tenant, minute_start, hour_start) {
+        return Ok((held.status(limits), Ok(())));
+    }
+    let gate = state.leases.gate(tenant);
+    let _leasing = gate.lock().await;
+    // Another request may have leased while this one waited.
     if let Some(held) = state.leases.spend(tenant, minute_start, hour_start) {
         return Ok((held.status(limits), Ok(())));
     }

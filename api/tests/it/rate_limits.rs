@@ -141,3 +141,21 @@ async fn leased_slots_never_let_more_than_the_limit_through_across_two_processes
         "only {ok} of 100 slots were used (leases stranded too many)"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_burst_of_first_requests_far_below_the_limit_is_not_refused() {
+    // 100 requests at once against 600/minute: each used to lease its own share of the
+    // window (100 × 18 slots > 600) and the last ones got 429.
+    let app = TestApp::spawn().await;
+    let (_, key) = app.create_tenant(Plan::Enterprise).await;
+    stay_inside_one_minute().await;
+    let requests = (0..100).map(|_| {
+        let request = app.request_to(&app.base, &key, Method::GET, "/v1/agents");
+        async move { request.send().await.unwrap().status() }
+    });
+    let statuses = futures::future::join_all(requests).await;
+    assert!(
+        statuses.iter().all(|s| *s == StatusCode::OK),
+        "{statuses:?}"
+    );
+}
