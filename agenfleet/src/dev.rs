@@ -11,6 +11,7 @@ use projector::{Projection, Projector};
 use read_store::{tenants, Store, READ_MODEL_SCHEMA};
 use scheduler::HeartbeatMonitor;
 use schema::tenant::Plan;
+use webhook_dispatcher::{Dispatcher, DispatcherConfig};
 
 use crate::submit::Submitter;
 
@@ -23,9 +24,9 @@ fn env_duration(name: &str, default: &str) -> anyhow::Result<Duration> {
 
 /// The operator key that encrypts webhook secrets: AGENFLEET_SECRET_KEY, or one generated once
 /// into the data dir.
-fn ensure_secret_key(data_dir: &Path) -> anyhow::Result<()> {
-    if std::env::var_os("AGENFLEET_SECRET_KEY").is_some() {
-        return Ok(());
+fn ensure_secret_key(data_dir: &Path) -> anyhow::Result<String> {
+    if let Ok(key) = std::env::var("AGENFLEET_SECRET_KEY") {
+        return Ok(key);
     }
     let path = data_dir.join("secret-key");
     if !path.exists() {
@@ -41,13 +42,17 @@ fn ensure_secret_key(data_dir: &Path) -> anyhow::Result<()> {
             std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
         }
     }
-    Ok(())
+    Ok(std::fs::read_to_string(&path)?.trim().to_owned())
+}
+
+fn env_flag(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|value| value == "true")
 }
 
 pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)?;
     let data_dir = data_dir.canonicalize()?;
-    ensure_secret_key(&data_dir)?;
+    let secret_key = ensure_secret_key(&data_dir)?;
     let (database_url, private_postgres) = match std::env::var("DATABASE_URL") {
         Ok(url) => (url, None),
         Err(_) => {
@@ -77,6 +82,33 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
         env_duration("AGENFLEET_AGENT_OFFLINE_AFTER", "90s")?,
     );
     let monitor = tokio::spawn(monitor.run(shutdown.clone()));
+    let dispatcher_config = DispatcherConfig {
+        database_url: database_url.clone(),
+        event_log_url: Some(event_log_url.clone()),
+        admin_listen: "127.0.0.1:0".to_owned(),
+        retry_schedule: ops::duration::parse_duration_list(
+            &std::env::var("AGENFLEET_WEBHOOK_RETRY_SCHEDULE")
+                .unwrap_or_else(|_| "5s,5m,30m,2h,5h,10h,10h".to_owned()),
+        )?,
+        timeout: env_duration("AGENFLEET_WEBHOOK_TIMEOUT", "15s")?,
+        disable_after: env_duration("AGENFLEET_WEBHOOK_DISABLE_AFTER", "5d")?,
+        allow_private_targets: env_flag("AGENFLEET_WEBHOOK_ALLOW_PRIVATE_TARGETS"),
+        secret_key: Some(secret_key.clone()),
+        concurrency: 256,
+        concurrency_per_target: 16,
+        shutdown_timeout: env_duration("AGENFLEET_SHUTDOWN_TIMEOUT", "30s")?,
+    };
+    let dispatcher = Dispatcher::new(
+        store.clone(),
+        log.clone(),
+        webhook_dispatcher::process::keyring(&dispatcher_config)?,
+        webhook_dispatcher::process::settings(&dispatcher_config),
+        &ops::Metrics::new(),
+    );
+    let due =
+        webhook_dispatcher::process::listen_for_deliveries(database_url.clone(), shutdown.clone());
+    let dispatcher =
+        tokio::spawn(dispatcher.run(due, shutdown.clone(), dispatcher_config.shutdown_timeout));
 
     let config = ApiConfig {
         database_url: database_url.clone(),
@@ -91,6 +123,8 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
         cors_origins: std::env::var("AGENFLEET_CORS_ORIGINS")
             .map(|v| v.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
+        secret_key: Some(secret_key),
+        allow_private_targets: env_flag("AGENFLEET_WEBHOOK_ALLOW_PRIVATE_TARGETS"),
     };
     let running = api::serve(config, log.clone(), shutdown.clone()).await?;
     let base = format!("http://{}", running.addr);
@@ -123,6 +157,7 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
     let _ = running.task.await;
     let _ = projector.await;
     let _ = monitor.await;
+    let _ = dispatcher.await;
     if let Some(postgres) = private_postgres {
         postgres.stop().await?;
     }

@@ -31,6 +31,13 @@ pub struct ApiConfig {
     /// Per-tenant rate limits (`false` turns them off, e.g. behind a gateway that limits).
     #[arg(long, env = "AGENFLEET_RATE_LIMITS", default_value_t = true, action = clap::ArgAction::Set)]
     pub rate_limits: bool,
+    /// The operator key that seals webhook signing secrets (`base64` of 32 bytes, or
+    /// `id:base64,…` to rotate; the first encrypts). Without it webhooks cannot be created.
+    #[arg(long, env = "AGENFLEET_SECRET_KEY", hide_env_values = true)]
+    pub secret_key: Option<String>,
+    /// Allow webhook URLs on loopback, private and link-local addresses.
+    #[arg(long, env = "AGENFLEET_WEBHOOK_ALLOW_PRIVATE_TARGETS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub allow_private_targets: bool,
     /// How long a shutdown may take to finish requests in flight.
     #[arg(long, env = "AGENFLEET_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = ops::duration::parse_duration)]
     pub shutdown_timeout: Duration,
@@ -39,6 +46,18 @@ pub struct ApiConfig {
 impl ApiConfig {
     pub fn event_log_url(&self) -> &str {
         self.event_log_url.as_deref().unwrap_or(&self.database_url)
+    }
+
+    /// The operator key, if configured (an invalid one is an error at start).
+    pub fn webhook_keys(&self) -> anyhow::Result<Option<webhooks::keyring::Keyring>> {
+        match self
+            .secret_key
+            .as_deref()
+            .filter(|text| !text.trim().is_empty())
+        {
+            None => Ok(None),
+            Some(text) => Ok(Some(webhooks::keyring::Keyring::parse(text)?)),
+        }
     }
 
     /// The catalog to validate models against.

@@ -14,7 +14,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
-use crate::routes::{activity, agents, api_keys, metrics, models, sessions};
+use crate::routes::{activity, agents, api_keys, metrics, models, sessions, webhooks};
 use crate::views::{AgentView, MessageView, SessionView};
 
 /// The error body of every status >= 400.
@@ -84,6 +84,18 @@ pub struct MetricsAgentList {
 }
 
 #[derive(Serialize, ToSchema)]
+pub struct WebhookList {
+    pub data: Vec<webhooks::WebhookView<'static>>,
+    pub pagination: Pagination,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DeliveryList {
+    pub data: Vec<webhooks::DeliveryView<'static>>,
+    pub pagination: Pagination,
+}
+
+#[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Model {
     pub id: String,
@@ -148,9 +160,21 @@ pub struct ListParams {
         activity::verify_activity,
         activity::get_activity,
         crate::activity_stream::stream_activity,
+        webhooks::create_webhook,
+        webhooks::list_webhooks,
+        webhooks::get_webhook,
+        webhooks::update_webhook,
+        webhooks::delete_webhook,
+        webhooks::rotate_secret,
+        webhooks::test_webhook,
+        webhooks::list_deliveries,
+        webhooks::get_delivery,
+        webhooks::retry_delivery,
+        webhooks::replay,
     ),
     components(schemas(ErrorBody, ErrorDetail, Pagination, AgentList, ApiKeyList, Model, ModelList,
-                       SessionList, MessageList, ActivityList, MetricsAgentList)),
+                       SessionList, MessageList, ActivityList, MetricsAgentList, WebhookList,
+                       DeliveryList)),
     modifiers(&Conventions),
     tags(
         (name = "agents", description = "Agents, their SOUL and heartbeats"),
@@ -159,6 +183,7 @@ pub struct ListParams {
         (name = "models", description = "The model catalog and prices"),
         (name = "sessions", description = "Sessions with agents and their messages"),
         (name = "activity", description = "The tenant's hash-chained activity log"),
+        (name = "webhooks", description = "Signed event deliveries to your endpoints (Standard Webhooks)"),
     )
 )]
 pub struct ApiDoc;

@@ -10,7 +10,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use event_log::Position;
-use futures::StreamExt;
 use read_store::outcomes::{self, Outcome};
 use read_store::projection::APPLIED_CHANNEL;
 use read_store::{Store, StoreError};
@@ -20,7 +19,6 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 const FALLBACK_POLL: Duration = Duration::from_millis(500);
-const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 
 #[derive(Clone)]
 pub struct OutcomeWaiter {
@@ -109,52 +107,16 @@ async fn listen(
     applied: Arc<watch::Sender<u64>>,
     shutdown: CancellationToken,
 ) {
-    while !shutdown.is_cancelled() {
-        match tokio_postgres::connect(&database_url, tokio_postgres::NoTls).await {
-            Ok((client, mut connection)) => {
-                let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
-                let subscribed = {
-                    let statement = format!("LISTEN {APPLIED_CHANNEL}");
-                    let listen = client.batch_execute(&statement);
-                    // The connection must be driven for LISTEN to complete.
-                    let mut listen = std::pin::pin!(listen);
-                    loop {
-                        tokio::select! {
-                            result = &mut listen => break result.is_ok(),
-                            message = messages.next() => if message.is_none() { break false },
-                        }
-                    }
-                };
-                if subscribed {
-                    tracing::debug!("listening for applied offsets");
-                    loop {
-                        let message = tokio::select! {
-                            _ = shutdown.cancelled() => return,
-                            message = messages.next() => message,
-                        };
-                        match message {
-                            Some(Ok(tokio_postgres::AsyncMessage::Notification(note))) => {
-                                publish(&watermarks, note.payload());
-                                applied.send_modify(|count| *count = count.wrapping_add(1));
-                            }
-                            Some(Ok(_)) => {}
-                            Some(Err(error)) => {
-                                tracing::warn!(%error, "outcome listener lost its connection");
-                                break;
-                            }
-                            None => break,
-                        }
-                    }
-                }
-                drop(client);
-            }
-            Err(error) => tracing::warn!(%error, "outcome listener cannot connect"),
-        }
-        tokio::select! {
-            _ = shutdown.cancelled() => return,
-            _ = tokio::time::sleep(RECONNECT_DELAY) => {}
-        }
-    }
+    read_store::listener::listen(
+        database_url,
+        APPLIED_CHANNEL,
+        shutdown.cancelled_owned(),
+        |payload| {
+            publish(&watermarks, payload);
+            applied.send_modify(|count| *count = count.wrapping_add(1));
+        },
+    )
+    .await
 }
 
 /// Applies a `partition:offset` payload to the watermarks.

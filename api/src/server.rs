@@ -112,6 +112,10 @@ pub async fn serve(
         waiter.applied(),
         shutdown.clone(),
     );
+    let webhook_keys = config.webhook_keys()?;
+    if webhook_keys.is_none() {
+        tracing::warn!("AGENFLEET_SECRET_KEY is not set: creating webhooks answers 503");
+    }
     let state = web::Data::new(AppState {
         activity,
         usage,
@@ -125,6 +129,10 @@ pub async fn serve(
         catalog: config.catalog()?,
         keys: KeyCache::default(),
         command_timeout: config.command_timeout,
+        webhook_keys,
+        target_policy: webhooks::target::TargetPolicy {
+            allow_private: config.allow_private_targets,
+        },
     });
     let cors_origins = config.cors_origins.clone();
     let mut server = HttpServer::new(move || {

@@ -25,4 +25,9 @@ pub struct AppState {
     pub rate_limits: bool,
     /// The live tail's fan-out of new activity entries.
     pub activity: crate::activity_stream::ActivityHub,
+    /// The operator key that seals webhook secrets; `None` when not configured (webhooks
+    /// cannot be created then).
+    pub webhook_keys: Option<webhooks::keyring::Keyring>,
+    /// Which webhook URLs are allowed.
+    pub target_policy: webhooks::target::TargetPolicy,
 }

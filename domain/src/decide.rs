@@ -239,6 +239,16 @@ fn decide_kinds(
                 .collect())
         }
         Command::PostMessage(c) => post_message(state, record, c),
+        Command::CreateWebhook(_)
+        | Command::UpdateWebhook(_)
+        | Command::DeleteWebhook(_)
+        | Command::RotateWebhookSecret(_)
+        | Command::TestWebhook(_)
+        | Command::DisableWebhook(_)
+        | Command::RecordDeliveryFailure(_) => {
+            require_tenant()?;
+            crate::webhooks::decide(state, record)
+        }
     }
 }
 

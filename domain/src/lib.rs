@@ -12,9 +12,12 @@ pub mod latency;
 pub mod state;
 pub mod usage;
 pub mod validate;
+pub mod webhooks;
 
 pub use decide::decide;
-pub use state::{needs, ActiveSessions, AgentState, ApiKeyState, DecisionState, Needs};
+pub use state::{
+    needs, ActiveSessions, AgentState, ApiKeyState, DecisionState, Needs, WebhookState,
+};
 
 /// The form in which agent names are compared: unique per tenant ignoring case.
 pub fn name_key(name: &str) -> String {

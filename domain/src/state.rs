@@ -5,6 +5,7 @@ use schema::agent::{AgentConfig, AgentStatus};
 use schema::command::Command;
 use schema::event::AgentSnapshot;
 use schema::session::SessionSnapshot;
+use schema::webhook::{WebhookSecrets, WebhookSnapshot};
 use schema::{AgentId, ApiKeyId, SessionId};
 
 use crate::usage::AgentUsage;
@@ -67,6 +68,13 @@ pub struct ApiKeyState {
     pub revoked: bool,
 }
 
+/// A webhook endpoint with its sealed secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookState {
+    pub webhook: WebhookSnapshot,
+    pub secrets: WebhookSecrets,
+}
+
 /// The slice of the tenant's state one command needs.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DecisionState {
@@ -81,6 +89,8 @@ pub struct DecisionState {
     pub session: Option<SessionSnapshot>,
     /// The active sessions matching [`Needs::active_sessions`], oldest first.
     pub active_sessions: Vec<SessionSnapshot>,
+    /// Every webhook endpoint of the tenant (when [`Needs::webhooks`]), oldest first.
+    pub webhooks: Vec<WebhookState>,
 }
 
 /// Which active sessions a command needs to see.
@@ -110,6 +120,8 @@ pub struct Needs {
     pub api_key: Option<ApiKeyId>,
     pub session: Option<SessionId>,
     pub active_sessions: Option<ActiveSessions>,
+    /// The tenant's webhook endpoints.
+    pub webhooks: bool,
 }
 
 pub fn needs(command: &Command) -> Needs {
@@ -174,5 +186,15 @@ pub fn needs(command: &Command) -> Needs {
             session: Some(c.session_id),
             ..Needs::default()
         },
+        Command::CreateWebhook(_)
+        | Command::UpdateWebhook(_)
+        | Command::DeleteWebhook(_)
+        | Command::RotateWebhookSecret(_)
+        | Command::TestWebhook(_)
+        | Command::DisableWebhook(_) => Needs {
+            webhooks: true,
+            ..Needs::default()
+        },
+        Command::RecordDeliveryFailure(_) => Needs::default(),
     }
 }

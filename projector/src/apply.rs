@@ -22,11 +22,26 @@ pub enum BatchOutcome {
 #[derive(Clone)]
 pub struct Projection {
     store: Store,
+    /// Whether accepted events are queued for delivery: never while rebuilding, so a rebuild
+    /// sends nothing again.
+    outbox: bool,
 }
 
 impl Projection {
+    /// The live projection: read models, activity and the delivery outbox.
     pub fn new(store: Store) -> Self {
-        Self { store }
+        Self {
+            store,
+            outbox: true,
+        }
+    }
+
+    /// A rebuild into a fresh schema: read models and activity only.
+    pub fn rebuilding(store: Store) -> Self {
+        Self {
+            store,
+            outbox: false,
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -67,7 +82,7 @@ impl Projection {
             return Ok(BatchOutcome::AlreadyApplied);
         }
         let records: Vec<&CommandRecord> = batch.iter().map(|entry| &entry.record).collect();
-        let mut work = UnitOfWork::load(&tx, &records).await?;
+        let mut work = UnitOfWork::load(&tx, &records, self.outbox).await?;
         let mut applied = 0;
         for entry in &batch {
             // False for a duplicate of a record already decided (appended twice by a retry).

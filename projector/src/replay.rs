@@ -57,7 +57,7 @@ pub async fn rebuild(
         .await?;
     migrate::apply(&mut admin, REBUILD_SCHEMA, migrate::READ_MODEL).await?;
     let deferred = defer_indexes(&admin).await?;
-    let projection = Projection::new(Store::connect(database_url, REBUILD_SCHEMA, 4)?);
+    let projection = Projection::rebuilding(Store::connect(database_url, REBUILD_SCHEMA, 4)?);
 
     let total = match log.end_offsets().await {
         Ok(ends) => Some(ends.iter().map(|end| *end as u64).sum()),

@@ -8,7 +8,10 @@
 pub mod activity;
 pub mod agents;
 pub mod api_keys;
+pub mod deliveries;
+pub mod dispatch_queue;
 pub mod idempotency;
+pub mod listener;
 pub mod metrics;
 pub mod migrate;
 pub mod outcomes;
@@ -17,6 +20,7 @@ pub mod rate_limits;
 pub mod sessions;
 pub mod store;
 pub mod tenants;
+pub mod webhooks;
 
 pub use store::{Store, StoreError, READ_MODEL_SCHEMA};
 

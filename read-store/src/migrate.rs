@@ -18,6 +18,10 @@ pub const READ_MODEL: &[(&str, &str)] = &[
         "0003_activity_chain",
         include_str!("../../migrations/read-model/0003_activity_chain.sql"),
     ),
+    (
+        "0004_webhooks",
+        include_str!("../../migrations/read-model/0004_webhooks.sql"),
+    ),
 ];
 
 /// The API's own state (schema [`API_STATE_SCHEMA`]).
@@ -35,6 +39,15 @@ pub const API_STATE: &[(&str, &str)] = &[
         include_str!("../../migrations/api-state/0003_idempotency_keys.sql"),
     ),
 ];
+
+/// The dispatcher's delivery queue (schema [`DISPATCH_SCHEMA`]).
+pub const DISPATCH: &[(&str, &str)] = &[(
+    "0001_deliveries",
+    include_str!("../../migrations/dispatch/0001_deliveries.sql"),
+)];
+
+/// The schema of `DISPATCH`.
+pub const DISPATCH_SCHEMA: &str = "dispatch";
 
 /// The schema of `API_STATE`.
 pub const API_STATE_SCHEMA: &str = "apistate";
@@ -84,19 +97,25 @@ pub async fn apply(
     Ok(applied)
 }
 
-/// Connects to `url` and applies the read-model migrations to `schema`, and the API state
-/// migrations to their own schema.
+/// Connects to `url` and applies the read-model migrations to `schema`, and the API state and
+/// dispatch migrations to their own schemas.
 pub async fn read_model(url: &str, schema: &str) -> Result<Vec<String>, StoreError> {
     let (mut client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     let driver = tokio::spawn(connection);
     let result = apply(&mut client, schema, READ_MODEL).await;
     let result = match result {
-        Ok(mut applied) => apply(&mut client, API_STATE_SCHEMA, API_STATE)
-            .await
-            .map(|more| {
+        Ok(mut applied) => match apply(&mut client, API_STATE_SCHEMA, API_STATE).await {
+            Ok(more) => {
                 applied.extend(more);
-                applied
-            }),
+                apply(&mut client, DISPATCH_SCHEMA, DISPATCH)
+                    .await
+                    .map(|more| {
+                        applied.extend(more);
+                        applied
+                    })
+            }
+            Err(error) => Err(error),
+        },
         Err(error) => Err(error),
     };
     drop(client);

@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::agent::{AgentConfig, AgentPatch, HeartbeatState};
 use crate::session::{MessageRole, ToolCall, Usage};
 use crate::tenant::{LimitOverrides, Plan, Scope};
-use crate::{AgentId, ApiKeyId, MessageId, SessionId};
+use crate::webhook::WebhookPatch;
+use crate::{AgentId, ApiKeyId, DeliveryId, EventId, MessageId, SessionId, WebhookId};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload")]
@@ -42,6 +43,20 @@ pub enum Command {
     PruneSessions(PruneSessions),
     #[serde(rename = "message.post")]
     PostMessage(PostMessage),
+    #[serde(rename = "webhook.create")]
+    CreateWebhook(CreateWebhook),
+    #[serde(rename = "webhook.update")]
+    UpdateWebhook(UpdateWebhook),
+    #[serde(rename = "webhook.delete")]
+    DeleteWebhook(DeleteWebhook),
+    #[serde(rename = "webhook.rotate_secret")]
+    RotateWebhookSecret(RotateWebhookSecret),
+    #[serde(rename = "webhook.test")]
+    TestWebhook(TestWebhook),
+    #[serde(rename = "webhook.disable")]
+    DisableWebhook(DisableWebhook),
+    #[serde(rename = "webhook.record_delivery_failure")]
+    RecordDeliveryFailure(RecordDeliveryFailure),
 }
 
 impl Command {
@@ -61,6 +76,13 @@ impl Command {
             Self::ArchiveSession(_) => "session.archive",
             Self::PruneSessions(_) => "session.prune",
             Self::PostMessage(_) => "message.post",
+            Self::CreateWebhook(_) => "webhook.create",
+            Self::UpdateWebhook(_) => "webhook.update",
+            Self::DeleteWebhook(_) => "webhook.delete",
+            Self::RotateWebhookSecret(_) => "webhook.rotate_secret",
+            Self::TestWebhook(_) => "webhook.test",
+            Self::DisableWebhook(_) => "webhook.disable",
+            Self::RecordDeliveryFailure(_) => "webhook.record_delivery_failure",
         }
     }
 }
@@ -176,6 +198,70 @@ pub struct PostMessage {
     pub usage: Option<Usage>,
     #[serde(default)]
     pub tool_calls: Vec<ToolCall>,
+}
+
+/// A new endpoint. `secret` is the signing secret sealed with the operator key
+/// (`AGENFLEET_SECRET_KEY`): the plaintext never enters the log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateWebhook {
+    pub webhook_id: WebhookId,
+    pub url: String,
+    pub events: Vec<String>,
+    pub description: Option<String>,
+    pub enabled: bool,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateWebhook {
+    pub webhook_id: WebhookId,
+    pub patch: WebhookPatch,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteWebhook {
+    pub webhook_id: WebhookId,
+}
+
+/// A new signing secret, sealed like [`CreateWebhook::secret`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotateWebhookSecret {
+    pub webhook_id: WebhookId,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TestWebhook {
+    pub webhook_id: WebhookId,
+}
+
+/// Appended by the dispatcher: the endpoint answered 410 Gone, or failed without a success
+/// for the configured window.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DisableWebhook {
+    pub webhook_id: WebhookId,
+    pub reason: String,
+}
+
+/// Appended by the dispatcher when a delivery has used all its attempts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordDeliveryFailure {
+    pub delivery_id: DeliveryId,
+    /// The endpoint, or `None` for a delivery to an agent's gateway.
+    pub webhook_id: Option<WebhookId>,
+    pub agent_id: Option<AgentId>,
+    pub event_id: EventId,
+    pub event_type: String,
+    pub attempts: u32,
+    pub last_status_code: Option<u16>,
+    pub last_error: Option<String>,
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use serde::Serialize;
 use crate::agent::{AgentConfig, AgentStatus, HeartbeatState};
 use crate::session::{BudgetPeriod, MessageSnapshot, SessionSnapshot, ToolCallStatus};
 use crate::tenant::{Plan, Scope};
-use crate::{AgentId, ApiKeyId, EventId, MessageId, SessionId};
+use crate::webhook::WebhookSnapshot;
+use crate::{AgentId, ApiKeyId, DeliveryId, EventId, MessageId, SessionId, WebhookId};
 
 /// Every type an activity entry can have: the contract's event types (sections 9 and 11),
 /// including those of features still to come, and `tenant.created`.
@@ -40,6 +41,7 @@ pub const ACTIVITY_TYPES: &[&str] = &[
     "webhook.deleted",
     "webhook.disabled",
     "webhook.test",
+    "webhook.delivery_failed",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -166,6 +168,45 @@ pub enum EventKind {
         #[serde(flatten)]
         message: MessageSnapshot,
     },
+    /// `secret` is sealed with the operator key and never shown.
+    #[serde(rename = "webhook.created")]
+    WebhookCreated {
+        #[serde(flatten)]
+        webhook: WebhookSnapshot,
+        #[serde(skip)]
+        secret: String,
+    },
+    /// A change of the endpoint, or of its secret (`secretRotated: true` in the entry).
+    #[serde(rename = "webhook.updated", rename_all = "camelCase")]
+    WebhookUpdated {
+        #[serde(flatten)]
+        webhook: WebhookSnapshot,
+        #[serde(skip_serializing_if = "std::ops::Not::not")]
+        secret_rotated: bool,
+        #[serde(skip)]
+        new_secret: Option<String>,
+    },
+    #[serde(rename = "webhook.deleted", rename_all = "camelCase")]
+    WebhookDeleted { webhook_id: WebhookId, url: String },
+    #[serde(rename = "webhook.disabled")]
+    WebhookDisabled {
+        #[serde(flatten)]
+        webhook: WebhookSnapshot,
+    },
+    #[serde(rename = "webhook.test", rename_all = "camelCase")]
+    WebhookTest { webhook_id: WebhookId },
+    /// A delivery that used all its attempts (an activity entry, not a webhook event).
+    #[serde(rename = "webhook.delivery_failed", rename_all = "camelCase")]
+    WebhookDeliveryFailed {
+        delivery_id: DeliveryId,
+        webhook_id: Option<WebhookId>,
+        agent_id: Option<AgentId>,
+        event_id: EventId,
+        event_type: String,
+        attempts: u32,
+        last_status_code: Option<u16>,
+        last_error: Option<String>,
+    },
 }
 
 impl EventKind {
@@ -188,6 +229,12 @@ impl EventKind {
             Self::SessionCreated { .. } => "session.created",
             Self::SessionArchived { .. } => "session.archived",
             Self::MessageCreated { .. } => "message.created",
+            Self::WebhookCreated { .. } => "webhook.created",
+            Self::WebhookUpdated { .. } => "webhook.updated",
+            Self::WebhookDeleted { .. } => "webhook.deleted",
+            Self::WebhookDisabled { .. } => "webhook.disabled",
+            Self::WebhookTest { .. } => "webhook.test",
+            Self::WebhookDeliveryFailed { .. } => "webhook.delivery_failed",
         }
     }
 
@@ -212,9 +259,15 @@ impl EventKind {
                 Some(session.agent_id)
             }
             Self::MessageCreated { message } => Some(message.agent_id),
+            Self::WebhookDeliveryFailed { agent_id, .. } => *agent_id,
             Self::TenantCreated { .. }
             | Self::ApiKeyCreated { .. }
-            | Self::ApiKeyRevoked { .. } => None,
+            | Self::ApiKeyRevoked { .. }
+            | Self::WebhookCreated { .. }
+            | Self::WebhookUpdated { .. }
+            | Self::WebhookDeleted { .. }
+            | Self::WebhookDisabled { .. }
+            | Self::WebhookTest { .. } => None,
         }
     }
 
@@ -229,6 +282,15 @@ impl EventKind {
                 ("session", session.id.to_string())
             }
             Self::MessageCreated { message } => ("message", message.id.to_string()),
+            Self::WebhookCreated { webhook, .. }
+            | Self::WebhookUpdated { webhook, .. }
+            | Self::WebhookDisabled { webhook } => ("webhook", webhook.id.to_string()),
+            Self::WebhookDeleted { webhook_id, .. } | Self::WebhookTest { webhook_id } => {
+                ("webhook", webhook_id.to_string())
+            }
+            Self::WebhookDeliveryFailed { delivery_id, .. } => {
+                ("delivery", delivery_id.to_string())
+            }
             _ => (
                 "agent",
                 self.agent_id().map(|id| id.to_string()).unwrap_or_default(),

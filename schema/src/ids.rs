@@ -150,6 +150,17 @@ impl EventId {
     }
 }
 
+impl DeliveryId {
+    /// The id of the `index`-th delivery of an event the projector fans out. Derived, like
+    /// event ids, so a projection never draws randomness.
+    pub fn for_event(event: EventId, index: u32) -> Self {
+        let ulid = event.ulid();
+        let random = ulid.random()
+            ^ u128::from(index + 1).wrapping_mul(0x2545_f491_4f6c_dd1d_9e37_79b9_7f4a_7c15);
+        Self(Ulid::from_parts(ulid.timestamp_ms(), random))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod record;
 pub mod session;
 pub mod tenant;
+pub mod webhook;
 
 pub use command::Command;
 pub use event::{Event, EventKind};

@@ -15,6 +15,9 @@ use tokio_util::sync::CancellationToken;
 
 use crate::postgres::TestDatabase;
 
+/// The operator key of test apps (base64 of 32 bytes; a test value, not a secret).
+pub const SECRET_KEY: &str = "dGVzdC1vbmx5LWtleS10ZXN0LW9ubHkta2V5LTMyYiE=";
+
 /// Which event log the app runs on.
 #[derive(Debug, Clone)]
 pub enum LogKind {
@@ -93,18 +96,28 @@ impl TestApp {
 
     /// Like `start_api`, with another command timeout (to provoke 504).
     pub async fn start_api_with_timeout(&self, command_timeout: Duration) -> String {
-        let config = ApiConfig {
+        self.start_api_with(|config| config.command_timeout = command_timeout)
+            .await
+    }
+
+    /// Like `start_api`, with the test configuration changed by `modify` first (for example
+    /// `allow_private_targets = false` to exercise the SSRF guard).
+    pub async fn start_api_with(&self, modify: impl FnOnce(&mut ApiConfig)) -> String {
+        let mut config = ApiConfig {
             database_url: self.db.url.clone(),
             event_log_url: Some(self.log_url.clone()),
             listen: "127.0.0.1:0".to_owned(),
-            command_timeout,
+            command_timeout: Duration::from_secs(10),
             model_catalog: None,
             workers: Some(2),
             db_pool: 16,
             shutdown_timeout: Duration::from_secs(1),
             rate_limits: true,
             cors_origins: Vec::new(),
+            secret_key: Some(SECRET_KEY.to_owned()),
+            allow_private_targets: true,
         };
+        modify(&mut config);
         let running = api::serve(config, self.log.clone(), self.shutdown.child_token())
             .await
             .expect("start the API");

@@ -2,7 +2,11 @@
 //! app spawned on port 0. Never a hand-written stand-in for a component users run for real.
 
 pub mod app;
+pub mod dispatcher;
 pub mod kafka;
 pub mod postgres;
+pub mod receiver;
+pub mod standard_webhooks;
 
 pub use app::{eventually, LogKind, TestApp};
+pub use dispatcher::TestDispatcher;

@@ -13,6 +13,7 @@ pub mod api_keys;
 pub mod metrics;
 pub mod models;
 pub mod sessions;
+pub mod webhooks;
 
 macro_rules! route_table {
     ($( $path:literal { $( $method:ident => $handler:path ),+ $(,)? } )+) => {
@@ -113,6 +114,37 @@ route_table! {
     "/activity/{id}" {
         get => activity::get_activity,
         head => activity::get_activity,
+    }
+    "/webhooks" {
+        post => webhooks::create_webhook,
+        get => webhooks::list_webhooks,
+        head => webhooks::list_webhooks,
+    }
+    "/webhooks/{id}" {
+        get => webhooks::get_webhook,
+        head => webhooks::get_webhook,
+        patch => webhooks::update_webhook,
+        delete => webhooks::delete_webhook,
+    }
+    "/webhooks/{id}/rotate-secret" {
+        post => webhooks::rotate_secret,
+    }
+    "/webhooks/{id}/test" {
+        post => webhooks::test_webhook,
+    }
+    "/webhooks/{id}/replay" {
+        post => webhooks::replay,
+    }
+    "/webhooks/{id}/deliveries" {
+        get => webhooks::list_deliveries,
+        head => webhooks::list_deliveries,
+    }
+    "/webhooks/{id}/deliveries/{deliveryId}" {
+        get => webhooks::get_delivery,
+        head => webhooks::get_delivery,
+    }
+    "/webhooks/{id}/deliveries/{deliveryId}/retry" {
+        post => webhooks::retry_delivery,
     }
     "/openapi.json" {
         get => crate::openapi::get_openapi,

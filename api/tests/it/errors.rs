@@ -180,6 +180,8 @@ async fn an_unreachable_database_gives_503_with_retry_after() {
         shutdown_timeout: Duration::from_secs(1),
         rate_limits: true,
         cors_origins: Vec::new(),
+        secret_key: None,
+        allow_private_targets: false,
     };
     let log = event_log::connect("memory://").await.unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();
@@ -244,6 +246,8 @@ async fn cors_allows_only_the_configured_origins() {
         shutdown_timeout: Duration::from_secs(1),
         rate_limits: true,
         cors_origins: vec!["https://console.example".to_owned()],
+        secret_key: None,
+        allow_private_targets: false,
     };
     let shutdown = tokio_util::sync::CancellationToken::new();
     let _stop = shutdown.clone().drop_guard();

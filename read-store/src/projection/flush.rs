@@ -89,6 +89,34 @@ const INSERT_OUTCOMES: &str =
                           $7::text[], $8::text[], $9::jsonb[], $10::timestamptz[], $11::int[],
                           $12::timestamptz[])";
 
+const DELETE_WEBHOOKS: &str =
+    "DELETE FROM webhooks w USING unnest($1::text[], $2::text[]) AS d(tenant_id, id)
+     WHERE w.tenant_id = d.tenant_id AND w.id = d.id";
+/// `events` travels as one JSON array per row (unnest would flatten a 2-D text array).
+const UPSERT_WEBHOOKS: &str = "INSERT INTO webhooks (tenant_id, id, url, events, description, enabled, disabled_reason,
+                           secret, previous_secret, previous_secret_expires_at, created_at, updated_at)
+     SELECT d.tenant_id, d.id, d.url, ARRAY(SELECT jsonb_array_elements_text(d.events)), d.description,
+            d.enabled, d.disabled_reason, d.secret, d.previous_secret, d.previous_expires_at,
+            d.created_at, d.updated_at
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::jsonb[], $5::text[], $6::bool[], $7::text[],
+                 $8::text[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[])
+          AS d(tenant_id, id, url, events, description, enabled, disabled_reason, secret,
+               previous_secret, previous_expires_at, created_at, updated_at)
+     ON CONFLICT (tenant_id, id) DO UPDATE SET
+         url = EXCLUDED.url, events = EXCLUDED.events, description = EXCLUDED.description,
+         enabled = EXCLUDED.enabled, disabled_reason = EXCLUDED.disabled_reason,
+         secret = EXCLUDED.secret, previous_secret = EXCLUDED.previous_secret,
+         previous_secret_expires_at = EXCLUDED.previous_secret_expires_at,
+         updated_at = EXCLUDED.updated_at";
+/// Due at once; the dispatchers hear about them at commit.
+const INSERT_DELIVERIES: &str =
+    "INSERT INTO dispatch.deliveries (id, tenant_id, webhook_id, event_id, event_type,
+                                     next_attempt_at, created_at, updated_at)
+     SELECT id, tenant_id, webhook_id, event_id, event_type, created_at, created_at, created_at
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+          AS d(id, tenant_id, webhook_id, event_id, event_type, created_at)";
+const NOTIFY_DELIVERIES: &str = "SELECT pg_notify('agenfleet_deliveries', '')";
+
 macro_rules! columns {
     ($rows:expr, $($column:expr),+ $(,)?) => {
         vec![$(Box::new($rows.iter().map($column).collect::<Vec<_>>()) as super::pipeline::Param),+]
@@ -325,6 +353,58 @@ pub async fn write(
                 |(_, e)| e.hash.clone().unwrap_or_default()
             ),
         ));
+    }
+    let (mut gone, mut kept) = (Vec::new(), Vec::new());
+    for (tenant, id) in &changes.webhooks {
+        let state = overlay
+            .webhooks
+            .get(tenant)
+            .and_then(|list| list.iter().find(|w| w.webhook.id == *id));
+        match state {
+            Some(state) => kept.push((*tenant, state)),
+            None => gone.push((*tenant, *id)),
+        }
+    }
+    if !gone.is_empty() {
+        statements.push(Statement::new(
+            DELETE_WEBHOOKS,
+            columns!(gone, |(t, _)| t.to_string(), |(_, w)| w.to_string()),
+        ));
+    }
+    if !kept.is_empty() {
+        statements.push(Statement::new(
+            UPSERT_WEBHOOKS,
+            columns!(
+                kept,
+                |(t, _)| t.to_string(),
+                |(_, w)| w.webhook.id.to_string(),
+                |(_, w)| w.webhook.url.clone(),
+                |(_, w)| Json(w.webhook.events.clone()),
+                |(_, w)| w.webhook.description.clone(),
+                |(_, w)| w.webhook.enabled,
+                |(_, w)| w.webhook.disabled_reason.clone(),
+                |(_, w)| w.secrets.current.clone(),
+                |(_, w)| w.secrets.previous.clone(),
+                |(_, w)| w.secrets.previous_expires_at,
+                |(_, w)| w.webhook.created_at,
+                |(_, w)| w.webhook.updated_at,
+            ),
+        ));
+    }
+    if !changes.deliveries.is_empty() {
+        statements.push(Statement::new(
+            INSERT_DELIVERIES,
+            columns!(
+                changes.deliveries,
+                |d| d.id.to_string(),
+                |d| d.tenant_id.to_string(),
+                |d| d.webhook_id.to_string(),
+                |d| d.event_id.to_string(),
+                |d| d.event_type,
+                |d| d.created_at,
+            ),
+        ));
+        statements.push(Statement::new(NOTIFY_DELIVERIES, Vec::new()));
     }
     if !changes.outcomes.is_empty() {
         statements.push(Statement::new(

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use domain::{ActiveSessions, AgentState, ApiKeyState, DecisionState, Needs};
+use domain::{ActiveSessions, AgentState, ApiKeyState, DecisionState, Needs, WebhookState};
 use schema::session::SessionSnapshot;
 use schema::{AgentId, ApiKeyId, CommandId, SessionId, TenantId};
 
@@ -23,6 +23,8 @@ pub struct Overlay {
     pub sessions: HashMap<(TenantId, SessionId), Option<SessionSnapshot>>,
     /// The last activity sequence and hash of each tenant.
     pub heads: HashMap<TenantId, (i64, String)>,
+    /// Every webhook endpoint of each tenant of the batch, oldest first.
+    pub webhooks: HashMap<TenantId, Vec<WebhookState>>,
 }
 
 /// What a batch must load before deciding.
@@ -93,6 +95,11 @@ impl Overlay {
                 .active_sessions
                 .map(|filter| self.active_sessions(tenant, &filter))
                 .unwrap_or_default(),
+            webhooks: if needs.webhooks {
+                self.webhooks.get(&tenant).cloned().unwrap_or_default()
+            } else {
+                Vec::new()
+            },
         })
     }
 

@@ -72,6 +72,7 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
 
     let sessions = tx.prepare_cached(&crate::sessions::BY_IDS).await?;
     let active_sessions = tx.prepare_cached(&crate::sessions::ACTIVE_MATCHING).await?;
+    let webhooks = tx.prepare_cached(&crate::webhooks::BY_TENANTS).await?;
 
     // Issued together, answered in one round trip.
     type Params<'a> = [&'a (dyn postgres_types::ToSql + Sync)];
@@ -82,16 +83,18 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
         &[&session_tenants, &session_ids],
         &[&filter_tenants, &filter_agents, &filter_before],
     );
-    let (decided, known_tenants, agents, names, keys, heads, sessions, active_sessions) = futures::try_join!(
-        tx.query(&decided, p_commands),
-        tx.query(&known_tenants, p_tenants),
-        tx.query(&agents, p_agents),
-        tx.query(&names, p_names),
-        tx.query(&keys, p_keys),
-        tx.query(&heads, p_tenants),
-        tx.query(&sessions, p_sessions),
-        tx.query(&active_sessions, p_active),
-    )?;
+    let (decided, known_tenants, agents, names, keys, heads, sessions, active_sessions, webhooks) =
+        futures::try_join!(
+            tx.query(&decided, p_commands),
+            tx.query(&known_tenants, p_tenants),
+            tx.query(&agents, p_agents),
+            tx.query(&names, p_names),
+            tx.query(&keys, p_keys),
+            tx.query(&heads, p_tenants),
+            tx.query(&sessions, p_sessions),
+            tx.query(&active_sessions, p_active),
+            tx.query(&webhooks, p_tenants),
+        )?;
 
     let mut overlay = Overlay::default();
     for row in decided {
@@ -136,6 +139,11 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
         let tenant: TenantId = parse(row.get("tenant_id"))?;
         let session = crate::sessions::session_from_row(row)?;
         overlay.sessions.insert((tenant, session.id), Some(session));
+    }
+    for row in webhooks {
+        let tenant: TenantId = parse(row.get("tenant_id"))?;
+        let webhook = crate::webhooks::webhook_from_row(&row)?;
+        overlay.webhooks.entry(tenant).or_default().push(webhook);
     }
     for row in heads {
         overlay

@@ -8,7 +8,8 @@ use deadpool_postgres::Transaction;
 use domain::{AgentState, Needs};
 use schema::event::{Event, EventKind};
 use schema::session::MessageSnapshot;
-use schema::{AgentId, CommandRecord, Rejection, SessionId, TenantId};
+use schema::{webhook, WebhookId};
+use schema::{AgentId, CommandRecord, DeliveryId, EventId, Rejection, SessionId, TenantId};
 
 use super::overlay::{Overlay, Wanted};
 use super::rollups::Rollups;
@@ -56,6 +57,16 @@ pub(super) struct OutcomeRow {
     pub decided_at: DateTime<Utc>,
 }
 
+/// A delivery for the dispatcher's queue (`dispatch.deliveries`).
+pub(super) struct NewDelivery {
+    pub id: DeliveryId,
+    pub tenant_id: TenantId,
+    pub webhook_id: WebhookId,
+    pub event_id: EventId,
+    pub event_type: &'static str,
+    pub created_at: DateTime<Utc>,
+}
+
 /// Everything a batch changes, written by `flush`.
 #[derive(Default)]
 pub(super) struct Changes {
@@ -72,6 +83,10 @@ pub(super) struct Changes {
     /// Changes of agents' active session counts (added to the stored counts).
     pub open_sessions: HashMap<(TenantId, AgentId), i32>,
     pub rollups: Rollups,
+    /// Endpoints whose final state (in the overlay) must be written: upserted, or deleted.
+    pub webhooks: HashSet<(TenantId, WebhookId)>,
+    /// Empty when the projection rebuilds (nothing is sent again).
+    pub deliveries: Vec<NewDelivery>,
     pub activity: Vec<ActivityRow>,
     pub outcomes: Vec<OutcomeRow>,
 }
@@ -79,13 +94,17 @@ pub(super) struct Changes {
 pub struct UnitOfWork {
     pub(super) overlay: Overlay,
     pub(super) changes: Changes,
+    /// Whether accepted events are queued for delivery (not while rebuilding).
+    outbox: bool,
 }
 
 impl UnitOfWork {
     /// Loads, in one round trip, everything the records of a batch need to be decided.
+    /// `outbox`: queue deliveries of the accepted events (false while rebuilding).
     pub async fn load(
         tx: &Transaction<'_>,
         records: &[&CommandRecord],
+        outbox: bool,
     ) -> Result<Self, StoreError> {
         let mut wanted = Wanted::default();
         for record in records {
@@ -99,6 +118,7 @@ impl UnitOfWork {
         Ok(Self {
             overlay,
             changes: Changes::default(),
+            outbox,
         })
     }
 
@@ -302,6 +322,33 @@ impl UnitOfWork {
                     agent.usage.mark(*period, at, true);
                 }
             }
+            EventKind::WebhookCreated { webhook, secret } => {
+                self.put_webhook(
+                    tenant,
+                    domain::WebhookState {
+                        webhook: webhook.clone(),
+                        secrets: webhook::WebhookSecrets::new(secret.clone()),
+                    },
+                );
+            }
+            EventKind::WebhookUpdated {
+                webhook,
+                new_secret,
+                ..
+            } => self.change_webhook(tenant, webhook, new_secret.as_ref(), at),
+            EventKind::WebhookDisabled { webhook } => {
+                self.change_webhook(tenant, webhook, None, at)
+            }
+            EventKind::WebhookDeleted { webhook_id, .. } => {
+                if let Some(list) = self.overlay.webhooks.get_mut(&tenant) {
+                    list.retain(|w| w.webhook.id != *webhook_id);
+                }
+                self.changes.webhooks.insert((tenant, *webhook_id));
+            }
+            EventKind::WebhookTest { .. } | EventKind::WebhookDeliveryFailed { .. } => {}
+        }
+        if self.outbox {
+            self.queue_deliveries(record, event);
         }
         if event.kind.is_public() {
             let head = self
@@ -335,6 +382,80 @@ impl UnitOfWork {
                 entry,
                 timestamp: at,
                 command_id: record.command_id.to_string(),
+            });
+        }
+    }
+
+    fn webhook(&self, tenant: TenantId, id: WebhookId) -> Option<&domain::WebhookState> {
+        self.overlay
+            .webhooks
+            .get(&tenant)?
+            .iter()
+            .find(|w| w.webhook.id == id)
+    }
+
+    /// A new state of an endpoint the batch knows, with its secret rotated if `new_secret`.
+    fn change_webhook(
+        &mut self,
+        tenant: TenantId,
+        webhook: &webhook::WebhookSnapshot,
+        new_secret: Option<&String>,
+        at: DateTime<Utc>,
+    ) {
+        let Some(current) = self.webhook(tenant, webhook.id) else {
+            return;
+        };
+        let secrets = match new_secret {
+            Some(sealed) => current.secrets.rotated(sealed.clone(), at),
+            None => current.secrets.clone(),
+        };
+        self.put_webhook(
+            tenant,
+            domain::WebhookState {
+                webhook: webhook.clone(),
+                secrets,
+            },
+        );
+    }
+
+    fn put_webhook(&mut self, tenant: TenantId, state: domain::WebhookState) {
+        let id = state.webhook.id;
+        let list = self.overlay.webhooks.entry(tenant).or_default();
+        match list.iter_mut().find(|w| w.webhook.id == id) {
+            Some(current) => *current = state,
+            None => list.push(state),
+        }
+        self.changes.webhooks.insert((tenant, id));
+    }
+
+    /// Queues one delivery per enabled endpoint subscribed to the event (a test goes to its
+    /// endpoint only).
+    fn queue_deliveries(&mut self, record: &CommandRecord, event: &Event) {
+        let tenant = record.tenant_id;
+        let event_type = event.kind.event_type();
+        let webhooks: Vec<WebhookId> = match &event.kind {
+            EventKind::WebhookTest { webhook_id } => vec![*webhook_id],
+            _ if webhook::EVENT_TYPES.contains(&event_type) => self
+                .overlay
+                .webhooks
+                .get(&tenant)
+                .map(|list| {
+                    list.iter()
+                        .filter(|w| w.webhook.enabled && w.webhook.subscribes_to(event_type))
+                        .map(|w| w.webhook.id)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            _ => Vec::new(),
+        };
+        for (index, webhook_id) in webhooks.into_iter().enumerate() {
+            self.changes.deliveries.push(NewDelivery {
+                id: DeliveryId::for_event(event.id, index as u32),
+                tenant_id: tenant,
+                webhook_id,
+                event_id: event.id,
+                event_type,
+                created_at: record.issued_at,
             });
         }
     }

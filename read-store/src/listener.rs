@@ -1,0 +1,65 @@
+//! One LISTEN connection kept open until shutdown: every notification on a channel is handed
+//! to a callback. Reconnects after failures; callers that must not miss work poll as a
+//! fallback, since notifications sent while reconnecting are lost.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures::StreamExt;
+
+const RECONNECT_DELAY: Duration = Duration::from_millis(500);
+
+/// Listens on `channel` until `shutdown` resolves, calling `on_payload` for each notification.
+pub async fn listen(
+    database_url: String,
+    channel: &'static str,
+    shutdown: impl Future<Output = ()>,
+    mut on_payload: impl FnMut(&str),
+) {
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        match tokio_postgres::connect(&database_url, tokio_postgres::NoTls).await {
+            Ok((client, mut connection)) => {
+                let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+                let subscribed = {
+                    let statement = format!("LISTEN {channel}");
+                    let listen = client.batch_execute(&statement);
+                    // The connection must be driven for LISTEN to complete.
+                    let mut listen = std::pin::pin!(listen);
+                    loop {
+                        tokio::select! {
+                            result = &mut listen => break result.is_ok(),
+                            message = messages.next() => if message.is_none() { break false },
+                        }
+                    }
+                };
+                if subscribed {
+                    tracing::debug!(channel, "listening");
+                    loop {
+                        let message = tokio::select! {
+                            _ = &mut shutdown => return,
+                            message = messages.next() => message,
+                        };
+                        match message {
+                            Some(Ok(tokio_postgres::AsyncMessage::Notification(note))) => {
+                                on_payload(note.payload())
+                            }
+                            Some(Ok(_)) => {}
+                            Some(Err(error)) => {
+                                tracing::warn!(channel, %error, "listener lost its connection");
+                                break;
+                            }
+                            None => break,
+                        }
+                    }
+                }
+                drop(client);
+            }
+            Err(error) => tracing::warn!(channel, %error, "listener cannot connect"),
+        }
+        tokio::select! {
+            _ = &mut shutdown => return,
+            _ = tokio::time::sleep(RECONNECT_DELAY) => {}
+        }
+    }
+}

@@ -1,0 +1,428 @@
+//! The delivery loop: claim what is due (within the concurrency limits, overall and per
+//! target), send each attempt on its own task, record the results in batches, and report what
+//! matters to the domain (a delivery failed for good, an endpoint to disable) as commands.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use event_log::EventLog;
+use read_store::dispatch_queue::{self, AttemptResult, Claimed, Next};
+use read_store::Store;
+use schema::command::{DisableWebhook, RecordDeliveryFailure};
+use schema::{Actor, Command, CommandRecord};
+use tokio::sync::{mpsc, Notify};
+use tokio_util::sync::CancellationToken;
+use webhooks::keyring::Keyring;
+use webhooks::target::TargetPolicy;
+
+use crate::policy;
+use crate::send::{self, Answer};
+
+/// The longest sleep without a notification (a safety net for lost notifications).
+const MAX_IDLE: Duration = Duration::from_secs(2);
+/// How often endpoints that keep failing are looked for.
+const HEALTH_CHECK_EVERY: Duration = Duration::from_secs(1);
+/// Extra lease time beyond the attempt timeout.
+const LEASE_MARGIN: Duration = Duration::from_secs(5);
+/// Attempt results recorded in one statement at most.
+const RECORD_BATCH: usize = 512;
+
+/// How deliveries are made.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub retry_schedule: Vec<Duration>,
+    pub timeout: Duration,
+    pub disable_after: Duration,
+    pub policy: TargetPolicy,
+    pub concurrency: usize,
+    pub concurrency_per_target: usize,
+}
+
+/// A finished attempt and the command it calls for, if any.
+struct Finished {
+    result: AttemptResult,
+    command: Option<(schema::TenantId, Command)>,
+}
+
+pub struct Dispatcher {
+    store: Store,
+    log: Arc<dyn EventLog>,
+    keyring: Keyring,
+    client: reqwest::Client,
+    settings: Settings,
+    metrics: Metrics,
+}
+
+#[derive(Clone)]
+struct Metrics {
+    attempts: HashMap<&'static str, ops::metrics::Counter>,
+    in_flight: ops::metrics::Gauge,
+    duration: ops::metrics::Histogram,
+}
+
+impl Metrics {
+    fn new(registry: &ops::Metrics) -> Self {
+        let attempts = ["succeeded", "retrying", "failed"]
+            .into_iter()
+            .map(|outcome| {
+                let counter = registry.counter_with(
+                    "agenfleet_webhook_attempts_total",
+                    "Delivery attempts by what followed them",
+                    &[("outcome", outcome)],
+                );
+                (outcome, counter)
+            })
+            .collect();
+        Self {
+            attempts,
+            in_flight: registry.gauge(
+                "agenfleet_webhook_attempts_in_flight",
+                "Delivery attempts being sent",
+            ),
+            duration: registry.histogram(
+                "agenfleet_webhook_attempt_seconds",
+                "How long receivers took to answer",
+                &[
+                    0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0,
+                ],
+            ),
+        }
+    }
+}
+
+/// In-flight attempts per target, shared by the claim loop and the attempt tasks.
+#[derive(Default)]
+struct InFlight {
+    total: usize,
+    by_target: HashMap<String, usize>,
+}
+
+impl Dispatcher {
+    pub fn new(
+        store: Store,
+        log: Arc<dyn EventLog>,
+        keyring: Keyring,
+        settings: Settings,
+        metrics: &ops::Metrics,
+    ) -> Self {
+        let client = webhooks::target::http_client(settings.policy, settings.timeout);
+        Self {
+            store,
+            log,
+            keyring,
+            client,
+            settings,
+            metrics: Metrics::new(metrics),
+        }
+    }
+
+    /// Delivers until `shutdown`, waking on `due` (new deliveries), then lets the attempts in
+    /// flight finish (within `drain`) and records them.
+    pub async fn run(self, due: Arc<Notify>, shutdown: CancellationToken, drain: Duration) {
+        let this = Arc::new(self);
+        let in_flight = Arc::new(Mutex::new(InFlight::default()));
+        let freed = Arc::new(Notify::new());
+        let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+        let recorder = tokio::spawn(this.clone().record_loop(finished_rx, due.clone()));
+        let mut attempts = tokio::task::JoinSet::new();
+        while !shutdown.is_cancelled() {
+            let claimed = match this.claim(&in_flight).await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::warn!(error = %format!("{error:#}"), "claiming deliveries failed");
+                    Vec::new()
+                }
+            };
+            let took = claimed.len();
+            for delivery in claimed {
+                let this = this.clone();
+                let (in_flight, freed, finished) =
+                    (in_flight.clone(), freed.clone(), finished_tx.clone());
+                attempts.spawn(async move {
+                    let target = delivery.target.clone();
+                    let done = this.attempt(delivery).await;
+                    this.metrics.in_flight.dec();
+                    {
+                        let mut counts = in_flight.lock().expect("in-flight lock");
+                        counts.total -= 1;
+                        if let Some(count) = counts.by_target.get_mut(&target) {
+                            *count -= 1;
+                            if *count == 0 {
+                                counts.by_target.remove(&target);
+                            }
+                        }
+                    }
+                    freed.notify_one();
+                    let _ = finished.send(done);
+                });
+            }
+            while attempts.try_join_next().is_some() {}
+            if took > 0 && this.has_room(&in_flight) {
+                continue;
+            }
+            let wait = this.idle_wait().await;
+            tokio::select! {
+                _ = shutdown.cancelled() => {}
+                _ = due.notified() => {}
+                _ = freed.notified() => {}
+                _ = tokio::time::sleep(wait) => {}
+            }
+        }
+        let finishing = async { while attempts.join_next().await.is_some() {} };
+        if ops::shutdown::drain(drain, finishing).await.is_err() {
+            tracing::warn!("attempts still in flight at shutdown; their leases will run out and they will be retried");
+        }
+        drop(finished_tx);
+        let _ = recorder.await;
+    }
+
+    fn has_room(&self, in_flight: &Mutex<InFlight>) -> bool {
+        in_flight.lock().expect("in-flight lock").total < self.settings.concurrency
+    }
+
+    /// Claims what the free slots allow, and counts the claimed attempts in flight.
+    async fn claim(&self, in_flight: &Mutex<InFlight>) -> anyhow::Result<Vec<Claimed>> {
+        let per_target = self.settings.concurrency_per_target;
+        let (slots, room) = {
+            let counts = in_flight.lock().expect("in-flight lock");
+            let slots = self.settings.concurrency.saturating_sub(counts.total);
+            let room: HashMap<String, i64> = counts
+                .by_target
+                .iter()
+                .map(|(target, n)| (target.clone(), per_target.saturating_sub(*n) as i64))
+                .collect();
+            (slots, room)
+        };
+        if slots == 0 {
+            return Ok(Vec::new());
+        }
+        let token = ulid::Ulid::new().to_string();
+        let client = self.store.client().await?;
+        let claimed = dispatch_queue::claim(
+            &client,
+            slots as i64,
+            per_target as i64,
+            &room,
+            self.settings.timeout + LEASE_MARGIN,
+            &token,
+        )
+        .await?;
+        let mut counts = in_flight.lock().expect("in-flight lock");
+        for delivery in &claimed {
+            counts.total += 1;
+            *counts.by_target.entry(delivery.target.clone()).or_default() += 1;
+            self.metrics.in_flight.inc();
+        }
+        Ok(claimed)
+    }
+
+    /// How long to sleep when nothing was claimed: until the next delivery is due, at most
+    /// `MAX_IDLE` (a due delivery whose target is busy waits for a freed slot instead).
+    async fn idle_wait(&self) -> Duration {
+        let next = match self.store.client().await {
+            Ok(client) => dispatch_queue::next_due(&client).await.ok().flatten(),
+            Err(_) => None,
+        };
+        match next {
+            Some(at) => (at - Utc::now())
+                .to_std()
+                .unwrap_or(MAX_IDLE)
+                .clamp(Duration::from_millis(5), MAX_IDLE),
+            None => MAX_IDLE,
+        }
+    }
+
+    /// Makes one attempt and decides what follows it.
+    async fn attempt(&self, delivery: Claimed) -> Finished {
+        let attempts = delivery.attempts as u32 + 1;
+        let mut result = AttemptResult {
+            delivery_id: delivery.id.clone(),
+            lease_token: delivery.lease_token.clone(),
+            tenant_id: delivery.tenant_id,
+            target: delivery.target.clone(),
+            at: Utc::now(),
+            status_code: None,
+            duration_ms: 0,
+            error: None,
+            next: Next::Failed,
+            counts_for_health: false,
+        };
+        let prepared = match send::prepare(&delivery, &self.keyring, self.settings.policy) {
+            Ok(prepared) => prepared,
+            Err(send::Unsendable(reason)) => {
+                result.error = Some(reason);
+                return Finished {
+                    result,
+                    command: None,
+                };
+            }
+        };
+        let (answer, took) = send::post(&self.client, &prepared, &delivery.event_id).await;
+        self.metrics.duration.observe_duration(took);
+        result.duration_ms = took.as_millis().min(i32::MAX as u128) as u32;
+        result.counts_for_health = true;
+        let webhook_id = delivery
+            .webhook_id
+            .as_deref()
+            .and_then(|id| id.parse().ok());
+        let mut command = None;
+        let retry_after = match &answer {
+            Answer::Success(status) => {
+                result.status_code = Some(*status);
+                result.next = Next::Succeeded;
+                None
+            }
+            Answer::Gone => {
+                result.status_code = Some(410);
+                result.error = Some("410 Gone: the endpoint asked to stop".to_owned());
+                command = webhook_id.map(|webhook_id| {
+                    Command::DisableWebhook(DisableWebhook {
+                        webhook_id,
+                        reason: format!(
+                            "The endpoint answered 410 Gone at {}",
+                            result.at.format("%Y-%m-%dT%H:%M:%SZ")
+                        ),
+                    })
+                });
+                None
+            }
+            Answer::Failure {
+                status,
+                retry_after,
+            } => {
+                result.status_code = Some(*status);
+                result.error = Some(format!("HTTP {status}"));
+                Some(*retry_after)
+            }
+            Answer::Error(error) => {
+                result.error = Some(error.clone());
+                Some(None)
+            }
+        };
+        if let Some(retry_after) = retry_after {
+            match policy::next_delay(
+                &self.settings.retry_schedule,
+                attempts,
+                policy::jitter(),
+                retry_after,
+            ) {
+                Some(delay) => {
+                    result.next = Next::RetryAt(
+                        result.at + chrono::Duration::from_std(delay).unwrap_or_default(),
+                    )
+                }
+                None => {
+                    result.next = Next::Failed;
+                    if let (Ok(delivery_id), Ok(event_id)) =
+                        (delivery.id.parse(), delivery.event_id.parse())
+                    {
+                        command = Some(Command::RecordDeliveryFailure(RecordDeliveryFailure {
+                            delivery_id,
+                            webhook_id,
+                            agent_id: None,
+                            event_id,
+                            event_type: delivery.event_type.clone(),
+                            attempts,
+                            last_status_code: result.status_code,
+                            last_error: result.error.clone(),
+                        }));
+                    }
+                }
+            }
+        }
+        Finished {
+            command: command.map(|command| (delivery.tenant_id, command)),
+            result,
+        }
+    }
+
+    /// Records finished attempts in batches, then appends the commands of those whose lease
+    /// still held, and disables endpoints that keep failing. Wakes the claim loop after each
+    /// batch: a retry time recorded may be sooner than the loop's sleep.
+    async fn record_loop(
+        self: Arc<Self>,
+        mut finished: mpsc::UnboundedReceiver<Finished>,
+        recorded: Arc<Notify>,
+    ) {
+        let mut last_health_check = tokio::time::Instant::now();
+        let mut batch = Vec::with_capacity(RECORD_BATCH);
+        while finished.recv_many(&mut batch, RECORD_BATCH).await > 0 {
+            let pending = std::mem::take(&mut batch);
+            loop {
+                match self.record(&pending).await {
+                    Ok(()) => break,
+                    Err(error) => {
+                        tracing::warn!(error = %format!("{error:#}"), "recording attempts failed; retrying");
+                        // A result recorded after its lease ran out is ignored (the
+                        // delivery was sent again); until then it is worth keeping.
+                        tokio::time::sleep(Duration::from_millis(500)).await;
+                    }
+                }
+            }
+            recorded.notify_one();
+            if last_health_check.elapsed() >= HEALTH_CHECK_EVERY {
+                last_health_check = tokio::time::Instant::now();
+                if let Err(error) = self.disable_failing().await {
+                    tracing::warn!(error = %format!("{error:#}"), "checking failing endpoints failed");
+                }
+            }
+        }
+    }
+
+    async fn record(&self, finished: &[Finished]) -> anyhow::Result<()> {
+        let results: Vec<AttemptResult> = finished.iter().map(|f| f.result.clone()).collect();
+        let recorded = {
+            let client = self.store.client().await?;
+            dispatch_queue::record(&client, &results).await?
+        };
+        for done in finished {
+            let outcome = match done.result.next {
+                Next::Succeeded => "succeeded",
+                Next::RetryAt(_) => "retrying",
+                Next::Failed => "failed",
+            };
+            if let Some(counter) = self.metrics.attempts.get(outcome) {
+                counter.inc();
+            }
+            if !recorded.contains(&done.result.delivery_id) {
+                continue;
+            }
+            if let Some((tenant, command)) = &done.command {
+                self.append(*tenant, command.clone()).await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn append(&self, tenant: schema::TenantId, command: Command) -> anyhow::Result<()> {
+        let record = CommandRecord::new(tenant, Actor::system("webhook-dispatcher"), command);
+        self.log.append(&record).await?;
+        Ok(())
+    }
+
+    /// Asks for every endpoint failing without a success for `disable_after` to be disabled.
+    async fn disable_failing(&self) -> anyhow::Result<()> {
+        let before = Utc::now() - chrono::Duration::from_std(self.settings.disable_after)?;
+        let client = self.store.client().await?;
+        for (tenant, webhook, since) in dispatch_queue::failing_endpoints(&client, before).await? {
+            let Ok(webhook_id) = webhook.parse() else {
+                continue;
+            };
+            let reason = format!(
+                "Every delivery has failed since {} (more than {})",
+                since.format("%Y-%m-%dT%H:%M:%SZ"),
+                humantime::format_duration(self.settings.disable_after)
+            );
+            self.append(
+                tenant,
+                Command::DisableWebhook(DisableWebhook { webhook_id, reason }),
+            )
+            .await?;
+            dispatch_queue::reset_failing(&client, &webhook).await?;
+            tracing::info!(%tenant, webhook, "disabled an endpoint that keeps failing");
+        }
+        Ok(())
+    }
+}

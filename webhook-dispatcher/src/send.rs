@@ -1,0 +1,172 @@
+//! One attempt: the body of the event, the Standard Webhooks headers, the POST, and what the
+//! answer means.
+
+use std::time::{Duration, Instant};
+
+use chrono::Utc;
+use read_store::dispatch_queue::Claimed;
+use webhooks::keyring::Keyring;
+use webhooks::target::TargetPolicy;
+
+/// What an attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Answer {
+    /// Any 2xx.
+    Success(u16),
+    /// `410 Gone`: the endpoint is disabled at once.
+    Gone,
+    /// Another status; `retry_after` from a 429 or 503.
+    Failure {
+        status: u16,
+        retry_after: Option<Duration>,
+    },
+    /// No answer: refused, timed out, an address the guard forbids…
+    Error(String),
+}
+
+/// The delivery cannot be sent at all (not a failure of the receiver).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsendable(pub String);
+
+/// A delivery ready to be posted.
+pub struct Prepared {
+    pub url: url::Url,
+    pub body: Vec<u8>,
+    pub secrets: Vec<Vec<u8>>,
+}
+
+/// The event body `{"id","event","timestamp","data"}`; `data` is the entry's data, plus the
+/// message text for `message.created`.
+pub fn body(claimed: &Claimed) -> Result<Vec<u8>, Unsendable> {
+    let Some((timestamp, data)) = &claimed.event else {
+        return Err(Unsendable(format!(
+            "event {} is not in the activity log",
+            claimed.event_id
+        )));
+    };
+    let mut data = data.clone();
+    if let (Some(content), Some(object)) = (&claimed.content, data.as_object_mut()) {
+        object.insert("content".to_owned(), content.clone().into());
+    }
+    let body = serde_json::json!({
+        "id": claimed.event_id,
+        "event": claimed.event_type,
+        "timestamp": domain::activity::entry_timestamp(*timestamp),
+        "data": data,
+    });
+    Ok(serde_json::to_vec(&body).expect("JSON values serialize"))
+}
+
+/// Everything but the send: the endpoint as it is now, its opened secrets, the body.
+pub fn prepare(
+    claimed: &Claimed,
+    keyring: &Keyring,
+    policy: TargetPolicy,
+) -> Result<Prepared, Unsendable> {
+    let Some(endpoint) = &claimed.endpoint else {
+        return Err(Unsendable("the endpoint was deleted".to_owned()));
+    };
+    if !endpoint.enabled && claimed.event_type != "webhook.test" {
+        return Err(Unsendable(
+            "the endpoint is disabled (replay the events once it is enabled again)".to_owned(),
+        ));
+    }
+    let url = webhooks::target::parse_url(&endpoint.url)
+        .map_err(|error| Unsendable(error.to_string()))?;
+    webhooks::target::check_literal(&url, policy).map_err(|error| Unsendable(error.to_string()))?;
+    let context = secret_context(claimed);
+    let secrets = endpoint
+        .secrets
+        .iter()
+        .map(|sealed| {
+            let secret = keyring.decrypt(sealed, &context).map_err(|error| {
+                Unsendable(format!("the signing secret cannot be opened: {error}"))
+            })?;
+            let text = String::from_utf8(secret)
+                .map_err(|_| Unsendable("the signing secret is not text".to_owned()))?;
+            webhooks::signing::secret_bytes(&text)
+                .map_err(|error| Unsendable(format!("the signing secret is invalid: {error}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Prepared {
+        url,
+        body: body(claimed)?,
+        secrets,
+    })
+}
+
+/// The associated data a webhook's secret is sealed with (see the API's webhook routes).
+pub fn secret_context(claimed: &Claimed) -> String {
+    format!(
+        "{}/{}",
+        claimed.tenant_id,
+        claimed.webhook_id.as_deref().unwrap_or_default()
+    )
+}
+
+/// Posts a prepared delivery once; returns the answer and how long it took.
+pub async fn post(
+    client: &reqwest::Client,
+    prepared: &Prepared,
+    event_id: &str,
+) -> (Answer, Duration) {
+    let timestamp = Utc::now().timestamp();
+    let signature =
+        webhooks::signing::signature_header(&prepared.secrets, event_id, timestamp, &prepared.body);
+    let started = Instant::now();
+    let sent = client
+        .post(prepared.url.clone())
+        .header("content-type", "application/json")
+        .header("webhook-id", event_id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header("webhook-signature", signature)
+        .body(prepared.body.clone())
+        .send()
+        .await;
+    let answer = match sent {
+        Ok(response) => {
+            let status = response.status().as_u16();
+            let retry_after = response
+                .headers()
+                .get("retry-after")
+                .and_then(|value| value.to_str().ok())
+                .and_then(|text| text.trim().parse::<u64>().ok())
+                .map(Duration::from_secs);
+            // Read (a bounded part of) the body so the connection can be reused.
+            let _ = response.bytes().await;
+            match status {
+                200..=299 => Answer::Success(status),
+                410 => Answer::Gone,
+                429 | 503 => Answer::Failure {
+                    status,
+                    retry_after,
+                },
+                _ => Answer::Failure {
+                    status,
+                    retry_after: None,
+                },
+            }
+        }
+        Err(error) => Answer::Error(describe(&error)),
+    };
+    (answer, started.elapsed())
+}
+
+/// A short, useful description of a send error (with its causes).
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut text = kind.to_owned();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,0 +1,9 @@
+//! The dispatcher against a real Postgres, the Postgres log, the API and real HTTP receivers on
+//! loopback.
+
+mod support;
+
+mod crash;
+mod isolation;
+mod retries;
+mod signing;
