@@ -21,6 +21,7 @@ pub mod rate_limit;
 pub mod request_context;
 pub mod routes;
 pub mod server;
+pub mod signing_secrets;
 pub mod state;
 pub mod views;
 

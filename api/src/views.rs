@@ -31,6 +31,10 @@ pub struct AgentView<'a> {
     pub tokens_today_input: i64,
     pub tokens_today_output: i64,
     pub open_session_count: i64,
+    /// The gateway's signing secret (`whsec_…`): only in the response of the request that set
+    /// `config.gateway.url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gateway_secret: Option<String>,
 }
 
 impl<'a> From<&'a AgentRow> for AgentView<'a> {
@@ -54,6 +58,7 @@ impl<'a> From<&'a AgentRow> for AgentView<'a> {
             tokens_today_input: today.input_tokens as i64,
             tokens_today_output: today.output_tokens as i64,
             open_session_count: row.open_session_count,
+            gateway_secret: None,
         }
     }
 }

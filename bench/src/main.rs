@@ -225,6 +225,7 @@ fn history(records: usize) -> Vec<CommandRecord> {
                 description: None,
                 soul: None,
                 config: AgentConfig::default(),
+                gateway_secret: None,
             };
             out.push(CommandRecord::new(
                 tenant,

@@ -113,6 +113,7 @@ fn history(tenant: TenantId, agents: usize, days: i64, messages: usize) -> Vec<C
                 description: None,
                 soul: None,
                 config: AgentConfig::default(),
+                gateway_secret: None,
             };
             at(Command::CreateAgent(create), start)
         })

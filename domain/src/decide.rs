@@ -108,6 +108,7 @@ fn decide_kinds(
             Ok(vec![EventKind::AgentCreated {
                 agent,
                 soul: c.soul.clone(),
+                gateway_secret: c.gateway_secret.clone(),
             }])
         }
         Command::UpdateAgent(c) => {
@@ -128,7 +129,10 @@ fn decide_kinds(
                 agent.config = agent.config.merged(config);
             }
             agent.updated_at = now;
-            Ok(vec![EventKind::AgentUpdated { agent }])
+            Ok(vec![EventKind::AgentUpdated {
+                agent,
+                gateway_secret: c.gateway_secret.clone(),
+            }])
         }
         Command::DeleteAgent(c) => {
             let current = existing_agent(state, c.agent_id)?;

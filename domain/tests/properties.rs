@@ -39,7 +39,7 @@ impl Model {
             EventKind::AgentCreated { agent, .. } => {
                 self.agents.insert(agent.id, AgentState::created(agent));
             }
-            EventKind::AgentUpdated { agent } => {
+            EventKind::AgentUpdated { agent, .. } => {
                 let current = self
                     .agents
                     .get_mut(&agent.id)
@@ -77,6 +77,7 @@ fn command(ids: &[AgentId], op: u8, agent: usize, name: usize) -> Command {
             description: None,
             soul: None,
             config: AgentConfig::default(),
+            gateway_secret: None,
         }),
         1 => Command::UpdateAgent(UpdateAgent {
             agent_id,
@@ -84,6 +85,7 @@ fn command(ids: &[AgentId], op: u8, agent: usize, name: usize) -> Command {
                 name: Some(name),
                 ..AgentPatch::default()
             },
+            gateway_secret: None,
         }),
         2 => Command::DeleteAgent(DeleteAgent { agent_id }),
         _ => Command::RecordHeartbeat(RecordHeartbeat {

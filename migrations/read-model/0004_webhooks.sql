@@ -16,3 +16,12 @@ CREATE TABLE webhooks (
     PRIMARY KEY (tenant_id, id)
 );
 
+
+-- The signing secret of each agent's gateway (`config.gateway`), sealed like the endpoints'.
+-- User messages are delivered to the gateway signed with it.
+CREATE TABLE agent_gateway_secrets (
+    tenant_id text NOT NULL,
+    agent_id  text NOT NULL,
+    secret    text NOT NULL,
+    PRIMARY KEY (tenant_id, agent_id)
+);

@@ -20,7 +20,7 @@ use crate::{parse_column, StoreError};
 const SCAN_FACTOR: i64 = 4;
 
 /// A leased delivery and what sending it needs. The `Option`s are `None` when what the
-/// delivery refers to is gone (endpoint deleted…).
+/// delivery refers to is gone (endpoint deleted, gateway removed…).
 #[derive(Debug, Clone)]
 pub struct Claimed {
     pub id: String,
@@ -37,10 +37,11 @@ pub struct Claimed {
     pub event: Option<(DateTime<Utc>, serde_json::Value)>,
     /// The message text, for `message.created`.
     pub content: Option<String>,
+    /// Where it goes: the webhook endpoint, or the agent's gateway.
     pub endpoint: Option<Endpoint>,
 }
 
-/// The endpoint of a webhook delivery as it is now.
+/// Where a delivery goes, as it is now: a webhook endpoint or an agent's gateway.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
     pub url: String,
@@ -96,12 +97,15 @@ pub async fn claim(
              SELECT c.id, c.tenant_id, c.webhook_id, c.agent_id, c.target, c.event_id,
                     c.event_type, c.attempts, a.timestamp, a.data, m.content,
                     w.url, w.enabled, w.secret, w.previous_secret,
-                    w.previous_secret_expires_at > now() AS previous_valid
+                    w.previous_secret_expires_at > now() AS previous_valid,
+                    g.config -> 'gateway' ->> 'url' AS gateway_url, s.secret AS gateway_secret
              FROM claimed c
              LEFT JOIN activity a ON a.id = c.event_id
              LEFT JOIN messages m ON c.event_type = 'message.created'
                   AND m.tenant_id = c.tenant_id AND m.id = a.subject_id
-             LEFT JOIN webhooks w ON w.tenant_id = c.tenant_id AND w.id = c.webhook_id",
+             LEFT JOIN webhooks w ON w.tenant_id = c.tenant_id AND w.id = c.webhook_id
+             LEFT JOIN agents g ON g.tenant_id = c.tenant_id AND g.id = c.agent_id
+             LEFT JOIN agent_gateway_secrets s ON s.tenant_id = c.tenant_id AND s.agent_id = c.agent_id",
         )
         .await?;
     let rows = client
@@ -124,17 +128,27 @@ pub async fn claim(
             let timestamp: Option<DateTime<Utc>> = row.get("timestamp");
             let data: Option<serde_json::Value> = row.get("data");
             let url: Option<String> = row.get("url");
-            let endpoint = url.map(|url| {
-                let mut secrets = vec![row.get::<_, String>("secret")];
-                if row.get::<_, Option<bool>>("previous_valid") == Some(true) {
-                    secrets.extend(row.get::<_, Option<String>>("previous_secret"));
+            let gateway_url: Option<String> = row.get("gateway_url");
+            let gateway_secret: Option<String> = row.get("gateway_secret");
+            let endpoint = match (url, gateway_url.zip(gateway_secret)) {
+                (Some(url), _) => {
+                    let mut secrets = vec![row.get::<_, String>("secret")];
+                    if row.get::<_, Option<bool>>("previous_valid") == Some(true) {
+                        secrets.extend(row.get::<_, Option<String>>("previous_secret"));
+                    }
+                    Some(Endpoint {
+                        url,
+                        enabled: row.get("enabled"),
+                        secrets,
+                    })
                 }
-                Endpoint {
+                (None, Some((url, secret))) => Some(Endpoint {
                     url,
-                    enabled: row.get("enabled"),
-                    secrets,
-                }
-            });
+                    enabled: true,
+                    secrets: vec![secret],
+                }),
+                (None, None) => None,
+            };
             Ok(Claimed {
                 id: row.get("id"),
                 tenant_id: parse_column(row.get("tenant_id"))?,

@@ -123,6 +123,10 @@ pub struct CreateAgent {
     pub description: Option<String>,
     pub soul: Option<String>,
     pub config: AgentConfig,
+    /// The signing secret of `config.gateway`, sealed with the operator key; set when the
+    /// request sets a gateway.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -130,6 +134,9 @@ pub struct CreateAgent {
 pub struct UpdateAgent {
     pub agent_id: AgentId,
     pub patch: AgentPatch,
+    /// A new gateway signing secret (sealed), when the patch sets `config.gateway.url`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_secret: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -94,11 +94,17 @@ pub enum EventKind {
         agent: AgentSnapshot,
         #[serde(skip)]
         soul: Option<String>,
+        /// Sealed; never shown.
+        #[serde(skip)]
+        gateway_secret: Option<String>,
     },
     #[serde(rename = "agent.updated")]
     AgentUpdated {
         #[serde(flatten)]
         agent: AgentSnapshot,
+        /// A new gateway signing secret, sealed; never shown.
+        #[serde(skip)]
+        gateway_secret: Option<String>,
     },
     #[serde(rename = "agent.deleted", rename_all = "camelCase")]
     AgentDeleted { agent_id: AgentId, name: String },
@@ -246,7 +252,7 @@ impl EventKind {
     /// The agent the event concerns, if any.
     pub fn agent_id(&self) -> Option<AgentId> {
         match self {
-            Self::AgentCreated { agent, .. } | Self::AgentUpdated { agent } => Some(agent.id),
+            Self::AgentCreated { agent, .. } | Self::AgentUpdated { agent, .. } => Some(agent.id),
             Self::AgentDeleted { agent_id, .. }
             | Self::AgentSoulUpdated { agent_id, .. }
             | Self::AgentStatusChanged { agent_id, .. }

@@ -321,7 +321,7 @@ impl Dispatcher {
                         command = Some(Command::RecordDeliveryFailure(RecordDeliveryFailure {
                             delivery_id,
                             webhook_id,
-                            agent_id: None,
+                            agent_id: delivery.agent_id.as_deref().and_then(|id| id.parse().ok()),
                             event_id,
                             event_type: delivery.event_type.clone(),
                             attempts,

@@ -64,7 +64,10 @@ pub fn prepare(
     policy: TargetPolicy,
 ) -> Result<Prepared, Unsendable> {
     let Some(endpoint) = &claimed.endpoint else {
-        return Err(Unsendable("the endpoint was deleted".to_owned()));
+        return Err(Unsendable(match claimed.webhook_id {
+            Some(_) => "the endpoint was deleted".to_owned(),
+            None => "the agent has no gateway any more".to_owned(),
+        }));
     };
     if !endpoint.enabled && claimed.event_type != "webhook.test" {
         return Err(Unsendable(
@@ -95,13 +98,15 @@ pub fn prepare(
     })
 }
 
-/// The associated data a webhook's secret is sealed with (see the API's webhook routes).
+/// The associated data a secret is sealed with: `tenant/wh_…` for an endpoint's,
+/// `tenant/agent_…` for a gateway's (see the API's webhook and agent routes).
 pub fn secret_context(claimed: &Claimed) -> String {
-    format!(
-        "{}/{}",
-        claimed.tenant_id,
-        claimed.webhook_id.as_deref().unwrap_or_default()
-    )
+    let owner = claimed
+        .webhook_id
+        .as_deref()
+        .or(claimed.agent_id.as_deref())
+        .unwrap_or_default();
+    format!("{}/{owner}", claimed.tenant_id)
 }
 
 /// Posts a prepared delivery once; returns the answer and how long it took.

@@ -3,7 +3,9 @@
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use read_store::agents;
-use schema::agent::{AgentConfig, AgentConfigPatch, AgentPatch, AgentStatus, HeartbeatState};
+use schema::agent::{
+    AgentConfig, AgentConfigPatch, AgentPatch, AgentStatus, GatewayPatch, HeartbeatState,
+};
 use schema::command::{CreateAgent, DeleteAgent, RecordHeartbeat, SetAgentSoul, UpdateAgent};
 use schema::{AgentId, Command, ErrorCode};
 use serde::Deserialize;
@@ -55,11 +57,37 @@ fn agent_id(path: &str) -> Result<AgentId, ApiError> {
         .map_err(|_| ApiError::not_found(ErrorCode::AgentNotFound, "agent", path))
 }
 
+/// When a request sets `config.gateway.url`: the URL passes the SSRF guard, and a new signing
+/// secret (plain, sealed) is issued for the gateway's deliveries.
+async fn gateway_secret(
+    state: &AppState,
+    caller: &Caller,
+    agent_id: AgentId,
+    config: &AgentConfigPatch,
+) -> Result<Option<(String, String)>, ApiError> {
+    let schema::agent::Patch::Set(GatewayPatch { url: Some(url) }) = &config.gateway else {
+        return Ok(None);
+    };
+    crate::signing_secrets::check_target(state, "config.gateway.url", url).await?;
+    crate::signing_secrets::new_sealed(state, caller.tenant_id, &agent_id.to_string()).map(Some)
+}
+
 async fn render_agent(
     state: &AppState,
     caller: &Caller,
     id: AgentId,
     status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, ApiError> {
+    render_agent_with_secret(state, caller, id, status, None).await
+}
+
+/// The agent, with its new gateway secret when the request set one.
+async fn render_agent_with_secret(
+    state: &AppState,
+    caller: &Caller,
+    id: AgentId,
+    status: actix_web::http::StatusCode,
+    gateway_secret: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
     let client = state.store.client().await?;
     let row = agents::get(&client, caller.tenant_id, id)
@@ -69,7 +97,9 @@ async fn render_agent(
     if status == actix_web::http::StatusCode::CREATED {
         response.insert_header((header::LOCATION, format!("/v1/agents/{id}")));
     }
-    Ok(response.json(AgentView::from(&row)))
+    let mut view = AgentView::from(&row);
+    view.gateway_secret = gateway_secret;
+    Ok(response.json(view))
 }
 
 #[utoipa::path(post, path = "/v1/agents", tag = "agents", request_body = CreateAgentRequest,
@@ -96,6 +126,7 @@ pub async fn create_agent(
         return Err(ApiError::validation(errors));
     }
     let agent_id: AgentId = crate::ids::next();
+    let gateway = gateway_secret(&state, &caller, agent_id, &config_patch).await?;
     let command = Command::CreateAgent(CreateAgent {
         agent_id,
         name: request.name,
@@ -103,13 +134,15 @@ pub async fn create_agent(
         description: request.description,
         soul: request.soul,
         config: AgentConfig::default().merged(config_patch),
+        gateway_secret: gateway.as_ref().map(|(_, sealed)| sealed.clone()),
     });
     submit(&state, &caller, command).await?;
-    render_agent(
+    render_agent_with_secret(
         &state,
         &caller,
         agent_id,
         actix_web::http::StatusCode::CREATED,
+        gateway.map(|(secret, _)| secret),
     )
     .await
 }
@@ -173,13 +206,28 @@ pub async fn update_agent(
     if !errors.is_empty() {
         return Err(ApiError::validation(errors));
     }
+    let gateway = match &patch.config {
+        Some(config) => gateway_secret(&state, &caller, agent_id, config).await?,
+        None => None,
+    };
     submit(
         &state,
         &caller,
-        Command::UpdateAgent(UpdateAgent { agent_id, patch }),
+        Command::UpdateAgent(UpdateAgent {
+            agent_id,
+            patch,
+            gateway_secret: gateway.as_ref().map(|(_, sealed)| sealed.clone()),
+        }),
     )
     .await?;
-    render_agent(&state, &caller, agent_id, actix_web::http::StatusCode::OK).await
+    render_agent_with_secret(
+        &state,
+        &caller,
+        agent_id,
+        actix_web::http::StatusCode::OK,
+        gateway.map(|(secret, _)| secret),
+    )
+    .await
 }
 
 #[utoipa::path(delete, path = "/v1/agents/{id}", tag = "agents", params(("id" = String, Path, description = "agent_…")),

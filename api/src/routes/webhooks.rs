@@ -168,37 +168,6 @@ async fn load(
         .ok_or_else(|| ApiError::not_found(ErrorCode::WebhookNotFound, "webhook", &id.to_string()))
 }
 
-/// Checks the URL: its shape, and (unless the operator allows private targets) that it does
-/// not resolve to a loopback, private, link-local or metadata address.
-async fn check_url(state: &AppState, url: &str) -> Result<(), ApiError> {
-    ::webhooks::target::check_url(url, state.target_policy)
-        .await
-        .map(|_| ())
-        .map_err(|error| ApiError::field("url", error.to_string()))
-}
-
-/// A new secret, and the same sealed with the operator key for the command.
-fn new_secret(
-    state: &AppState,
-    caller: &Caller,
-    id: WebhookId,
-) -> Result<(String, String), ApiError> {
-    let keyring = state.webhook_keys.as_ref().ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::ServiceUnavailable,
-            "Webhooks are not available: the operator has not configured AGENFLEET_SECRET_KEY",
-        )
-    })?;
-    let secret = ::webhooks::signing::generate_secret();
-    let sealed = keyring.encrypt(secret.as_bytes(), &secret_context(caller, id));
-    Ok((secret, sealed))
-}
-
-/// The associated data a secret is sealed with: it opens only for this endpoint.
-fn secret_context(caller: &Caller, id: WebhookId) -> String {
-    format!("{}/{}", caller.tenant_id, id)
-}
-
 fn validate(events: Option<&[String]>, description: Option<&str>) -> Result<(), ApiError> {
     let mut errors = events.map(domain::webhooks::events).unwrap_or_default();
     errors.extend(domain::webhooks::description(description));
@@ -222,9 +191,10 @@ pub async fn create_webhook(
     JsonBody(request): JsonBody<CreateWebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
     validate(Some(&request.events), request.description.as_deref())?;
-    check_url(&state, &request.url).await?;
+    crate::signing_secrets::check_target(&state, "url", &request.url).await?;
     let id: WebhookId = crate::ids::next();
-    let (secret, sealed) = new_secret(&state, &caller, id)?;
+    let (secret, sealed) =
+        crate::signing_secrets::new_sealed(&state, caller.tenant_id, &id.to_string())?;
     let command = Command::CreateWebhook(CreateWebhook {
         webhook_id: id,
         url: request.url,
@@ -293,7 +263,7 @@ pub async fn update_webhook(
     };
     validate(patch.events.as_deref(), description)?;
     if let Some(url) = &patch.url {
-        check_url(&state, url).await?;
+        crate::signing_secrets::check_target(&state, "url", url).await?;
     }
     submit(
         &state,
@@ -338,7 +308,8 @@ pub async fn rotate_secret(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = webhook_id(&path)?;
-    let (secret, sealed) = new_secret(&state, &caller, id)?;
+    let (secret, sealed) =
+        crate::signing_secrets::new_sealed(&state, caller.tenant_id, &id.to_string())?;
     submit(
         &state,
         &caller,

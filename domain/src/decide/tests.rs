@@ -47,6 +47,7 @@ fn create(name: &str) -> Command {
         description: None,
         soul: Some("# Nova".into()),
         config: AgentConfig::default(),
+        gateway_secret: None,
     })
 }
 
@@ -97,10 +98,13 @@ fn renaming_an_agent_to_its_own_name_in_another_case_is_allowed() {
         &record(Command::UpdateAgent(UpdateAgent {
             agent_id: current.id,
             patch,
+            gateway_secret: None,
         })),
     )
     .unwrap();
-    assert!(matches!(&events[0].kind, EventKind::AgentUpdated { agent } if agent.name == "NOVA"));
+    assert!(
+        matches!(&events[0].kind, EventKind::AgentUpdated { agent, .. } if agent.name == "NOVA")
+    );
 }
 
 #[test]

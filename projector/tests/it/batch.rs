@@ -15,6 +15,7 @@ fn create(agent_id: AgentId, name: &str) -> Command {
         description: None,
         soul: Some(format!("# {name}")),
         config: AgentConfig::default(),
+        gateway_secret: None,
     })
 }
 
@@ -23,7 +24,11 @@ fn rename(agent_id: AgentId, name: &str) -> Command {
         name: Some(name.to_owned()),
         ..AgentPatch::default()
     };
-    Command::UpdateAgent(UpdateAgent { agent_id, patch })
+    Command::UpdateAgent(UpdateAgent {
+        agent_id,
+        patch,
+        gateway_secret: None,
+    })
 }
 
 /// Decisions inside one batch see the ones before them: a name freed by a rename or a delete

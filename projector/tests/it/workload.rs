@@ -40,6 +40,7 @@ pub async fn append_agents(log: &dyn EventLog, tenant: TenantId, count: usize) -
             description: None,
             soul: None,
             config: AgentConfig::default(),
+            gateway_secret: None,
         });
         log.append(&CommandRecord::new(tenant, actor.clone(), create))
             .await
@@ -49,7 +50,11 @@ pub async fn append_agents(log: &dyn EventLog, tenant: TenantId, count: usize) -
         log.append(&CommandRecord::new(
             tenant,
             actor.clone(),
-            Command::UpdateAgent(UpdateAgent { agent_id, patch }),
+            Command::UpdateAgent(UpdateAgent {
+                agent_id,
+                patch,
+                gateway_secret: None,
+            }),
         ))
         .await
         .expect("append");

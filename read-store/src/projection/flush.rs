@@ -110,11 +110,19 @@ const UPSERT_WEBHOOKS: &str = "INSERT INTO webhooks (tenant_id, id, url, events,
          updated_at = EXCLUDED.updated_at";
 /// Due at once; the dispatchers hear about them at commit.
 const INSERT_DELIVERIES: &str =
-    "INSERT INTO dispatch.deliveries (id, tenant_id, webhook_id, event_id, event_type,
+    "INSERT INTO dispatch.deliveries (id, tenant_id, webhook_id, agent_id, event_id, event_type,
                                      next_attempt_at, created_at, updated_at)
-     SELECT id, tenant_id, webhook_id, event_id, event_type, created_at, created_at, created_at
-     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-          AS d(id, tenant_id, webhook_id, event_id, event_type, created_at)";
+     SELECT id, tenant_id, webhook_id, agent_id, event_id, event_type, created_at, created_at,
+            created_at
+     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                 $7::timestamptz[])
+          AS d(id, tenant_id, webhook_id, agent_id, event_id, event_type, created_at)";
+const SET_GATEWAY_SECRETS: &str = "INSERT INTO agent_gateway_secrets (tenant_id, agent_id, secret)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
+     ON CONFLICT (tenant_id, agent_id) DO UPDATE SET secret = EXCLUDED.secret";
+const DELETE_GATEWAY_SECRETS: &str =
+    "DELETE FROM agent_gateway_secrets g USING unnest($1::text[], $2::text[]) AS d(tenant_id, agent_id)
+     WHERE g.tenant_id = d.tenant_id AND g.agent_id = d.agent_id";
 const NOTIFY_DELIVERIES: &str = "SELECT pg_notify('agenfleet_deliveries', '')";
 
 macro_rules! columns {
@@ -391,6 +399,28 @@ pub async fn write(
             ),
         ));
     }
+    let (set, removed): (Vec<_>, Vec<_>) = changes
+        .gateway_secrets
+        .iter()
+        .partition(|(_, secret)| secret.is_some());
+    if !removed.is_empty() {
+        statements.push(Statement::new(
+            DELETE_GATEWAY_SECRETS,
+            columns!(removed, |((t, _), _)| t.to_string(), |((_, a), _)| a
+                .to_string()),
+        ));
+    }
+    if !set.is_empty() {
+        statements.push(Statement::new(
+            SET_GATEWAY_SECRETS,
+            columns!(
+                set,
+                |((t, _), _)| t.to_string(),
+                |((_, a), _)| a.to_string(),
+                |(_, s)| (*s).clone().unwrap_or_default()
+            ),
+        ));
+    }
     if !changes.deliveries.is_empty() {
         statements.push(Statement::new(
             INSERT_DELIVERIES,
@@ -398,7 +428,8 @@ pub async fn write(
                 changes.deliveries,
                 |d| d.id.to_string(),
                 |d| d.tenant_id.to_string(),
-                |d| d.webhook_id.to_string(),
+                |d| d.webhook_id.map(|id| id.to_string()),
+                |d| d.agent_id.map(|id| id.to_string()),
                 |d| d.event_id.to_string(),
                 |d| d.event_type,
                 |d| d.created_at,

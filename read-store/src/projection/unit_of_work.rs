@@ -61,7 +61,9 @@ pub(super) struct OutcomeRow {
 pub(super) struct NewDelivery {
     pub id: DeliveryId,
     pub tenant_id: TenantId,
-    pub webhook_id: WebhookId,
+    /// The endpoint, or `None` for a delivery to the agent's gateway.
+    pub webhook_id: Option<WebhookId>,
+    pub agent_id: Option<AgentId>,
     pub event_id: EventId,
     pub event_type: &'static str,
     pub created_at: DateTime<Utc>,
@@ -83,6 +85,8 @@ pub(super) struct Changes {
     /// Changes of agents' active session counts (added to the stored counts).
     pub open_sessions: HashMap<(TenantId, AgentId), i32>,
     pub rollups: Rollups,
+    /// Agents' gateway signing secrets set (or, `None`, removed) in this batch.
+    pub gateway_secrets: HashMap<(TenantId, AgentId), Option<String>>,
     /// Endpoints whose final state (in the overlay) must be written: upserted, or deleted.
     pub webhooks: HashSet<(TenantId, WebhookId)>,
     /// Empty when the projection rebuilds (nothing is sent again).
@@ -202,7 +206,16 @@ impl UnitOfWork {
                     .revoked_keys
                     .push((tenant, key_id.to_string(), at));
             }
-            EventKind::AgentCreated { agent, soul } => {
+            EventKind::AgentCreated {
+                agent,
+                soul,
+                gateway_secret,
+            } => {
+                if let Some(secret) = gateway_secret {
+                    self.changes
+                        .gateway_secrets
+                        .insert((tenant, agent.id), Some(secret.clone()));
+                }
                 let state = AgentState::created(agent);
                 self.overlay
                     .names
@@ -211,7 +224,19 @@ impl UnitOfWork {
                 self.changes.agents.insert((tenant, agent.id));
                 self.changes.souls.insert((tenant, agent.id), soul.clone());
             }
-            EventKind::AgentUpdated { agent } => {
+            EventKind::AgentUpdated {
+                agent,
+                gateway_secret,
+            } => {
+                if agent.config.gateway.is_none() {
+                    self.changes
+                        .gateway_secrets
+                        .insert((tenant, agent.id), None);
+                } else if let Some(secret) = gateway_secret {
+                    self.changes
+                        .gateway_secrets
+                        .insert((tenant, agent.id), Some(secret.clone()));
+                }
                 let renamed = self.agent_mut(tenant, agent.id).map(|current| {
                     let old_key = domain::name_key(&current.name);
                     current.name = agent.name.clone();
@@ -236,6 +261,9 @@ impl UnitOfWork {
                 self.overlay.agents.insert((tenant, *agent_id), None);
                 self.changes.agents.insert((tenant, *agent_id));
                 self.changes.souls.remove(&(tenant, *agent_id));
+                self.changes
+                    .gateway_secrets
+                    .insert((tenant, *agent_id), None);
             }
             EventKind::AgentSoulUpdated {
                 agent_id,
@@ -429,10 +457,23 @@ impl UnitOfWork {
     }
 
     /// Queues one delivery per enabled endpoint subscribed to the event (a test goes to its
-    /// endpoint only).
+    /// endpoint only), and one to the agent's gateway for a user message.
     fn queue_deliveries(&mut self, record: &CommandRecord, event: &Event) {
         let tenant = record.tenant_id;
         let event_type = event.kind.event_type();
+        let gateway = match &event.kind {
+            EventKind::MessageCreated { message }
+                if message.role == schema::session::MessageRole::User =>
+            {
+                self.overlay
+                    .agents
+                    .get(&(tenant, message.agent_id))
+                    .and_then(Option::as_ref)
+                    .filter(|agent| agent.config.gateway.is_some())
+                    .map(|agent| agent.id)
+            }
+            _ => None,
+        };
         let webhooks: Vec<WebhookId> = match &event.kind {
             EventKind::WebhookTest { webhook_id } => vec![*webhook_id],
             _ if webhook::EVENT_TYPES.contains(&event_type) => self
@@ -448,11 +489,16 @@ impl UnitOfWork {
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
-        for (index, webhook_id) in webhooks.into_iter().enumerate() {
+        let targets = webhooks
+            .into_iter()
+            .map(|id| (Some(id), None))
+            .chain(gateway.map(|agent| (None, Some(agent))));
+        for (index, (webhook_id, agent_id)) in targets.enumerate() {
             self.changes.deliveries.push(NewDelivery {
                 id: DeliveryId::for_event(event.id, index as u32),
                 tenant_id: tenant,
                 webhook_id,
+                agent_id,
                 event_id: event.id,
                 event_type,
                 created_at: record.issued_at,

@@ -4,6 +4,7 @@
 mod support;
 
 mod crash;
+mod gateway;
 mod isolation;
 mod retries;
 mod signing;
