@@ -25,11 +25,12 @@ pub fn new_sealed(
 }
 
 /// Checks a delivery URL: its shape, and (unless the operator allows private targets) that it
-/// does not resolve to a loopback, private, link-local or metadata address. Errors name
-/// `field`.
-pub async fn check_target(state: &AppState, field: &str, url: &str) -> Result<(), ApiError> {
-    webhooks::target::check_url(url, state.target_policy)
+/// does not resolve to a loopback, private, link-local or metadata address. Returns it in its
+/// normal form (`https://EXAMPLE.com:443/x` → `https://example.com/x`), which is what is stored
+/// and compared. Errors name `field`.
+pub async fn check_target(state: &AppState, field: &str, url: &str) -> Result<String, ApiError> {
+    webhooks::target::check_url(url.trim(), state.target_policy)
         .await
-        .map(|_| ())
+        .map(|url| url.to_string())
         .map_err(|error| ApiError::field(field, error.to_string()))
 }

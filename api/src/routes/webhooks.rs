@@ -168,6 +168,15 @@ async fn load(
         .ok_or_else(|| ApiError::not_found(ErrorCode::WebhookNotFound, "webhook", &id.to_string()))
 }
 
+/// The event filter with repeated types dropped (first occurrence kept).
+fn without_repeats(events: Vec<String>) -> Vec<String> {
+    let mut seen = std::collections::HashSet::new();
+    events
+        .into_iter()
+        .filter(|event| seen.insert(event.clone()))
+        .collect()
+}
+
 fn validate(events: Option<&[String]>, description: Option<&str>) -> Result<(), ApiError> {
     let mut errors = events.map(domain::webhooks::events).unwrap_or_default();
     errors.extend(domain::webhooks::description(description));
@@ -190,15 +199,16 @@ pub async fn create_webhook(
     caller: Caller,
     JsonBody(request): JsonBody<CreateWebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    validate(Some(&request.events), request.description.as_deref())?;
-    crate::signing_secrets::check_target(&state, "url", &request.url).await?;
+    let events = without_repeats(request.events);
+    validate(Some(&events), request.description.as_deref())?;
+    let url = crate::signing_secrets::check_target(&state, "url", &request.url).await?;
     let id: WebhookId = crate::ids::next();
     let (secret, sealed) =
         crate::signing_secrets::new_sealed(&state, caller.tenant_id, &id.to_string())?;
     let command = Command::CreateWebhook(CreateWebhook {
         webhook_id: id,
-        url: request.url,
-        events: request.events,
+        url,
+        events,
         description: request.description,
         enabled: request.enabled.unwrap_or(true),
         secret: sealed,
@@ -254,16 +264,17 @@ pub async fn update_webhook(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    JsonBody(patch): JsonBody<WebhookPatch>,
+    JsonBody(mut patch): JsonBody<WebhookPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let id = webhook_id(&path)?;
+    patch.events = patch.events.map(without_repeats);
     let description = match &patch.description {
         schema::agent::Patch::Set(text) => Some(text.as_str()),
         _ => None,
     };
     validate(patch.events.as_deref(), description)?;
     if let Some(url) = &patch.url {
-        crate::signing_secrets::check_target(&state, "url", url).await?;
+        patch.url = Some(crate::signing_secrets::check_target(&state, "url", url).await?);
     }
     submit(
         &state,

@@ -16,3 +16,4 @@ mod operations;
 mod rate_limits;
 mod sessions;
 mod soul_and_heartbeat;
+mod webhooks;
