@@ -18,6 +18,8 @@ async fn snapshot(app: &TestApp) -> Vec<(String, Vec<Value>)> {
         ("metrics_agent_hourly", "tenant_id, agent_id, hour"),
         ("metrics_tenant_hourly", "tenant_id, hour, model"),
         ("metrics_tenant_daily", "tenant_id, day"),
+        ("webhooks", "tenant_id, id"),
+        ("agent_gateway_secrets", "tenant_id, agent_id"),
         ("command_outcomes", "command_id"),
         ("checkpoints", "partition"),
     ] {
@@ -38,6 +40,72 @@ async fn snapshot(app: &TestApp) -> Vec<(String, Vec<Value>)> {
 
 /// A history touching every command kind, with rejections.
 async fn make_history(app: &TestApp) {
+    // Webhooks first, so that the events below are queued for them: created, changed, rotated,
+    // tested, disabled by the dispatcher's command, deleted; a duplicate refused.
+    let mut hooks = Vec::new();
+    for (url, events) in [
+        ("https://example.com/a", json!(["*"])),
+        (
+            "https://example.com/b",
+            json!(["agent.created", "session.created"]),
+        ),
+        ("https://example.com/a", json!(["*"])),
+        ("https://example.com/c", json!(["message.created"])),
+    ] {
+        let (status, body) = app
+            .call(
+                Method::POST,
+                "/v1/webhooks",
+                Some(json!({"url": url, "events": events})),
+            )
+            .await;
+        if status == StatusCode::CREATED {
+            hooks.push(body["id"].as_str().unwrap().to_owned());
+        }
+    }
+    assert_eq!(hooks.len(), 3);
+    app.call(
+        Method::PATCH,
+        &format!("/v1/webhooks/{}", hooks[1]),
+        Some(json!({"description": "ops", "events": ["agent.created"]})),
+    )
+    .await;
+    app.call(
+        Method::POST,
+        &format!("/v1/webhooks/{}/rotate-secret", hooks[0]),
+        None,
+    )
+    .await;
+    app.call(
+        Method::POST,
+        &format!("/v1/webhooks/{}/test", hooks[0]),
+        None,
+    )
+    .await;
+    let disable = schema::Command::DisableWebhook(schema::command::DisableWebhook {
+        webhook_id: hooks[2].parse().unwrap(),
+        reason: "The endpoint answered 410 Gone".to_owned(),
+    });
+    app.log
+        .append(&schema::CommandRecord::new(
+            app.tenant,
+            schema::Actor::system("webhook-dispatcher"),
+            disable,
+        ))
+        .await
+        .unwrap();
+    app.call(Method::DELETE, &format!("/v1/webhooks/{}", hooks[1]), None)
+        .await;
+    let (status, _) = app
+        .call(
+            Method::POST,
+            "/v1/agents",
+            Some(
+                json!({"name": "Gated", "config": {"gateway": {"url": "https://example.com/gw"}}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
     let mut ids = Vec::new();
     for name in ["Nova", "Orion", "Vega", "nova"] {
         let response = app
@@ -101,6 +169,15 @@ async fn make_history(app: &TestApp) {
         .unwrap();
 }
 
+/// How many deliveries the dispatcher's queue holds.
+async fn deliveries(app: &TestApp) -> i64 {
+    let sql = app.sql().await;
+    sql.query_one("SELECT count(*) FROM dispatch.deliveries", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
 /// The definitions of the live read models' indexes.
 async fn indexes(app: &TestApp) -> Vec<String> {
     let rows = app
@@ -125,6 +202,7 @@ async fn listing(app: &TestApp) -> Vec<Value> {
         "/v1/activity/verify",
         "/v1/metrics/summary",
         "/v1/metrics/agents",
+        "/v1/webhooks?limit=100",
     ] {
         let (status, body) = app.call(Method::GET, path, None).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
@@ -147,9 +225,13 @@ async fn replay_rebuilds_equal_read_models(kind: LogKind) {
     assert!(!api_before[0]["data"].as_array().unwrap().is_empty());
     assert_eq!(api_before[3]["valid"], true);
 
+    let queued = deliveries(&app).await;
+    assert!(queued > 5, "the history queued only {queued} deliveries");
     let report = projector::replay::rebuild(&app.db.url, app.log.clone(), |_| {})
         .await
         .expect("replay");
+    // A rebuild sends nothing again: the delivery queue is as it was.
+    assert_eq!(deliveries(&app).await, queued);
     assert!(
         report.records >= 10,
         "replayed only {} records",
