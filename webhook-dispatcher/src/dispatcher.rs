@@ -218,19 +218,17 @@ impl Dispatcher {
         Ok(claimed)
     }
 
-    /// How long to sleep when nothing was claimed: until the next delivery is due, at most
-    /// `MAX_IDLE` (a due delivery whose target is busy waits for a freed slot instead).
+    /// How long to sleep when nothing more can be claimed: until the next delivery is due, at
+    /// most `MAX_IDLE`. Deliveries already due wait for their target to free a slot (the loop
+    /// wakes on that), not for a timer: polling for them would spin while a target is busy.
     async fn idle_wait(&self) -> Duration {
         let next = match self.store.client().await {
             Ok(client) => dispatch_queue::next_due(&client).await.ok().flatten(),
             Err(_) => None,
         };
-        match next {
-            Some(at) => (at - Utc::now())
-                .to_std()
-                .unwrap_or(MAX_IDLE)
-                .clamp(Duration::from_millis(5), MAX_IDLE),
-            None => MAX_IDLE,
+        match next.map(|at| (at - Utc::now()).to_std()) {
+            Some(Ok(wait)) => wait.clamp(Duration::from_millis(5), MAX_IDLE),
+            Some(Err(_)) | None => MAX_IDLE,
         }
     }
 
