@@ -395,9 +395,18 @@ pub async fn list_deliveries(
     Ok(HttpResponse::Ok().json(listing::envelope(&views, listed.total, page)))
 }
 
-fn delivery_id(path: &str) -> Result<DeliveryId, ApiError> {
-    path.parse()
-        .map_err(|_| ApiError::not_found(ErrorCode::DeliveryNotFound, "delivery", path))
+/// `{id}/deliveries/{deliveryId}` of an existing endpoint of the caller.
+async fn delivery_path(
+    state: &AppState,
+    caller: &Caller,
+    (webhook, delivery): (String, String),
+) -> Result<(WebhookId, DeliveryId), ApiError> {
+    let webhook = webhook_id(&webhook)?;
+    let delivery = delivery
+        .parse()
+        .map_err(|_| ApiError::not_found(ErrorCode::DeliveryNotFound, "delivery", &delivery))?;
+    load(state, caller, webhook).await?;
+    Ok((webhook, delivery))
 }
 
 async fn render_delivery(
@@ -426,10 +435,7 @@ pub async fn get_delivery(
     caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (webhook, delivery) = path.into_inner();
-    let webhook = webhook_id(&webhook)?;
-    let delivery = delivery_id(&delivery)?;
-    load(&state, &caller, webhook).await?;
+    let (webhook, delivery) = delivery_path(&state, &caller, path.into_inner()).await?;
     render_delivery(&state, &caller, webhook, delivery, StatusCode::OK).await
 }
 
@@ -443,10 +449,7 @@ pub async fn retry_delivery(
     caller: Caller,
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, ApiError> {
-    let (webhook, delivery) = path.into_inner();
-    let webhook = webhook_id(&webhook)?;
-    let delivery = delivery_id(&delivery)?;
-    load(&state, &caller, webhook).await?;
+    let (webhook, delivery) = delivery_path(&state, &caller, path.into_inner()).await?;
     let client = state.store.client().await?;
     if !deliveries::retry(&client, caller.tenant_id, webhook, delivery).await? {
         return Err(ApiError::not_found(
