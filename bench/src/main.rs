@@ -7,8 +7,11 @@
 //! - `replay`: times `agenfleet replay`'s rebuild over the whole log.
 //! - `metrics`: generates a tenant's long history of messages through the log, then times the
 //!   metrics queries on it.
+//! - `webhooks`: deliveries per second from a backlog to a local receiver with one and two
+//!   `webhook-dispatcher` processes, and the delay from a command's `201` to its webhook.
 
 mod messages;
+mod webhooks;
 
 /// As in `projector` and `agenfleet`, whose replay this runs.
 #[global_allocator]
@@ -79,6 +82,28 @@ enum Bench {
         agents: usize,
         #[arg(long, default_value_t = 92)]
         days: i64,
+    },
+    Webhooks {
+        #[arg(long)]
+        base: String,
+        #[arg(long)]
+        key: String,
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        #[arg(long, env = "EVENT_LOG_URL")]
+        event_log_url: String,
+        /// The release `webhook-dispatcher` binary, run as child processes.
+        #[arg(long)]
+        dispatcher_bin: std::path::PathBuf,
+        /// Deliveries per throughput round (rounded down to a multiple of `endpoints`).
+        #[arg(long, default_value_t = 20_000)]
+        deliveries: usize,
+        /// Endpoints subscribed to `agent.created`: each agent created is one delivery to each.
+        #[arg(long, default_value_t = 10)]
+        endpoints: usize,
+        /// Sessions opened to measure the delay from `201` to webhook.
+        #[arg(long, default_value_t = 1_000)]
+        latency_events: usize,
     },
 }
 
@@ -370,6 +395,28 @@ async fn main() -> anyhow::Result<()> {
                 messages,
                 agents,
                 days,
+            })
+            .await
+        }
+        Bench::Webhooks {
+            base,
+            key,
+            database_url,
+            event_log_url,
+            dispatcher_bin,
+            deliveries,
+            endpoints,
+            latency_events,
+        } => {
+            webhooks::webhooks(webhooks::WebhooksBench {
+                base,
+                key,
+                database_url,
+                event_log_url,
+                dispatcher_bin,
+                deliveries,
+                endpoints,
+                latency_events,
             })
             .await
         }

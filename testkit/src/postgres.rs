@@ -30,6 +30,9 @@ impl TestDatabase {
             .await
             .unwrap_or_else(|e| panic!("cannot connect to the test Postgres at {admin}: {e}"));
         let driver = tokio::spawn(connection);
+        STALE_DROPPED
+            .get_or_init(|| drop_stale_databases(&client))
+            .await;
         let name = format!("t_{}", ulid::Ulid::new().to_string().to_ascii_lowercase());
         client
             .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -39,6 +42,37 @@ impl TestDatabase {
         let _ = driver.await;
         let url = replace_database(&admin, &name);
         Self { url, name }
+    }
+}
+
+/// Test databases are left behind for inspection after a run; those older than this are
+/// dropped by the next run (once per test process), so the server's disk does not fill up.
+const KEEP_TEST_DATABASES: std::time::Duration = std::time::Duration::from_secs(3 * 3600);
+
+static STALE_DROPPED: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+
+/// Drops the `t_<ulid>` databases whose ulid is older than [`KEEP_TEST_DATABASES`].
+async fn drop_stale_databases(client: &tokio_postgres::Client) {
+    let Ok(rows) = client
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 't\\_%'",
+            &[],
+        )
+        .await
+    else {
+        return;
+    };
+    let cutoff = std::time::SystemTime::now() - KEEP_TEST_DATABASES;
+    for row in rows {
+        let name: String = row.get(0);
+        let Ok(id) = ulid::Ulid::from_string(&name[2..].to_ascii_uppercase()) else {
+            continue;
+        };
+        if id.datetime() < cutoff {
+            let _ = client
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await;
+        }
     }
 }
 
