@@ -82,6 +82,16 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
         env_duration("AGENFLEET_AGENT_OFFLINE_AFTER", "90s")?,
     );
     let monitor = tokio::spawn(monitor.run(shutdown.clone()));
+    let cron = scheduler::CronScheduler::new(
+        store.clone(),
+        log.clone(),
+        scheduler::CronSettings {
+            catchup_window: env_duration("AGENFLEET_CRON_CATCHUP_WINDOW", "5m")?,
+            run_timeout: env_duration("AGENFLEET_CRON_RUN_TIMEOUT", "10m")?,
+        },
+    );
+    let applied = scheduler::process::wake_on_applied(database_url.clone(), shutdown.clone());
+    let cron = tokio::spawn(cron.run(applied, shutdown.clone()));
     let dispatcher_config = DispatcherConfig {
         database_url: database_url.clone(),
         event_log_url: Some(event_log_url.clone()),
@@ -96,6 +106,12 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
         secret_key: Some(secret_key.clone()),
         concurrency: 256,
         concurrency_per_target: 16,
+        telegram_api_base: std::env::var("AGENFLEET_TELEGRAM_API_BASE")
+            .unwrap_or_else(|_| "https://api.telegram.org".to_owned()),
+        telegram_bot_token: std::env::var("AGENFLEET_TELEGRAM_BOT_TOKEN").ok(),
+        smtp_url: std::env::var("AGENFLEET_SMTP_URL").ok(),
+        smtp_from: std::env::var("AGENFLEET_SMTP_FROM")
+            .unwrap_or_else(|_| "AgenFleet <agenfleet@localhost>".to_owned()),
         shutdown_timeout: env_duration("AGENFLEET_SHUTDOWN_TIMEOUT", "30s")?,
     };
     let dispatcher = Dispatcher::new(
@@ -104,7 +120,7 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
         webhook_dispatcher::process::keyring(&dispatcher_config)?,
         webhook_dispatcher::process::settings(&dispatcher_config),
         &ops::Metrics::new(),
-    );
+    )?;
     let due =
         webhook_dispatcher::process::listen_for_deliveries(database_url.clone(), shutdown.clone());
     let dispatcher =
@@ -157,6 +173,7 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
     let _ = running.task.await;
     let _ = projector.await;
     let _ = monitor.await;
+    let _ = cron.await;
     let _ = dispatcher.await;
     if let Some(postgres) = private_postgres {
         postgres.stop().await?;

@@ -14,7 +14,7 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
-use crate::routes::{activity, agents, api_keys, metrics, models, sessions, webhooks};
+use crate::routes::{activity, agents, api_keys, cron_jobs, metrics, models, sessions, webhooks};
 use crate::views::{AgentView, MessageView, SessionView};
 
 /// The error body of every status >= 400.
@@ -80,6 +80,18 @@ pub struct ApiKeyList {
 #[derive(Serialize, ToSchema)]
 pub struct MetricsAgentList {
     pub data: Vec<metrics::AgentMetrics<'static>>,
+    pub pagination: Pagination,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CronJobList {
+    pub data: Vec<schema::cron::CronJobSnapshot>,
+    pub pagination: Pagination,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CronRunList {
+    pub data: Vec<schema::cron::CronRunSnapshot>,
     pub pagination: Pagination,
 }
 
@@ -171,10 +183,18 @@ pub struct ListParams {
         webhooks::get_delivery,
         webhooks::retry_delivery,
         webhooks::replay,
+        cron_jobs::create_cron_job,
+        cron_jobs::list_cron_jobs,
+        cron_jobs::get_cron_job,
+        cron_jobs::update_cron_job,
+        cron_jobs::delete_cron_job,
+        cron_jobs::run_cron_job,
+        cron_jobs::list_runs,
+        cron_jobs::get_run,
     ),
     components(schemas(ErrorBody, ErrorDetail, Pagination, AgentList, ApiKeyList, Model, ModelList,
                        SessionList, MessageList, ActivityList, MetricsAgentList, WebhookList,
-                       DeliveryList)),
+                       DeliveryList, CronJobList, CronRunList)),
     modifiers(&Conventions),
     tags(
         (name = "agents", description = "Agents, their SOUL and heartbeats"),
@@ -184,6 +204,7 @@ pub struct ListParams {
         (name = "sessions", description = "Sessions with agents and their messages"),
         (name = "activity", description = "The tenant's hash-chained activity log"),
         (name = "webhooks", description = "Signed event deliveries to your endpoints (Standard Webhooks)"),
+        (name = "cron", description = "Scheduled prompts for agents and their runs"),
     )
 )]
 pub struct ApiDoc;

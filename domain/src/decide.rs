@@ -136,12 +136,14 @@ fn decide_kinds(
         }
         Command::DeleteAgent(c) => {
             let current = existing_agent(state, c.agent_id)?;
-            // Its sessions are archived in the same decision, before the agent goes.
+            // Its sessions are archived and its cron jobs deleted in the same decision, before
+            // the agent goes.
             let mut events: Vec<EventKind> = state
                 .active_sessions
                 .iter()
                 .map(|session| archived(session, now))
                 .collect();
+            events.extend(state.agent_cron_jobs.iter().map(crate::cron::deleted));
             events.push(EventKind::AgentDeleted {
                 agent_id: c.agent_id,
                 name: current.name.clone(),
@@ -253,6 +255,17 @@ fn decide_kinds(
             require_tenant()?;
             crate::webhooks::decide(state, record)
         }
+        Command::CreateCronJob(_)
+        | Command::UpdateCronJob(_)
+        | Command::DeleteCronJob(_)
+        | Command::RunCronJob(_)
+        | Command::FireCronJob(_)
+        | Command::SkipMissedFires(_)
+        | Command::TimeOutCronRun(_)
+        | Command::RecordCronDelivery(_) => {
+            require_tenant()?;
+            crate::cron::decide(state, record)
+        }
     }
 }
 
@@ -296,19 +309,23 @@ fn post_message(
             return Err(rejection);
         }
     }
-    let mut events = vec![EventKind::MessageCreated {
-        message: MessageSnapshot {
-            id: c.message_id,
-            session_id: c.session_id,
-            agent_id: c.agent_id,
-            sequence: session.message_count + 1,
-            role: c.role,
-            content: c.content.clone(),
-            usage: c.usage.clone(),
-            tool_calls: c.tool_calls.clone(),
-            created_at: now,
-        },
-    }];
+    let message = MessageSnapshot {
+        id: c.message_id,
+        session_id: c.session_id,
+        agent_id: c.agent_id,
+        sequence: session.message_count + 1,
+        role: c.role,
+        content: c.content.clone(),
+        usage: c.usage.clone(),
+        tool_calls: c.tool_calls.clone(),
+        created_at: now,
+    };
+    // The first reply in a cron run's session completes the run.
+    let completion = match c.role {
+        MessageRole::Assistant => crate::cron::completion(state, session, &message, now),
+        MessageRole::User => Vec::new(),
+    };
+    let mut events = vec![EventKind::MessageCreated { message }];
     events.extend(c.tool_calls.iter().map(|call| EventKind::ToolCalled {
         agent_id: c.agent_id,
         session_id: c.session_id,
@@ -341,10 +358,11 @@ fn post_message(
             }
         }
     }
+    events.extend(completion);
     Ok(events)
 }
 
-fn archived(session: &SessionSnapshot, now: chrono::DateTime<chrono::Utc>) -> EventKind {
+pub(crate) fn archived(session: &SessionSnapshot, now: chrono::DateTime<chrono::Utc>) -> EventKind {
     let mut session = session.clone();
     session.status = SessionStatus::Archived;
     session.archived_at = Some(now);
@@ -367,7 +385,10 @@ fn existing_session(
         })
 }
 
-fn existing_agent(state: &DecisionState, id: schema::AgentId) -> Result<&AgentState, Rejection> {
+pub(crate) fn existing_agent(
+    state: &DecisionState,
+    id: schema::AgentId,
+) -> Result<&AgentState, Rejection> {
     state
         .agent
         .as_ref()

@@ -7,8 +7,10 @@
 
 pub mod activity;
 pub mod catalog;
+pub mod cron;
 pub mod decide;
 pub mod latency;
+pub mod schedule;
 pub mod state;
 pub mod usage;
 pub mod validate;
@@ -16,7 +18,8 @@ pub mod webhooks;
 
 pub use decide::decide;
 pub use state::{
-    needs, ActiveSessions, AgentState, ApiKeyState, DecisionState, Needs, WebhookState,
+    needs, ActiveSessions, AgentState, ApiKeyState, CronJobState, DecisionState, Needs,
+    WebhookState,
 };
 
 /// The form in which agent names are compared: unique per tenant ignoring case.

@@ -3,10 +3,11 @@
 use chrono::{DateTime, Utc};
 use schema::agent::{AgentConfig, AgentStatus};
 use schema::command::Command;
+use schema::cron::{CronJobSnapshot, CronRunSnapshot};
 use schema::event::AgentSnapshot;
 use schema::session::SessionSnapshot;
 use schema::webhook::{WebhookSecrets, WebhookSnapshot};
-use schema::{AgentId, ApiKeyId, SessionId};
+use schema::{AgentId, ApiKeyId, CronJobId, CronRunId, SessionId};
 
 use crate::usage::AgentUsage;
 
@@ -68,6 +69,13 @@ pub struct ApiKeyState {
     pub revoked: bool,
 }
 
+/// A cron job with the sealed secret of its webhook delivery, if any.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronJobState {
+    pub job: CronJobSnapshot,
+    pub delivery_secret: Option<String>,
+}
+
 /// A webhook endpoint with its sealed secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebhookState {
@@ -91,6 +99,12 @@ pub struct DecisionState {
     pub active_sessions: Vec<SessionSnapshot>,
     /// Every webhook endpoint of the tenant (when [`Needs::webhooks`]), oldest first.
     pub webhooks: Vec<WebhookState>,
+    /// The cron job the command names (or the job of the cron run it needs).
+    pub cron_job: Option<CronJobState>,
+    /// The cron run the command names, or the run of the session it needs.
+    pub cron_run: Option<CronRunSnapshot>,
+    /// The cron jobs of [`Needs::cron_jobs_of_agent`].
+    pub agent_cron_jobs: Vec<CronJobSnapshot>,
 }
 
 /// Which active sessions a command needs to see.
@@ -122,6 +136,12 @@ pub struct Needs {
     pub active_sessions: Option<ActiveSessions>,
     /// The tenant's webhook endpoints.
     pub webhooks: bool,
+    pub cron_job: Option<CronJobId>,
+    /// A run, with its job and its session.
+    pub cron_run: Option<CronRunId>,
+    /// The run whose session this is (with its job), if any.
+    pub cron_run_of_session: Option<SessionId>,
+    pub cron_jobs_of_agent: Option<AgentId>,
 }
 
 pub fn needs(command: &Command) -> Needs {
@@ -151,6 +171,7 @@ pub fn needs(command: &Command) -> Needs {
                 agent: Some(c.agent_id),
                 idle_before: None,
             }),
+            cron_jobs_of_agent: Some(c.agent_id),
             ..Needs::default()
         },
         Command::SetAgentSoul(c) => Needs {
@@ -184,6 +205,43 @@ pub fn needs(command: &Command) -> Needs {
         Command::PostMessage(c) => Needs {
             agent: Some(c.agent_id),
             session: Some(c.session_id),
+            cron_run_of_session: (c.role == schema::session::MessageRole::Assistant)
+                .then_some(c.session_id),
+            ..Needs::default()
+        },
+        Command::CreateCronJob(c) => Needs {
+            agent: Some(c.agent_id),
+            cron_job: Some(c.cron_job_id),
+            ..Needs::default()
+        },
+        Command::UpdateCronJob(c) => Needs {
+            cron_job: Some(c.cron_job_id),
+            ..Needs::default()
+        },
+        Command::DeleteCronJob(c) => Needs {
+            cron_job: Some(c.cron_job_id),
+            ..Needs::default()
+        },
+        Command::RunCronJob(c) => Needs {
+            agent: Some(c.agent_id),
+            cron_job: Some(c.cron_job_id),
+            ..Needs::default()
+        },
+        Command::FireCronJob(c) => Needs {
+            agent: Some(c.agent_id),
+            cron_job: Some(c.cron_job_id),
+            ..Needs::default()
+        },
+        Command::SkipMissedFires(c) => Needs {
+            cron_job: Some(c.cron_job_id),
+            ..Needs::default()
+        },
+        Command::TimeOutCronRun(c) => Needs {
+            cron_run: Some(c.run_id),
+            ..Needs::default()
+        },
+        Command::RecordCronDelivery(c) => Needs {
+            cron_run: Some(c.run_id),
             ..Needs::default()
         },
         Command::CreateWebhook(_)

@@ -5,12 +5,14 @@
 CREATE TABLE deliveries (
     id               text PRIMARY KEY,
     tenant_id        text NOT NULL,
-    -- The endpoint; NULL is reserved for deliveries to an agent's gateway (config.gateway).
+    -- Exactly one of: the endpoint; the agent whose gateway (config.gateway) receives a user
+    -- message; the cron job whose run's output this is (with the run).
     webhook_id       text,
-    -- Reserved: the agent whose gateway receives a gateway delivery.
     agent_id         text,
+    cron_job_id      text,
+    cron_run_id      text,
     -- Who receives it: concurrency is limited per target.
-    target           text GENERATED ALWAYS AS (coalesce(webhook_id, agent_id)) STORED,
+    target           text GENERATED ALWAYS AS (coalesce(webhook_id, agent_id, cron_job_id)) STORED,
     -- The activity entry the body is built from (its id is the `webhook-id`).
     event_id         text NOT NULL,
     event_type       text NOT NULL,

@@ -39,6 +39,25 @@ pub struct Claimed {
     pub content: Option<String>,
     /// Where it goes: the webhook endpoint, or the agent's gateway.
     pub endpoint: Option<Endpoint>,
+    /// For a cron run's output: the run, and its job as it is now (`None` if deleted).
+    pub cron: Option<CronOutput>,
+}
+
+/// The output of a cron run and where its job sends it.
+#[derive(Debug, Clone)]
+pub struct CronOutput {
+    pub run_id: String,
+    pub job: Option<CronJobTarget>,
+    /// The agent's first reply in the run's session.
+    pub reply: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct CronJobTarget {
+    pub name: String,
+    pub delivery: schema::cron::CronDelivery,
+    /// Sealed; for `webhook` deliveries.
+    pub secret: Option<String>,
 }
 
 /// Where a delivery goes, as it is now: a webhook endpoint or an agent's gateway.
@@ -94,18 +113,28 @@ pub async fn claim(
                  FROM picked WHERE d.id = picked.id
                  RETURNING d.*
              )
-             SELECT c.id, c.tenant_id, c.webhook_id, c.agent_id, c.target, c.event_id,
+             SELECT c.id, c.tenant_id, c.webhook_id, c.agent_id, c.cron_run_id, c.target, c.event_id,
                     c.event_type, c.attempts, a.timestamp, a.data, m.content,
                     w.url, w.enabled, w.secret, w.previous_secret,
                     w.previous_secret_expires_at > now() AS previous_valid,
-                    g.config -> 'gateway' ->> 'url' AS gateway_url, s.secret AS gateway_secret
+                    g.config -> 'gateway' ->> 'url' AS gateway_url, s.secret AS gateway_secret,
+                    j.name AS job_name, j.delivery AS job_delivery,
+                    j.delivery_secret AS job_secret, reply.content AS reply
              FROM claimed c
              LEFT JOIN activity a ON a.id = c.event_id
              LEFT JOIN messages m ON c.event_type = 'message.created'
                   AND m.tenant_id = c.tenant_id AND m.id = a.subject_id
              LEFT JOIN webhooks w ON w.tenant_id = c.tenant_id AND w.id = c.webhook_id
              LEFT JOIN agents g ON g.tenant_id = c.tenant_id AND g.id = c.agent_id
-             LEFT JOIN agent_gateway_secrets s ON s.tenant_id = c.tenant_id AND s.agent_id = c.agent_id",
+             LEFT JOIN agent_gateway_secrets s ON s.tenant_id = c.tenant_id AND s.agent_id = c.agent_id
+             LEFT JOIN cron_jobs j ON j.tenant_id = c.tenant_id AND j.id = c.cron_job_id
+             LEFT JOIN cron_runs r ON r.tenant_id = c.tenant_id AND r.id = c.cron_run_id
+             LEFT JOIN LATERAL (
+                 SELECT m2.content FROM messages m2
+                 WHERE m2.tenant_id = c.tenant_id AND m2.session_id = r.session_id
+                   AND m2.role = 'assistant'
+                 ORDER BY m2.sequence LIMIT 1
+             ) reply ON c.cron_run_id IS NOT NULL",
         )
         .await?;
     let rows = client
@@ -149,7 +178,26 @@ pub async fn claim(
                 }),
                 (None, None) => None,
             };
+            let cron_run_id: Option<String> = row.get("cron_run_id");
+            let cron = match cron_run_id {
+                None => None,
+                Some(run_id) => {
+                    let name: Option<String> = row.get("job_name");
+                    let delivery: Option<postgres_types::Json<schema::cron::CronDelivery>> =
+                        row.try_get("job_delivery").ok().flatten();
+                    Some(CronOutput {
+                        run_id,
+                        job: name.zip(delivery).map(|(name, delivery)| CronJobTarget {
+                            name,
+                            delivery: delivery.0,
+                            secret: row.get("job_secret"),
+                        }),
+                        reply: row.get("reply"),
+                    })
+                }
+            };
             Ok(Claimed {
+                cron,
                 id: row.get("id"),
                 tenant_id: parse_column(row.get("tenant_id"))?,
                 webhook_id: row.get("webhook_id"),
@@ -278,6 +326,9 @@ async fn record_health(
     if latest.is_empty() {
         return Ok(());
     }
+    // Rows locked in one order by every dispatcher, so two recording at once cannot deadlock.
+    let mut latest: Vec<_> = latest.into_iter().collect();
+    latest.sort_unstable_by_key(|(target, _)| *target);
     let mut targets = Vec::new();
     let mut tenants = Vec::new();
     let mut at = Vec::new();

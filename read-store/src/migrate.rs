@@ -22,6 +22,10 @@ pub const READ_MODEL: &[(&str, &str)] = &[
         "0004_webhooks",
         include_str!("../../migrations/read-model/0004_webhooks.sql"),
     ),
+    (
+        "0005_cron",
+        include_str!("../../migrations/read-model/0005_cron.sql"),
+    ),
 ];
 
 /// The API's own state (schema [`API_STATE_SCHEMA`]).
@@ -45,6 +49,15 @@ pub const DISPATCH: &[(&str, &str)] = &[(
     "0001_deliveries",
     include_str!("../../migrations/dispatch/0001_deliveries.sql"),
 )];
+
+/// The schedulers' claims on cron fires (schema [`SCHEDULING_SCHEMA`]).
+pub const SCHEDULING: &[(&str, &str)] = &[(
+    "0001_fire_claims",
+    include_str!("../../migrations/scheduler/0001_fire_claims.sql"),
+)];
+
+/// The schema of `SCHEDULING`.
+pub const SCHEDULING_SCHEMA: &str = "scheduling";
 
 /// The schema of `DISPATCH`.
 pub const DISPATCH_SCHEMA: &str = "dispatch";
@@ -97,27 +110,23 @@ pub async fn apply(
     Ok(applied)
 }
 
-/// Connects to `url` and applies the read-model migrations to `schema`, and the API state and
-/// dispatch migrations to their own schemas.
+/// Connects to `url` and applies the read-model migrations to `schema`, and the migrations of
+/// the schemas kept outside the read models (API state, delivery queue, fire claims).
 pub async fn read_model(url: &str, schema: &str) -> Result<Vec<String>, StoreError> {
     let (mut client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     let driver = tokio::spawn(connection);
-    let result = apply(&mut client, schema, READ_MODEL).await;
-    let result = match result {
-        Ok(mut applied) => match apply(&mut client, API_STATE_SCHEMA, API_STATE).await {
-            Ok(more) => {
-                applied.extend(more);
-                apply(&mut client, DISPATCH_SCHEMA, DISPATCH)
-                    .await
-                    .map(|more| {
-                        applied.extend(more);
-                        applied
-                    })
-            }
-            Err(error) => Err(error),
-        },
-        Err(error) => Err(error),
-    };
+    let result = async {
+        let mut applied = apply(&mut client, schema, READ_MODEL).await?;
+        for (schema, migrations) in [
+            (API_STATE_SCHEMA, API_STATE),
+            (DISPATCH_SCHEMA, DISPATCH),
+            (SCHEDULING_SCHEMA, SCHEDULING),
+        ] {
+            applied.extend(apply(&mut client, schema, migrations).await?);
+        }
+        Ok(applied)
+    }
+    .await;
     drop(client);
     let _ = driver.await;
     result

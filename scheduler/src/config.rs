@@ -16,12 +16,25 @@ pub struct SchedulerConfig {
     /// Heartbeat silence after which an agent is offline.
     #[arg(long, env = "AGENFLEET_AGENT_OFFLINE_AFTER", default_value = "90s", value_parser = ops::duration::parse_duration)]
     pub agent_offline_after: Duration,
+    /// How long a cron run waits for the agent's reply before it fails.
+    #[arg(long, env = "AGENFLEET_CRON_RUN_TIMEOUT", default_value = "10m", value_parser = ops::duration::parse_duration)]
+    pub cron_run_timeout: Duration,
+    /// How late a missed cron fire may still run (older ones are skipped and recorded).
+    #[arg(long, env = "AGENFLEET_CRON_CATCHUP_WINDOW", default_value = "5m", value_parser = ops::duration::parse_duration)]
+    pub cron_catchup_window: Duration,
     /// How long a shutdown may take.
     #[arg(long, env = "AGENFLEET_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = ops::duration::parse_duration)]
     pub shutdown_timeout: Duration,
 }
 
 impl SchedulerConfig {
+    pub fn cron(&self) -> crate::CronSettings {
+        crate::CronSettings {
+            catchup_window: self.cron_catchup_window,
+            run_timeout: self.cron_run_timeout,
+        }
+    }
+
     pub fn event_log_url(&self) -> &str {
         self.event_log_url.as_deref().unwrap_or(&self.database_url)
     }

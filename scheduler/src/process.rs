@@ -3,7 +3,7 @@
 use read_store::{Store, READ_MODEL_SCHEMA};
 use tokio_util::sync::CancellationToken;
 
-use crate::{HeartbeatMonitor, SchedulerConfig};
+use crate::{CronScheduler, HeartbeatMonitor, SchedulerConfig};
 
 pub async fn run(config: SchedulerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     let log = event_log::connect(config.event_log_url()).await?;
@@ -20,8 +20,28 @@ pub async fn run(config: SchedulerConfig, shutdown: CancellationToken) -> anyhow
         ops::admin_server::serve_admin(&config.admin_listen, metrics, readiness, shutdown.clone())
             .await?;
     tracing::info!(%admin_addr, "scheduler admin endpoints listening");
+    let applied = wake_on_applied(config.database_url.clone(), shutdown.clone());
+    let cron = CronScheduler::new(store.clone(), log.clone(), config.cron());
+    let cron = tokio::spawn(cron.run(applied, shutdown.clone()));
     HeartbeatMonitor::new(store, log, config.agent_offline_after)
         .run(shutdown)
         .await;
+    let _ = cron.await;
     Ok(())
+}
+
+/// Woken whenever the projector commits a batch: a job may have been created or changed.
+pub fn wake_on_applied(
+    database_url: String,
+    shutdown: CancellationToken,
+) -> std::sync::Arc<tokio::sync::Notify> {
+    let applied = std::sync::Arc::new(tokio::sync::Notify::new());
+    let wake = applied.clone();
+    tokio::spawn(read_store::listener::listen(
+        database_url,
+        read_store::projection::APPLIED_CHANNEL,
+        shutdown.cancelled_owned(),
+        move |_| wake.notify_one(),
+    ));
+    applied
 }

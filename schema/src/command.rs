@@ -9,10 +9,13 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::agent::{AgentConfig, AgentPatch, HeartbeatState};
+use crate::cron::{CronDelivery, CronJobPatch, OverlapPolicy};
 use crate::session::{MessageRole, ToolCall, Usage};
 use crate::tenant::{LimitOverrides, Plan, Scope};
 use crate::webhook::WebhookPatch;
-use crate::{AgentId, ApiKeyId, DeliveryId, EventId, MessageId, SessionId, WebhookId};
+use crate::{
+    AgentId, ApiKeyId, CronJobId, CronRunId, DeliveryId, EventId, MessageId, SessionId, WebhookId,
+};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload")]
@@ -57,6 +60,22 @@ pub enum Command {
     DisableWebhook(DisableWebhook),
     #[serde(rename = "webhook.record_delivery_failure")]
     RecordDeliveryFailure(RecordDeliveryFailure),
+    #[serde(rename = "cron.create")]
+    CreateCronJob(CreateCronJob),
+    #[serde(rename = "cron.update")]
+    UpdateCronJob(UpdateCronJob),
+    #[serde(rename = "cron.delete")]
+    DeleteCronJob(DeleteCronJob),
+    #[serde(rename = "cron.run")]
+    RunCronJob(RunCronJob),
+    #[serde(rename = "cron.fire")]
+    FireCronJob(FireCronJob),
+    #[serde(rename = "cron.skip_missed")]
+    SkipMissedFires(SkipMissedFires),
+    #[serde(rename = "cron.time_out")]
+    TimeOutCronRun(TimeOutCronRun),
+    #[serde(rename = "cron.record_delivery")]
+    RecordCronDelivery(RecordCronDelivery),
 }
 
 impl Command {
@@ -83,6 +102,14 @@ impl Command {
             Self::TestWebhook(_) => "webhook.test",
             Self::DisableWebhook(_) => "webhook.disable",
             Self::RecordDeliveryFailure(_) => "webhook.record_delivery_failure",
+            Self::CreateCronJob(_) => "cron.create",
+            Self::UpdateCronJob(_) => "cron.update",
+            Self::DeleteCronJob(_) => "cron.delete",
+            Self::RunCronJob(_) => "cron.run",
+            Self::FireCronJob(_) => "cron.fire",
+            Self::SkipMissedFires(_) => "cron.skip_missed",
+            Self::TimeOutCronRun(_) => "cron.time_out",
+            Self::RecordCronDelivery(_) => "cron.record_delivery",
         }
     }
 }
@@ -269,6 +296,89 @@ pub struct RecordDeliveryFailure {
     pub attempts: u32,
     pub last_status_code: Option<u16>,
     pub last_error: Option<String>,
+}
+
+/// A new cron job. `deliverySecret` signs `webhook` deliveries of its output, sealed like
+/// webhook secrets; set when the request sets a webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateCronJob {
+    pub cron_job_id: CronJobId,
+    pub agent_id: AgentId,
+    pub name: String,
+    pub prompt: String,
+    pub schedule: String,
+    pub timezone: String,
+    pub enabled: bool,
+    pub overlap_policy: OverlapPolicy,
+    pub delivery: CronDelivery,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_secret: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateCronJob {
+    pub cron_job_id: CronJobId,
+    pub patch: CronJobPatch,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_secret: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeleteCronJob {
+    pub cron_job_id: CronJobId,
+}
+
+/// `POST /v1/cron-jobs/{id}/run`: a run now, outside the schedule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunCronJob {
+    pub cron_job_id: CronJobId,
+    /// The job's agent as the API read it (a job never changes agent).
+    pub agent_id: AgentId,
+    pub run_id: CronRunId,
+}
+
+/// Appended by a scheduler when a job's `nextRunAt` has come. Accepted once per
+/// `(cronJobId, scheduledFor)`: only while `scheduledFor` is the job's `nextRunAt`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FireCronJob {
+    pub cron_job_id: CronJobId,
+    /// The job's agent as the scheduler read it (a job never changes agent).
+    pub agent_id: AgentId,
+    pub scheduled_for: DateTime<Utc>,
+}
+
+/// Appended by a scheduler for fires missed by more than the catch-up window: `count` fires
+/// from `from` (the job's `nextRunAt`) to `to` are skipped, and the job moves past `to`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SkipMissedFires {
+    pub cron_job_id: CronJobId,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub count: u32,
+    pub reason: String,
+}
+
+/// Appended by a scheduler when a run has waited for the agent's reply too long.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TimeOutCronRun {
+    pub run_id: CronRunId,
+    pub reason: String,
+}
+
+/// Appended by the dispatcher when a run's output was delivered, or failed for good.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordCronDelivery {
+    pub run_id: CronRunId,
+    pub delivered: bool,
+    pub reason: Option<String>,
 }
 
 #[cfg(test)]

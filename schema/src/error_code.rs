@@ -95,4 +95,18 @@ impl Rejection {
             retry_at: None,
         }
     }
+
+    /// A `VALIDATION_ERROR` naming the fields.
+    pub fn validation(details: Vec<FieldError>) -> Self {
+        let message = match details.as_slice() {
+            [one] => format!("{}: {}", one.field, one.message),
+            _ => format!("{} fields are invalid; see details", details.len()),
+        };
+        Self {
+            code: ErrorCode::ValidationError,
+            message,
+            details,
+            retry_at: None,
+        }
+    }
 }

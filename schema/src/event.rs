@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::agent::{AgentConfig, AgentStatus, HeartbeatState};
+use crate::cron::{CronJobSnapshot, CronRunSnapshot};
 use crate::session::{BudgetPeriod, MessageSnapshot, SessionSnapshot, ToolCallStatus};
 use crate::tenant::{Plan, Scope};
 use crate::webhook::WebhookSnapshot;
-use crate::{AgentId, ApiKeyId, DeliveryId, EventId, MessageId, SessionId, WebhookId};
+use crate::{AgentId, ApiKeyId, CronJobId, DeliveryId, EventId, MessageId, SessionId, WebhookId};
 
 /// Every type an activity entry can have: the contract's event types (sections 9 and 11),
 /// including those of features still to come, and `tenant.created`.
@@ -201,6 +202,61 @@ pub enum EventKind {
     },
     #[serde(rename = "webhook.test", rename_all = "camelCase")]
     WebhookTest { webhook_id: WebhookId },
+    #[serde(rename = "cron.created")]
+    CronCreated {
+        #[serde(flatten)]
+        job: CronJobSnapshot,
+        /// Sealed; never shown.
+        #[serde(skip)]
+        delivery_secret: Option<String>,
+    },
+    #[serde(rename = "cron.updated")]
+    CronUpdated {
+        #[serde(flatten)]
+        job: CronJobSnapshot,
+        /// A new sealed delivery secret, when the delivery became a webhook.
+        #[serde(skip)]
+        delivery_secret: Option<String>,
+    },
+    #[serde(rename = "cron.deleted", rename_all = "camelCase")]
+    CronDeleted {
+        cron_job_id: CronJobId,
+        agent_id: AgentId,
+        name: String,
+    },
+    /// Internal bookkeeping: the job's `nextRunAt`, `lastRunAt`, `lastRunStatus` after a fire,
+    /// a skip or the end of a run. Not an activity entry.
+    #[serde(rename = "cron.scheduled")]
+    CronScheduled {
+        #[serde(flatten)]
+        job: CronJobSnapshot,
+    },
+    #[serde(rename = "cron.run_started")]
+    CronRunStarted {
+        #[serde(flatten)]
+        run: CronRunSnapshot,
+    },
+    #[serde(rename = "cron.run_skipped")]
+    CronRunSkipped {
+        #[serde(flatten)]
+        run: CronRunSnapshot,
+    },
+    #[serde(rename = "cron.completed")]
+    CronCompleted {
+        #[serde(flatten)]
+        run: CronRunSnapshot,
+    },
+    #[serde(rename = "cron.delivered")]
+    CronDelivered {
+        #[serde(flatten)]
+        run: CronRunSnapshot,
+    },
+    #[serde(rename = "cron.failed")]
+    CronFailed {
+        #[serde(flatten)]
+        run: CronRunSnapshot,
+        reason: String,
+    },
     /// A delivery that used all its attempts (an activity entry, not a webhook event).
     #[serde(rename = "webhook.delivery_failed", rename_all = "camelCase")]
     WebhookDeliveryFailed {
@@ -241,12 +297,24 @@ impl EventKind {
             Self::WebhookDisabled { .. } => "webhook.disabled",
             Self::WebhookTest { .. } => "webhook.test",
             Self::WebhookDeliveryFailed { .. } => "webhook.delivery_failed",
+            Self::CronCreated { .. } => "cron.created",
+            Self::CronUpdated { .. } => "cron.updated",
+            Self::CronDeleted { .. } => "cron.deleted",
+            Self::CronScheduled { .. } => "cron.scheduled",
+            Self::CronRunStarted { .. } => "cron.run_started",
+            Self::CronRunSkipped { .. } => "cron.run_skipped",
+            Self::CronCompleted { .. } => "cron.completed",
+            Self::CronDelivered { .. } => "cron.delivered",
+            Self::CronFailed { .. } => "cron.failed",
         }
     }
 
     /// Whether the event is shown in the tenant's activity log.
     pub fn is_public(&self) -> bool {
-        !matches!(self, Self::HeartbeatRecorded { .. })
+        !matches!(
+            self,
+            Self::HeartbeatRecorded { .. } | Self::CronScheduled { .. }
+        )
     }
 
     /// The agent the event concerns, if any.
@@ -266,6 +334,15 @@ impl EventKind {
             }
             Self::MessageCreated { message } => Some(message.agent_id),
             Self::WebhookDeliveryFailed { agent_id, .. } => *agent_id,
+            Self::CronCreated { job, .. }
+            | Self::CronUpdated { job, .. }
+            | Self::CronScheduled { job } => Some(job.agent_id),
+            Self::CronDeleted { agent_id, .. } => Some(*agent_id),
+            Self::CronRunStarted { run }
+            | Self::CronRunSkipped { run }
+            | Self::CronCompleted { run }
+            | Self::CronDelivered { run }
+            | Self::CronFailed { run, .. } => Some(run.agent_id),
             Self::TenantCreated { .. }
             | Self::ApiKeyCreated { .. }
             | Self::ApiKeyRevoked { .. }
@@ -297,6 +374,15 @@ impl EventKind {
             Self::WebhookDeliveryFailed { delivery_id, .. } => {
                 ("delivery", delivery_id.to_string())
             }
+            Self::CronCreated { job, .. }
+            | Self::CronUpdated { job, .. }
+            | Self::CronScheduled { job } => ("cron_job", job.id.to_string()),
+            Self::CronDeleted { cron_job_id, .. } => ("cron_job", cron_job_id.to_string()),
+            Self::CronRunStarted { run }
+            | Self::CronRunSkipped { run }
+            | Self::CronCompleted { run }
+            | Self::CronDelivered { run }
+            | Self::CronFailed { run, .. } => ("cron_run", run.id.to_string()),
             _ => (
                 "agent",
                 self.agent_id().map(|id| id.to_string()).unwrap_or_default(),

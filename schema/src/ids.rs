@@ -150,6 +150,16 @@ impl EventId {
     }
 }
 
+/// An id a decision creates (a run, its session, its first message): derived from the command
+/// id and a salt distinct per kind of id, never drawn at random, so a replay makes the same.
+pub fn derived<T: PrefixedId>(command: CommandId, salt: u32) -> T {
+    let ulid = command.ulid();
+    let random = ulid.random()
+        ^ u128::from(salt.wrapping_add(0x5bd1_e995))
+            .wrapping_mul(0xff51_afd7_ed55_8ccd_c4ce_b9fe_1a85_ec53);
+    T::from_ulid(Ulid::from_parts(ulid.timestamp_ms(), random))
+}
+
 impl DeliveryId {
     /// The id of the `index`-th delivery of an event the projector fans out. Derived, like
     /// event ids, so a projection never draws randomness.

@@ -6,8 +6,12 @@
 //! an I/O crate (tokio-postgres, rdkafka, actix): the pure decision core and every process
 //! share it.
 
+#[macro_use]
+mod macros;
+
 pub mod agent;
 pub mod command;
+pub mod cron;
 pub mod event;
 pub mod ids;
 pub mod record;

@@ -21,6 +21,7 @@ pub fn test_settings() -> Settings {
         },
         concurrency: 64,
         concurrency_per_target: 8,
+        channels: Default::default(),
     }
 }
 
@@ -41,7 +42,8 @@ impl TestDispatcher {
             keyring,
             settings,
             &ops::Metrics::new(),
-        );
+        )
+        .expect("dispatcher");
         let shutdown = CancellationToken::new();
         let due = webhook_dispatcher::process::listen_for_deliveries(
             app.db.url.clone(),

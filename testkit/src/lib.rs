@@ -6,6 +6,7 @@ pub mod dispatcher;
 pub mod kafka;
 pub mod postgres;
 pub mod receiver;
+pub mod smtp;
 pub mod standard_webhooks;
 
 pub use app::{eventually, LogKind, TestApp};

@@ -40,6 +40,26 @@ pub struct DispatcherConfig {
         default_value_t = 16
     )]
     pub concurrency_per_target: usize,
+    /// The Telegram Bot API base URL (cron output to Telegram).
+    #[arg(
+        long,
+        env = "AGENFLEET_TELEGRAM_API_BASE",
+        default_value = "https://api.telegram.org"
+    )]
+    pub telegram_api_base: String,
+    /// The bot token that sends cron output to Telegram chats.
+    #[arg(long, env = "AGENFLEET_TELEGRAM_BOT_TOKEN", hide_env_values = true)]
+    pub telegram_bot_token: Option<String>,
+    /// The SMTP server for cron output by email (`smtp://host:port`, `smtps://user:pass@host`).
+    #[arg(long, env = "AGENFLEET_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The sender of cron output emails.
+    #[arg(
+        long,
+        env = "AGENFLEET_SMTP_FROM",
+        default_value = "AgenFleet <agenfleet@localhost>"
+    )]
+    pub smtp_from: String,
     /// How long a shutdown may wait for attempts in flight.
     #[arg(long, env = "AGENFLEET_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,

@@ -10,13 +10,14 @@ use chrono::Utc;
 use event_log::EventLog;
 use read_store::dispatch_queue::{self, AttemptResult, Claimed, Next};
 use read_store::Store;
-use schema::command::{DisableWebhook, RecordDeliveryFailure};
+use schema::command::{DisableWebhook, RecordCronDelivery, RecordDeliveryFailure};
 use schema::{Actor, Command, CommandRecord};
 use tokio::sync::{mpsc, Notify};
 use tokio_util::sync::CancellationToken;
 use webhooks::keyring::Keyring;
 use webhooks::target::TargetPolicy;
 
+use crate::cron_output::{self, ChannelSettings, Outgoing};
 use crate::policy;
 use crate::send::{self, Answer};
 
@@ -38,6 +39,8 @@ pub struct Settings {
     pub policy: TargetPolicy,
     pub concurrency: usize,
     pub concurrency_per_target: usize,
+    /// Where cron runs' output goes (Telegram, SMTP).
+    pub channels: ChannelSettings,
 }
 
 /// A finished attempt and the command it calls for, if any.
@@ -50,7 +53,11 @@ pub struct Dispatcher {
     store: Store,
     log: Arc<dyn EventLog>,
     keyring: Keyring,
+    /// For customers' URLs: through the SSRF guard.
     client: reqwest::Client,
+    /// For endpoints the operator configured (the Telegram API).
+    trusted_client: reqwest::Client,
+    smtp: Option<lettre::AsyncSmtpTransport<lettre::Tokio1Executor>>,
     settings: Settings,
     metrics: Metrics,
 }
@@ -106,16 +113,25 @@ impl Dispatcher {
         keyring: Keyring,
         settings: Settings,
         metrics: &ops::Metrics,
-    ) -> Self {
+    ) -> anyhow::Result<Self> {
         let client = webhooks::target::http_client(settings.policy, settings.timeout);
-        Self {
+        let trusted_client = webhooks::target::http_client(
+            TargetPolicy {
+                allow_private: true,
+            },
+            settings.timeout,
+        );
+        let smtp = cron_output::smtp_transport(&settings.channels, settings.timeout)?;
+        Ok(Self {
             store,
             log,
             keyring,
             client,
+            trusted_client,
+            smtp,
             settings,
             metrics: Metrics::new(metrics),
-        }
+        })
     }
 
     /// Delivers until `shutdown`, waking on `due` (new deliveries), then lets the attempts in
@@ -232,6 +248,31 @@ impl Dispatcher {
         }
     }
 
+    /// Builds what a delivery sends and sends it once.
+    async fn send(&self, delivery: &Claimed) -> Result<(Answer, Duration), send::Unsendable> {
+        let prepared = match &delivery.cron {
+            Some(output) => match cron_output::prepare(
+                delivery,
+                output,
+                &self.keyring,
+                self.settings.policy,
+                &self.settings.channels,
+            )? {
+                Outgoing::Http(prepared) => prepared,
+                Outgoing::Email(message) => {
+                    return Ok(cron_output::send_email(self.smtp.as_ref(), *message).await)
+                }
+            },
+            None => send::prepare(delivery, &self.keyring, self.settings.policy)?,
+        };
+        let client = if prepared.trusted {
+            &self.trusted_client
+        } else {
+            &self.client
+        };
+        Ok(send::post(client, &prepared, &delivery.event_id).await)
+    }
+
     /// Makes one attempt and decides what follows it.
     async fn attempt(&self, delivery: Claimed) -> Finished {
         let attempts = delivery.attempts as u32 + 1;
@@ -247,25 +288,21 @@ impl Dispatcher {
             next: Next::Failed,
             counts_for_health: false,
         };
-        let prepared = match send::prepare(&delivery, &self.keyring, self.settings.policy) {
-            Ok(prepared) => prepared,
+        let (answer, took) = match self.send(&delivery).await {
+            Ok(sent) => sent,
             Err(send::Unsendable(reason)) => {
+                // Nothing was sent: the delivery fails now, without retries.
                 result.error = Some(reason);
+                let command = outcome_command(&delivery, &result, attempts, false);
                 return Finished {
+                    command: command.map(|command| (delivery.tenant_id, command)),
                     result,
-                    command: None,
                 };
             }
         };
-        let (answer, took) = send::post(&self.client, &prepared, &delivery.event_id).await;
         self.metrics.duration.observe_duration(took);
         result.duration_ms = took.as_millis().min(i32::MAX as u128) as u32;
         result.counts_for_health = true;
-        let webhook_id = delivery
-            .webhook_id
-            .as_deref()
-            .and_then(|id| id.parse().ok());
-        let mut command = None;
         let retry_after = match &answer {
             Answer::Success(status) => {
                 result.status_code = Some(*status);
@@ -275,15 +312,6 @@ impl Dispatcher {
             Answer::Gone => {
                 result.status_code = Some(410);
                 result.error = Some("410 Gone: the endpoint asked to stop".to_owned());
-                command = webhook_id.map(|webhook_id| {
-                    Command::DisableWebhook(DisableWebhook {
-                        webhook_id,
-                        reason: format!(
-                            "The endpoint answered 410 Gone at {}",
-                            result.at.format("%Y-%m-%dT%H:%M:%SZ")
-                        ),
-                    })
-                });
                 None
             }
             Answer::Failure {
@@ -300,36 +328,20 @@ impl Dispatcher {
             }
         };
         if let Some(retry_after) = retry_after {
-            match policy::next_delay(
+            let delay = policy::next_delay(
                 &self.settings.retry_schedule,
                 attempts,
                 policy::jitter(),
                 retry_after,
-            ) {
+            );
+            result.next = match delay {
                 Some(delay) => {
-                    result.next = Next::RetryAt(
-                        result.at + chrono::Duration::from_std(delay).unwrap_or_default(),
-                    )
+                    Next::RetryAt(result.at + chrono::Duration::from_std(delay).unwrap_or_default())
                 }
-                None => {
-                    result.next = Next::Failed;
-                    if let (Ok(delivery_id), Ok(event_id)) =
-                        (delivery.id.parse(), delivery.event_id.parse())
-                    {
-                        command = Some(Command::RecordDeliveryFailure(RecordDeliveryFailure {
-                            delivery_id,
-                            webhook_id,
-                            agent_id: delivery.agent_id.as_deref().and_then(|id| id.parse().ok()),
-                            event_id,
-                            event_type: delivery.event_type.clone(),
-                            attempts,
-                            last_status_code: result.status_code,
-                            last_error: result.error.clone(),
-                        }));
-                    }
-                }
-            }
+                None => Next::Failed,
+            };
         }
+        let command = outcome_command(&delivery, &result, attempts, answer == Answer::Gone);
         Finished {
             command: command.map(|command| (delivery.tenant_id, command)),
             result,
@@ -423,4 +435,64 @@ impl Dispatcher {
         }
         Ok(())
     }
+}
+
+/// The command an attempt's outcome calls for: a cron run's delivery result (delivered, or
+/// failed for good); for a webhook, disabling it after `410 Gone`; a delivery failure entry
+/// once the schedule is used up.
+fn outcome_command(
+    delivery: &Claimed,
+    result: &AttemptResult,
+    attempts: u32,
+    gone: bool,
+) -> Option<Command> {
+    let final_failure = result.next == Next::Failed;
+    if let Some(output) = &delivery.cron {
+        let run_id = output.run_id.parse().ok()?;
+        return match result.next {
+            Next::Succeeded => Some(Command::RecordCronDelivery(RecordCronDelivery {
+                run_id,
+                delivered: true,
+                reason: None,
+            })),
+            Next::Failed => Some(Command::RecordCronDelivery(RecordCronDelivery {
+                run_id,
+                delivered: false,
+                reason: Some(format!(
+                    "the output could not be delivered after {attempts} attempt{}: {}",
+                    if attempts == 1 { "" } else { "s" },
+                    result.error.as_deref().unwrap_or("no answer")
+                )),
+            })),
+            Next::RetryAt(_) => None,
+        };
+    }
+    let webhook_id = delivery
+        .webhook_id
+        .as_deref()
+        .and_then(|id| id.parse().ok());
+    if gone {
+        return webhook_id.map(|webhook_id| {
+            Command::DisableWebhook(DisableWebhook {
+                webhook_id,
+                reason: format!(
+                    "The endpoint answered 410 Gone at {}",
+                    result.at.format("%Y-%m-%dT%H:%M:%SZ")
+                ),
+            })
+        });
+    }
+    if !final_failure || !result.counts_for_health {
+        return None;
+    }
+    Some(Command::RecordDeliveryFailure(RecordDeliveryFailure {
+        delivery_id: delivery.id.parse().ok()?,
+        webhook_id,
+        agent_id: delivery.agent_id.as_deref().and_then(|id| id.parse().ok()),
+        event_id: delivery.event_id.parse().ok()?,
+        event_type: delivery.event_type.clone(),
+        attempts,
+        last_status_code: result.status_code,
+        last_error: result.error.clone(),
+    }))
 }

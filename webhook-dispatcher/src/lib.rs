@@ -6,6 +6,7 @@
 //! Must never depend on the API, the projector or the scheduler.
 
 pub mod config;
+pub mod cron_output;
 pub mod dispatcher;
 pub mod policy;
 pub mod process;

@@ -37,6 +37,12 @@ pub fn settings(config: &DispatcherConfig) -> Settings {
         },
         concurrency: config.concurrency.max(1),
         concurrency_per_target: config.concurrency_per_target.max(1),
+        channels: crate::cron_output::ChannelSettings {
+            telegram_api_base: config.telegram_api_base.clone(),
+            telegram_bot_token: config.telegram_bot_token.clone(),
+            smtp_url: config.smtp_url.clone(),
+            smtp_from: config.smtp_from.clone(),
+        },
     }
 }
 
@@ -66,7 +72,7 @@ pub async fn run(config: DispatcherConfig, shutdown: CancellationToken) -> anyho
         })
     };
     let metrics = ops::Metrics::new();
-    let dispatcher = Dispatcher::new(store, log, keyring, settings(&config), &metrics);
+    let dispatcher = Dispatcher::new(store, log, keyring, settings(&config), &metrics)?;
     let (admin_addr, _admin) =
         ops::admin_server::serve_admin(&config.admin_listen, metrics, readiness, shutdown.clone())
             .await?;

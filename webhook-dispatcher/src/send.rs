@@ -32,12 +32,23 @@ pub struct Unsendable(pub String);
 pub struct Prepared {
     pub url: url::Url,
     pub body: Vec<u8>,
+    /// Standard Webhooks signing secrets; none: not signed (Slack, Telegram).
     pub secrets: Vec<Vec<u8>>,
+    /// An operator-configured endpoint (the Telegram API): sent without the SSRF guard.
+    pub trusted: bool,
 }
 
 /// The event body `{"id","event","timestamp","data"}`; `data` is the entry's data, plus the
 /// message text for `message.created`.
 pub fn body(claimed: &Claimed) -> Result<Vec<u8>, Unsendable> {
+    body_with(claimed, Vec::new())
+}
+
+/// [`body`] with more fields in `data`.
+pub fn body_with(
+    claimed: &Claimed,
+    extra: Vec<(&str, serde_json::Value)>,
+) -> Result<Vec<u8>, Unsendable> {
     let Some((timestamp, data)) = &claimed.event else {
         return Err(Unsendable(format!(
             "event {} is not in the activity log",
@@ -45,8 +56,13 @@ pub fn body(claimed: &Claimed) -> Result<Vec<u8>, Unsendable> {
         )));
     };
     let mut data = data.clone();
-    if let (Some(content), Some(object)) = (&claimed.content, data.as_object_mut()) {
-        object.insert("content".to_owned(), content.clone().into());
+    if let Some(object) = data.as_object_mut() {
+        if let Some(content) = &claimed.content {
+            object.insert("content".to_owned(), content.clone().into());
+        }
+        for (key, value) in extra {
+            object.insert(key.to_owned(), value);
+        }
     }
     let body = serde_json::json!({
         "id": claimed.event_id,
@@ -77,12 +93,25 @@ pub fn prepare(
     let url = webhooks::target::parse_url(&endpoint.url)
         .map_err(|error| Unsendable(error.to_string()))?;
     webhooks::target::check_literal(&url, policy).map_err(|error| Unsendable(error.to_string()))?;
-    let context = secret_context(claimed);
-    let secrets = endpoint
-        .secrets
+    let secrets = open_secrets(keyring, &endpoint.secrets, &secret_context(claimed))?;
+    Ok(Prepared {
+        url,
+        body: body(claimed)?,
+        secrets,
+        trusted: false,
+    })
+}
+
+/// Opens sealed signing secrets into the bytes that sign.
+pub fn open_secrets(
+    keyring: &Keyring,
+    sealed: &[String],
+    context: &str,
+) -> Result<Vec<Vec<u8>>, Unsendable> {
+    sealed
         .iter()
         .map(|sealed| {
-            let secret = keyring.decrypt(sealed, &context).map_err(|error| {
+            let secret = keyring.decrypt(sealed, context).map_err(|error| {
                 Unsendable(format!("the signing secret cannot be opened: {error}"))
             })?;
             let text = String::from_utf8(secret)
@@ -90,23 +119,14 @@ pub fn prepare(
             webhooks::signing::secret_bytes(&text)
                 .map_err(|error| Unsendable(format!("the signing secret is invalid: {error}")))
         })
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Prepared {
-        url,
-        body: body(claimed)?,
-        secrets,
-    })
+        .collect()
 }
 
-/// The associated data a secret is sealed with: `tenant/wh_…` for an endpoint's,
-/// `tenant/agent_…` for a gateway's (see the API's webhook and agent routes).
+/// The associated data a secret is sealed with: `tenant/<owner>`, the owner being the
+/// delivery's target (`wh_…`, `agent_…` for a gateway, `cron_…` for a job's output; see the
+/// API's `signing_secrets`).
 pub fn secret_context(claimed: &Claimed) -> String {
-    let owner = claimed
-        .webhook_id
-        .as_deref()
-        .or(claimed.agent_id.as_deref())
-        .unwrap_or_default();
-    format!("{}/{owner}", claimed.tenant_id)
+    format!("{}/{}", claimed.tenant_id, claimed.target)
 }
 
 /// Posts a prepared delivery once; returns the answer and how long it took.
@@ -116,18 +136,23 @@ pub async fn post(
     event_id: &str,
 ) -> (Answer, Duration) {
     let timestamp = Utc::now().timestamp();
-    let signature =
-        webhooks::signing::signature_header(&prepared.secrets, event_id, timestamp, &prepared.body);
     let started = Instant::now();
-    let sent = client
+    let mut request = client
         .post(prepared.url.clone())
-        .header("content-type", "application/json")
-        .header("webhook-id", event_id)
-        .header("webhook-timestamp", timestamp.to_string())
-        .header("webhook-signature", signature)
-        .body(prepared.body.clone())
-        .send()
-        .await;
+        .header("content-type", "application/json");
+    if !prepared.secrets.is_empty() {
+        let signature = webhooks::signing::signature_header(
+            &prepared.secrets,
+            event_id,
+            timestamp,
+            &prepared.body,
+        );
+        request = request
+            .header("webhook-id", event_id)
+            .header("webhook-timestamp", timestamp.to_string())
+            .header("webhook-signature", signature);
+    }
+    let sent = request.body(prepared.body.clone()).send().await;
     let answer = match sent {
         Ok(response) => {
             let status = response.status().as_u16();

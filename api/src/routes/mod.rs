@@ -10,6 +10,7 @@ use crate::error::ApiError;
 pub mod activity;
 pub mod agents;
 pub mod api_keys;
+pub mod cron_jobs;
 pub mod metrics;
 pub mod models;
 pub mod sessions;
@@ -145,6 +146,28 @@ route_table! {
     }
     "/webhooks/{id}/deliveries/{deliveryId}/retry" {
         post => webhooks::retry_delivery,
+    }
+    "/cron-jobs" {
+        post => cron_jobs::create_cron_job,
+        get => cron_jobs::list_cron_jobs,
+        head => cron_jobs::list_cron_jobs,
+    }
+    "/cron-jobs/{id}" {
+        get => cron_jobs::get_cron_job,
+        head => cron_jobs::get_cron_job,
+        patch => cron_jobs::update_cron_job,
+        delete => cron_jobs::delete_cron_job,
+    }
+    "/cron-jobs/{id}/run" {
+        post => cron_jobs::run_cron_job,
+    }
+    "/cron-jobs/{id}/runs" {
+        get => cron_jobs::list_runs,
+        head => cron_jobs::list_runs,
+    }
+    "/cron-jobs/{id}/runs/{runId}" {
+        get => cron_jobs::get_run,
+        head => cron_jobs::get_run,
     }
     "/openapi.json" {
         get => crate::openapi::get_openapi,

@@ -20,6 +20,8 @@ async fn snapshot(app: &TestApp) -> Vec<(String, Vec<Value>)> {
         ("metrics_tenant_daily", "tenant_id, day"),
         ("webhooks", "tenant_id, id"),
         ("agent_gateway_secrets", "tenant_id, agent_id"),
+        ("cron_jobs", "tenant_id, id"),
+        ("cron_runs", "tenant_id, id"),
         ("command_outcomes", "command_id"),
         ("checkpoints", "partition"),
     ] {
@@ -163,6 +165,51 @@ async fn make_history(app: &TestApp) {
     )
     .await;
     app.open_session(&ids[2]).await;
+    // Cron: a job run now and answered (its output queued for a webhook), a skipped overlap, a
+    // patch, and the jobs of a deleted agent.
+    let (status, job) = app
+        .call(
+            Method::POST,
+            "/v1/cron-jobs",
+            Some(
+                json!({"agentId": ids[1], "name": "brief", "prompt": "Brief me",
+                        "schedule": "0 8 * * MON-FRI", "timezone": "Europe/Berlin",
+                        "delivery": {"type": "webhook", "url": "https://example.com/cron"}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{job}");
+    let job_id = job["id"].as_str().unwrap().to_owned();
+    let (_, run) = app
+        .call(Method::POST, &format!("/v1/cron-jobs/{job_id}/run"), None)
+        .await;
+    let (_, skipped) = app
+        .call(Method::POST, &format!("/v1/cron-jobs/{job_id}/run"), None)
+        .await;
+    assert_eq!(skipped["status"], "skipped");
+    let reply = json!({"role": "assistant", "content": "Brief", "usage": {"model": "gpt-4o",
+        "inputTokens": 10, "outputTokens": 5}});
+    let path = format!(
+        "/v1/sessions/{}/messages",
+        run["sessionId"].as_str().unwrap()
+    );
+    let (status, _) = app.call(Method::POST, &path, Some(reply)).await;
+    assert_eq!(status, StatusCode::CREATED);
+    app.call(
+        Method::PATCH,
+        &format!("/v1/cron-jobs/{job_id}"),
+        Some(json!({"schedule": "30 7 * * *", "enabled": false})),
+    )
+    .await;
+    app.call(
+        Method::POST,
+        "/v1/cron-jobs",
+        Some(
+            json!({"agentId": ids[2], "name": "gone with the agent", "prompt": "p",
+                    "schedule": "*/5 * * * *"}),
+        ),
+    )
+    .await;
     app.request(Method::DELETE, &format!("/v1/agents/{}", ids[2]))
         .send()
         .await
@@ -203,6 +250,7 @@ async fn listing(app: &TestApp) -> Vec<Value> {
         "/v1/metrics/summary",
         "/v1/metrics/agents",
         "/v1/webhooks?limit=100",
+        "/v1/cron-jobs?limit=100",
     ] {
         let (status, body) = app.call(Method::GET, path, None).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");

@@ -110,19 +110,49 @@ const UPSERT_WEBHOOKS: &str = "INSERT INTO webhooks (tenant_id, id, url, events,
          updated_at = EXCLUDED.updated_at";
 /// Due at once; the dispatchers hear about them at commit.
 const INSERT_DELIVERIES: &str =
-    "INSERT INTO dispatch.deliveries (id, tenant_id, webhook_id, agent_id, event_id, event_type,
-                                     next_attempt_at, created_at, updated_at)
-     SELECT id, tenant_id, webhook_id, agent_id, event_id, event_type, created_at, created_at,
-            created_at
+    "INSERT INTO dispatch.deliveries (id, tenant_id, webhook_id, agent_id, cron_job_id, cron_run_id,
+                                     event_id, event_type, next_attempt_at, created_at, updated_at)
+     SELECT id, tenant_id, webhook_id, agent_id, cron_job_id, cron_run_id, event_id, event_type,
+            created_at, created_at, created_at
      FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
-                 $7::timestamptz[])
-          AS d(id, tenant_id, webhook_id, agent_id, event_id, event_type, created_at)";
+                 $7::text[], $8::text[], $9::timestamptz[])
+          AS d(id, tenant_id, webhook_id, agent_id, cron_job_id, cron_run_id, event_id, event_type,
+               created_at)";
 const SET_GATEWAY_SECRETS: &str = "INSERT INTO agent_gateway_secrets (tenant_id, agent_id, secret)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[])
      ON CONFLICT (tenant_id, agent_id) DO UPDATE SET secret = EXCLUDED.secret";
 const DELETE_GATEWAY_SECRETS: &str =
     "DELETE FROM agent_gateway_secrets g USING unnest($1::text[], $2::text[]) AS d(tenant_id, agent_id)
      WHERE g.tenant_id = d.tenant_id AND g.agent_id = d.agent_id";
+const DELETE_CRON_JOBS: &str =
+    "DELETE FROM cron_jobs j USING unnest($1::text[], $2::text[]) AS d(tenant_id, id)
+     WHERE j.tenant_id = d.tenant_id AND j.id = d.id";
+const UPSERT_CRON_JOBS: &str =
+    "INSERT INTO cron_jobs (tenant_id, id, agent_id, name, prompt, schedule, timezone, enabled,
+                            overlap_policy, delivery, delivery_secret, next_run_at, last_run_at,
+                            last_run_status, created_at, updated_at)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+                          $7::text[], $8::bool[], $9::text[], $10::jsonb[], $11::text[],
+                          $12::timestamptz[], $13::timestamptz[], $14::text[], $15::timestamptz[],
+                          $16::timestamptz[])
+     ON CONFLICT (tenant_id, id) DO UPDATE SET
+         name = EXCLUDED.name, prompt = EXCLUDED.prompt, schedule = EXCLUDED.schedule,
+         timezone = EXCLUDED.timezone, enabled = EXCLUDED.enabled,
+         overlap_policy = EXCLUDED.overlap_policy, delivery = EXCLUDED.delivery,
+         delivery_secret = EXCLUDED.delivery_secret, next_run_at = EXCLUDED.next_run_at,
+         last_run_at = EXCLUDED.last_run_at, last_run_status = EXCLUDED.last_run_status,
+         updated_at = EXCLUDED.updated_at";
+const UPSERT_CRON_RUNS: &str = "INSERT INTO cron_runs (tenant_id, id, cron_job_id, agent_id, scheduled_for, started_at,
+                            finished_at, status, session_id, input_tokens, output_tokens,
+                            delivery_status, error)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::timestamptz[],
+                          $6::timestamptz[], $7::timestamptz[], $8::text[], $9::text[], $10::bigint[],
+                          $11::bigint[], $12::text[], $13::text[])
+     ON CONFLICT (tenant_id, id) DO UPDATE SET
+         started_at = EXCLUDED.started_at, finished_at = EXCLUDED.finished_at,
+         status = EXCLUDED.status, session_id = EXCLUDED.session_id,
+         input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
+         delivery_status = EXCLUDED.delivery_status, error = EXCLUDED.error";
 const NOTIFY_DELIVERIES: &str = "SELECT pg_notify('agenfleet_deliveries', '')";
 
 macro_rules! columns {
@@ -399,6 +429,7 @@ pub async fn write(
             ),
         ));
     }
+    cron_statements(overlay, changes, &mut statements);
     let (set, removed): (Vec<_>, Vec<_>) = changes
         .gateway_secrets
         .iter()
@@ -430,6 +461,8 @@ pub async fn write(
                 |d| d.tenant_id.to_string(),
                 |d| d.webhook_id.map(|id| id.to_string()),
                 |d| d.agent_id.map(|id| id.to_string()),
+                |d| d.cron.map(|(job, _)| job.to_string()),
+                |d| d.cron.map(|(_, run)| run.to_string()),
                 |d| d.event_id.to_string(),
                 |d| d.event_type,
                 |d| d.created_at,
@@ -458,4 +491,71 @@ pub async fn write(
         ));
     }
     execute_all(tx, &statements).await
+}
+
+/// Cron jobs (upserted or deleted) and runs (upserted), from their final state in the overlay.
+fn cron_statements(overlay: &Overlay, changes: &Changes, statements: &mut Vec<Statement>) {
+    let (mut gone, mut kept) = (Vec::new(), Vec::new());
+    for key in &changes.cron_jobs {
+        match overlay.cron_jobs.get(key).and_then(Option::as_ref) {
+            Some(job) => kept.push((key.0, job)),
+            None => gone.push(*key),
+        }
+    }
+    if !gone.is_empty() {
+        statements.push(Statement::new(
+            DELETE_CRON_JOBS,
+            columns!(gone, |(t, _)| t.to_string(), |(_, j)| j.to_string()),
+        ));
+    }
+    if !kept.is_empty() {
+        statements.push(Statement::new(
+            UPSERT_CRON_JOBS,
+            columns!(
+                kept,
+                |(t, _)| t.to_string(),
+                |(_, j)| j.job.id.to_string(),
+                |(_, j)| j.job.agent_id.to_string(),
+                |(_, j)| j.job.name.clone(),
+                |(_, j)| j.job.prompt.clone(),
+                |(_, j)| j.job.schedule.clone(),
+                |(_, j)| j.job.timezone.clone(),
+                |(_, j)| j.job.enabled,
+                |(_, j)| j.job.overlap_policy.as_str(),
+                |(_, j)| Json(serde_json::to_value(&j.job.delivery).unwrap_or_default()),
+                |(_, j)| j.delivery_secret.clone(),
+                |(_, j)| j.job.next_run_at,
+                |(_, j)| j.job.last_run_at,
+                |(_, j)| j.job.last_run_status.map(|s| s.as_str()),
+                |(_, j)| j.job.created_at,
+                |(_, j)| j.job.updated_at,
+            ),
+        ));
+    }
+    let runs: Vec<_> = changes
+        .cron_runs
+        .iter()
+        .filter_map(|key| Some((key.0, overlay.cron_runs.get(key)?)))
+        .collect();
+    if !runs.is_empty() {
+        statements.push(Statement::new(
+            UPSERT_CRON_RUNS,
+            columns!(
+                runs,
+                |(t, _)| t.to_string(),
+                |(_, r)| r.id.to_string(),
+                |(_, r)| r.cron_job_id.to_string(),
+                |(_, r)| r.agent_id.to_string(),
+                |(_, r)| r.scheduled_for,
+                |(_, r)| r.started_at,
+                |(_, r)| r.finished_at,
+                |(_, r)| r.status.as_str(),
+                |(_, r)| r.session_id.map(|id| id.to_string()),
+                |(_, r)| r.input_tokens as i64,
+                |(_, r)| r.output_tokens as i64,
+                |(_, r)| r.delivery_status.as_str(),
+                |(_, r)| r.error.clone(),
+            ),
+        ));
+    }
 }

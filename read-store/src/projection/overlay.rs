@@ -3,9 +3,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use domain::{ActiveSessions, AgentState, ApiKeyState, DecisionState, Needs, WebhookState};
+use domain::{
+    ActiveSessions, AgentState, ApiKeyState, CronJobState, DecisionState, Needs, WebhookState,
+};
+use schema::cron::CronRunSnapshot;
 use schema::session::SessionSnapshot;
-use schema::{AgentId, ApiKeyId, CommandId, SessionId, TenantId};
+use schema::{AgentId, ApiKeyId, CommandId, CronJobId, CronRunId, SessionId, TenantId};
 
 /// Known facts, each loaded once per batch and then kept current in memory.
 #[derive(Default)]
@@ -25,6 +28,11 @@ pub struct Overlay {
     pub heads: HashMap<TenantId, (i64, String)>,
     /// Every webhook endpoint of each tenant of the batch, oldest first.
     pub webhooks: HashMap<TenantId, Vec<WebhookState>>,
+    /// `None`: the job does not exist.
+    pub cron_jobs: HashMap<(TenantId, CronJobId), Option<CronJobState>>,
+    pub cron_runs: HashMap<(TenantId, CronRunId), CronRunSnapshot>,
+    /// The run of a cron session.
+    pub run_of_session: HashMap<(TenantId, SessionId), CronRunId>,
 }
 
 /// What a batch must load before deciding.
@@ -38,6 +46,13 @@ pub struct Wanted {
     pub sessions: HashSet<(TenantId, SessionId)>,
     /// Active sessions to load (every stored one that matches; the batch's own are in memory).
     pub active_sessions: Vec<(TenantId, ActiveSessions)>,
+    pub cron_jobs: HashSet<(TenantId, CronJobId)>,
+    /// Runs to load with their jobs and sessions.
+    pub cron_runs: HashSet<(TenantId, CronRunId)>,
+    /// Sessions whose run (and its job) to load.
+    pub cron_sessions: HashSet<(TenantId, SessionId)>,
+    /// Agents whose every job to load.
+    pub cron_agents: HashSet<(TenantId, AgentId)>,
 }
 
 impl Wanted {
@@ -59,6 +74,18 @@ impl Wanted {
         if let Some(filter) = needs.active_sessions {
             self.active_sessions.push((tenant, filter));
         }
+        if let Some(job) = needs.cron_job {
+            self.cron_jobs.insert((tenant, job));
+        }
+        if let Some(run) = needs.cron_run {
+            self.cron_runs.insert((tenant, run));
+        }
+        if let Some(session) = needs.cron_run_of_session {
+            self.cron_sessions.insert((tenant, session));
+        }
+        if let Some(agent) = needs.cron_jobs_of_agent {
+            self.cron_agents.insert((tenant, agent));
+        }
     }
 }
 
@@ -73,7 +100,29 @@ impl Overlay {
         if self.decided.contains(&command) {
             return None;
         }
+        let cron_run = needs
+            .cron_run
+            .or_else(|| {
+                let session = needs.cron_run_of_session?;
+                self.run_of_session.get(&(tenant, session)).copied()
+            })
+            .and_then(|id| self.cron_runs.get(&(tenant, id)).cloned());
+        let cron_job = needs
+            .cron_job
+            .or(cron_run.as_ref().map(|run| run.cron_job_id))
+            .and_then(|id| self.cron_jobs.get(&(tenant, id)).cloned().flatten());
+        // A run's session, for a command that names only the run.
+        let session = needs
+            .session
+            .or(cron_run.as_ref().and_then(|run| run.session_id))
+            .and_then(|id| self.sessions.get(&(tenant, id)).cloned().flatten());
         Some(DecisionState {
+            cron_run,
+            cron_job,
+            agent_cron_jobs: needs
+                .cron_jobs_of_agent
+                .map(|agent| self.agent_cron_jobs(tenant, agent))
+                .unwrap_or_default(),
             tenant_exists: self.tenants.get(&tenant).copied().unwrap_or(false),
             agent: needs
                 .agent
@@ -88,9 +137,7 @@ impl Overlay {
                 let revoked = self.keys.get(&(tenant, id)).copied().flatten()?;
                 Some(ApiKeyState { id, revoked })
             }),
-            session: needs
-                .session
-                .and_then(|id| self.sessions.get(&(tenant, id)).cloned().flatten()),
+            session,
             active_sessions: needs
                 .active_sessions
                 .map(|filter| self.active_sessions(tenant, &filter))
@@ -101,6 +148,24 @@ impl Overlay {
                 Vec::new()
             },
         })
+    }
+
+    /// Every job of an agent, oldest first (complete: the prefetch loaded every stored one).
+    fn agent_cron_jobs(
+        &self,
+        tenant: TenantId,
+        agent: AgentId,
+    ) -> Vec<schema::cron::CronJobSnapshot> {
+        let mut jobs: Vec<_> = self
+            .cron_jobs
+            .iter()
+            .filter(|((t, _), _)| *t == tenant)
+            .filter_map(|(_, job)| job.as_ref())
+            .filter(|job| job.job.agent_id == agent)
+            .map(|job| job.job.clone())
+            .collect();
+        jobs.sort_by_key(|job| job.id);
+        jobs
     }
 
     /// Every known session of `tenant` that `filter` matches, oldest first. Complete because

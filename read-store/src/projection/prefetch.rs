@@ -9,6 +9,15 @@ use crate::StoreError;
 
 use crate::parse_column as parse;
 
+/// `(tenants, ids)` columns of a set of `(tenant, id)`.
+fn pairs_of<T: ToString>(
+    set: &std::collections::HashSet<(TenantId, T)>,
+) -> (Vec<String>, Vec<String>) {
+    set.iter()
+        .map(|(tenant, id)| (tenant.to_string(), id.to_string()))
+        .unzip()
+}
+
 fn texts<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
     items.into_iter().map(|item| item.to_string()).collect()
 }
@@ -45,6 +54,11 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
         .map(|(_, filter)| filter.idle_before)
         .collect();
 
+    let (job_tenants, job_ids) = pairs_of(&wanted.cron_jobs);
+    let (run_tenants, run_ids) = pairs_of(&wanted.cron_runs);
+    let (run_session_tenants, run_sessions) = pairs_of(&wanted.cron_sessions);
+    let (agent_job_tenants, agent_job_agents) = pairs_of(&wanted.cron_agents);
+
     let decided = tx
         .prepare_cached("SELECT command_id FROM command_outcomes WHERE command_id = ANY($1)")
         .await?;
@@ -73,6 +87,9 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
     let sessions = tx.prepare_cached(&crate::sessions::BY_IDS).await?;
     let active_sessions = tx.prepare_cached(&crate::sessions::ACTIVE_MATCHING).await?;
     let webhooks = tx.prepare_cached(&crate::webhooks::BY_TENANTS).await?;
+    let cron_runs = tx.prepare_cached(&crate::cron::RUNS_FOR_BATCH).await?;
+    let cron_jobs = tx.prepare_cached(&crate::cron::JOBS_FOR_BATCH).await?;
+    let run_sessions_query = tx.prepare_cached(&crate::cron::SESSIONS_OF_RUNS).await?;
 
     // Issued together, answered in one round trip.
     type Params<'a> = [&'a (dyn postgres_types::ToSql + Sync)];
@@ -83,18 +100,45 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
         &[&session_tenants, &session_ids],
         &[&filter_tenants, &filter_agents, &filter_before],
     );
-    let (decided, known_tenants, agents, names, keys, heads, sessions, active_sessions, webhooks) =
-        futures::try_join!(
-            tx.query(&decided, p_commands),
-            tx.query(&known_tenants, p_tenants),
-            tx.query(&agents, p_agents),
-            tx.query(&names, p_names),
-            tx.query(&keys, p_keys),
-            tx.query(&heads, p_tenants),
-            tx.query(&sessions, p_sessions),
-            tx.query(&active_sessions, p_active),
-            tx.query(&webhooks, p_tenants),
-        )?;
+    let (p_runs, p_jobs): (&Params, &Params) = (
+        &[&run_tenants, &run_ids, &run_session_tenants, &run_sessions],
+        &[
+            &job_tenants,
+            &job_ids,
+            &run_tenants,
+            &run_ids,
+            &run_session_tenants,
+            &run_sessions,
+            &agent_job_tenants,
+            &agent_job_agents,
+        ],
+    );
+    let p_run_ids: &Params = &[&run_tenants, &run_ids];
+    let (
+        (decided, known_tenants, agents, names, keys, heads, sessions, active_sessions, webhooks),
+        (cron_runs, cron_jobs, run_sessions_rows),
+    ) = futures::try_join!(
+        async {
+            futures::try_join!(
+                tx.query(&decided, p_commands),
+                tx.query(&known_tenants, p_tenants),
+                tx.query(&agents, p_agents),
+                tx.query(&names, p_names),
+                tx.query(&keys, p_keys),
+                tx.query(&heads, p_tenants),
+                tx.query(&sessions, p_sessions),
+                tx.query(&active_sessions, p_active),
+                tx.query(&webhooks, p_tenants),
+            )
+        },
+        async {
+            futures::try_join!(
+                tx.query(&cron_runs, p_runs),
+                tx.query(&cron_jobs, p_jobs),
+                tx.query(&run_sessions_query, p_run_ids),
+            )
+        },
+    )?;
 
     let mut overlay = Overlay::default();
     for row in decided {
@@ -135,7 +179,27 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
     for wanted_session in &wanted.sessions {
         overlay.sessions.insert(*wanted_session, None);
     }
-    for row in sessions.iter().chain(&active_sessions) {
+    for wanted_job in &wanted.cron_jobs {
+        overlay.cron_jobs.insert(*wanted_job, None);
+    }
+    for row in cron_jobs {
+        let tenant: TenantId = parse(row.get("tenant_id"))?;
+        let job = crate::cron::job_from_row(&row)?;
+        overlay.cron_jobs.insert((tenant, job.job.id), Some(job));
+    }
+    for row in cron_runs {
+        let tenant: TenantId = parse(row.get("tenant_id"))?;
+        let run = crate::cron::run_from_row(&row)?;
+        if let Some(session) = run.session_id {
+            overlay.run_of_session.insert((tenant, session), run.id);
+        }
+        overlay.cron_runs.insert((tenant, run.id), run);
+    }
+    for row in sessions
+        .iter()
+        .chain(&active_sessions)
+        .chain(&run_sessions_rows)
+    {
         let tenant: TenantId = parse(row.get("tenant_id"))?;
         let session = crate::sessions::session_from_row(row)?;
         overlay.sessions.insert((tenant, session.id), Some(session));

@@ -9,7 +9,10 @@ use domain::{AgentState, Needs};
 use schema::event::{Event, EventKind};
 use schema::session::MessageSnapshot;
 use schema::{webhook, WebhookId};
-use schema::{AgentId, CommandRecord, DeliveryId, EventId, Rejection, SessionId, TenantId};
+use schema::{
+    AgentId, CommandRecord, CronJobId, CronRunId, DeliveryId, EventId, Rejection, SessionId,
+    TenantId,
+};
 
 use super::overlay::{Overlay, Wanted};
 use super::rollups::Rollups;
@@ -61,9 +64,10 @@ pub(super) struct OutcomeRow {
 pub(super) struct NewDelivery {
     pub id: DeliveryId,
     pub tenant_id: TenantId,
-    /// The endpoint, or `None` for a delivery to the agent's gateway.
+    /// One of: the endpoint, the agent (gateway), the cron job and run (output).
     pub webhook_id: Option<WebhookId>,
     pub agent_id: Option<AgentId>,
+    pub cron: Option<(CronJobId, CronRunId)>,
     pub event_id: EventId,
     pub event_type: &'static str,
     pub created_at: DateTime<Utc>,
@@ -87,6 +91,10 @@ pub(super) struct Changes {
     pub rollups: Rollups,
     /// Agents' gateway signing secrets set (or, `None`, removed) in this batch.
     pub gateway_secrets: HashMap<(TenantId, AgentId), Option<String>>,
+    /// Cron jobs whose final state (in the overlay) must be written: upserted, or deleted.
+    pub cron_jobs: HashSet<(TenantId, CronJobId)>,
+    /// Cron runs whose final state (in the overlay) must be written.
+    pub cron_runs: HashSet<(TenantId, CronRunId)>,
     /// Endpoints whose final state (in the overlay) must be written: upserted, or deleted.
     pub webhooks: HashSet<(TenantId, WebhookId)>,
     /// Empty when the projection rebuilds (nothing is sent again).
@@ -374,6 +382,40 @@ impl UnitOfWork {
                 self.changes.webhooks.insert((tenant, *webhook_id));
             }
             EventKind::WebhookTest { .. } | EventKind::WebhookDeliveryFailed { .. } => {}
+            EventKind::CronCreated {
+                job,
+                delivery_secret,
+            } => self.put_cron_job(tenant, job, delivery_secret.clone()),
+            EventKind::CronUpdated {
+                job,
+                delivery_secret,
+            } => {
+                let secret = delivery_secret
+                    .clone()
+                    .or_else(|| self.cron_secret(tenant, job.id));
+                self.put_cron_job(tenant, job, secret);
+            }
+            EventKind::CronScheduled { job } => {
+                let secret = self.cron_secret(tenant, job.id);
+                self.put_cron_job(tenant, job, secret);
+            }
+            EventKind::CronDeleted { cron_job_id, .. } => {
+                self.overlay.cron_jobs.insert((tenant, *cron_job_id), None);
+                self.changes.cron_jobs.insert((tenant, *cron_job_id));
+            }
+            EventKind::CronRunStarted { run }
+            | EventKind::CronRunSkipped { run }
+            | EventKind::CronCompleted { run }
+            | EventKind::CronDelivered { run }
+            | EventKind::CronFailed { run, .. } => {
+                if let Some(session) = run.session_id {
+                    self.overlay
+                        .run_of_session
+                        .insert((tenant, session), run.id);
+                }
+                self.overlay.cron_runs.insert((tenant, run.id), run.clone());
+                self.changes.cron_runs.insert((tenant, run.id));
+            }
         }
         if self.outbox {
             self.queue_deliveries(record, event);
@@ -446,6 +488,35 @@ impl UnitOfWork {
         );
     }
 
+    /// The sealed delivery secret of a job the batch knows.
+    fn cron_secret(&self, tenant: TenantId, id: CronJobId) -> Option<String> {
+        self.overlay
+            .cron_jobs
+            .get(&(tenant, id))?
+            .as_ref()?
+            .delivery_secret
+            .clone()
+    }
+
+    /// A job's new state; a delivery secret is kept only while the job delivers to a webhook.
+    fn put_cron_job(
+        &mut self,
+        tenant: TenantId,
+        job: &schema::cron::CronJobSnapshot,
+        secret: Option<String>,
+    ) {
+        let delivery_secret =
+            secret.filter(|_| matches!(job.delivery, schema::cron::CronDelivery::Webhook { .. }));
+        self.overlay.cron_jobs.insert(
+            (tenant, job.id),
+            Some(domain::CronJobState {
+                job: job.clone(),
+                delivery_secret,
+            }),
+        );
+        self.changes.cron_jobs.insert((tenant, job.id));
+    }
+
     fn put_webhook(&mut self, tenant: TenantId, state: domain::WebhookState) {
         let id = state.webhook.id;
         let list = self.overlay.webhooks.entry(tenant).or_default();
@@ -489,16 +560,27 @@ impl UnitOfWork {
                 .unwrap_or_default(),
             _ => Vec::new(),
         };
+        // A completed run's output goes to its job's delivery target.
+        let cron = match &event.kind {
+            EventKind::CronCompleted { run }
+                if run.delivery_status == schema::cron::RunDeliveryStatus::Pending =>
+            {
+                Some((run.cron_job_id, run.id))
+            }
+            _ => None,
+        };
         let targets = webhooks
             .into_iter()
-            .map(|id| (Some(id), None))
-            .chain(gateway.map(|agent| (None, Some(agent))));
-        for (index, (webhook_id, agent_id)) in targets.enumerate() {
+            .map(|id| (Some(id), None, None))
+            .chain(gateway.map(|agent| (None, Some(agent), None)))
+            .chain(cron.map(|cron| (None, None, Some(cron))));
+        for (index, (webhook_id, agent_id, cron)) in targets.enumerate() {
             self.changes.deliveries.push(NewDelivery {
                 id: DeliveryId::for_event(event.id, index as u32),
                 tenant_id: tenant,
                 webhook_id,
                 agent_id,
+                cron,
                 event_id: event.id,
                 event_type,
                 created_at: record.issued_at,

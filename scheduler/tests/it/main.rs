@@ -1,4 +1,7 @@
-//! The scheduler's heartbeat monitor against a real Postgres and the Postgres log.
+//! The scheduler against a real Postgres and the Postgres log: heartbeat timeouts here, cron
+//! fires in `cron`.
+
+mod cron;
 
 use std::time::Duration;
 

@@ -4,6 +4,7 @@
 mod support;
 
 mod crash;
+mod cron_output;
 mod gateway;
 mod isolation;
 mod retries;
