@@ -6,6 +6,7 @@ mod activity_stream;
 mod agents;
 mod api_keys;
 mod auth;
+mod cron_jobs;
 mod errors;
 mod idempotency;
 mod kafka;
