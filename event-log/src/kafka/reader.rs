@@ -22,15 +22,24 @@ const READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub(super) struct Reader {
     settings: Arc<Settings>,
     /// Made on first use and kept, so a replay does not reconnect for every batch. One read at
-    /// a time: each one reassigns it.
-    consumer: Mutex<Option<StreamConsumer<TracingContext>>>,
+    /// a time.
+    state: Mutex<Option<ReaderState>>,
+}
+
+struct ReaderState {
+    consumer: StreamConsumer<TracingContext>,
+    /// Where the consumer stands when the last read stopped at its `max` (not at the end of
+    /// the partition): a read that continues from there keeps the assignment and the messages
+    /// librdkafka has already fetched, instead of seeking again (a replay reads page after
+    /// page of the same partition).
+    cursor: Option<(u32, i64)>,
 }
 
 impl Reader {
     pub fn new(settings: Arc<Settings>) -> Self {
         Self {
             settings,
-            consumer: Mutex::new(None),
+            state: Mutex::new(None),
         }
     }
 
@@ -43,42 +52,61 @@ impl Reader {
         if max == 0 {
             return Ok(Vec::new());
         }
-        let mut slot = self.consumer.lock().await;
-        let consumer = match &mut *slot {
-            Some(consumer) => consumer,
-            empty => empty.insert(
-                self.settings
+        let mut slot = self.state.lock().await;
+        let state = match &mut *slot {
+            Some(state) => state,
+            empty => empty.insert(ReaderState {
+                consumer: self
+                    .settings
                     .reader()
                     .create_with_context(TracingContext)
                     .map_err(|e| {
                         LogError::InvalidUrl(format!("bad Kafka consumer configuration: {e}"))
                     })?,
-            ),
+                cursor: None,
+            }),
         };
         let from_offset = from_offset.max(0);
-        let mut assignment = TopicPartitionList::new();
-        assignment
-            .add_partition_offset(
-                &self.settings.topic,
-                partition as i32,
-                Offset::Offset(from_offset),
-            )
-            .map_err(kafka_error)?;
-        consumer.assign(&assignment).map_err(kafka_error)?;
-        let result = collect(consumer, partition, from_offset, max).await;
-        if let Err(error) = consumer.unassign() {
-            tracing::debug!(%error, "unassigning the reader");
+        if state.cursor != Some((partition, from_offset)) {
+            let mut assignment = TopicPartitionList::new();
+            assignment
+                .add_partition_offset(
+                    &self.settings.topic,
+                    partition as i32,
+                    Offset::Offset(from_offset),
+                )
+                .map_err(kafka_error)?;
+            state.consumer.assign(&assignment).map_err(kafka_error)?;
         }
-        result
+        state.cursor = None;
+        let result = collect(&state.consumer, partition, from_offset, max).await;
+        match &result {
+            Ok((entries, false)) => {
+                let next = entries
+                    .last()
+                    .map_or(from_offset, |e| e.position.offset + 1);
+                state.cursor = Some((partition, next));
+            }
+            // At the end (or failed): the next read assigns afresh, so that it learns the end
+            // of the partition again.
+            _ => {
+                if let Err(error) = state.consumer.unassign() {
+                    tracing::debug!(%error, "unassigning the reader");
+                }
+            }
+        }
+        result.map(|(entries, _)| entries)
     }
 }
 
+/// Reads up to `max` entries; says whether it stopped at the end of the partition (or a
+/// timeout) rather than at `max`.
 async fn collect(
     consumer: &StreamConsumer<TracingContext>,
     partition: u32,
     from_offset: i64,
     max: usize,
-) -> Result<Vec<LogEntry>, LogError> {
+) -> Result<(Vec<LogEntry>, bool), LogError> {
     let deadline = Instant::now() + READ_TIMEOUT;
     let mut entries = Vec::new();
     let mut next = from_offset;
@@ -86,7 +114,7 @@ async fn collect(
         let message = match tokio::time::timeout_at(deadline, consumer.recv()).await {
             Ok(Ok(message)) => message,
             Ok(Err(KafkaError::PartitionEOF(eof))) if eof == partition as i32 => {
-                return Ok(entries)
+                return Ok((entries, true))
             }
             // Transport errors are retried by librdkafka; keep waiting until the deadline.
             Ok(Err(error)) => {
@@ -98,7 +126,7 @@ async fn collect(
                     "Kafka did not answer a read of partition {partition} within {READ_TIMEOUT:?}"
                 )))
             }
-            Err(_) => return Ok(entries),
+            Err(_) => return Ok((entries, true)),
         };
         // Leftovers of an earlier assignment, or the broker starting below the offset asked for.
         if message.partition() != partition as i32 || message.offset() < next {
@@ -114,7 +142,7 @@ async fn collect(
         });
         next = message.offset() + 1;
         if entries.len() >= max {
-            return Ok(entries);
+            return Ok((entries, false));
         }
     }
 }

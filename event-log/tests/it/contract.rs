@@ -34,6 +34,7 @@ macro_rules! contract_tests {
             appends_get_gap_free_offsets_and_read_returns_the_same_records,
             all_records_of_a_tenant_go_to_its_partition,
             read_starts_at_the_offset_given_and_stops_at_the_end,
+            reading_page_after_page_returns_every_record_once_in_order,
             a_consumer_is_told_its_partitions_before_their_records,
             seek_moves_a_partition_forwards_and_backwards,
             concurrent_appends_never_show_an_offset_before_a_lower_one,
@@ -142,6 +143,47 @@ pub async fn read_starts_at_the_offset_given_and_stops_at_the_end(fx: Fixture) {
             .expect("read an empty partition")
             .is_empty());
     }
+}
+
+/// A replay reads one partition page after page (the Kafka reader keeps its assignment between
+/// such reads): every record once, in order, the end seen, and records appended later found.
+pub async fn reading_page_after_page_returns_every_record_once_in_order(fx: Fixture) {
+    let log = fx.log;
+    let tenant = tenants(&*log, 1)[0];
+    let partition = log.partition_for(tenant);
+    for n in 0..25 {
+        log.append(&record(tenant, n)).await.expect("append");
+    }
+    let mut offsets = Vec::new();
+    let mut next = 0;
+    loop {
+        let page = log.read(partition, next, 10).await.expect("read");
+        let Some(last) = page.last() else { break };
+        next = last.position.offset + 1;
+        offsets.extend(page.iter().map(|e| e.position.offset));
+    }
+    assert_eq!(offsets, (0..25).collect::<Vec<i64>>());
+    // Reading again from the start, or from the middle, starts there.
+    let again = log.read(partition, 0, 3).await.expect("read");
+    assert_eq!(
+        again.iter().map(|e| e.position.offset).collect::<Vec<_>>(),
+        vec![0, 1, 2]
+    );
+    let middle = log.read(partition, 12, 2).await.expect("read");
+    assert_eq!(
+        middle.iter().map(|e| e.position.offset).collect::<Vec<_>>(),
+        vec![12, 13]
+    );
+    // Appended after the end was seen: found by the next read.
+    for n in 25..28 {
+        log.append(&record(tenant, n)).await.expect("append");
+    }
+    let tail = log.read(partition, 25, 10).await.expect("read");
+    assert_eq!(
+        tail.iter().map(|e| e.position.offset).collect::<Vec<_>>(),
+        vec![25, 26, 27]
+    );
+    assert!(log.read(partition, 28, 10).await.expect("read").is_empty());
 }
 
 pub async fn a_consumer_is_told_its_partitions_before_their_records(fx: Fixture) {
