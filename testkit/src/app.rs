@@ -188,7 +188,20 @@ impl TestApp {
         path: &str,
         body: Option<serde_json::Value>,
     ) -> (reqwest::StatusCode, serde_json::Value) {
-        let mut request = self.request(method, path);
+        self.call_to(&self.base, &self.key, method, path, body)
+            .await
+    }
+
+    /// Like [`TestApp::call`], to the API at `base` with `key`.
+    pub async fn call_to(
+        &self,
+        base: &str,
+        key: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (reqwest::StatusCode, serde_json::Value) {
+        let mut request = self.request_to(base, key, method, path);
         if let Some(body) = body {
             request = request.json(&body);
         }

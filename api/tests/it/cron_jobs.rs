@@ -1,6 +1,7 @@
 //! `/v1/cron-jobs` through the real API (contract section 10). No scheduler runs here: a job's
 //! runs come only from `POST /v1/cron-jobs/{id}/run`.
 
+use crate::support::{assert_error, assert_field_error};
 use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use reqwest::{Method, StatusCode};
@@ -105,56 +106,6 @@ fn next_wall_time(after: DateTime<Utc>, zone: Tz, hour: u32, minute: u32) -> Dat
         }
         day = day.succ_opt().unwrap();
     }
-}
-
-/// Sends a request to `base` with `key`; returns the status and the JSON body (`null` if empty).
-async fn call_to(
-    app: &TestApp,
-    base: &str,
-    key: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.request_to(base, key, method, path);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the API answers");
-    let status = response.status();
-    let bytes = response.bytes().await.expect("a body");
-    let json = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).expect("a JSON body")
-    };
-    (status, json)
-}
-
-fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, code: &str, what: &str) {
-    assert_eq!(status, expected, "{what}: {body}");
-    assert_eq!(body["error"]["code"], code, "{what}: {body}");
-}
-
-/// Asserts a 400 with a detail naming `field` whose message contains `hint`.
-fn assert_field_error(status: StatusCode, body: &Value, field: &str, hint: &str, what: &str) {
-    assert_error(
-        status,
-        body,
-        StatusCode::BAD_REQUEST,
-        "VALIDATION_ERROR",
-        what,
-    );
-    let details = body["error"]["details"].as_array().expect("details");
-    let detail = details
-        .iter()
-        .find(|d| d["field"] == field)
-        .unwrap_or_else(|| panic!("{what}: no detail for `{field}` in {body}"));
-    let message = detail["message"].as_str().unwrap();
-    assert!(
-        message.to_lowercase().contains(&hint.to_lowercase()),
-        "{what}: `{field}` says {message:?}, expected it to mention {hint:?}"
-    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -324,15 +275,9 @@ async fn jobs_list_newest_first_and_filter_by_agent_and_enabled() {
 
     // Another tenant sees none of them.
     let (_, other_key) = app.create_tenant(Plan::Enterprise).await;
-    let (status, page) = call_to(
-        &app,
-        &app.base,
-        &other_key,
-        Method::GET,
-        "/v1/cron-jobs",
-        None,
-    )
-    .await;
+    let (status, page) = app
+        .call_to(&app.base, &other_key, Method::GET, "/v1/cron-jobs", None)
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(page["pagination"]["total"], 0, "{page}");
 }
@@ -386,8 +331,9 @@ async fn unknown_malformed_and_foreign_jobs_and_agents_are_not_found() {
         (Method::DELETE, format!("/v1/cron-jobs/{job}"), None),
     ];
     for (method, path, body) in cases {
-        let (status, error) =
-            call_to(&app, &app.base, &other_key, method.clone(), &path, body).await;
+        let (status, error) = app
+            .call_to(&app.base, &other_key, method.clone(), &path, body)
+            .await;
         assert_error(
             status,
             &error,
@@ -424,15 +370,15 @@ async fn unknown_malformed_and_foreign_jobs_and_agents_are_not_found() {
             agent,
         );
     }
-    let (status, error) = call_to(
-        &app,
-        &app.base,
-        &other_key,
-        Method::POST,
-        "/v1/cron-jobs",
-        Some(job_body(&nova, json!({}))),
-    )
-    .await;
+    let (status, error) = app
+        .call_to(
+            &app.base,
+            &other_key,
+            Method::POST,
+            "/v1/cron-jobs",
+            Some(job_body(&nova, json!({}))),
+        )
+        .await;
     assert_error(
         status,
         &error,
@@ -1209,15 +1155,15 @@ async fn unknown_runs_are_not_found() {
     }
     // Another tenant does not see the run either.
     let (_, other_key) = app.create_tenant(Plan::Enterprise).await;
-    let (status, error) = call_to(
-        &app,
-        &app.base,
-        &other_key,
-        Method::GET,
-        &format!("/v1/cron-jobs/{other}/runs/{run}"),
-        None,
-    )
-    .await;
+    let (status, error) = app
+        .call_to(
+            &app.base,
+            &other_key,
+            Method::GET,
+            &format!("/v1/cron-jobs/{other}/runs/{run}"),
+            None,
+        )
+        .await;
     assert_error(
         status,
         &error,
@@ -1485,8 +1431,9 @@ async fn a_read_only_key_can_read_jobs_but_not_create_change_or_run_them() {
         (Method::DELETE, format!("/v1/cron-jobs/{id}"), None),
     ];
     for (method, path, body) in writes {
-        let (status, error) =
-            call_to(&app, &app.base, &read_key, method.clone(), &path, body).await;
+        let (status, error) = app
+            .call_to(&app.base, &read_key, method.clone(), &path, body)
+            .await;
         assert_error(
             status,
             &error,
@@ -1500,7 +1447,9 @@ async fn a_read_only_key_can_read_jobs_but_not_create_change_or_run_them() {
         format!("/v1/cron-jobs/{id}"),
         format!("/v1/cron-jobs/{id}/runs"),
     ] {
-        let (status, body) = call_to(&app, &app.base, &read_key, Method::GET, &path, None).await;
+        let (status, body) = app
+            .call_to(&app.base, &read_key, Method::GET, &path, None)
+            .await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
     }
     let job = get_job(&app, &id).await;
@@ -1685,27 +1634,27 @@ async fn delivery_urls_pass_the_ssrf_guard() {
             "delivery.webhookUrl",
         ),
     ] {
-        let (status, error) = call_to(
-            &app,
-            &guarded,
-            &app.key,
-            Method::POST,
-            "/v1/cron-jobs",
-            Some(job_body(&nova, json!({"delivery": delivery.clone()}))),
-        )
-        .await;
+        let (status, error) = app
+            .call_to(
+                &guarded,
+                &app.key,
+                Method::POST,
+                "/v1/cron-jobs",
+                Some(job_body(&nova, json!({"delivery": delivery.clone()}))),
+            )
+            .await;
         assert_field_error(status, &error, field, "", &delivery.to_string());
     }
     let id = id_of(&create_job(&app, job_body(&nova, json!({}))).await);
-    let (status, error) = call_to(
-        &app,
-        &guarded,
-        &app.key,
-        Method::PATCH,
-        &format!("/v1/cron-jobs/{id}"),
-        Some(json!({"delivery": {"type": "webhook", "url": "http://localhost/hook"}})),
-    )
-    .await;
+    let (status, error) = app
+        .call_to(
+            &guarded,
+            &app.key,
+            Method::PATCH,
+            &format!("/v1/cron-jobs/{id}"),
+            Some(json!({"delivery": {"type": "webhook", "url": "http://localhost/hook"}})),
+        )
+        .await;
     assert_field_error(status, &error, "delivery.url", "", "patch to localhost");
     assert_eq!(
         get_job(&app, &id).await["delivery"],

@@ -17,4 +17,5 @@ mod operations;
 mod rate_limits;
 mod sessions;
 mod soul_and_heartbeat;
+mod support;
 mod webhooks;

@@ -1,6 +1,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::support::{assert_error, assert_field_error};
 use reqwest::{Method, StatusCode};
 use schema::command::{Command, DisableWebhook};
 use schema::tenant::{Plan, Scope};
@@ -19,30 +20,6 @@ async fn create_webhook(app: &TestApp, body: Value) -> Value {
 
 fn id_of(value: &Value) -> String {
     value["id"].as_str().expect("an id").to_owned()
-}
-
-/// Sends a request to `base` with `key`; returns the status and the JSON body (`null` if empty).
-async fn call_to(
-    app: &TestApp,
-    base: &str,
-    key: &str,
-    method: Method,
-    path: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let mut request = app.request_to(base, key, method, path);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("the API answers");
-    let status = response.status();
-    let bytes = response.bytes().await.expect("a body");
-    let json = if bytes.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_slice(&bytes).expect("a JSON body")
-    };
-    (status, json)
 }
 
 /// Every delivery of an endpoint (newest first), optionally of one status.
@@ -84,32 +61,6 @@ async fn activity_ids(app: &TestApp, event_type: &str) -> Vec<String> {
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     page["data"].as_array().unwrap().iter().map(id_of).collect()
-}
-
-fn assert_error(status: StatusCode, body: &Value, expected: StatusCode, code: &str, what: &str) {
-    assert_eq!(status, expected, "{what}: {body}");
-    assert_eq!(body["error"]["code"], code, "{what}: {body}");
-}
-
-/// Asserts a 400 naming `field`, whose message contains `hint`.
-fn assert_field_error(status: StatusCode, body: &Value, field: &str, hint: &str, what: &str) {
-    assert_error(
-        status,
-        body,
-        StatusCode::BAD_REQUEST,
-        "VALIDATION_ERROR",
-        what,
-    );
-    let details = body["error"]["details"].as_array().expect("details");
-    let detail = details
-        .iter()
-        .find(|d| d["field"] == field)
-        .unwrap_or_else(|| panic!("{what}: no detail for `{field}` in {body}"));
-    let message = detail["message"].as_str().unwrap();
-    assert!(
-        message.contains(hint),
-        "{what}: `{field}` says {message:?}, expected it to mention {hint:?}"
-    );
 }
 
 /// Standard base64 (with padding) decoded, or None if it is not.
@@ -293,8 +244,9 @@ async fn unknown_malformed_and_foreign_webhook_ids_are_not_found() {
     }
     // Another tenant sees nothing of this endpoint, and changes nothing.
     for (method, path, body) in requests(&mine) {
-        let (status, error) =
-            call_to(&app, &app.base, &other_key, method.clone(), &path, body).await;
+        let (status, error) = app
+            .call_to(&app.base, &other_key, method.clone(), &path, body)
+            .await;
         assert_error(
             status,
             &error,
@@ -303,15 +255,9 @@ async fn unknown_malformed_and_foreign_webhook_ids_are_not_found() {
             &format!("another tenant's {method} {path}"),
         );
     }
-    let (_, foreign_list) = call_to(
-        &app,
-        &app.base,
-        &other_key,
-        Method::GET,
-        "/v1/webhooks",
-        None,
-    )
-    .await;
+    let (_, foreign_list) = app
+        .call_to(&app.base, &other_key, Method::GET, "/v1/webhooks", None)
+        .await;
     assert_eq!(foreign_list["pagination"]["total"], 0, "{foreign_list}");
     let (status, still) = app
         .call(Method::GET, &format!("/v1/webhooks/{mine}"), None)
@@ -488,40 +434,40 @@ async fn private_targets_are_refused_unless_the_operator_allows_them() {
         "http://[::1]/x",
     ];
     for url in private {
-        let (status, error) = call_to(
-            &app,
-            &guarded,
-            &app.key,
-            Method::POST,
-            "/v1/webhooks",
-            Some(json!({"url": url, "events": ["*"]})),
-        )
-        .await;
+        let (status, error) = app
+            .call_to(
+                &guarded,
+                &app.key,
+                Method::POST,
+                "/v1/webhooks",
+                Some(json!({"url": url, "events": ["*"]})),
+            )
+            .await;
         assert_field_error(status, &error, "url", "private targets", url);
         assert_field_error(status, &error, "url", "public addresses", url);
     }
     // A public address passes the guard (an IP literal: no DNS needed).
-    let (status, public) = call_to(
-        &app,
-        &guarded,
-        &app.key,
-        Method::POST,
-        "/v1/webhooks",
-        Some(json!({"url": "https://93.184.216.34/hooks", "events": ["*"]})),
-    )
-    .await;
+    let (status, public) = app
+        .call_to(
+            &guarded,
+            &app.key,
+            Method::POST,
+            "/v1/webhooks",
+            Some(json!({"url": "https://93.184.216.34/hooks", "events": ["*"]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::CREATED, "{public}");
     let id = id_of(&public);
     for url in private {
-        let (status, error) = call_to(
-            &app,
-            &guarded,
-            &app.key,
-            Method::PATCH,
-            &format!("/v1/webhooks/{id}"),
-            Some(json!({"url": url})),
-        )
-        .await;
+        let (status, error) = app
+            .call_to(
+                &guarded,
+                &app.key,
+                Method::PATCH,
+                &format!("/v1/webhooks/{id}"),
+                Some(json!({"url": url})),
+            )
+            .await;
         assert_field_error(
             status,
             &error,
@@ -1320,8 +1266,9 @@ async fn a_read_only_key_can_read_webhooks_but_not_change_them() {
         ),
     ];
     for (method, path, body) in writes {
-        let (status, error) =
-            call_to(&app, &app.base, &read_key, method.clone(), &path, body).await;
+        let (status, error) = app
+            .call_to(&app.base, &read_key, method.clone(), &path, body)
+            .await;
         assert_error(
             status,
             &error,
@@ -1335,7 +1282,9 @@ async fn a_read_only_key_can_read_webhooks_but_not_change_them() {
         format!("/v1/webhooks/{id}"),
         format!("/v1/webhooks/{id}/deliveries"),
     ] {
-        let (status, body) = call_to(&app, &app.base, &read_key, Method::GET, &path, None).await;
+        let (status, body) = app
+            .call_to(&app.base, &read_key, Method::GET, &path, None)
+            .await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
     }
     let (_, list) = app.call(Method::GET, "/v1/webhooks", None).await;
