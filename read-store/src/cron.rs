@@ -248,19 +248,31 @@ pub struct DueFire {
     pub timezone: String,
 }
 
-/// Enabled jobs due at `now`, earliest first.
+/// Where a scan of due jobs stands: the last `(nextRunAt, tenant, id)` it read.
+pub type DueCursor = (DateTime<Utc>, String, String);
+
+/// Enabled jobs due at `now`, earliest first, after `cursor` (a page of a scan).
 pub async fn due(
     client: &impl GenericClient,
     now: DateTime<Utc>,
+    cursor: Option<&DueCursor>,
     limit: i64,
 ) -> Result<Vec<DueFire>, StoreError> {
     let statement = client
         .prepare_cached(
             "SELECT tenant_id, id, agent_id, next_run_at, schedule, timezone FROM cron_jobs
-             WHERE enabled AND next_run_at <= $1 ORDER BY next_run_at LIMIT $2",
+             WHERE enabled AND next_run_at <= $1
+               AND ($2::timestamptz IS NULL OR (next_run_at, tenant_id, id) > ($2, $3, $4))
+             ORDER BY next_run_at, tenant_id, id LIMIT $5",
         )
         .await?;
-    let rows = client.query(&statement, &[&now, &limit]).await?;
+    let (at, tenant, id) = match cursor {
+        Some((at, tenant, id)) => (Some(*at), Some(tenant.as_str()), Some(id.as_str())),
+        None => (None, None, None),
+    };
+    let rows = client
+        .query(&statement, &[&now, &at, &tenant, &id, &limit])
+        .await?;
     rows.iter()
         .map(|row| {
             Ok(DueFire {

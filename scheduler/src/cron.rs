@@ -19,10 +19,10 @@ use schema::{Actor, Command, CommandRecord, TenantId};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-/// Most fires handled in one scan (more are taken by the next scan at once).
-const SCAN_LIMIT: i64 = 2_000;
-/// Appends in flight at once.
-const APPEND_CONCURRENCY: usize = 64;
+/// Due jobs read per page of a scan (a scan reads every page).
+const SCAN_PAGE: i64 = 2_000;
+/// Appends in flight at once (the Postgres log groups concurrent appends).
+const APPEND_CONCURRENCY: usize = 256;
 /// The longest sleep without a notification (a safety net for lost notifications).
 const MAX_SLEEP: Duration = Duration::from_secs(30);
 /// A claim whose fire is still not applied after this long is taken over by another scheduler.
@@ -65,21 +65,23 @@ impl CronScheduler {
     /// time out.
     pub async fn run_once(&self, now: DateTime<Utc>) -> anyhow::Result<Scan> {
         let mut scan = Scan::default();
+        // Every due job, page after page: the fires of a busy minute are all appended in this
+        // one pass, whatever the projector has applied so far.
+        let mut cursor = None;
         loop {
             let client = self.store.client().await?;
-            let due = cron::due(&client, now, SCAN_LIMIT).await?;
+            let due = cron::due(&client, now, cursor.as_ref(), SCAN_PAGE).await?;
             let keys: Vec<_> = due
                 .iter()
                 .map(|fire| (fire.cron_job_id, fire.scheduled_for))
                 .collect();
             let claimed = cron::claim_fires(&client, &keys, STALE_CLAIM).await?;
             drop(client);
-            let mine: Vec<&DueFire> = due
-                .iter()
-                .filter(|fire| claimed.contains(&(fire.cron_job_id, fire.scheduled_for)))
-                .collect();
             let mut records = Vec::new();
-            for fire in mine {
+            for fire in &due {
+                if !claimed.contains(&(fire.cron_job_id, fire.scheduled_for)) {
+                    continue;
+                }
                 let (commands, skipped) = self.commands_for(fire, now);
                 scan.skipped += skipped as usize;
                 scan.fired += commands
@@ -89,14 +91,15 @@ impl CronScheduler {
                 records.extend(commands.into_iter().map(|c| record(fire.tenant_id, c)));
             }
             self.append_all(records).await?;
-            if (due.len() as i64) < SCAN_LIMIT {
-                break;
-            }
-            // A full page: the projector must move those jobs on before the next page shows
-            // others; give it a moment rather than reading the same page again.
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            if claimed.is_empty() {
-                break;
+            match due.last() {
+                Some(last) if due.len() as i64 == SCAN_PAGE => {
+                    cursor = Some((
+                        last.scheduled_for,
+                        last.tenant_id.to_string(),
+                        last.cron_job_id.to_string(),
+                    ))
+                }
+                _ => break,
             }
         }
         scan.timed_out = self.time_out_runs(now).await?;
@@ -169,7 +172,7 @@ impl CronScheduler {
         let before = now - chrono::Duration::from_std(self.settings.run_timeout)?;
         let overdue = {
             let client = self.store.client().await?;
-            cron::overdue_runs(&client, before, SCAN_LIMIT).await?
+            cron::overdue_runs(&client, before, SCAN_PAGE).await?
         };
         let reason = format!(
             "the agent did not reply within {}",

@@ -114,6 +114,10 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
         ],
     );
     let p_run_ids: &Params = &[&run_tenants, &run_ids];
+    let wants_cron = !(wanted.cron_jobs.is_empty()
+        && wanted.cron_runs.is_empty()
+        && wanted.cron_sessions.is_empty()
+        && wanted.cron_agents.is_empty());
     let (
         (decided, known_tenants, agents, names, keys, heads, sessions, active_sessions, webhooks),
         (cron_runs, cron_jobs, run_sessions_rows),
@@ -132,6 +136,11 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
             )
         },
         async {
+            // Planned afresh on every execution (custom plans): skipped when no record of the
+            // batch touches cron.
+            if !wants_cron {
+                return Ok((Vec::new(), Vec::new(), Vec::new()));
+            }
             futures::try_join!(
                 tx.query(&cron_runs, p_runs),
                 tx.query(&cron_jobs, p_jobs),
