@@ -95,3 +95,51 @@ async fn the_partitions_of_a_member_that_died_move_to_the_others() {
         })
         .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn one_busy_partition_gets_the_whole_batch_and_busy_ones_share_it() {
+    use crate::support::{record, tenants};
+    use event_log::ConsumerEvent;
+
+    let database = TestDatabase::create().await;
+    migrate_postgres_log(&database.url).await.expect("migrate");
+    let log = connect(&database.url).await.expect("connect");
+    let all = all_partitions(&*log);
+    // 250 records of one tenant: one partition busy, the others empty.
+    let busy = tenants(&*log, 2);
+    for n in 0..250 {
+        log.append(&record(busy[0], n)).await.expect("append");
+    }
+    let mut member = Member::join(&*log, "share").await;
+    member
+        .poll_until(deadline(30), "owning every partition", |m| m.owned == all)
+        .await;
+    let sizes = |event: &ConsumerEvent| match event {
+        ConsumerEvent::Records(entries) => entries.len(),
+        _ => 0,
+    };
+    let mut first = 0;
+    while first == 0 {
+        first = sizes(&member.poll(Duration::from_secs(5)).await);
+    }
+    // The member's batch is 100: all of it for the busy partition, not 100 / 8.
+    assert_eq!(first, 100);
+    // Two busy partitions share a batch.
+    for n in 0..100 {
+        log.append(&record(busy[1], n)).await.expect("append");
+    }
+    let mut by_partition = std::collections::BTreeMap::<u32, usize>::new();
+    let mut taken = 0;
+    while taken < 100 {
+        if let ConsumerEvent::Records(entries) = member.poll(Duration::from_secs(5)).await {
+            for entry in &entries {
+                *by_partition.entry(entry.position.partition).or_default() += 1;
+            }
+            taken += entries.len();
+            assert!(entries.len() <= 100);
+            break;
+        }
+    }
+    assert_eq!(by_partition.len(), 2, "{by_partition:?}");
+    assert!(by_partition.values().all(|n| *n == 50), "{by_partition:?}");
+}
