@@ -9,7 +9,10 @@
 //!   metrics queries on it.
 //! - `webhooks`: deliveries per second from a backlog to a local receiver with one and two
 //!   `webhook-dispatcher` processes, and the delay from a command's `201` to its webhook.
+//! - `cron`: with many jobs due in the same minute, the spread between their scheduled and
+//!   actual fire times, and the running scheduler's CPU and memory while idle between fires.
 
+mod cron;
 mod messages;
 mod webhooks;
 
@@ -104,6 +107,23 @@ enum Bench {
         /// Sessions opened to measure the delay from `201` to webhook.
         #[arg(long, default_value_t = 1_000)]
         latency_events: usize,
+    },
+    Cron {
+        #[arg(long)]
+        base: String,
+        #[arg(long)]
+        key: String,
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// The running `scheduler` process, observed through `/proc`.
+        #[arg(long)]
+        scheduler_pid: u32,
+        /// The running `projector` process: its CPU during the fire is reported too.
+        #[arg(long)]
+        projector_pid: Option<u32>,
+        /// Jobs created, all due every minute.
+        #[arg(long, default_value_t = 10_000)]
+        jobs: usize,
     },
 }
 
@@ -417,6 +437,24 @@ async fn main() -> anyhow::Result<()> {
                 deliveries,
                 endpoints,
                 latency_events,
+            })
+            .await
+        }
+        Bench::Cron {
+            base,
+            key,
+            database_url,
+            scheduler_pid,
+            projector_pid,
+            jobs,
+        } => {
+            cron::cron(cron::CronBench {
+                base,
+                key,
+                database_url,
+                scheduler_pid,
+                projector_pid,
+                jobs,
             })
             .await
         }
