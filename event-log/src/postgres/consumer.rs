@@ -41,26 +41,15 @@ const TRY_LOCK: &str = "SELECT pg_try_advisory_lock($1, $2)";
 
 const UNLOCK: &str = "SELECT pg_advisory_unlock($1, p) FROM unnest($2::int[]) AS p";
 
-/// The next records of the owned partitions, at most `$3` in all, shared out in turns: the
-/// first record of each partition with any, then the second of each… So one busy partition
-/// (one busy tenant) gets the whole batch while the others are idle, and a fair share when
-/// they are not. Offsets are picked from the primary key alone; records are read only for the
-/// ones picked.
 const FETCH: &str = r#"
-WITH picked AS (
-    SELECT c.partition, r."offset"
-    FROM unnest($1::int[], $2::bigint[]) AS c(partition, next_offset)
-    CROSS JOIN LATERAL (
-        SELECT "offset" FROM eventlog.records
-        WHERE partition = c.partition AND "offset" >= c.next_offset
-        ORDER BY "offset" LIMIT $3
-    ) r
-    ORDER BY r."offset" - c.next_offset, c.partition
-    LIMIT $3
-)
-SELECT p.partition, p."offset", rec.record
-FROM picked p JOIN eventlog.records rec ON rec.partition = p.partition AND rec."offset" = p."offset"
-ORDER BY p.partition, p."offset""#;
+SELECT c.partition, r."offset", r.record
+FROM unnest($1::int[], $2::bigint[]) AS c(partition, next_offset)
+CROSS JOIN LATERAL (
+    SELECT "offset", record FROM eventlog.records
+    WHERE partition = c.partition AND "offset" >= c.next_offset
+    ORDER BY "offset" LIMIT $3
+) r
+ORDER BY c.partition, r."offset""#;
 
 pub(super) struct PostgresConsumer {
     log: PostgresLog,
@@ -228,11 +217,11 @@ impl PostgresConsumer {
         };
         let (partitions, offsets): (Vec<i32>, Vec<i64>) =
             self.owned.iter().map(|(p, o)| (*p as i32, *o)).unzip();
-        let max_batch = self.max_batch.max(1) as i64;
+        let per_partition = (self.max_batch / partitions.len().max(1)).max(1) as i64;
         let rows = live
             .session
             .client
-            .query(&live.fetch, &[&partitions, &offsets, &max_batch])
+            .query(&live.fetch, &[&partitions, &offsets, &per_partition])
             .await
             .map_err(db_error)?;
         let mut batch = Vec::with_capacity(rows.len().min(self.max_batch));
