@@ -178,6 +178,7 @@ fn history(tenant: TenantId, agents: usize, days: i64, messages: usize) -> Vec<C
             } else {
                 Vec::new()
             },
+            cron_session: false,
         };
         out.push(at(Command::PostMessage(post), when));
     }

@@ -205,7 +205,8 @@ pub fn needs(command: &Command) -> Needs {
         Command::PostMessage(c) => Needs {
             agent: Some(c.agent_id),
             session: Some(c.session_id),
-            cron_run_of_session: (c.role == schema::session::MessageRole::Assistant)
+            cron_run_of_session: (c.role == schema::session::MessageRole::Assistant
+                && c.cron_session)
                 .then_some(c.session_id),
             ..Needs::default()
         },

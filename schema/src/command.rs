@@ -232,6 +232,10 @@ pub struct PostMessage {
     pub usage: Option<Usage>,
     #[serde(default)]
     pub tool_calls: Vec<ToolCall>,
+    /// Whether the session is a cron run's (as the API read it; a session never changes
+    /// origin): only then does a reply need the run loaded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub cron_session: bool,
 }
 
 /// A new endpoint. `secret` is the signing secret sealed with the operator key

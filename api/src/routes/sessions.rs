@@ -257,6 +257,7 @@ pub async fn post_message(
         content: request.content,
         usage,
         tool_calls,
+        cron_session: session.origin == SessionOrigin::Cron,
     });
     submit(&state, &caller, command).await?;
     let client = state.store.client().await?;

@@ -431,6 +431,7 @@ async fn a_92_day_history_through_the_log_adds_up_in_every_query() {
                     content: "hello".into(),
                     usage,
                     tool_calls: Vec::new(),
+                    cron_session: false,
                 };
                 messages.push(record(Command::PostMessage(post), at));
             }

@@ -249,6 +249,7 @@ mod sessions {
                 status: ToolCallStatus::Failure,
                 duration_ms: None,
             }],
+            cron_session: false,
         })
     }
 
