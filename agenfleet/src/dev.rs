@@ -90,8 +90,9 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
             run_timeout: env_duration("AGENFLEET_CRON_RUN_TIMEOUT", "10m")?,
         },
     );
-    let applied = scheduler::process::wake_on_applied(database_url.clone(), shutdown.clone());
-    let cron = tokio::spawn(cron.run(applied, shutdown.clone()));
+    let jobs_changed =
+        scheduler::process::wake_on_job_changes(database_url.clone(), shutdown.clone());
+    let cron = tokio::spawn(cron.run(jobs_changed, shutdown.clone()));
     let dispatcher_config = DispatcherConfig {
         database_url: database_url.clone(),
         event_log_url: Some(event_log_url.clone()),

@@ -19,6 +19,9 @@ pub(crate) const RUN_COLUMNS: &str = "r.tenant_id, r.id, r.cron_job_id, r.agent_
      r.scheduled_for, r.started_at, r.finished_at, r.status, r.session_id, r.input_tokens,
      r.output_tokens, r.delivery_status, r.error";
 
+/// The channel the schedulers listen on: a batch changed cron jobs (one may be due sooner).
+pub const JOBS_CHANNEL: &str = "agenfleet_cron_jobs";
+
 /// Runs by `(tenant, id)` ($1, $2) and by `(tenant, session)` ($3, $4): the prefetch.
 pub(crate) static RUNS_FOR_BATCH: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(

@@ -3,8 +3,8 @@
 //! more than the catch-up window, `cron.skip_missed`). Also fails runs whose agent has not
 //! replied within the run timeout (`cron.time_out`).
 //!
-//! It sleeps until the next due time, and wakes early when the projector applies anything
-//! (a new or changed job may be due sooner): idle between fires, it does no work.
+//! It sleeps until the next due time, and wakes early when the projector commits a change of
+//! cron jobs (a new or changed job may be due sooner): idle between fires, it does no work.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -211,8 +211,8 @@ impl CronScheduler {
         Ok(())
     }
 
-    /// Scans until shutdown: at each due time, and whenever the projector applies something.
-    pub async fn run(self, applied: Arc<Notify>, shutdown: CancellationToken) {
+    /// Scans until shutdown: at each due time, and whenever the projector changed jobs.
+    pub async fn run(self, jobs_changed: Arc<Notify>, shutdown: CancellationToken) {
         while !shutdown.is_cancelled() {
             match self.run_once(Utc::now()).await {
                 Ok(scan) if scan == Scan::default() => {}
@@ -222,7 +222,7 @@ impl CronScheduler {
             let sleep = self.next_wake().await;
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                _ = applied.notified() => {}
+                _ = jobs_changed.notified() => {}
                 _ = tokio::time::sleep(sleep) => {}
             }
         }

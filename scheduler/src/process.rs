@@ -20,9 +20,9 @@ pub async fn run(config: SchedulerConfig, shutdown: CancellationToken) -> anyhow
         ops::admin_server::serve_admin(&config.admin_listen, metrics, readiness, shutdown.clone())
             .await?;
     tracing::info!(%admin_addr, "scheduler admin endpoints listening");
-    let applied = wake_on_applied(config.database_url.clone(), shutdown.clone());
+    let jobs_changed = wake_on_job_changes(config.database_url.clone(), shutdown.clone());
     let cron = CronScheduler::new(store.clone(), log.clone(), config.cron());
-    let cron = tokio::spawn(cron.run(applied, shutdown.clone()));
+    let cron = tokio::spawn(cron.run(jobs_changed, shutdown.clone()));
     HeartbeatMonitor::new(store, log, config.agent_offline_after)
         .run(shutdown)
         .await;
@@ -30,18 +30,20 @@ pub async fn run(config: SchedulerConfig, shutdown: CancellationToken) -> anyhow
     Ok(())
 }
 
-/// Woken whenever the projector commits a batch: a job may have been created or changed.
-pub fn wake_on_applied(
+/// Woken whenever the projector commits a batch that changed cron jobs (one may be due
+/// sooner). Not on every batch: under write load that would scan for due fires hundreds of
+/// times a second.
+pub fn wake_on_job_changes(
     database_url: String,
     shutdown: CancellationToken,
 ) -> std::sync::Arc<tokio::sync::Notify> {
-    let applied = std::sync::Arc::new(tokio::sync::Notify::new());
-    let wake = applied.clone();
+    let changed = std::sync::Arc::new(tokio::sync::Notify::new());
+    let wake = changed.clone();
     tokio::spawn(read_store::listener::listen(
         database_url,
-        read_store::projection::APPLIED_CHANNEL,
+        read_store::cron::JOBS_CHANNEL,
         shutdown.cancelled_owned(),
         move |_| wake.notify_one(),
     ));
-    applied
+    changed
 }

@@ -154,6 +154,8 @@ const UPSERT_CRON_RUNS: &str = "INSERT INTO cron_runs (tenant_id, id, cron_job_i
          input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
          delivery_status = EXCLUDED.delivery_status, error = EXCLUDED.error";
 const NOTIFY_DELIVERIES: &str = "SELECT pg_notify('agenfleet_deliveries', '')";
+/// Schedulers wake at commit only when jobs changed (not on every batch).
+const NOTIFY_CRON_JOBS: &str = "SELECT pg_notify('agenfleet_cron_jobs', '')";
 
 macro_rules! columns {
     ($rows:expr, $($column:expr),+ $(,)?) => {
@@ -531,6 +533,9 @@ fn cron_statements(overlay: &Overlay, changes: &Changes, statements: &mut Vec<St
                 |(_, j)| j.job.updated_at,
             ),
         ));
+    }
+    if !changes.cron_jobs.is_empty() {
+        statements.push(Statement::new(NOTIFY_CRON_JOBS, Vec::new()));
     }
     let runs: Vec<_> = changes
         .cron_runs
