@@ -10,10 +10,11 @@ use crate::workload::{append_agents, assert_applied_exactly_once, decided, wait_
 async fn kill_mid_batch_then_recover(kind: LogKind) {
     let mut app = TestApp::spawn_on(kind).await;
     app.stop_projector().await;
-    let expected = append_agents(app.log.as_ref(), app.tenant, 300).await;
+    // Enough small batches that a kill lands mid-way even when the projector is fast.
+    let expected = append_agents(app.log.as_ref(), app.tenant, 600).await;
     let mut last = decided(&app, app.tenant).await;
     for round in 0..3 {
-        let mut projector = ProjectorProcess::spawn(&app.db.url, &app.log_url, 10);
+        let mut projector = ProjectorProcess::spawn(&app.db.url, &app.log_url, 4);
         testkit::eventually(
             Duration::from_secs(60),
             "the projector to make progress",
