@@ -4,6 +4,7 @@
 //! the result set-based in one more round trip: read models, activity entries, outcomes.
 
 mod checkpoint;
+mod endpoints;
 mod flush;
 mod overlay;
 mod pipeline;
