@@ -14,6 +14,7 @@
 
 mod cron;
 mod messages;
+mod proc_stats;
 mod webhooks;
 
 /// As in `projector` and `agenfleet`, whose replay this runs.

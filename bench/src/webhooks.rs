@@ -17,6 +17,7 @@ use testkit::receiver::{Received, Receiver};
 use tokio::process::{Child, Command};
 
 use crate::percentile;
+use crate::proc_stats::{clock_ticks, grouped, sample, Sample};
 
 /// Clients creating agents (as in the `http` phase).
 const AGENT_CLIENTS: usize = 16;
@@ -106,49 +107,6 @@ async fn create_many(
     Ok(all)
 }
 
-/// Peak memory and CPU time of a process so far, from `/proc`.
-struct Usage {
-    peak_rss_mib: f64,
-    cpu_seconds: f64,
-}
-
-fn clock_ticks() -> f64 {
-    std::process::Command::new("getconf")
-        .arg("CLK_TCK")
-        .output()
-        .ok()
-        .and_then(|out| String::from_utf8(out.stdout).ok())
-        .and_then(|text| text.trim().parse().ok())
-        .unwrap_or(100.0)
-}
-
-fn usage(pid: u32, ticks: f64) -> anyhow::Result<Usage> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let peak_kib: f64 = status
-        .lines()
-        .find_map(|line| line.strip_prefix("VmHWM:"))
-        .and_then(|rest| rest.split_whitespace().next())
-        .and_then(|kib| kib.parse().ok())
-        .ok_or_else(|| anyhow::anyhow!("no VmHWM in /proc/{pid}/status"))?;
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    // The command name may hold spaces: fields are counted after its closing parenthesis,
-    // where field 3 (state) comes first; utime and stime are fields 14 and 15.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .map(|(_, rest)| rest.split_whitespace().collect())
-        .unwrap_or_default();
-    let tick = |index: usize| -> anyhow::Result<f64> {
-        let text = fields
-            .get(index)
-            .ok_or_else(|| anyhow::anyhow!("short /proc/{pid}/stat"))?;
-        Ok(text.parse::<f64>()?)
-    };
-    Ok(Usage {
-        peak_rss_mib: peak_kib / 1024.0,
-        cpu_seconds: (tick(11)? + tick(12)?) / ticks,
-    })
-}
-
 /// Running `webhook-dispatcher` processes; killed if dropped without [`Dispatchers::stop`].
 struct Dispatchers {
     children: Vec<Child>,
@@ -174,10 +132,10 @@ impl Dispatchers {
         Ok(Self { children })
     }
 
-    fn usage(&self, ticks: f64) -> anyhow::Result<Vec<Usage>> {
+    fn sample(&self, ticks: f64) -> anyhow::Result<Vec<Sample>> {
         self.children
             .iter()
-            .map(|child| usage(child.id().unwrap_or_default(), ticks))
+            .map(|child| sample(child.id().unwrap_or_default(), ticks))
             .collect()
     }
 
@@ -199,19 +157,6 @@ impl Dispatchers {
         }
         Ok(())
     }
-}
-
-/// `1,234,567`.
-fn grouped(n: f64) -> String {
-    let digits = format!("{:.0}", n.max(0.0));
-    let mut out = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    out
 }
 
 fn plural(n: usize) -> &'static str {
@@ -419,7 +364,7 @@ impl Setup {
         wait_for_arrivals(receiver, arrived_before + deliveries).await?;
         queue.wait("pending", |pending| pending == 0).await?;
         let recorded = spawned.elapsed();
-        let usage = dispatchers.usage(self.ticks)?;
+        let usage = dispatchers.sample(self.ticks)?;
         dispatchers.stop().await?;
 
         let succeeded = queue.count("succeeded").await? - succeeded_before;
