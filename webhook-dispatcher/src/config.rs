@@ -18,7 +18,8 @@ pub struct DispatcherConfig {
     /// Delays between attempts (each ±20 % jitter); one more attempt than delays in all.
     #[arg(long, env = "AGENFLEET_WEBHOOK_RETRY_SCHEDULE", default_value = "5s,5m,30m,2h,5h,10h,10h", value_parser = parse_duration_list)]
     pub retry_schedule: std::vec::Vec<Duration>,
-    /// How long one attempt may take.
+    /// How long one attempt may take, all of it: connecting, TLS, the answer and its body (or
+    /// an email's whole SMTP exchange); one deadline, not a timeout per read.
     #[arg(long, env = "AGENFLEET_WEBHOOK_TIMEOUT", default_value = "15s", value_parser = parse_duration)]
     pub timeout: Duration,
     /// An endpoint failing without a single success for this long is disabled.

@@ -12,7 +12,7 @@ use serde_json::json;
 use webhooks::keyring::Keyring;
 use webhooks::target::TargetPolicy;
 
-use crate::send::{self, Answer, Prepared, Unsendable};
+use crate::send::{self, Answer, Attempted, Prepared, Unsendable};
 
 /// The operator's configuration of the channels.
 #[derive(Debug, Clone)]
@@ -44,7 +44,8 @@ pub enum Outgoing {
     Email(Box<Message>),
 }
 
-/// The mail transport, built once from `AGENFLEET_SMTP_URL`.
+/// The mail transport, built once from `AGENFLEET_SMTP_URL`. Its timeout bounds connecting
+/// (lettre's async transport applies it to nothing else); [`send_email`] bounds the rest.
 pub fn smtp_transport(
     settings: &ChannelSettings,
     timeout: Duration,
@@ -150,21 +151,28 @@ pub fn prepare(
     }
 }
 
-/// Sends an email once.
+/// Sends an email once, the whole SMTP conversation within `timeout` (a server answering one
+/// byte at a time, or not at all, is cut there).
 pub async fn send_email(
     transport: Option<&AsyncSmtpTransport<Tokio1Executor>>,
     message: Message,
-) -> (Answer, Duration) {
+    timeout: Duration,
+) -> Attempted {
     let started = Instant::now();
-    let Some(transport) = transport else {
-        return (
-            Answer::Error("email is not configured (AGENFLEET_SMTP_URL)".to_owned()),
-            started.elapsed(),
-        );
+    let answer = match transport {
+        None => Answer::Error("email is not configured (AGENFLEET_SMTP_URL)".to_owned()),
+        Some(transport) => match tokio::time::timeout(timeout, transport.send(message)).await {
+            Ok(Ok(response)) => Answer::Success(response.code().to_string().parse().unwrap_or(250)),
+            Ok(Err(error)) => Answer::Error(format!("SMTP: {error}")),
+            Err(_) => Answer::Error(format!(
+                "SMTP: timed out: the server did not finish within {}",
+                send::display_duration(timeout)
+            )),
+        },
     };
-    let answer = match transport.send(message).await {
-        Ok(response) => Answer::Success(response.code().to_string().parse().unwrap_or(250)),
-        Err(error) => Answer::Error(format!("SMTP: {error}")),
-    };
-    (answer, started.elapsed())
+    Attempted {
+        answer,
+        note: None,
+        took: started.elapsed(),
+    }
 }

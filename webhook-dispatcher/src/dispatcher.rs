@@ -19,7 +19,7 @@ use webhooks::target::TargetPolicy;
 
 use crate::cron_output::{self, ChannelSettings, Outgoing};
 use crate::policy;
-use crate::send::{self, Answer};
+use crate::send::{self, Answer, Attempted};
 
 /// The longest sleep without a notification (a safety net for lost notifications).
 const MAX_IDLE: Duration = Duration::from_secs(2);
@@ -248,8 +248,8 @@ impl Dispatcher {
         }
     }
 
-    /// Builds what a delivery sends and sends it once.
-    async fn send(&self, delivery: &Claimed) -> Result<(Answer, Duration), send::Unsendable> {
+    /// Builds what a delivery sends and sends it once, within the attempt timeout.
+    async fn send(&self, delivery: &Claimed) -> Result<Attempted, send::Unsendable> {
         let prepared = match &delivery.cron {
             Some(output) => match cron_output::prepare(
                 delivery,
@@ -260,7 +260,12 @@ impl Dispatcher {
             )? {
                 Outgoing::Http(prepared) => prepared,
                 Outgoing::Email(message) => {
-                    return Ok(cron_output::send_email(self.smtp.as_ref(), *message).await)
+                    return Ok(cron_output::send_email(
+                        self.smtp.as_ref(),
+                        *message,
+                        self.settings.timeout,
+                    )
+                    .await)
                 }
             },
             None => send::prepare(delivery, &self.keyring, self.settings.policy)?,
@@ -270,7 +275,7 @@ impl Dispatcher {
         } else {
             &self.client
         };
-        Ok(send::post(client, &prepared, &delivery.event_id).await)
+        Ok(send::post(client, &prepared, &delivery.event_id, self.settings.timeout).await)
     }
 
     /// Makes one attempt and decides what follows it.
@@ -288,11 +293,11 @@ impl Dispatcher {
             next: Next::Failed,
             counts_for_health: false,
         };
-        let (answer, took) = match self.send(&delivery).await {
+        let Attempted { answer, note, took } = match self.send(&delivery).await {
             Ok(sent) => sent,
             Err(send::Unsendable(reason)) => {
                 // Nothing was sent: the delivery fails now, without retries.
-                result.error = Some(reason);
+                result.error = Some(storable(&reason));
                 let command = outcome_command(&delivery, &result, attempts, false);
                 return Finished {
                     command: command.map(|command| (delivery.tenant_id, command)),
@@ -304,14 +309,17 @@ impl Dispatcher {
         result.duration_ms = took.as_millis().min(i32::MAX as u128) as u32;
         result.counts_for_health = true;
         let retry_after = match &answer {
+            // The status decides; a body cut at its limits does not undo a 2xx (the receiver
+            // has the event), but the attempt log says so.
             Answer::Success(status) => {
                 result.status_code = Some(*status);
+                result.error = note;
                 result.next = Next::Succeeded;
                 None
             }
             Answer::Gone => {
                 result.status_code = Some(410);
-                result.error = Some("410 Gone: the endpoint asked to stop".to_owned());
+                result.error = Some(with_note("410 Gone: the endpoint asked to stop", note));
                 None
             }
             Answer::Failure {
@@ -319,7 +327,7 @@ impl Dispatcher {
                 retry_after,
             } => {
                 result.status_code = Some(*status);
-                result.error = Some(format!("HTTP {status}"));
+                result.error = Some(with_note(&format!("HTTP {status}"), note));
                 Some(*retry_after)
             }
             Answer::Error(error) => {
@@ -341,6 +349,7 @@ impl Dispatcher {
                 None => Next::Failed,
             };
         }
+        result.error = result.error.as_deref().map(storable);
         let command = outcome_command(&delivery, &result, attempts, answer == Answer::Gone);
         Finished {
             command: command.map(|command| (delivery.tenant_id, command)),
@@ -437,6 +446,36 @@ impl Dispatcher {
     }
 }
 
+/// The most of an attempt's error kept (in the attempt log and the commands it leads to).
+const MAX_ERROR_CHARS: usize = 1_000;
+
+/// An attempt's error as it may be stored and appended: error texts can carry what a remote
+/// server said (an SMTP reply, a TLS alert), so control characters are shown escaped (U+0000
+/// cannot be stored at all) and the text is cut at [`MAX_ERROR_CHARS`].
+fn storable(error: &str) -> String {
+    let mut kept = String::with_capacity(error.len().min(MAX_ERROR_CHARS));
+    for (index, c) in error.chars().enumerate() {
+        if index == MAX_ERROR_CHARS {
+            kept.push('…');
+            break;
+        }
+        if c.is_control() {
+            kept.extend(c.escape_unicode());
+        } else {
+            kept.push(c);
+        }
+    }
+    kept
+}
+
+/// An attempt's error with what went wrong reading the rest of the answer, if anything.
+fn with_note(error: &str, note: Option<String>) -> String {
+    match note {
+        Some(note) => format!("{error}; {note}"),
+        None => error.to_owned(),
+    }
+}
+
 /// The command an attempt's outcome calls for: a cron run's delivery result (delivered, or
 /// failed for good); for a webhook, disabling it after `410 Gone`; a delivery failure entry
 /// once the schedule is used up.
@@ -495,4 +534,19 @@ fn outcome_command(
         last_status_code: result.status_code,
         last_error: result.error.clone(),
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::storable;
+
+    #[test]
+    fn stored_errors_hold_no_control_characters_and_stay_short() {
+        assert_eq!(
+            storable("550 no\u{0}such\r\nuser"),
+            "550 no\\u{0}such\\u{d}\\u{a}user"
+        );
+        let long = "x".repeat(5_000);
+        assert_eq!(storable(&long).chars().count(), 1_001);
+    }
 }

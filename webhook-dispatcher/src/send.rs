@@ -1,5 +1,9 @@
 //! One attempt: the body of the event, the Standard Webhooks headers, the POST, and what the
 //! answer means.
+//!
+//! Receivers are untrusted: an attempt ends at its timeout whatever the receiver does (connect,
+//! TLS, headers and body under one deadline, not a fresh timeout per read), and reads at most
+//! [`MAX_RESPONSE_BODY`] of the body, then drops the connection.
 
 use std::time::{Duration, Instant};
 
@@ -22,6 +26,31 @@ pub enum Answer {
     },
     /// No answer: refused, timed out, an address the guard forbids…
     Error(String),
+}
+
+/// The most of a response body an attempt reads (and throws away: the attempt log keeps no
+/// body). A receiver's acknowledgement fits many times over, and a body that ends within it
+/// leaves the connection reusable; past it nothing more is read and the connection is closed,
+/// so an endless body costs a read buffer, not memory for every byte the receiver sends.
+pub const MAX_RESPONSE_BODY: usize = 64 * 1024;
+
+/// An attempt made: the answer, what went wrong after the status line (recorded in the attempt
+/// log whatever the status), and how long the whole attempt took.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempted {
+    pub answer: Answer,
+    pub note: Option<String>,
+    pub took: Duration,
+}
+
+impl Attempted {
+    fn error(error: String, started: Instant) -> Self {
+        Self {
+            answer: Answer::Error(error),
+            note: None,
+            took: started.elapsed(),
+        }
+    }
 }
 
 /// The delivery cannot be sent at all (not a failure of the receiver).
@@ -129,14 +158,17 @@ pub fn secret_context(claimed: &Claimed) -> String {
     format!("{}/{}", claimed.tenant_id, claimed.target)
 }
 
-/// Posts a prepared delivery once; returns the answer and how long it took.
+/// Posts a prepared delivery once, all of it (connecting, sending, the answer and its body)
+/// within `timeout`.
 pub async fn post(
     client: &reqwest::Client,
     prepared: &Prepared,
     event_id: &str,
-) -> (Answer, Duration) {
+    timeout: Duration,
+) -> Attempted {
     let timestamp = Utc::now().timestamp();
     let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + timeout;
     let mut request = client
         .post(prepared.url.clone())
         .header("content-type", "application/json");
@@ -152,34 +184,106 @@ pub async fn post(
             .header("webhook-timestamp", timestamp.to_string())
             .header("webhook-signature", signature);
     }
-    let sent = request.body(prepared.body.clone()).send().await;
-    let answer = match sent {
-        Ok(response) => {
-            let status = response.status().as_u16();
-            let retry_after = response
-                .headers()
-                .get("retry-after")
-                .and_then(|value| value.to_str().ok())
-                .and_then(|text| text.trim().parse::<u64>().ok())
-                .map(Duration::from_secs);
-            // Read (a bounded part of) the body so the connection can be reused.
-            let _ = response.bytes().await;
-            match status {
-                200..=299 => Answer::Success(status),
-                410 => Answer::Gone,
-                429 | 503 => Answer::Failure {
-                    status,
-                    retry_after,
-                },
-                _ => Answer::Failure {
-                    status,
-                    retry_after: None,
-                },
-            }
+    // The client's own timeout is the same length; this deadline is the one that counts, and
+    // it also covers the body below.
+    let sending = request.body(prepared.body.clone()).send();
+    let response = match tokio::time::timeout_at(deadline, sending).await {
+        Ok(Ok(response)) => response,
+        // The client's connect timeout (at most the attempt's).
+        Ok(Err(error)) if error.is_timeout() && error.is_connect() => {
+            let within = timeout.min(webhooks::target::CONNECT_TIMEOUT);
+            let error = format!(
+                "timed out: could not connect (DNS, TCP, TLS) within {}",
+                display_duration(within)
+            );
+            return Attempted::error(error, started);
         }
-        Err(error) => Answer::Error(describe(&error)),
+        // The client's timeout, as long as this deadline: whichever fires first says the same.
+        Ok(Err(error)) if error.is_timeout() => return no_answer(timeout, started),
+        Ok(Err(error)) => return Attempted::error(describe(&error), started),
+        Err(_) => return no_answer(timeout, started),
     };
-    (answer, started.elapsed())
+    let status = response.status().as_u16();
+    let retry_after = response
+        .headers()
+        .get("retry-after")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.trim().parse::<u64>().ok())
+        .map(Duration::from_secs);
+    let note = match read_body(response, deadline).await {
+        BodyEnd::Complete => None,
+        BodyEnd::TooLong => Some(format!(
+            "the response body is longer than {} KiB; the rest was not read",
+            MAX_RESPONSE_BODY / 1024
+        )),
+        BodyEnd::TimedOut => Some(format!(
+            "timed out: the response body did not end within {}",
+            display_duration(timeout)
+        )),
+        BodyEnd::Failed(error) => Some(format!("reading the response body failed: {error}")),
+    };
+    let answer = match status {
+        200..=299 => Answer::Success(status),
+        410 => Answer::Gone,
+        429 | 503 => Answer::Failure {
+            status,
+            retry_after,
+        },
+        _ => Answer::Failure {
+            status,
+            retry_after: None,
+        },
+    };
+    Attempted {
+        answer,
+        note,
+        took: started.elapsed(),
+    }
+}
+
+fn no_answer(timeout: Duration, started: Instant) -> Attempted {
+    let error = format!("timed out: no answer within {}", display_duration(timeout));
+    Attempted::error(error, started)
+}
+
+/// How reading a response body ended.
+enum BodyEnd {
+    Complete,
+    TooLong,
+    TimedOut,
+    Failed(String),
+}
+
+/// Reads the body chunk by chunk, counting and dropping each, until it ends, passes
+/// [`MAX_RESPONSE_BODY`] or `deadline` passes. A body that ends leaves the connection to the
+/// pool; any other end drops the response, which closes the connection (hyper reads no further).
+async fn read_body(mut response: reqwest::Response, deadline: tokio::time::Instant) -> BodyEnd {
+    if response
+        .content_length()
+        .is_some_and(|length| length > MAX_RESPONSE_BODY as u64)
+    {
+        return BodyEnd::TooLong;
+    }
+    let mut read = 0;
+    loop {
+        match tokio::time::timeout_at(deadline, response.chunk()).await {
+            Ok(Ok(None)) => return BodyEnd::Complete,
+            Ok(Ok(Some(chunk))) => {
+                read += chunk.len();
+                if read > MAX_RESPONSE_BODY {
+                    return BodyEnd::TooLong;
+                }
+            }
+            Ok(Err(error)) if error.is_timeout() => return BodyEnd::TimedOut,
+            Ok(Err(error)) => return BodyEnd::Failed(describe(&error)),
+            Err(_) => return BodyEnd::TimedOut,
+        }
+    }
+}
+
+/// `2s`, `15s`, `1m 30s`.
+pub fn display_duration(duration: Duration) -> String {
+    humantime::format_duration(duration).to_string()
 }
 
 /// A short, useful description of a send error (with its causes).

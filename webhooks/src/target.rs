@@ -17,7 +17,7 @@ use std::time::Duration;
 use url::{Host, Url};
 
 pub use address::is_forbidden;
-pub use client::{http_client, GuardedResolver, USER_AGENT};
+pub use client::{http_client, GuardedResolver, CONNECT_TIMEOUT, USER_AGENT};
 
 /// The operator setting that lets webhooks target private addresses (tests, on-prem).
 pub const ALLOW_PRIVATE_ENV: &str = "AGENFLEET_WEBHOOK_ALLOW_PRIVATE_TARGETS";

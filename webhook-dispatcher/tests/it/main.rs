@@ -6,6 +6,7 @@ mod support;
 mod crash;
 mod cron_output;
 mod gateway;
+mod hostile_endpoints;
 mod isolation;
 mod retries;
 mod signing;

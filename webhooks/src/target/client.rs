@@ -13,7 +13,16 @@ use super::{is_forbidden, TargetError, TargetPolicy};
 pub const USER_AGENT: &str = "AgenFleet-Webhooks/1";
 
 /// Idle connections kept per receiving host, so steady traffic to one endpoint skips handshakes.
+/// One endpoint never has more than its in-flight limit (`…_CONCURRENCY_PER_TARGET`, 16) to
+/// leave idle; a host several endpoints share (hooks.slack.com) keeps at most this many.
 const POOL_MAX_IDLE_PER_HOST: usize = 32;
+
+/// How long an idle pooled connection is kept before it is closed.
+const POOL_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The longest a connection may take to open: DNS, TCP and the TLS handshake together (never
+/// more than the whole attempt's timeout).
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A `reqwest` resolver that drops forbidden addresses (unless the policy allows private
 /// targets) and fails when none remain. Checking the addresses actually connected to, rather
@@ -50,7 +59,11 @@ impl Resolve for GuardedResolver {
 
 /// The delivery client: never follows redirects (a 3xx could point anywhere, and counts as a
 /// failed delivery), ignores proxy environment variables (a proxy would resolve names itself,
-/// past the guard), resolves through [`GuardedResolver`], and gives up after `timeout`.
+/// past the guard), resolves through [`GuardedResolver`], and gives up after `timeout`. It speaks
+/// HTTP/1.1 only, so a response head is bounded by hyper's HTTP/1 limits (100 headers, about
+/// 400 KiB); connecting (with TLS) is cut at [`CONNECT_TIMEOUT`]; at most 32 idle connections
+/// are kept per host, each closed after 30 s idle. The body is the caller's to read, within its
+/// own limits.
 ///
 /// Callers must still run [`super::check_literal`] before sending to an IP-literal host.
 ///
@@ -63,8 +76,11 @@ pub fn http_client(policy: TargetPolicy, timeout: Duration) -> reqwest::Client {
         .no_proxy()
         .dns_resolver(Arc::new(GuardedResolver::new(policy)))
         .timeout(timeout)
+        .connect_timeout(timeout.min(CONNECT_TIMEOUT))
+        .http1_only()
         .user_agent(USER_AGENT)
         .pool_max_idle_per_host(POOL_MAX_IDLE_PER_HOST)
+        .pool_idle_timeout(POOL_IDLE_TIMEOUT)
         .tcp_nodelay(true)
         .build()
         .expect("the HTTP client's TLS backend initialises")
