@@ -34,6 +34,11 @@ pub enum Commands {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// What each partition of the log is doing; pass over a record that stops one.
+    Partitions {
+        #[command(subcommand)]
+        command: PartitionsCommand,
+    },
     /// Rebuild every read model from the event log, then swap it in.
     Replay {
         #[command(flatten)]
@@ -60,12 +65,39 @@ impl DatabaseArgs {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum PartitionsCommand {
+    /// Per partition: how far it is applied, where the log ends, and for one behind whether
+    /// its next record applies or what it fails on (tried in a transaction rolled back).
+    Status {
+        #[command(flatten)]
+        database: DatabaseArgs,
+    },
+    /// Pass over the record a partition stops at: stored as failed, never applied, noted in
+    /// the tenant's activity log and followed by rebuilds.
+    Skip {
+        #[command(flatten)]
+        database: DatabaseArgs,
+        #[arg(long)]
+        partition: u32,
+        /// The partition's next record (see `partitions status`).
+        #[arg(long)]
+        offset: i64,
+        /// Why, for the activity log and the projector's log.
+        #[arg(long)]
+        reason: String,
+        /// Do not ask for confirmation.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AdminCommand {
     /// Create a tenant and its first read-write key.
     CreateTenant {
         #[command(flatten)]
         database: DatabaseArgs,
-        #[arg(long)]
+        #[arg(long, value_parser = parse_name)]
         name: String,
         #[arg(long, default_value = "foundation", value_parser = parse_plan)]
         plan: Plan,
@@ -85,7 +117,7 @@ pub enum AdminCommand {
         database: DatabaseArgs,
         #[arg(long)]
         tenant: schema::TenantId,
-        #[arg(long, default_value = "cli")]
+        #[arg(long, default_value = "cli", value_parser = parse_name)]
         name: String,
         #[arg(long, default_value = "read-write", value_parser = parse_scope)]
         scope: Scope,
@@ -93,6 +125,20 @@ pub enum AdminCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// A tenant or key name, held to the API's rule for names (one line, 1–100 characters).
+fn parse_name(text: &str) -> Result<String, String> {
+    let mut errors = Vec::new();
+    if domain::validate::check_text("name", text, domain::validate::KEY_NAME, &mut errors) {
+        Ok(text.to_owned())
+    } else {
+        Err(errors
+            .into_iter()
+            .map(|error| error.message)
+            .collect::<Vec<_>>()
+            .join("; "))
+    }
 }
 
 fn parse_plan(text: &str) -> Result<Plan, String> {
@@ -111,5 +157,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Commands::Admin { command } => crate::admin::run(command).await,
         Commands::Replay { database, yes } => crate::replay::run(database, yes).await,
+        Commands::Partitions { command } => match command {
+            PartitionsCommand::Status { database } => crate::partitions::status(database).await,
+            PartitionsCommand::Skip {
+                database,
+                partition,
+                offset,
+                reason,
+                yes,
+            } => crate::partitions::skip(database, partition, offset, reason, yes).await,
+        },
     }
 }

@@ -1,4 +1,5 @@
-//! The operator CLI: `dev` (the whole system in one process), `migrate`, `admin`, `replay`.
+//! The operator CLI: `dev` (the whole system in one process), `migrate`, `admin`, `replay`,
+//! `partitions`.
 //! Admin changes go through the event log like any other command, so they appear in the
 //! activity history and survive a replay.
 
@@ -6,6 +7,7 @@ pub mod admin;
 pub mod cli;
 pub mod dev;
 pub mod migrate;
+pub mod partitions;
 pub mod replay;
 pub mod submit;
 

@@ -134,24 +134,23 @@ fn event(entry: &ActivityEntry) -> Bytes {
 
 /// Where a stream starts: after `Last-Event-ID` (or `?after=`), else after the current head.
 fn resume_point(request: &HttpRequest) -> Result<Option<i64>, ApiError> {
+    let query = crate::listing::Query::parse(request.query_string())?;
     let from_header = request
         .headers()
         .get("Last-Event-ID")
-        .map(|value| value.to_str().unwrap_or_default().trim().to_owned());
-    let from_query = web::Query::<crate::listing::QueryParams>::from_query(request.query_string())
-        .ok()
-        .and_then(|query| query.get("after").cloned());
+        .map(|value| ("Last-Event-ID", value.to_str().unwrap_or_default().trim()));
+    let from_query = query.get("after").map(|after| ("after", after.as_str()));
     match from_header.or(from_query) {
         None => Ok(None),
-        Some(text) => text
+        Some((field, text)) => text
             .parse::<i64>()
             .ok()
             .filter(|sequence| *sequence >= 0)
             .map(Some)
             .ok_or_else(|| {
                 ApiError::field(
-                    "Last-Event-ID",
-                    "must be the sequence of an entry (an integer >= 0)",
+                    field,
+                    "must be the sequence of an entry (an integer from 0 to 9223372036854775807)",
                 )
             }),
     }

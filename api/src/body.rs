@@ -1,14 +1,18 @@
-//! Request bodies: JSON only, at most 1 MiB, unknown fields refused with the field's path.
+//! Request bodies: JSON only, at most 1 MiB, unknown fields refused with the field's path, and
+//! no string the system cannot store (U+0000) in any field.
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures::future::LocalBoxFuture;
 use futures::StreamExt;
-use serde::de::DeserializeOwned;
+use std::fmt;
+
+use domain::validate::TextRule;
+use serde::de::{DeserializeOwned, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::error::ApiError;
-use schema::ErrorCode;
+use schema::{ErrorCode, FieldError};
 
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
@@ -41,19 +45,15 @@ pub fn is_json(media_type: Option<&str>) -> bool {
     )
 }
 
-/// Parses JSON with the path of the offending field in the error.
+/// Parses JSON with the path of the offending field in the error. Every string and field
+/// name is checked first ([`check_json`]), so no type can forget it.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    check_json(bytes)?;
     let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        let message = inner.to_string();
-        // serde_json appends " at line L column C"; the field path says more.
-        let message = message
-            .split(" at line ")
-            .next()
-            .unwrap_or(&message)
-            .to_owned();
+        let message = without_position(&inner);
         if inner.is_syntax() || inner.is_eof() {
             ApiError::field("body", format!("is not valid JSON: {message}"))
         } else if let Some(name) = message
@@ -72,6 +72,171 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             ApiError::field(&path, message)
         }
     })
+}
+
+/// serde_json appends " at line L column C"; the field path says more.
+fn without_position(error: &serde_json::Error) -> String {
+    let message = error.to_string();
+    message
+        .split(" at line ")
+        .next()
+        .unwrap_or(&message)
+        .to_owned()
+}
+
+/// The most details one refusal lists (a body may hold thousands of bad strings).
+const MAX_DETAILS: usize = 20;
+
+/// Walks the whole document, untyped, before anything is deserialized: refuses what is not
+/// JSON (a lone surrogate escape such as `"\ud800"`, trailing data), naming the field where
+/// the error is; every string holding U+0000, which Postgres `text` and `jsonb` cannot store
+/// (the field-specific rules of `domain::validate` come later, with the types); and any field
+/// name holding a control character.
+pub fn check_json(bytes: &[u8]) -> Result<(), ApiError> {
+    let mut found = Vec::new();
+    let mut track = serde_path_to_error::Track::new();
+    let mut json = serde_json::Deserializer::from_slice(bytes);
+    let walk = Walk {
+        path: String::new(),
+        found: &mut found,
+    };
+    let walked = walk
+        .deserialize(serde_path_to_error::Deserializer::new(
+            &mut json, &mut track,
+        ))
+        .and_then(|()| json.end());
+    if let Err(error) = walked {
+        let path = track.path().to_string();
+        let field = if error.is_eof() || path == "." {
+            "body"
+        } else {
+            &path
+        };
+        return Err(ApiError::field(
+            field,
+            format!("is not valid JSON: {}", without_position(&error)),
+        ));
+    }
+    if found.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::validation(found))
+    }
+}
+
+/// A field name as errors show it: control characters escaped (`\u{0}`).
+fn shown_key(key: &str) -> String {
+    let mut shown = String::with_capacity(key.len());
+    for c in key.chars() {
+        if c.is_control() {
+            shown.extend(c.escape_unicode());
+        } else {
+            shown.push(c);
+        }
+    }
+    shown
+}
+
+/// A visitor over any JSON value that notes refused strings with their path (written like
+/// serde_path_to_error's: `toolCalls[0].name`, `config.model.default`).
+struct Walk<'a> {
+    path: String,
+    found: &'a mut Vec<FieldError>,
+}
+
+impl Walk<'_> {
+    fn field(&self) -> &str {
+        if self.path.is_empty() {
+            "body"
+        } else {
+            &self.path
+        }
+    }
+
+    fn note(&mut self, field: String, rule: TextRule, value: &str) {
+        if self.found.len() < MAX_DETAILS {
+            domain::validate::check_chars(&field, value, rule, self.found);
+        }
+    }
+}
+
+impl<'de> DeserializeSeed<'de> for Walk<'_> {
+    type Value = ();
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Walk<'_> {
+    type Value = ();
+
+    fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+        formatter.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(mut self, value: &str) -> Result<(), E> {
+        let field = self.field().to_owned();
+        self.note(field, TextRule::Verbatim, value);
+        Ok(())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let (path, found) = (self.path, self.found);
+        let mut index = 0usize;
+        loop {
+            let element = Walk {
+                path: format!("{path}[{index}]"),
+                found: &mut *found,
+            };
+            if seq.next_element_seed(element)?.is_none() {
+                return Ok(());
+            }
+            index += 1;
+        }
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let (path, found) = (self.path, self.found);
+        while let Some(key) = map.next_key::<String>()? {
+            let shown = shown_key(&key);
+            let child = if path.is_empty() {
+                shown
+            } else {
+                format!("{path}.{shown}")
+            };
+            let mut value = Walk {
+                path: child,
+                found: &mut *found,
+            };
+            if TextRule::Line.first_refused(&key).is_some() {
+                let field = value.path.clone();
+                value.note(field, TextRule::Line, &key);
+            }
+            map.next_value_seed(value)?;
+        }
+        Ok(())
+    }
 }
 
 /// Reads a whole body, refusing more than 1 MiB with 413.
@@ -147,4 +312,107 @@ pub fn json_from_raw<T: DeserializeOwned>(raw: &RawBody) -> Result<T, ApiError> 
         ));
     }
     parse_json(&raw.bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    #[allow(dead_code)] // Read by `Debug` in failures only.
+    struct Call {
+        name: String,
+        duration_ms: Option<u64>,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "camelCase", deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Message {
+        content: String,
+        #[serde(default)]
+        tool_calls: Vec<Call>,
+    }
+
+    fn fields(body: &str) -> Vec<String> {
+        match parse_json::<Message>(body.as_bytes()) {
+            Ok(message) => panic!("{body} parsed: {message:?}"),
+            Err(error) => error
+                .details
+                .iter()
+                .map(|d| d["field"].as_str().unwrap().to_owned())
+                .collect(),
+        }
+    }
+
+    fn message(body: &str) -> String {
+        parse_json::<Message>(body.as_bytes()).unwrap_err().message
+    }
+
+    #[test]
+    fn nul_is_refused_in_every_string_by_its_path() {
+        assert_eq!(fields(r#"{"content": "a\u0000b"}"#), ["content"]);
+        assert_eq!(
+            fields(r#"{"content": "ok", "toolCalls": [{"name": "x"}, {"name": "\u0000"}]}"#),
+            ["toolCalls[1].name"]
+        );
+        // Even where the type would refuse the field anyway, and all at once.
+        assert_eq!(
+            fields(r#"{"content": "\u0000", "extra": {"deep": ["\u0000"]}}"#),
+            ["content", "extra.deep[0]"]
+        );
+        assert_eq!(fields(r#""\u0000""#), ["body"]);
+        assert!(message(r#"{"content": "\u0000"}"#).contains("U+0000"));
+    }
+
+    #[test]
+    fn control_characters_in_field_names_are_refused_and_shown_escaped() {
+        assert_eq!(fields("{\"content\": \"x\", \"a\\u0001\": 1}"), ["a\\u{1}"]);
+    }
+
+    #[test]
+    fn lone_surrogates_and_raw_controls_are_json_errors_naming_the_field() {
+        for body in [
+            r#"{"content": "\ud800"}"#,
+            r#"{"content": "\udfff"}"#,
+            "{\"content\": \"a\u{1}b\"}",
+        ] {
+            assert_eq!(fields(body), ["content"], "{body}");
+            assert!(message(body).contains("not valid JSON"), "{body}");
+        }
+        let nested = r#"{"content": "x", "toolCalls": [{"name": "\ud800x"}]}"#;
+        assert_eq!(fields(nested), ["toolCalls[0].name"]);
+        // A valid pair is a character like any other.
+        let emoji = parse_json::<Message>(br#"{"content": "\ud83d\ude00"}"#).unwrap();
+        assert_eq!(emoji.content, "😀");
+    }
+
+    #[test]
+    fn truncated_and_trailing_data_are_errors_of_the_body() {
+        assert_eq!(fields(r#"{"content": "#), ["body"]);
+        assert_eq!(fields(r#"{"content": "x"} {}"#), ["body"]);
+        assert!(parse_json::<Message>(b"{\"content\": \"x\"} \n").is_ok());
+    }
+
+    #[test]
+    fn typed_errors_keep_their_paths_and_messages() {
+        assert_eq!(fields(r#"{"content": "x", "contnet": 1}"#), ["contnet"]);
+        assert!(message(r#"{"content": "x", "contnet": 1}"#).contains("unknown field `contnet`"));
+        assert_eq!(fields(r#"{"toolCalls": []}"#), ["content"]);
+        assert_eq!(
+            fields(r#"{"content": "x", "toolCalls": [{"name": "x", "durationMs": -1}]}"#),
+            ["toolCalls[0].durationMs"]
+        );
+        assert_eq!(
+            fields(r#"{"content": "x", "toolCalls": [{"name": "x", "durationMs": 1e30}]}"#),
+            ["toolCalls[0].durationMs"]
+        );
+        assert!(
+            message(r#"{"content": "x", "content": "y"}"#).contains("duplicate field"),
+            "a repeated field is still refused"
+        );
+    }
 }

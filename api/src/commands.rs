@@ -10,8 +10,9 @@ use crate::state::AppState;
 use read_store::outcomes::Outcome;
 
 /// Appends `command` on behalf of `caller` and returns once it is applied to the read models
-/// (so a read that follows, on any API process, sees it). A rejection becomes its 4xx; no
-/// decision within the command timeout becomes 504 `COMMAND_TIMEOUT` with the command id.
+/// (so a read that follows, on any API process, sees it). A rejection becomes its 4xx (a
+/// record stored as failed, its 500 with the command id); no decision within the command
+/// timeout becomes 504 `COMMAND_TIMEOUT` with the command id.
 /// Returns the command's id.
 pub async fn submit(
     state: &AppState,
@@ -36,7 +37,14 @@ pub async fn submit_record(state: &AppState, record: CommandRecord) -> Result<()
         .await?
     {
         Some(Outcome::Accepted) => Ok(()),
-        Some(Outcome::Rejected(rejection)) => Err(rejection.into()),
+        Some(Outcome::Rejected(rejection)) => {
+            let mut error = ApiError::from(rejection);
+            if error.code == ErrorCode::InternalError {
+                // A record the projector could never apply: the id lets support find it.
+                error.details = vec![json!({ "commandId": record.command_id })];
+            }
+            Err(error)
+        }
         None => {
             let mut error = ApiError::new(
                 ErrorCode::CommandTimeout,

@@ -1,8 +1,13 @@
-//! List query parameters (`limit`, `offset`, `order`) and the list envelope.
+//! Query parameters (every route's, checked by the [`Query`] extractor), the list ones
+//! (`limit`, `offset`, `order`) and the list envelope.
 
 use std::collections::HashMap;
 
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
 use chrono::{DateTime, Utc};
+use domain::validate::{check_chars, TextRule};
+use futures::future::{ready, Ready};
 use read_store::{Order, Page};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -15,8 +20,51 @@ pub const MAX_LIMIT: i64 = 100;
 /// The query string as name → value (the last value wins when a name repeats).
 pub type QueryParams = HashMap<String, String>;
 
-/// Reads `limit` (1..100, default 20), `offset` (>= 0, default 0) and `order` (asc|desc,
-/// default desc, or `default_order`).
+/// The query string of a request, every parameter checked at the door: names and values are
+/// one line of text ([`TextRule::Line`]): no control character (a `%00` decoded into a filter
+/// would reach SQL). Every route reads its query through this extractor.
+#[derive(Debug, Default)]
+pub struct Query(pub QueryParams);
+
+impl Query {
+    /// Parses and checks a raw query string (percent-decoded; invalid UTF-8 becomes U+FFFD).
+    pub fn parse(query_string: &str) -> Result<Self, ApiError> {
+        let pairs = web::Query::<Vec<(String, String)>>::from_query(query_string)
+            .map_err(|error| ApiError::field("query", format!("is malformed: {error}")))?
+            .into_inner();
+        let mut errors = Vec::new();
+        for (name, value) in &pairs {
+            if !check_chars("query", name, TextRule::Line, &mut errors) {
+                continue;
+            }
+            check_chars(name, value, TextRule::Line, &mut errors);
+        }
+        if !errors.is_empty() {
+            return Err(ApiError::validation(errors));
+        }
+        Ok(Self(pairs.into_iter().collect()))
+    }
+}
+
+impl std::ops::Deref for Query {
+    type Target = QueryParams;
+
+    fn deref(&self) -> &QueryParams {
+        &self.0
+    }
+}
+
+impl FromRequest for Query {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Self::parse(req.query_string()))
+    }
+}
+
+/// Reads `limit` (1..100, default 20), `offset` (0..=i64::MAX, default 0) and `order`
+/// (asc|desc, default desc, or `default_order`).
 pub fn page(query: &QueryParams, default_order: Order) -> Result<Page, ApiError> {
     let limit = match query.get("limit") {
         None => DEFAULT_LIMIT,
@@ -34,7 +82,12 @@ pub fn page(query: &QueryParams, default_order: Order) -> Result<Page, ApiError>
             .parse::<i64>()
             .ok()
             .filter(|offset| *offset >= 0)
-            .ok_or_else(|| ApiError::field("offset", "must be an integer >= 0"))?,
+            .ok_or_else(|| {
+                ApiError::field(
+                    "offset",
+                    format!("must be an integer from 0 to {}", i64::MAX),
+                )
+            })?,
     };
     let order = match query.get("order").map(String::as_str) {
         None => default_order,
@@ -57,7 +110,7 @@ pub fn envelope<T: Serialize>(data: &[T], total: i64, page: Page) -> Value {
             "total": total,
             "limit": page.limit,
             "offset": page.offset,
-            "hasMore": page.offset + (data.len() as i64) < total,
+            "hasMore": page.offset.saturating_add(data.len() as i64) < total,
         }
     })
 }

@@ -130,7 +130,7 @@ pub struct ListParams {
     /// 1 to 100, default 20.
     #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
-    /// >= 0, default 0.
+    /// 0 to 9223372036854775807, default 0.
     #[param(minimum = 0)]
     offset: Option<i64>,
     /// `asc` or `desc` (the default).

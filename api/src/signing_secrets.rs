@@ -29,6 +29,11 @@ pub fn new_sealed(
 /// normal form (`https://EXAMPLE.com:443/x` → `https://example.com/x`), which is what is stored
 /// and compared. Errors name `field`.
 pub async fn check_target(state: &AppState, field: &str, url: &str) -> Result<String, ApiError> {
+    // Before parsing: the URL parser would silently drop tabs and line breaks.
+    let mut errors = Vec::new();
+    if !domain::validate::check_text(field, url, domain::validate::URL, &mut errors) {
+        return Err(ApiError::validation(errors));
+    }
     webhooks::target::check_url(url.trim(), state.target_policy)
         .await
         .map(|url| url.to_string())

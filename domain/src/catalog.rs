@@ -3,6 +3,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::usage::COUNTER_MAX;
+
 /// One model and its price in micro-dollars per million tokens (integers, so cost arithmetic
 /// is exact).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -16,11 +18,14 @@ pub struct Model {
 
 impl Model {
     /// The cost of a reply in micro-dollars: tokens / 1e6 × price, computed exactly in integers
-    /// and rounded half up to the micro-dollar once per message.
+    /// and rounded half up to the micro-dollar once per message. At most `i64::MAX` (what a
+    /// `bigint` holds), whatever the operator's prices: the API's token ranges keep the built-in
+    /// catalog's dearest reply near 9·10¹⁰, and every sum of costs saturates too.
     pub fn cost_micro_usd(&self, input_tokens: u64, output_tokens: u64) -> u64 {
-        let pico = u128::from(input_tokens) * u128::from(self.input_micro_usd_per_mtok)
-            + u128::from(output_tokens) * u128::from(self.output_micro_usd_per_mtok);
-        u64::try_from((pico + 500_000) / 1_000_000).unwrap_or(u64::MAX)
+        let pico = (u128::from(input_tokens) * u128::from(self.input_micro_usd_per_mtok))
+            .saturating_add(u128::from(output_tokens) * u128::from(self.output_micro_usd_per_mtok));
+        let micro = pico.saturating_add(500_000) / 1_000_000;
+        u64::try_from(micro).map_or(COUNTER_MAX, |micro| micro.min(COUNTER_MAX))
     }
 
     /// A runtime's report with its price attached, as it enters the log.
@@ -127,6 +132,22 @@ mod tests {
         let flash = catalog.get("gemini-2.0-flash").unwrap();
         assert_eq!(flash.cost_micro_usd(4, 0), 0);
         assert_eq!(flash.cost_micro_usd(5, 0), 1);
-        assert_eq!(haiku.cost_micro_usd(u64::MAX, u64::MAX), u64::MAX);
+        assert_eq!(haiku.cost_micro_usd(u64::MAX, u64::MAX), COUNTER_MAX);
+    }
+
+    #[test]
+    fn the_largest_reply_costs_what_a_bigint_holds_at_most() {
+        use crate::validate::MAX_TOKENS_PER_MESSAGE as MAX;
+        let opus = Catalog::built_in();
+        let opus = opus.get("claude-opus-4-20250514").unwrap();
+        assert_eq!(opus.cost_micro_usd(MAX, MAX), 90_000_000_000);
+        let absurd = Model {
+            id: "absurd".into(),
+            provider: "x".into(),
+            input_micro_usd_per_mtok: u64::MAX,
+            output_micro_usd_per_mtok: u64::MAX,
+        };
+        assert_eq!(absurd.cost_micro_usd(MAX, MAX), COUNTER_MAX);
+        assert_eq!(absurd.cost_micro_usd(u64::MAX, u64::MAX), COUNTER_MAX);
     }
 }

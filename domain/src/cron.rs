@@ -29,24 +29,13 @@ const MESSAGE_ID: u32 = 3;
 
 /// Checks a job's name and prompt (the schedule is checked by [`Schedule::parse`]).
 pub fn name_and_prompt(name: Option<&str>, prompt: Option<&str>) -> Vec<FieldError> {
+    use crate::validate::{check_text, CRON_JOB_NAME, CRON_PROMPT};
     let mut errors = Vec::new();
     if let Some(name) = name {
-        let chars = name.chars().count();
-        if chars == 0 || chars > MAX_JOB_NAME_CHARS || name.trim().is_empty() {
-            errors.push(FieldError::new(
-                "name",
-                format!("must be 1 to {MAX_JOB_NAME_CHARS} characters, not only spaces"),
-            ));
-        }
+        check_text("name", name, CRON_JOB_NAME, &mut errors);
     }
     if let Some(prompt) = prompt {
-        let chars = prompt.chars().count();
-        if chars == 0 || chars > MAX_PROMPT_CHARS || prompt.trim().is_empty() {
-            errors.push(FieldError::new(
-                "prompt",
-                format!("must be 1 to {MAX_PROMPT_CHARS} characters, not only spaces"),
-            ));
-        }
+        check_text("prompt", prompt, CRON_PROMPT, &mut errors);
     }
     errors
 }
@@ -376,7 +365,10 @@ pub(crate) fn completion(
     };
     let mut archived = session.clone();
     archived.message_count = message.sequence;
-    archived.token_count += message.usage.as_ref().map_or(0, |u| u.tokens()) as i64;
+    archived.token_count = crate::usage::add_to_count(
+        archived.token_count,
+        message.usage.as_ref().map_or(0, |u| u.tokens()),
+    );
     archived.last_activity_at = now;
     let mut events = vec![
         EventKind::CronCompleted { run: done },

@@ -245,6 +245,16 @@ fn decide_kinds(
                 .collect())
         }
         Command::PostMessage(c) => post_message(state, record, c),
+        Command::RecordSkip(c) => {
+            require_tenant()?;
+            Ok(vec![EventKind::RecordSkipped {
+                partition: c.partition,
+                offset: c.offset,
+                command_id: c.command_id,
+                skipped_kind: c.skipped_kind.clone(),
+                reason: c.reason.clone(),
+            }])
+        }
         Command::CreateWebhook(_)
         | Command::UpdateWebhook(_)
         | Command::DeleteWebhook(_)

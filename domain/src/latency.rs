@@ -21,7 +21,8 @@ impl From<Vec<(u16, u64)>> for LatencySketch {
     fn from(pairs: Vec<(u16, u64)>) -> Self {
         let mut sketch = Self::default();
         for (index, count) in pairs {
-            *sketch.counts.entry(index).or_default() += count;
+            let slot = sketch.counts.entry(index).or_default();
+            *slot = slot.saturating_add(count);
         }
         sketch
     }
@@ -52,17 +53,22 @@ fn value_of(index: u16) -> u64 {
 
 impl LatencySketch {
     pub fn add(&mut self, latency_ms: u64) {
-        *self.counts.entry(index_of(latency_ms)).or_default() += 1;
+        let slot = self.counts.entry(index_of(latency_ms)).or_default();
+        *slot = slot.saturating_add(1);
     }
 
     pub fn merge(&mut self, other: &LatencySketch) {
         for (index, count) in &other.counts {
-            *self.counts.entry(*index).or_default() += count;
+            let slot = self.counts.entry(*index).or_default();
+            *slot = slot.saturating_add(*count);
         }
     }
 
+    /// How many latencies it holds (counts saturate rather than wrap).
     pub fn count(&self) -> u64 {
-        self.counts.values().sum()
+        self.counts
+            .values()
+            .fold(0u64, |sum, count| sum.saturating_add(*count))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -78,7 +84,7 @@ impl LatencySketch {
         let rank = ((q * total as f64).ceil() as u64).clamp(1, total);
         let mut seen = 0;
         for (index, count) in &self.counts {
-            seen += count;
+            seen = count.saturating_add(seen);
             if seen >= rank {
                 return Some(value_of(*index));
             }
@@ -127,5 +133,18 @@ mod tests {
         let stored = serde_json::to_string(&a).unwrap();
         assert_eq!(serde_json::from_str::<LatencySketch>(&stored).unwrap(), all);
         assert_eq!(LatencySketch::default().quantile(0.5), None);
+    }
+
+    #[test]
+    fn extreme_latencies_and_counts_stay_in_range() {
+        let mut sketch = LatencySketch::from(vec![(3, u64::MAX), (3, 5), (9, u64::MAX)]);
+        sketch.add(crate::validate::MAX_DURATION_MS);
+        sketch.add(u64::MAX);
+        assert_eq!(sketch.count(), u64::MAX);
+        assert!(index_of(crate::validate::MAX_DURATION_MS) < 500);
+        let day = sketch.quantile(1.0).unwrap();
+        assert!(day > 0, "{day}");
+        sketch.merge(&sketch.clone());
+        assert_eq!(sketch.count(), u64::MAX);
     }
 }

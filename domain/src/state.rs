@@ -254,6 +254,6 @@ pub fn needs(command: &Command) -> Needs {
             webhooks: true,
             ..Needs::default()
         },
-        Command::RecordDeliveryFailure(_) => Needs::default(),
+        Command::RecordDeliveryFailure(_) | Command::RecordSkip(_) => Needs::default(),
     }
 }

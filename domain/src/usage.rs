@@ -6,6 +6,27 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use schema::agent::LimitsConfig;
 use schema::session::{month_of, BudgetPeriod};
 
+/// The largest count a counter holds: what a Postgres `bigint` holds. Counters stop there
+/// rather than wrap or fail the projection (requests cannot get near it, see
+/// `validate::MAX_TOKENS_PER_MESSAGE`; this is the last line of defence, and it keeps the
+/// decision's counters equal to the stored ones).
+pub const COUNTER_MAX: u64 = i64::MAX as u64;
+
+/// `count + more`, stopping at [`COUNTER_MAX`].
+pub fn add_tokens(count: u64, more: u64) -> u64 {
+    count.saturating_add(more).min(COUNTER_MAX)
+}
+
+/// `count + more` for a counter stored as `bigint`, stopping at `i64::MAX`.
+pub fn add_to_count(count: i64, more: u64) -> i64 {
+    i64::try_from(more).map_or(i64::MAX, |more| count.saturating_add(more))
+}
+
+/// A `u64` as a `bigint`, stopping at `i64::MAX`.
+pub fn to_bigint(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
 /// Counters of one period.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct PeriodUsage {
@@ -19,7 +40,7 @@ pub struct PeriodUsage {
 
 impl PeriodUsage {
     pub fn tokens(&self) -> u64 {
-        self.input_tokens.saturating_add(self.output_tokens)
+        add_tokens(self.input_tokens, self.output_tokens)
     }
 
     /// Moves to `start` if it is a later period. A record issued earlier than the current
@@ -112,8 +133,8 @@ impl AgentUsage {
         for period in [BudgetPeriod::Daily, BudgetPeriod::Monthly] {
             let counters = self.period_mut(period);
             counters.advance(period_start(period, at));
-            counters.input_tokens = counters.input_tokens.saturating_add(input);
-            counters.output_tokens = counters.output_tokens.saturating_add(output);
+            counters.input_tokens = add_tokens(counters.input_tokens, input);
+            counters.output_tokens = add_tokens(counters.output_tokens, output);
         }
     }
 
@@ -243,6 +264,22 @@ mod tests {
         let tomorrow = at(2026, 5, 6, 0);
         let next = usage.crossings(&limits, tomorrow, 100, 0);
         assert!(next[0].alert && next[0].exhausted);
+    }
+
+    #[test]
+    fn counters_stop_at_what_a_bigint_holds() {
+        let mut usage = AgentUsage::default();
+        let now = at(2026, 5, 5, 10);
+        usage.record(now, u64::MAX, i64::MAX as u64);
+        usage.record(now, 1, 1);
+        assert_eq!(usage.day.input_tokens, COUNTER_MAX);
+        assert_eq!(usage.month.output_tokens, COUNTER_MAX);
+        assert_eq!(usage.day.tokens(), COUNTER_MAX);
+        let crossing = usage.crossings(&limits(Some(10), None), now, u64::MAX, 0);
+        assert_eq!(crossing[0].used, COUNTER_MAX);
+        assert_eq!(add_to_count(i64::MAX - 1, u64::MAX), i64::MAX);
+        assert_eq!(add_to_count(5, 7), 12);
+        assert_eq!(to_bigint(u64::MAX), i64::MAX);
     }
 
     #[test]

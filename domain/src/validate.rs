@@ -1,7 +1,13 @@
 //! The contract's constraints on request fields, checked before a command is appended so the
 //! caller learns every mistake at once (`details` of a `VALIDATION_ERROR`).
+//!
+//! Untrusted input is checked here, once, by kind (ARCHITECTURE.md, "Untrusted input"):
+//! every text field has a [`TextSpec`] — which characters it may hold ([`TextRule`]) and how
+//! long it may be — checked by [`check_text`]; every integer has a range below that keeps
+//! every counter, sum and rollup built from it inside a Postgres `bigint`.
 
 use schema::agent::{AgentConfigPatch, AgentPatch, Patch};
+use schema::session::{MessageRole, ToolCall, UsageReport};
 use schema::FieldError;
 
 use crate::catalog::Catalog;
@@ -14,39 +20,242 @@ pub const MAX_TOOL_NAME_CHARS: usize = 64;
 pub const MAX_SESSION_NAME_CHARS: usize = 200;
 pub const MAX_MESSAGE_CHARS: usize = 100_000;
 pub const MAX_TOOL_CALLS: usize = 100;
+pub const MAX_MODEL_CHARS: usize = 100;
+pub const MAX_KEY_NAME_CHARS: usize = 100;
+pub const MAX_HEARTBEAT_DETAIL_CHARS: usize = 1_000;
+/// URLs of webhooks, gateways and cron deliveries.
+pub const MAX_URL_CHARS: usize = 2_048;
+
+/// Input and output tokens one reply may report, each. A reply adds at most 2·10⁹ tokens, so
+/// even at the highest plan's request ceiling (50,000 an hour) a tenant adds under 10¹⁸ a
+/// year: an hourly rollup row stays under 10¹⁴, an agent's monthly counter under 10¹⁷, far
+/// inside a `bigint` (9.2·10¹⁸). Sums saturate anyway (see `usage::add_tokens`).
+pub const MAX_TOKENS_PER_MESSAGE: u64 = 1_000_000_000;
+/// Latencies and durations a runtime reports (`usage.latencyMs`, `toolCalls[].durationMs`,
+/// heartbeat `latencyMs`): at most 24 hours, in milliseconds. The latency sketch's bucket for
+/// 24 h is about 470 (of 65,535).
+pub const MAX_DURATION_MS: u64 = 86_400_000;
+/// Daily and monthly token budgets. `alertThreshold × budget` is computed in `f64`, exact for
+/// integers below 2⁵³ ≈ 9·10¹⁵, so a budget of at most 10¹⁵ crosses its alert exactly.
+pub const MAX_TOKEN_BUDGET: u64 = 1_000_000_000_000_000;
+
+/// Which characters a text field may hold. Whatever the rule, U+0000 is refused: neither
+/// Postgres `text` nor `jsonb` can hold it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextRule {
+    /// One line: names, roles, models, schedules, time zones, URLs, addresses, chat ids, query
+    /// parameters. No control character at all (Unicode `Cc`: C0, DEL and C1).
+    Line,
+    /// Prose that people write and lists show (descriptions): tab, line feed and carriage
+    /// return, and no other control character.
+    Prose,
+    /// Text relayed as it is (message content, SOUL files, cron prompts, heartbeat details):
+    /// everything but U+0000. Agent runtimes relay tool and terminal output — ANSI escapes,
+    /// backspaces, form feeds, C1 codes from mis-decoded text — and refusing it would lose the
+    /// reply and the usage it reports. Every wire the API writes escapes control characters
+    /// (JSON), so they reach a client as data; rendering them is the client's business.
+    Verbatim,
+}
+
+impl TextRule {
+    pub fn refuses(self, c: char) -> bool {
+        match self {
+            Self::Line => c.is_control(),
+            Self::Prose => c.is_control() && !matches!(c, '\t' | '\n' | '\r'),
+            Self::Verbatim => c == '\0',
+        }
+    }
+
+    /// The first refused character and its position (1-based, in characters).
+    pub fn first_refused(self, value: &str) -> Option<(usize, char)> {
+        if self == Self::Verbatim && !value.contains('\0') {
+            return None;
+        }
+        value
+            .chars()
+            .enumerate()
+            .find(|&(_, c)| self.refuses(c))
+            .map(|(index, c)| (index + 1, c))
+    }
+
+    fn refusal(self, position: usize, c: char) -> String {
+        let what = match self {
+            Self::Line => "must be one line without control characters",
+            Self::Prose => {
+                "must not contain control characters other than tab, line feed and carriage return"
+            }
+            Self::Verbatim => {
+                return format!("must not contain U+0000 (NUL), found at character {position}");
+            }
+        };
+        format!(
+            "{what} (found U+{:04X} at character {position})",
+            u32::from(c)
+        )
+    }
+}
+
+/// Whether a text field must hold something.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    MayBeEmpty,
+    NotEmpty,
+    /// Not empty and not only white space.
+    NotBlank,
+}
+
+/// The longest a text field may be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Length {
+    Chars(usize),
+    Bytes(usize),
+}
+
+/// What a text field may hold: its characters, whether it may be empty, its length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TextSpec {
+    pub rule: TextRule,
+    pub presence: Presence,
+    pub max: Length,
+}
+
+impl TextSpec {
+    pub const fn new(rule: TextRule, max: Length) -> Self {
+        Self {
+            rule,
+            presence: Presence::MayBeEmpty,
+            max,
+        }
+    }
+
+    pub const fn line(max_chars: usize) -> Self {
+        Self::new(TextRule::Line, Length::Chars(max_chars))
+    }
+
+    pub const fn not_empty(self) -> Self {
+        Self {
+            presence: Presence::NotEmpty,
+            ..self
+        }
+    }
+
+    pub const fn not_blank(self) -> Self {
+        Self {
+            presence: Presence::NotBlank,
+            ..self
+        }
+    }
+}
+
+pub const AGENT_NAME: TextSpec = TextSpec::line(MAX_NAME_CHARS).not_blank();
+pub const AGENT_ROLE: TextSpec = TextSpec::line(MAX_ROLE_CHARS);
+pub const DESCRIPTION: TextSpec =
+    TextSpec::new(TextRule::Prose, Length::Chars(MAX_DESCRIPTION_CHARS));
+pub const SOUL: TextSpec = TextSpec::new(TextRule::Verbatim, Length::Bytes(MAX_SOUL_BYTES));
+pub const SESSION_NAME: TextSpec = TextSpec::line(MAX_SESSION_NAME_CHARS).not_blank();
+pub const MESSAGE_CONTENT: TextSpec =
+    TextSpec::new(TextRule::Verbatim, Length::Chars(MAX_MESSAGE_CHARS)).not_empty();
+pub const MODEL_ID: TextSpec = TextSpec::line(MAX_MODEL_CHARS).not_empty();
+pub const URL: TextSpec = TextSpec::line(MAX_URL_CHARS).not_empty();
+pub const KEY_NAME: TextSpec = TextSpec::line(MAX_KEY_NAME_CHARS).not_blank();
+pub const HEARTBEAT_DETAIL: TextSpec = TextSpec::new(
+    TextRule::Verbatim,
+    Length::Chars(MAX_HEARTBEAT_DETAIL_CHARS),
+);
+pub const CRON_JOB_NAME: TextSpec = TextSpec::line(crate::cron::MAX_JOB_NAME_CHARS).not_blank();
+/// Posted as the run's first user message, so held to the same characters as one.
+pub const CRON_PROMPT: TextSpec = TextSpec::new(
+    TextRule::Verbatim,
+    Length::Chars(crate::cron::MAX_PROMPT_CHARS),
+)
+.not_blank();
+/// The parser refuses anything else; this only names control characters first.
+pub const SCHEDULE: TextSpec = TextSpec::line(256);
+pub const TIME_ZONE: TextSpec = TextSpec::line(64);
+pub const TELEGRAM_CHAT_ID: TextSpec = TextSpec::line(64);
+pub const EMAIL_ADDRESS: TextSpec = TextSpec::line(254);
+
+/// Checks only the characters of `value` (every string of a JSON body, query parameters).
+/// Returns whether it passed.
+pub fn check_chars(field: &str, value: &str, rule: TextRule, errors: &mut Vec<FieldError>) -> bool {
+    match rule.first_refused(value) {
+        None => true,
+        Some((position, c)) => {
+            errors.push(FieldError::new(field, rule.refusal(position, c)));
+            false
+        }
+    }
+}
+
+/// Checks a text field against its spec, reporting at most one error for it. Returns whether
+/// it passed (so that checks which need sane text, like a catalog lookup, can be skipped).
+pub fn check_text(field: &str, value: &str, spec: TextSpec, errors: &mut Vec<FieldError>) -> bool {
+    if !check_chars(field, value, spec.rule, errors) {
+        return false;
+    }
+    let (max, size, unit) = match spec.max {
+        Length::Chars(max) => (max, value.chars().count(), "characters"),
+        Length::Bytes(max) => (max, value.len(), "bytes"),
+    };
+    let absent = match spec.presence {
+        Presence::MayBeEmpty => false,
+        Presence::NotEmpty => value.is_empty(),
+        Presence::NotBlank => value.trim().is_empty(),
+    };
+    if !absent && size <= max {
+        return true;
+    }
+    let limit = match spec.max {
+        Length::Bytes(max) if max % 1024 == 0 => format!("{} KiB", max / 1024),
+        _ => format!("{max} {unit}"),
+    };
+    let message = match spec.presence {
+        Presence::MayBeEmpty => format!("must be at most {limit} (got {size} {unit})"),
+        Presence::NotEmpty => format!("must be 1 to {limit}"),
+        Presence::NotBlank => format!("must be 1 to {limit}, not only spaces"),
+    };
+    errors.push(FieldError::new(field, message));
+    false
+}
+
+fn check_optional(field: &str, value: Option<&str>, spec: TextSpec, errors: &mut Vec<FieldError>) {
+    if let Some(value) = value {
+        check_text(field, value, spec, errors);
+    }
+}
+
+/// Checks that a client's integer is at most `max` (serde has already refused negative,
+/// fractional and out-of-`u64` numbers). Returns whether it passed.
+pub fn check_at_most(field: &str, value: u64, max: u64, errors: &mut Vec<FieldError>) -> bool {
+    if value <= max {
+        return true;
+    }
+    errors.push(FieldError::new(
+        field,
+        format!("must be an integer from 0 to {max}"),
+    ));
+    false
+}
 
 /// Checks a new session's optional name.
 pub fn session_name(name: Option<&str>) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    if let Some(name) = name {
-        let chars = name.chars().count();
-        if chars == 0 || chars > MAX_SESSION_NAME_CHARS {
-            errors.push(FieldError::new(
-                "name",
-                format!("must be 1 to {MAX_SESSION_NAME_CHARS} characters"),
-            ));
-        }
-    }
+    check_optional("name", name, SESSION_NAME, &mut errors);
     errors
 }
 
-/// Checks a message: content length, and `usage`/`toolCalls` only on assistant messages.
+/// Checks a message: content, `usage`/`toolCalls` only on assistant messages, the model, and
+/// the ranges of the reported numbers.
 pub fn message(
-    role: schema::session::MessageRole,
+    role: MessageRole,
     content: &str,
-    usage: Option<&schema::session::UsageReport>,
-    tool_calls: &[schema::session::ToolCall],
+    usage: Option<&UsageReport>,
+    tool_calls: &[ToolCall],
     catalog: &Catalog,
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    let chars = content.chars().count();
-    if chars == 0 || chars > MAX_MESSAGE_CHARS {
-        errors.push(FieldError::new(
-            "content",
-            format!("must be 1 to {MAX_MESSAGE_CHARS} characters"),
-        ));
-    }
-    let assistant = role == schema::session::MessageRole::Assistant;
+    check_text("content", content, MESSAGE_CONTENT, &mut errors);
+    let assistant = role == MessageRole::Assistant;
     if let Some(usage) = usage {
         if !assistant {
             errors.push(FieldError::new(
@@ -55,6 +264,15 @@ pub fn message(
             ));
         }
         check_model("usage.model", &usage.model, catalog, &mut errors);
+        for (field, tokens) in [
+            ("usage.inputTokens", usage.input_tokens),
+            ("usage.outputTokens", usage.output_tokens),
+        ] {
+            check_at_most(field, tokens, MAX_TOKENS_PER_MESSAGE, &mut errors);
+        }
+        if let Some(latency) = usage.latency_ms {
+            check_at_most("usage.latencyMs", latency, MAX_DURATION_MS, &mut errors);
+        }
     }
     if !tool_calls.is_empty() && !assistant {
         errors.push(FieldError::new(
@@ -75,10 +293,29 @@ pub fn message(
                 "must be 1-64 characters of a-z, 0-9 and _",
             ));
         }
+        if let Some(duration) = call.duration_ms {
+            check_at_most(
+                &format!("toolCalls[{index}].durationMs"),
+                duration,
+                MAX_DURATION_MS,
+                &mut errors,
+            );
+        }
     }
     errors
 }
 
+/// Checks a heartbeat's optional detail and latency.
+pub fn heartbeat(detail: Option<&str>, latency_ms: Option<u64>) -> Vec<FieldError> {
+    let mut errors = Vec::new();
+    check_optional("detail", detail, HEARTBEAT_DETAIL, &mut errors);
+    if let Some(latency) = latency_ms {
+        check_at_most("latencyMs", latency, MAX_DURATION_MS, &mut errors);
+    }
+    errors
+}
+
+/// A tool name: 1-64 characters of `[a-z0-9_]` (stricter than any [`TextRule`]).
 fn is_tool_name(name: &str) -> bool {
     let valid_chars = name
         .bytes()
@@ -96,17 +333,10 @@ pub fn new_agent(
     catalog: &Catalog,
 ) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    check_name(name, &mut errors);
-    check_optional_text("role", role, MAX_ROLE_CHARS, &mut errors);
-    check_optional_text(
-        "description",
-        description,
-        MAX_DESCRIPTION_CHARS,
-        &mut errors,
-    );
-    if let Some(soul) = soul {
-        check_soul("soul", soul, &mut errors);
-    }
+    check_text("name", name, AGENT_NAME, &mut errors);
+    check_optional("role", role, AGENT_ROLE, &mut errors);
+    check_optional("description", description, DESCRIPTION, &mut errors);
+    check_optional("soul", soul, SOUL, &mut errors);
     check_config(config, catalog, &mut errors);
     errors
 }
@@ -115,19 +345,12 @@ pub fn new_agent(
 /// valid whatever it was before.
 pub fn agent_patch(patch: &AgentPatch, catalog: &Catalog) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    if let Some(name) = &patch.name {
-        check_name(name, &mut errors);
-    }
+    check_optional("name", patch.name.as_deref(), AGENT_NAME, &mut errors);
     if let Patch::Set(role) = &patch.role {
-        check_optional_text("role", Some(role), MAX_ROLE_CHARS, &mut errors);
+        check_text("role", role, AGENT_ROLE, &mut errors);
     }
     if let Patch::Set(description) = &patch.description {
-        check_optional_text(
-            "description",
-            Some(description),
-            MAX_DESCRIPTION_CHARS,
-            &mut errors,
-        );
+        check_text("description", description, DESCRIPTION, &mut errors);
     }
     if let Some(config) = &patch.config {
         check_config(config, catalog, &mut errors);
@@ -137,41 +360,8 @@ pub fn agent_patch(patch: &AgentPatch, catalog: &Catalog) -> Vec<FieldError> {
 
 pub fn soul(text: &str) -> Vec<FieldError> {
     let mut errors = Vec::new();
-    check_soul("soul", text, &mut errors);
+    check_text("soul", text, SOUL, &mut errors);
     errors
-}
-
-fn check_name(name: &str, errors: &mut Vec<FieldError>) {
-    let chars = name.chars().count();
-    if name.trim().is_empty() {
-        errors.push(FieldError::new("name", "must not be empty"));
-    } else if chars > MAX_NAME_CHARS {
-        errors.push(FieldError::new(
-            "name",
-            format!("must be at most {MAX_NAME_CHARS} characters (got {chars})"),
-        ));
-    }
-}
-
-fn check_optional_text(field: &str, value: Option<&str>, max: usize, errors: &mut Vec<FieldError>) {
-    if let Some(value) = value {
-        let chars = value.chars().count();
-        if chars > max {
-            errors.push(FieldError::new(
-                field,
-                format!("must be at most {max} characters (got {chars})"),
-            ));
-        }
-    }
-}
-
-fn check_soul(field: &str, soul: &str, errors: &mut Vec<FieldError>) {
-    if soul.len() > MAX_SOUL_BYTES {
-        errors.push(FieldError::new(
-            field,
-            format!("must be at most 64 KiB (got {} bytes)", soul.len()),
-        ));
-    }
 }
 
 fn check_config(config: &AgentConfigPatch, catalog: &Catalog, errors: &mut Vec<FieldError>) {
@@ -209,8 +399,13 @@ fn check_config(config: &AgentConfigPatch, catalog: &Catalog, errors: &mut Vec<F
                 &limits.monthly_token_budget,
             ),
         ] {
-            if matches!(budget, Patch::Set(0)) {
-                errors.push(FieldError::new(field, "must be a positive integer or null"));
+            if let Patch::Set(budget) = budget {
+                if !(1..=MAX_TOKEN_BUDGET).contains(budget) {
+                    errors.push(FieldError::new(
+                        field,
+                        format!("must be a positive integer up to {MAX_TOKEN_BUDGET}, or null"),
+                    ));
+                }
             }
         }
         if let Some(threshold) = limits.alert_threshold {
@@ -228,17 +423,20 @@ fn check_config(config: &AgentConfigPatch, catalog: &Catalog, errors: &mut Vec<F
                 "config.gateway.url",
                 "is required when gateway is set",
             )),
-            Some(url) if !is_http_url(url) => errors.push(FieldError::new(
-                "config.gateway.url",
-                "must be an absolute http or https URL",
-            )),
-            Some(_) => {}
+            Some(url) => {
+                if check_text("config.gateway.url", url, URL, errors) && !is_http_url(url) {
+                    errors.push(FieldError::new(
+                        "config.gateway.url",
+                        "must be an absolute http or https URL",
+                    ));
+                }
+            }
         }
     }
 }
 
 fn check_model(field: &str, model: &str, catalog: &Catalog, errors: &mut Vec<FieldError>) {
-    if catalog.get(model).is_none() {
+    if check_text(field, model, MODEL_ID, errors) && catalog.get(model).is_none() {
         errors.push(FieldError::new(
             field,
             format!("unknown model '{model}'; see GET /v1/models"),
@@ -257,70 +455,4 @@ fn is_http_url(url: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn config(json: &str) -> AgentConfigPatch {
-        serde_json::from_str(json).unwrap()
-    }
-
-    #[test]
-    fn a_valid_agent_has_no_errors() {
-        let errors = new_agent(
-            "Nova",
-            Some("research"),
-            None,
-            Some("# Soul"),
-            &config("{}"),
-            &Catalog::built_in(),
-        );
-        assert_eq!(errors, vec![]);
-    }
-
-    #[test]
-    fn every_broken_field_is_reported_by_its_path() {
-        let config = config(
-            r#"{"model":{"default":"gpt-9","fallbacks":["gpt-4o","nope"]},
-                "tools":{"allowed":["ok_tool","Bad-Tool"]},
-                "limits":{"dailyTokenBudget":0,"alertThreshold":1.5},
-                "gateway":{"url":"ftp://x"}}"#,
-        );
-        let long_role = "r".repeat(101);
-        let errors = new_agent(
-            "",
-            Some(&long_role),
-            None,
-            None,
-            &config,
-            &Catalog::built_in(),
-        );
-        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
-        assert_eq!(
-            fields,
-            vec![
-                "name",
-                "role",
-                "config.model.default",
-                "config.model.fallbacks[1]",
-                "config.tools.allowed[1]",
-                "config.limits.dailyTokenBudget",
-                "config.limits.alertThreshold",
-                "config.gateway.url",
-            ]
-        );
-    }
-
-    #[test]
-    fn names_are_counted_in_characters_not_bytes() {
-        let name = "é".repeat(100);
-        assert_eq!(
-            new_agent(&name, None, None, None, &config("{}"), &Catalog::built_in()),
-            vec![]
-        );
-        let name = "é".repeat(101);
-        assert_eq!(
-            new_agent(&name, None, None, None, &config("{}"), &Catalog::built_in()).len(),
-            1
-        );
-    }
-}
+mod tests;

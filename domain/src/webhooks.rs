@@ -6,7 +6,7 @@ use schema::webhook::{self, WebhookSnapshot, ALL_EVENTS, EVENT_TYPES};
 use schema::{CommandRecord, ErrorCode, FieldError, Rejection, WebhookId};
 
 use crate::state::{DecisionState, WebhookState};
-use crate::validate::MAX_DESCRIPTION_CHARS;
+use crate::validate::{check_text, DESCRIPTION};
 
 /// Endpoints per tenant: each is loaded for every batch of the tenant's records.
 pub const MAX_WEBHOOKS_PER_TENANT: usize = 50;
@@ -43,13 +43,11 @@ pub fn events(events: &[String]) -> Vec<FieldError> {
 
 /// Checks an endpoint's optional description.
 pub fn description(description: Option<&str>) -> Vec<FieldError> {
-    match description {
-        Some(text) if text.chars().count() > MAX_DESCRIPTION_CHARS => vec![FieldError::new(
-            "description",
-            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
-        )],
-        _ => Vec::new(),
+    let mut errors = Vec::new();
+    if let Some(text) = description {
+        check_text("description", text, DESCRIPTION, &mut errors);
     }
+    errors
 }
 
 pub(crate) fn decide(

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use schema::{CommandRecord, TenantId};
+use schema::{CommandId, CommandRecord, TenantId};
 
 pub use schema::record::DecodeError;
 
@@ -57,11 +57,56 @@ pub struct Position {
     pub offset: i64,
 }
 
-/// A record read back from the log.
+/// A record read back from the log: a command, or bytes this build cannot read as one. Both
+/// take their place in the partition's order, so the reader decides what an unreadable record
+/// means (the projector records it as failed and moves on) instead of the log stopping there.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LogEntry {
     pub position: Position,
-    pub record: CommandRecord,
+    pub record: Result<CommandRecord, Unreadable>,
+}
+
+impl LogEntry {
+    /// Decodes stored bytes into an entry at `position`.
+    pub fn decode(position: Position, bytes: &[u8]) -> Self {
+        Self {
+            position,
+            record: CommandRecord::decode(bytes).map_err(|error| Unreadable::new(bytes, &error)),
+        }
+    }
+
+    /// The command, for callers that only ever see readable records (tests, tools).
+    pub fn command(&self) -> Option<&CommandRecord> {
+        self.record.as_ref().ok()
+    }
+}
+
+/// A record that does not decode. What could be read of it (its command and tenant ids, when
+/// the JSON has them) lets the projector answer the API call waiting for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreadable {
+    pub reason: String,
+    /// Written by a newer build: not broken, only early. It must wait for an upgraded
+    /// reader rather than be passed over.
+    pub too_new: bool,
+    pub command_id: Option<CommandId>,
+    pub tenant_id: Option<TenantId>,
+}
+
+impl Unreadable {
+    fn new(bytes: &[u8], error: &DecodeError) -> Self {
+        let json: Option<serde_json::Value> = serde_json::from_slice(bytes).ok();
+        let field = |name: &str| {
+            json.as_ref()
+                .and_then(|json| json.get(name)?.as_str().map(str::to_owned))
+        };
+        Self {
+            reason: error.to_string(),
+            too_new: matches!(error, DecodeError::TooNew { .. }),
+            command_id: field("commandId").and_then(|id| id.parse().ok()),
+            tenant_id: field("tenantId").and_then(|id| id.parse().ok()),
+        }
+    }
 }
 
 /// What a consumer sees when it polls.

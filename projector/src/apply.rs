@@ -1,21 +1,73 @@
-//! Applying a batch of one partition's records in one transaction.
+//! Applying a batch of one partition's records in one transaction, and what happens when a
+//! record can never be applied.
+//!
+//! The rule for failures (see docs/ARCHITECTURE.md, "A record that can never apply"): an
+//! error the data causes (SQLSTATE classes 21, 22, 23, 54; [`StoreError::is_deterministic`])
+//! fails the same way on every attempt, so retrying would stop the partition forever. The
+//! batch is split in halves until the record that fails alone is found; the records around it
+//! are applied as usual, and it is stored as failed (`INTERNAL_ERROR`, which the API waiting
+//! for it answers with its command id) and passed over. A record that does not decode is
+//! passed over the same way. Both depend only on the log, so a rebuild reaches the same
+//! tables. Any other error (the connection, a lock timeout, a full disk, a statement that
+//! fails for every record) is returned for the caller to retry the partition later; if it
+//! never passes, an operator can pass over the record ([`Projection::skip`]), and rebuilds
+//! pass over the same records ([`Projection::with_skipped`]).
 
-use event_log::LogEntry;
-use read_store::projection::{self, UnitOfWork};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use event_log::{LogEntry, Position, Unreadable};
+use read_store::projection::{self, FailedRecord, UnitOfWork};
 use read_store::{Store, StoreError};
 use schema::CommandRecord;
 
 /// What happened to a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BatchOutcome {
     /// Committed; the partition is applied up to `last_offset`. `applied` counts the records
-    /// decided now (the others were at or below the checkpoint, or duplicates).
-    Committed { last_offset: i64, applied: usize },
+    /// decided now (the others were at or below the checkpoint, or duplicates); `failed` the
+    /// records stored as failed and passed over.
+    Committed {
+        last_offset: i64,
+        applied: usize,
+        failed: Vec<FailedRecord>,
+    },
     /// Nothing to do: every record was at or below the checkpoint.
     AlreadyApplied,
     /// The batch does not continue the checkpoint (records were missed, for example after a
-    /// rebuild was swapped in). Nothing was written; read again from `next_offset`.
+    /// rebuild was swapped in). Nothing more was written; read again from `next_offset`.
     Gap { next_offset: i64 },
+}
+
+impl BatchOutcome {
+    /// This outcome followed by `next`, the outcome of the records after it.
+    fn then(self, next: BatchOutcome) -> BatchOutcome {
+        match (self, next) {
+            (gap @ BatchOutcome::Gap { .. }, _) => gap,
+            (BatchOutcome::AlreadyApplied, next) => next,
+            (done, BatchOutcome::AlreadyApplied) => done,
+            (
+                BatchOutcome::Committed {
+                    applied,
+                    mut failed,
+                    ..
+                },
+                BatchOutcome::Committed {
+                    last_offset,
+                    applied: more,
+                    failed: more_failed,
+                },
+            ) => {
+                failed.extend(more_failed);
+                BatchOutcome::Committed {
+                    last_offset,
+                    applied: applied + more,
+                    failed,
+                }
+            }
+            (BatchOutcome::Committed { .. }, gap @ BatchOutcome::Gap { .. }) => gap,
+        }
+    }
 }
 
 /// Writes decisions into one read-model schema.
@@ -25,6 +77,9 @@ pub struct Projection {
     /// Whether accepted events are queued for delivery: never while rebuilding, so a rebuild
     /// sends nothing again.
     outbox: bool,
+    /// `(partition, offset)` of records operators passed over; read by rebuilds (the live
+    /// checkpoints are already past them).
+    skipped: Arc<BTreeSet<(u32, i64)>>,
 }
 
 impl Projection {
@@ -33,6 +88,7 @@ impl Projection {
         Self {
             store,
             outbox: true,
+            skipped: Arc::default(),
         }
     }
 
@@ -41,22 +97,110 @@ impl Projection {
         Self {
             store,
             outbox: false,
+            skipped: Arc::default(),
         }
+    }
+
+    /// Passes over the records operators passed over (a rebuild reads them from
+    /// `operator.skipped_records`).
+    pub fn with_skipped(mut self, skipped: BTreeSet<(u32, i64)>) -> Self {
+        self.skipped = Arc::new(skipped);
+        self
+    }
+
+    fn is_skipped(&self, entry: &LogEntry) -> bool {
+        !self.skipped.is_empty()
+            && self
+                .skipped
+                .contains(&(entry.position.partition, entry.position.offset))
     }
 
     pub fn store(&self) -> &Store {
         &self.store
     }
 
-    /// Decides and applies `entries` (all of `partition`, in offset order) in one transaction
-    /// with the partition's checkpoint. Records at or below the checkpoint are skipped, so a
-    /// batch redelivered after a crash or a rebalance changes nothing twice; the checkpoint
-    /// row is locked, so two projectors that both think they own the partition cannot both
-    /// write it.
+    /// Decides and applies `entries` (all of `partition`, in offset order). Records at or
+    /// below the checkpoint are skipped, so a batch redelivered after a crash or a rebalance
+    /// changes nothing twice. Records that can never apply are stored as failed and passed
+    /// over (see the module's rule); an error is returned only for what may pass, and what
+    /// was committed before it stays committed.
     pub async fn apply_batch(
         &self,
         partition: u32,
         entries: &[LogEntry],
+    ) -> Result<BatchOutcome, StoreError> {
+        let mut outcome = BatchOutcome::AlreadyApplied;
+        let mut rest = entries;
+        while !rest.is_empty() {
+            let readable = rest
+                .iter()
+                .position(|entry| entry.record.is_err() || self.is_skipped(entry))
+                .unwrap_or(rest.len());
+            let (commands, after) = rest.split_at(readable);
+            if !commands.is_empty() {
+                outcome = outcome.then(self.apply_isolating(partition, commands).await?);
+            }
+            if let Some((entry, after)) = after.split_first() {
+                // Split at records operators passed over and at unreadable ones.
+                let next = match &entry.record {
+                    Err(unreadable) if !self.is_skipped(entry) => {
+                        self.pass_over_unreadable(entry, unreadable).await?
+                    }
+                    _ => self.store_failed(failed_record(entry, true)).await?,
+                };
+                outcome = outcome.then(next);
+                rest = after;
+            } else {
+                rest = &[];
+            }
+            if matches!(outcome, BatchOutcome::Gap { .. }) {
+                break;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Applies `entries` (all readable) in one transaction; if the data makes it fail, in
+    /// halves, down to the one record that fails alone, which is stored as failed.
+    async fn apply_isolating(
+        &self,
+        partition: u32,
+        entries: &[LogEntry],
+    ) -> Result<BatchOutcome, StoreError> {
+        let mut outcome = BatchOutcome::AlreadyApplied;
+        // Slices still to apply, the next one last.
+        let mut pending = vec![entries];
+        while let Some(slice) = pending.pop() {
+            let next = match self.apply_in_one_transaction(partition, slice, true).await {
+                Ok(next) => next,
+                Err(error) if error.is_deterministic() => {
+                    if let [entry] = slice {
+                        self.pass_over_failed(entry, &error).await?
+                    } else {
+                        let (first, second) = slice.split_at(slice.len() / 2);
+                        pending.push(second);
+                        pending.push(first);
+                        continue;
+                    }
+                }
+                Err(error) => return Err(error),
+            };
+            outcome = outcome.then(next);
+            if matches!(outcome, BatchOutcome::Gap { .. }) {
+                break;
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// One transaction with the partition's checkpoint row locked, so two projectors that both
+    /// think they own the partition cannot both write it. Rolled back instead of committed
+    /// when `commit` is false (a trial).
+    async fn apply_in_one_transaction(
+        &self,
+        partition: u32,
+        entries: &[LogEntry],
+        commit: bool,
     ) -> Result<BatchOutcome, StoreError> {
         let mut client = self.store.client().await?;
         let tx = client.transaction().await?;
@@ -75,27 +219,182 @@ impl Projection {
                     next_offset: last + 1,
                 });
             }
-            batch.push(entry);
+            if let Ok(record) = &entry.record {
+                batch.push((record, offset));
+            }
             last = offset;
         }
         if batch.is_empty() {
             return Ok(BatchOutcome::AlreadyApplied);
         }
-        let records: Vec<&CommandRecord> = batch.iter().map(|entry| &entry.record).collect();
+        let records: Vec<&CommandRecord> = batch.iter().map(|(record, _)| *record).collect();
         let mut work = UnitOfWork::load(&tx, &records, self.outbox).await?;
         let mut applied = 0;
-        for entry in &batch {
+        for (record, offset) in &batch {
             // False for a duplicate of a record already decided (appended twice by a retry).
-            if work.decide(&entry.record, (partition, entry.position.offset)) {
+            if work.decide(record, (partition, *offset)) {
                 applied += 1;
+            }
+            if let schema::Command::RecordSkip(skip) = &record.command {
+                tracing::warn!(
+                    tenant_id = %record.tenant_id,
+                    skipped_partition = skip.partition,
+                    skipped_offset = skip.offset,
+                    skipped_command_id = ?skip.command_id,
+                    reason = %skip.reason,
+                    "an operator passed over a record of this tenant"
+                );
             }
         }
         work.flush(&tx).await?;
         projection::finish_batch(&tx, partition, last).await?;
+        if !commit {
+            tx.rollback().await?;
+            return Ok(BatchOutcome::AlreadyApplied);
+        }
         tx.commit().await?;
         Ok(BatchOutcome::Committed {
             last_offset: last,
             applied,
+            failed: Vec::new(),
         })
+    }
+
+    /// Stores a readable record that failed alone as failed, and moves past it.
+    async fn pass_over_failed(
+        &self,
+        entry: &LogEntry,
+        error: &StoreError,
+    ) -> Result<BatchOutcome, StoreError> {
+        let failed = failed_record(entry, false);
+        tracing::error!(
+            partition = failed.partition,
+            offset = failed.offset,
+            command_id = ?failed.command_id,
+            tenant_id = ?failed.tenant_id,
+            kind = %failed.kind,
+            sqlstate = error.sqlstate().unwrap_or(""),
+            error = %error.detail(),
+            "a record fails alone every time; stored as failed and passed over"
+        );
+        self.store_failed(failed).await
+    }
+
+    /// Stores an undecodable record as failed and moves past it — unless it was written by a
+    /// newer build, which an upgraded projector will read: then the partition waits.
+    async fn pass_over_unreadable(
+        &self,
+        entry: &LogEntry,
+        unreadable: &Unreadable,
+    ) -> Result<BatchOutcome, StoreError> {
+        let Position { partition, offset } = entry.position;
+        if unreadable.too_new {
+            return Err(StoreError::Corrupt(format!(
+                "the record at partition {partition} offset {offset}: {}; upgrade this projector",
+                unreadable.reason
+            )));
+        }
+        let failed = failed_record(entry, false);
+        tracing::error!(
+            partition,
+            offset,
+            command_id = ?failed.command_id,
+            tenant_id = ?failed.tenant_id,
+            error = %unreadable.reason,
+            "a record cannot be decoded; stored as failed and passed over"
+        );
+        self.store_failed(failed).await
+    }
+
+    async fn store_failed(&self, failed: FailedRecord) -> Result<BatchOutcome, StoreError> {
+        let mut client = self.store.client().await?;
+        let tx = client.transaction().await?;
+        let checkpoint = projection::lock_checkpoint(&tx, failed.partition)
+            .await?
+            .unwrap_or(-1);
+        if failed.offset <= checkpoint {
+            return Ok(BatchOutcome::AlreadyApplied);
+        }
+        if failed.offset != checkpoint + 1 {
+            return Ok(BatchOutcome::Gap {
+                next_offset: checkpoint + 1,
+            });
+        }
+        projection::record_failed(&tx, &failed).await?;
+        tx.commit().await?;
+        Ok(BatchOutcome::Committed {
+            last_offset: failed.offset,
+            applied: 0,
+            failed: vec![failed],
+        })
+    }
+
+    /// Applies `entry` — the next record of its partition — in a transaction that is rolled
+    /// back: what an operator sees when asking what a stopped partition fails on.
+    pub async fn try_next(&self, entry: &LogEntry) -> Result<(), StoreError> {
+        if let Err(unreadable) = &entry.record {
+            return Err(StoreError::Corrupt(unreadable.reason.clone()));
+        }
+        let partition = entry.position.partition;
+        self.apply_in_one_transaction(partition, std::slice::from_ref(entry), false)
+            .await
+            .map(drop)
+    }
+
+    /// Passes over `entry` because an operator said so: stores it as failed, remembers the
+    /// skip for rebuilds and advances the checkpoint past it, in one transaction. Refused
+    /// (`Err` with the checkpoint) unless `entry` is the partition's next record.
+    pub async fn skip(
+        &self,
+        entry: &LogEntry,
+        reason: &str,
+    ) -> Result<Result<FailedRecord, Option<i64>>, StoreError> {
+        let mut client = self.store.client().await?;
+        let tx = client.transaction().await?;
+        let checkpoint = projection::lock_checkpoint(&tx, entry.position.partition).await?;
+        if entry.position.offset != checkpoint.unwrap_or(-1) + 1 {
+            return Ok(Err(checkpoint));
+        }
+        let failed = failed_record(entry, true);
+        projection::record_failed(&tx, &failed).await?;
+        projection::remember_skip(&tx, &failed, reason).await?;
+        tx.commit().await?;
+        tracing::warn!(
+            partition = failed.partition,
+            offset = failed.offset,
+            command_id = ?failed.command_id,
+            tenant_id = ?failed.tenant_id,
+            kind = %failed.kind,
+            %reason,
+            "an operator passed over a record"
+        );
+        Ok(Ok(failed))
+    }
+}
+
+/// What is known of `entry` as a failed record.
+fn failed_record(entry: &LogEntry, skipped_by_operator: bool) -> FailedRecord {
+    let (command_id, tenant_id, kind, issued_at) = match &entry.record {
+        Ok(record) => (
+            Some(record.command_id),
+            Some(record.tenant_id),
+            record.command.kind(),
+            Some(record.issued_at),
+        ),
+        Err(unreadable) => (
+            unreadable.command_id,
+            unreadable.tenant_id,
+            "unreadable",
+            None,
+        ),
+    };
+    FailedRecord {
+        partition: entry.position.partition,
+        offset: entry.position.offset,
+        command_id,
+        tenant_id,
+        kind: kind.to_owned(),
+        issued_at,
+        skipped_by_operator,
     }
 }

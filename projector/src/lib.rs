@@ -7,6 +7,7 @@
 
 pub mod apply;
 pub mod config;
+mod partitions;
 pub mod process;
 pub mod replay;
 pub mod worker;

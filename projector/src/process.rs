@@ -22,15 +22,19 @@ pub async fn run(config: ProjectorConfig, shutdown: CancellationToken) -> anyhow
             }
         })
     };
-    let (admin_addr, _admin) =
-        ops::admin_server::serve_admin(&config.admin_listen, metrics, readiness, shutdown.clone())
-            .await?;
+    let (admin_addr, _admin) = ops::admin_server::serve_admin(
+        &config.admin_listen,
+        metrics.clone(),
+        readiness,
+        shutdown.clone(),
+    )
+    .await?;
     tracing::info!(%admin_addr, "projector admin endpoints listening");
     let options = ConsumerOptions {
         max_batch: config.batch_size,
         ..ConsumerOptions::default()
     };
-    Projector::new(Projection::new(store), log, options)
+    Projector::with_metrics(Projection::new(store), log, options, &metrics)
         .run(shutdown)
         .await
 }

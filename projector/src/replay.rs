@@ -57,7 +57,9 @@ pub async fn rebuild(
         .await?;
     migrate::apply(&mut admin, REBUILD_SCHEMA, migrate::READ_MODEL).await?;
     let deferred = defer_indexes(&admin).await?;
-    let projection = Projection::rebuilding(Store::connect(database_url, REBUILD_SCHEMA, 4)?);
+    let skipped = read_store::projection::skipped_records(&admin).await?;
+    let projection = Projection::rebuilding(Store::connect(database_url, REBUILD_SCHEMA, 4)?)
+        .with_skipped(skipped);
 
     let total = match log.end_offsets().await {
         Ok(ends) => Some(ends.iter().map(|end| *end as u64).sum()),

@@ -1,14 +1,18 @@
-//! The consume loop: poll the log, seek to checkpoints on assignment, apply batches.
+//! The consume loop: poll the log, seek to checkpoints on assignment, apply each partition's
+//! batches on their own.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use event_log::{ConsumerEvent, ConsumerOptions, EventLog, LogConsumer, LogEntry};
-use read_store::projection;
+use read_store::{projection, StoreError};
+use tokio::task::JoinSet;
+use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::apply::{BatchOutcome, Projection};
+use crate::partitions::{Partitions, Resume};
 
 /// A projector process (or one of the tasks of `agenfleet dev`).
 pub struct Projector {
@@ -22,7 +26,10 @@ pub struct Projector {
 #[derive(Clone)]
 struct ProjectorMetrics {
     records: ops::metrics::Counter,
+    failed_records: ops::metrics::Counter,
     batch_seconds: ops::metrics::Histogram,
+    batch_failures: ops::metrics::Counter,
+    paused_partitions: ops::metrics::Gauge,
     gaps: ops::metrics::Counter,
 }
 
@@ -33,10 +40,23 @@ impl ProjectorMetrics {
                 "agenfleet_projector_records_total",
                 "Records decided and applied",
             ),
+            failed_records: metrics.counter(
+                "agenfleet_projector_failed_records_total",
+                "Records that can never apply (the data fails, or they do not decode), stored \
+                 as failed and passed over",
+            ),
             batch_seconds: metrics.histogram(
                 "agenfleet_projector_batch_seconds",
                 "Time to decide, apply and commit one batch",
                 ops::metrics::LATENCY_SECONDS_BUCKETS,
+            ),
+            batch_failures: metrics.counter(
+                "agenfleet_projector_batch_failures_total",
+                "Batches that failed and will be retried (the database or the log failed)",
+            ),
+            paused_partitions: metrics.gauge(
+                "agenfleet_projector_paused_partitions",
+                "Owned partitions waiting to retry after a failed batch",
             ),
             gaps: metrics.counter(
                 "agenfleet_projector_seeks_total",
@@ -46,10 +66,13 @@ impl ProjectorMetrics {
     }
 }
 
-/// How long to wait before trying again after the database or the log failed.
+/// How long to wait before joining the log again, or polling again after the log failed.
 const RETRY_DELAY: Duration = Duration::from_millis(500);
 /// How long one poll may wait for records (bounds the reaction time to shutdown).
 const POLL_WAIT: Duration = Duration::from_millis(250);
+
+/// A batch that ran: its partition, its result and how long it took.
+type Finished = (u32, Result<BatchOutcome, StoreError>, Duration);
 
 impl Projector {
     pub fn new(projection: Projection, log: Arc<dyn EventLog>, options: ConsumerOptions) -> Self {
@@ -71,9 +94,12 @@ impl Projector {
         }
     }
 
-    /// Runs until `shutdown` fires. The batch in hand is always finished (committed or rolled
+    /// Runs until `shutdown` fires. Each owned partition has at most one batch in flight, and
+    /// partitions' batches run side by side: a partition that fails pauses (retrying from its
+    /// checkpoint, longer after each failure in a row) and one that is slow falls behind,
+    /// while the others go on. The batches in hand are always finished (committed or rolled
     /// back) before leaving the group, so a stop never half-applies anything; a crash leaves
-    /// the transaction uncommitted, and the records are decided again from the checkpoint.
+    /// the transactions uncommitted, and the records are decided again from the checkpoints.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
         let mut consumer = loop {
             match self.log.consumer(self.options.clone()).await {
@@ -88,46 +114,159 @@ impl Projector {
             }
         };
         tracing::info!(group = %self.options.group, "projector joined the event log");
-        let mut owned = BTreeSet::new();
+        let mut partitions = Partitions::new(self.options.max_batch);
+        let mut running: JoinSet<Finished> = JoinSet::new();
+        // The partition of each batch task, to tell which one a panic came from.
+        let mut tasks: HashMap<tokio::task::Id, u32> = HashMap::new();
         while !shutdown.is_cancelled() {
-            // Wakes on: records or an assignment change (handled below), the poll's wait
-            // running out (loop again), or shutdown (leave the group below).
-            let event = tokio::select! {
-                _ = shutdown.cancelled() => break,
-                event = consumer.poll(POLL_WAIT) => event,
-            };
-            let result = match event {
-                Ok(ConsumerEvent::Assigned(partitions)) => {
-                    tracing::info!(?partitions, "partitions assigned");
-                    owned.extend(partitions.iter().copied());
-                    self.seek_to_checkpoints(consumer.as_mut(), &partitions)
-                        .await
-                }
-                Ok(ConsumerEvent::Revoked(partitions)) => {
-                    tracing::info!(?partitions, "partitions revoked");
-                    for partition in partitions {
-                        owned.remove(&partition);
-                    }
-                    Ok(())
-                }
-                Ok(ConsumerEvent::Records(entries)) => self.apply(consumer.as_mut(), entries).await,
-                Ok(ConsumerEvent::Idle) => Ok(()),
-                Err(error) => Err(anyhow::anyhow!(error)),
-            };
-            if let Err(error) = result {
-                // The batch was rolled back. Re-read every owned partition from its
-                // checkpoint after a pause, so nothing in hand is skipped.
-                tracing::warn!(error = %format!("{error:#}"), "projector step failed; retrying from the checkpoints");
-                tokio::time::sleep(RETRY_DELAY).await;
-                let owned: Vec<u32> = owned.iter().copied().collect();
-                if let Err(error) = self.seek_to_checkpoints(consumer.as_mut(), &owned).await {
-                    tracing::warn!(error = %format!("{error:#}"), "cannot read checkpoints");
-                }
+            self.resume(consumer.as_mut(), &mut partitions).await;
+            while let Some((partition, batch)) = partitions.next_batch() {
+                let task = running.spawn(self.apply(partition, batch));
+                tasks.insert(task.id(), partition);
             }
+            self.metrics
+                .paused_partitions
+                .set(partitions.paused() as i64);
+            let wake = partitions.next_wake();
+            // Wakes on: a batch finishing (start the partition's next), records or an
+            // assignment change, the poll's wait running out, a pause ending (resume below),
+            // or shutdown (finish the batches in hand, leave the group).
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                Some(finished) = running.join_next_with_id(), if !running.is_empty() => {
+                    let finished = finished_batch(&mut tasks, finished);
+                    self.finished(consumer.as_mut(), &mut partitions, finished).await;
+                }
+                event = consumer.poll(POLL_WAIT) => {
+                    self.handle(consumer.as_mut(), &mut partitions, event).await;
+                }
+                _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
+            }
+        }
+        while let Some(finished) = running.join_next_with_id().await {
+            let finished = finished_batch(&mut tasks, finished);
+            self.finished(consumer.as_mut(), &mut partitions, finished)
+                .await;
         }
         consumer.close().await;
         tracing::info!("projector stopped");
         Ok(())
+    }
+
+    /// One batch of one partition, on its own task.
+    fn apply(
+        &self,
+        partition: u32,
+        batch: Vec<LogEntry>,
+    ) -> impl std::future::Future<Output = Finished> + Send + 'static {
+        let projection = self.projection.clone();
+        async move {
+            let started = std::time::Instant::now();
+            let result = projection.apply_batch(partition, &batch).await;
+            (partition, result, started.elapsed())
+        }
+    }
+
+    async fn handle(
+        &self,
+        consumer: &mut dyn LogConsumer,
+        partitions: &mut Partitions,
+        event: Result<ConsumerEvent, event_log::LogError>,
+    ) {
+        match event {
+            Ok(ConsumerEvent::Assigned(assigned)) => {
+                tracing::info!(partitions = ?assigned, "partitions assigned");
+                for &partition in &assigned {
+                    partitions.assign(partition);
+                }
+                if let Err(error) = self.seek_to_checkpoints(consumer, &assigned).await {
+                    tracing::warn!(error = %format!("{error:#}"), "cannot read checkpoints");
+                    for partition in assigned {
+                        partitions.pause(partition, Instant::now());
+                    }
+                }
+            }
+            Ok(ConsumerEvent::Revoked(revoked)) => {
+                tracing::info!(partitions = ?revoked, "partitions revoked");
+                for partition in revoked {
+                    partitions.revoke(partition);
+                }
+            }
+            Ok(ConsumerEvent::Records(entries)) => partitions.offer(entries),
+            Ok(ConsumerEvent::Idle) => {}
+            Err(error) => {
+                // The log failed: every owned partition reads again from its checkpoint after
+                // a pause, so nothing in hand is skipped.
+                tracing::warn!(%error, "reading the event log failed; retrying from the checkpoints");
+                let now = Instant::now();
+                for partition in partitions.owned() {
+                    partitions.pause(partition, now);
+                }
+            }
+        }
+    }
+
+    /// What a finished batch means for its partition.
+    async fn finished(
+        &self,
+        consumer: &mut dyn LogConsumer,
+        partitions: &mut Partitions,
+        (partition, result, took): Finished,
+    ) {
+        partitions.finished(partition, result.is_ok());
+        match result {
+            Ok(BatchOutcome::Committed {
+                last_offset,
+                applied,
+                failed,
+            }) => {
+                self.metrics.records.inc_by(applied as u64);
+                self.metrics.failed_records.inc_by(failed.len() as u64);
+                self.metrics.batch_seconds.observe_duration(took);
+                tracing::debug!(partition, last_offset, applied, "batch committed");
+            }
+            Ok(BatchOutcome::AlreadyApplied) => {}
+            Ok(BatchOutcome::Gap { next_offset }) => {
+                self.metrics.gaps.inc();
+                tracing::info!(
+                    partition,
+                    next_offset,
+                    "records missing before this batch; seeking back"
+                );
+                partitions.clear(partition);
+                if let Err(error) = consumer.seek(partition, next_offset).await {
+                    tracing::warn!(%error, partition, "cannot seek; retrying from the checkpoint");
+                    partitions.pause(partition, Instant::now());
+                }
+            }
+            Err(error) => {
+                // Rolled back: nothing of it is kept. Only this partition waits.
+                self.metrics.batch_failures.inc();
+                let pause = partitions.pause(partition, Instant::now());
+                tracing::warn!(
+                    partition,
+                    sqlstate = error.sqlstate().unwrap_or(""),
+                    error = %error.detail(),
+                    retry_in = ?pause,
+                    "projector batch failed; the partition retries from its checkpoint"
+                );
+            }
+        }
+    }
+
+    /// Moves the readers of partitions whose pause is over back to their checkpoints, and of
+    /// overflowed ones to where they dropped records.
+    async fn resume(&self, consumer: &mut dyn LogConsumer, partitions: &mut Partitions) {
+        for (partition, resume) in partitions.take_resumes(Instant::now()) {
+            let moved = match resume {
+                Resume::From(offset) => consumer.seek(partition, offset).await.map_err(Into::into),
+                Resume::FromCheckpoint => self.seek_to_checkpoints(consumer, &[partition]).await,
+            };
+            if let Err(error) = moved {
+                tracing::warn!(partition, error = %format!("{error:#}"), "cannot resume the partition");
+                partitions.pause(partition, Instant::now());
+            }
+        }
     }
 
     async fn seek_to_checkpoints(
@@ -143,44 +282,23 @@ impl Projector {
         }
         Ok(())
     }
+}
 
-    async fn apply(
-        &self,
-        consumer: &mut dyn LogConsumer,
-        entries: Vec<LogEntry>,
-    ) -> anyhow::Result<()> {
-        let mut by_partition: BTreeMap<u32, Vec<LogEntry>> = BTreeMap::new();
-        for entry in entries {
-            by_partition
-                .entry(entry.position.partition)
-                .or_default()
-                .push(entry);
+/// A batch task's result; a panic (a bug in deciding or applying some record) counts as a
+/// failure of its partition, which is retried like any other — never taking down the others.
+fn finished_batch(
+    tasks: &mut HashMap<tokio::task::Id, u32>,
+    joined: Result<(tokio::task::Id, Finished), tokio::task::JoinError>,
+) -> Finished {
+    match joined {
+        Ok((id, finished)) => {
+            tasks.remove(&id);
+            finished
         }
-        for (partition, entries) in by_partition {
-            let started = std::time::Instant::now();
-            match self.projection.apply_batch(partition, &entries).await? {
-                BatchOutcome::Committed {
-                    last_offset,
-                    applied,
-                } => {
-                    self.metrics.records.inc_by(applied as u64);
-                    self.metrics
-                        .batch_seconds
-                        .observe_duration(started.elapsed());
-                    tracing::debug!(partition, last_offset, applied, "batch committed");
-                }
-                BatchOutcome::AlreadyApplied => {}
-                BatchOutcome::Gap { next_offset } => {
-                    self.metrics.gaps.inc();
-                    tracing::info!(
-                        partition,
-                        next_offset,
-                        "records missing before this batch; seeking back"
-                    );
-                    consumer.seek(partition, next_offset).await?;
-                }
-            }
+        Err(error) => {
+            let partition = tasks.remove(&error.id()).unwrap_or(u32::MAX);
+            let failure = StoreError::Corrupt(format!("the batch task failed: {error}"));
+            (partition, Err(failure), Duration::ZERO)
         }
-        Ok(())
     }
 }

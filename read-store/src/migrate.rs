@@ -56,6 +56,15 @@ pub const SCHEDULING: &[(&str, &str)] = &[(
     include_str!("../../migrations/scheduler/0001_fire_claims.sql"),
 )];
 
+/// Operators' decisions the projection follows (schema [`OPERATOR_SCHEMA`]).
+pub const OPERATOR: &[(&str, &str)] = &[(
+    "0001_skipped_records",
+    include_str!("../../migrations/operator/0001_skipped_records.sql"),
+)];
+
+/// The schema of `OPERATOR`.
+pub const OPERATOR_SCHEMA: &str = "operator";
+
 /// The schema of `SCHEDULING`.
 pub const SCHEDULING_SCHEMA: &str = "scheduling";
 
@@ -111,7 +120,8 @@ pub async fn apply(
 }
 
 /// Connects to `url` and applies the read-model migrations to `schema`, and the migrations of
-/// the schemas kept outside the read models (API state, delivery queue, fire claims).
+/// the schemas kept outside the read models (API state, delivery queue, fire claims, operators'
+/// skips).
 pub async fn read_model(url: &str, schema: &str) -> Result<Vec<String>, StoreError> {
     let (mut client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     let driver = tokio::spawn(connection);
@@ -121,6 +131,7 @@ pub async fn read_model(url: &str, schema: &str) -> Result<Vec<String>, StoreErr
             (API_STATE_SCHEMA, API_STATE),
             (DISPATCH_SCHEMA, DISPATCH),
             (SCHEDULING_SCHEMA, SCHEDULING),
+            (OPERATOR_SCHEMA, OPERATOR),
         ] {
             applied.extend(apply(&mut client, schema, migrations).await?);
         }

@@ -32,7 +32,52 @@ impl StoreError {
             _ => false,
         }
     }
+
+    /// Whether the same statement on the same data fails the same way every time: the data
+    /// itself is the problem (a value out of range, bytes `text` cannot hold, a constraint the
+    /// decision should have kept), not the server, the connection or a concurrent writer.
+    /// Errors of the statements themselves (class 42: a missing migration, a bug) are not
+    /// counted here: they would fail every record, and passing every record over would
+    /// lose them all; they are retried until an operator fixes the cause.
+    pub fn is_deterministic(&self) -> bool {
+        self.sqlstate()
+            .and_then(|code| code.get(..2))
+            .is_some_and(|class| DETERMINISTIC_CLASSES.contains(&class))
+    }
+
+    /// The SQLSTATE of a server-side error.
+    pub fn sqlstate(&self) -> Option<&str> {
+        match self {
+            Self::Database(error) => error.code().map(|code| code.code()),
+            _ => None,
+        }
+    }
+
+    /// The error with its cause, for logs: the server's message and SQLSTATE rather than
+    /// tokio-postgres's bare "db error".
+    pub fn detail(&self) -> String {
+        match self {
+            Self::Database(error) => match error.as_db_error() {
+                Some(db) => format!(
+                    "{} (SQLSTATE {}{})",
+                    db.message(),
+                    db.code().code(),
+                    db.detail().map(|d| format!("; {d}")).unwrap_or_default()
+                ),
+                None => match std::error::Error::source(error) {
+                    Some(cause) => format!("{error}: {cause}"),
+                    None => error.to_string(),
+                },
+            },
+            other => other.to_string(),
+        }
+    }
 }
+
+/// SQLSTATE classes caused by the data: 21 cardinality violation, 22 data exception (out of
+/// range, invalid text encoding, bad JSON), 23 integrity constraint violation, 54 program limit
+/// exceeded (a row or an index entry too large).
+const DETERMINISTIC_CLASSES: &[&str] = &["21", "22", "23", "54"];
 
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(error: deadpool_postgres::PoolError) -> Self {

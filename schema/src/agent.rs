@@ -198,13 +198,17 @@ pub struct ToolsPatch {
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct LimitsPatch {
+    /// 1 to 10¹⁵ tokens, or null for no budget (`domain::validate::MAX_TOKEN_BUDGET`).
     #[serde(default, skip_serializing_if = "Patch::is_keep")]
-    #[schema(value_type = Option<u64>, minimum = 1)]
+    #[schema(value_type = Option<u64>, minimum = 1, maximum = 1e15)]
     pub daily_token_budget: Patch<u64>,
+    /// 1 to 10¹⁵ tokens, or null for no budget.
     #[serde(default, skip_serializing_if = "Patch::is_keep")]
-    #[schema(value_type = Option<u64>, minimum = 1)]
+    #[schema(value_type = Option<u64>, minimum = 1, maximum = 1e15)]
     pub monthly_token_budget: Patch<u64>,
+    /// Greater than 0 and at most 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(exclusive_minimum = 0, maximum = 1)]
     pub alert_threshold: Option<f64>,
 }
 

@@ -60,6 +60,8 @@ pub enum Command {
     DisableWebhook(DisableWebhook),
     #[serde(rename = "webhook.record_delivery_failure")]
     RecordDeliveryFailure(RecordDeliveryFailure),
+    #[serde(rename = "log.record_skip")]
+    RecordSkip(RecordSkip),
     #[serde(rename = "cron.create")]
     CreateCronJob(CreateCronJob),
     #[serde(rename = "cron.update")]
@@ -102,6 +104,7 @@ impl Command {
             Self::TestWebhook(_) => "webhook.test",
             Self::DisableWebhook(_) => "webhook.disable",
             Self::RecordDeliveryFailure(_) => "webhook.record_delivery_failure",
+            Self::RecordSkip(_) => "log.record_skip",
             Self::CreateCronJob(_) => "cron.create",
             Self::UpdateCronJob(_) => "cron.update",
             Self::DeleteCronJob(_) => "cron.delete",
@@ -284,6 +287,20 @@ pub struct TestWebhook {
 #[serde(rename_all = "camelCase")]
 pub struct DisableWebhook {
     pub webhook_id: WebhookId,
+    pub reason: String,
+}
+
+/// Appended by `agenfleet partitions skip` after an operator told the projector to pass over a
+/// record of the tenant that stopped its partition, so the tenant's activity log says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordSkip {
+    pub partition: u32,
+    pub offset: i64,
+    /// The skipped record's command, when it could be read.
+    pub command_id: Option<crate::CommandId>,
+    /// The skipped record's kind (`agent.create`), or `unreadable`.
+    pub skipped_kind: String,
     pub reason: String,
 }
 

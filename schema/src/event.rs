@@ -43,6 +43,7 @@ pub const ACTIVITY_TYPES: &[&str] = &[
     "webhook.disabled",
     "webhook.test",
     "webhook.delivery_failed",
+    "log.record_skipped",
 ];
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -257,6 +258,16 @@ pub enum EventKind {
         run: CronRunSnapshot,
         reason: String,
     },
+    /// An operator passed over a record of the tenant that could not be applied (an activity
+    /// entry, not a webhook event).
+    #[serde(rename = "log.record_skipped", rename_all = "camelCase")]
+    RecordSkipped {
+        partition: u32,
+        offset: i64,
+        command_id: Option<crate::CommandId>,
+        skipped_kind: String,
+        reason: String,
+    },
     /// A delivery that used all its attempts (an activity entry, not a webhook event).
     #[serde(rename = "webhook.delivery_failed", rename_all = "camelCase")]
     WebhookDeliveryFailed {
@@ -297,6 +308,7 @@ impl EventKind {
             Self::WebhookDisabled { .. } => "webhook.disabled",
             Self::WebhookTest { .. } => "webhook.test",
             Self::WebhookDeliveryFailed { .. } => "webhook.delivery_failed",
+            Self::RecordSkipped { .. } => "log.record_skipped",
             Self::CronCreated { .. } => "cron.created",
             Self::CronUpdated { .. } => "cron.updated",
             Self::CronDeleted { .. } => "cron.deleted",
@@ -350,7 +362,8 @@ impl EventKind {
             | Self::WebhookUpdated { .. }
             | Self::WebhookDeleted { .. }
             | Self::WebhookDisabled { .. }
-            | Self::WebhookTest { .. } => None,
+            | Self::WebhookTest { .. }
+            | Self::RecordSkipped { .. } => None,
         }
     }
 
@@ -374,6 +387,9 @@ impl EventKind {
             Self::WebhookDeliveryFailed { delivery_id, .. } => {
                 ("delivery", delivery_id.to_string())
             }
+            Self::RecordSkipped {
+                partition, offset, ..
+            } => ("log_record", format!("{partition}:{offset}")),
             Self::CronCreated { job, .. }
             | Self::CronUpdated { job, .. }
             | Self::CronScheduled { job } => ("cron_job", job.id.to_string()),

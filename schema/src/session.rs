@@ -70,9 +70,15 @@ impl Usage {
 pub struct UsageReport {
     /// A model id of the catalog (`GET /v1/models`).
     pub model: String,
+    /// At most 10⁹ (`domain::validate::MAX_TOKENS_PER_MESSAGE`).
+    #[schema(maximum = 1_000_000_000)]
     pub input_tokens: u64,
+    /// At most 10⁹.
+    #[schema(maximum = 1_000_000_000)]
     pub output_tokens: u64,
+    /// At most 86,400,000 (24 h; `domain::validate::MAX_DURATION_MS`).
     #[serde(default)]
+    #[schema(maximum = 86_400_000)]
     pub latency_ms: Option<u64>,
 }
 
@@ -81,7 +87,9 @@ pub struct UsageReport {
 pub struct ToolCall {
     pub name: String,
     pub status: ToolCallStatus,
+    /// At most 86,400,000 (24 h).
     #[serde(default)]
+    #[schema(maximum = 86_400_000)]
     pub duration_ms: Option<u64>,
 }
 

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::listing::{self, QueryParams};
+use crate::listing::{self, Query, QueryParams};
 use crate::state::AppState;
 
 /// `{valid, entries, firstBrokenSequence}`.
@@ -80,7 +80,12 @@ fn filter(query: &QueryParams) -> Result<ActivityFilter, ApiError> {
             text.parse::<i64>()
                 .ok()
                 .filter(|after| *after >= 0)
-                .ok_or_else(|| ApiError::field("after", "must be a sequence number >= 0"))?,
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "after",
+                        format!("must be a sequence number from 0 to {}", i64::MAX),
+                    )
+                })?,
         ),
     };
     Ok(filter)
@@ -100,7 +105,7 @@ fn filter(query: &QueryParams) -> Result<ActivityFilter, ApiError> {
 pub async fn list_activity(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<QueryParams>,
+    query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let filter = filter(&query)?;
     let default_order = if filter.after.is_some() {

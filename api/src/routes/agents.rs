@@ -14,7 +14,7 @@ use crate::auth::Caller;
 use crate::body::{json_from_raw, JsonBody, RawBody};
 use crate::commands::submit;
 use crate::error::ApiError;
-use crate::listing::{self, QueryParams};
+use crate::listing::{self, Query};
 use crate::state::AppState;
 use crate::views::AgentView;
 
@@ -37,8 +37,11 @@ pub struct CreateAgentRequest {
 pub struct HeartbeatRequest {
     #[serde(default)]
     state: Option<HeartbeatState>,
+    /// At most 86,400,000 (24 h).
     #[serde(default)]
+    #[schema(maximum = 86_400_000)]
     latency_ms: Option<u64>,
+    /// At most 1,000 characters.
     #[serde(default)]
     detail: Option<String>,
 }
@@ -48,8 +51,6 @@ pub struct HeartbeatRequest {
 pub struct SoulRequest {
     soul: String,
 }
-
-const MAX_HEARTBEAT_DETAIL_CHARS: usize = 1_000;
 
 /// An agent id from the path; a malformed one is simply not found.
 fn agent_id(path: &str) -> Result<AgentId, ApiError> {
@@ -156,7 +157,7 @@ pub async fn create_agent(
 pub async fn list_agents(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<QueryParams>,
+    query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let page = listing::page(&query, read_store::Order::Desc)?;
     let status = match query.get("status") {
@@ -312,15 +313,9 @@ pub async fn record_heartbeat(
     JsonBody(request): JsonBody<HeartbeatRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let agent_id = agent_id(&path)?;
-    if request
-        .detail
-        .as_ref()
-        .is_some_and(|detail| detail.chars().count() > MAX_HEARTBEAT_DETAIL_CHARS)
-    {
-        return Err(ApiError::field(
-            "detail",
-            format!("must be at most {MAX_HEARTBEAT_DETAIL_CHARS} characters"),
-        ));
+    let errors = domain::validate::heartbeat(request.detail.as_deref(), request.latency_ms);
+    if !errors.is_empty() {
+        return Err(ApiError::validation(errors));
     }
     let command = Command::RecordHeartbeat(RecordHeartbeat {
         agent_id,

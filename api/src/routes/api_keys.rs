@@ -13,10 +13,8 @@ use crate::auth::{generate_key, Caller};
 use crate::body::JsonBody;
 use crate::commands::submit;
 use crate::error::ApiError;
-use crate::listing::{self, QueryParams};
+use crate::listing::{self, Query};
 use crate::state::AppState;
-
-const MAX_KEY_NAME_CHARS: usize = 100;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -76,13 +74,12 @@ pub async fn create_api_key(
     JsonBody(request): JsonBody<CreateKeyRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let mut errors = Vec::new();
-    let chars = request.name.chars().count();
-    if request.name.trim().is_empty() || chars > MAX_KEY_NAME_CHARS {
-        errors.push(FieldError::new(
-            "name",
-            format!("must be 1 to {MAX_KEY_NAME_CHARS} characters"),
-        ));
-    }
+    domain::validate::check_text(
+        "name",
+        &request.name,
+        domain::validate::KEY_NAME,
+        &mut errors,
+    );
     if request.expires_at.is_some_and(|at| at <= Utc::now()) {
         errors.push(FieldError::new("expiresAt", "must be in the future"));
     }
@@ -117,7 +114,7 @@ pub async fn create_api_key(
 pub async fn list_api_keys(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<QueryParams>,
+    query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let page = listing::page(&query, read_store::Order::Desc)?;
     let client = state.store.client().await?;

@@ -2,6 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
+use domain::validate;
 use read_store::cron::{self, JobFilter};
 use schema::command::{CreateCronJob, DeleteCronJob, RunCronJob, UpdateCronJob};
 use schema::cron::{CronDelivery, CronJobPatch, CronJobSnapshot, CronRunSnapshot, OverlapPolicy};
@@ -12,7 +13,7 @@ use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::commands::submit;
 use crate::error::ApiError;
-use crate::listing::{self, QueryParams};
+use crate::listing::{self, Query};
 use crate::state::AppState;
 
 pub const DEFAULT_TIMEZONE: &str = "UTC";
@@ -86,6 +87,7 @@ async fn check_delivery(
             webhook_url: check_target(state, "delivery.webhookUrl", &webhook_url).await?,
         },
         CronDelivery::Telegram { chat_id } => {
+            one_line("delivery.chatId", &chat_id, validate::TELEGRAM_CHAT_ID)?;
             let chat_id = chat_id.trim().to_owned();
             if chat_id.is_empty() || chat_id.len() > 64 || chat_id.contains(char::is_whitespace) {
                 return Err(ApiError::field(
@@ -96,6 +98,7 @@ async fn check_delivery(
             CronDelivery::Telegram { chat_id }
         }
         CronDelivery::Email { to } => {
+            one_line("delivery.to", &to, validate::EMAIL_ADDRESS)?;
             let to = to.trim().to_owned();
             let valid = to.len() <= MAX_EMAIL_CHARS
                 && !to.contains(|c: char| c.is_whitespace() || c.is_control() || c == ',')
@@ -111,6 +114,16 @@ async fn check_delivery(
             CronDelivery::Email { to }
         }
     })
+}
+
+/// Refuses a delivery field that is not one line of text.
+fn one_line(field: &str, value: &str, spec: validate::TextSpec) -> Result<(), ApiError> {
+    let mut errors = Vec::new();
+    if validate::check_text(field, value, spec, &mut errors) {
+        Ok(())
+    } else {
+        Err(ApiError::validation(errors))
+    }
 }
 
 /// A new sealed signing secret when the delivery is a webhook: `(plain, sealed)`.
@@ -135,8 +148,13 @@ fn validate(
 ) -> Result<(), ApiError> {
     let mut errors: Vec<FieldError> = domain::cron::name_and_prompt(name, prompt);
     if let Some((expression, timezone)) = schedule {
-        if let Err(more) = domain::schedule::Schedule::parse(expression, timezone) {
-            errors.extend(more);
+        // The parser refuses anything odd; control characters are named first.
+        let sane = validate::check_text("schedule", expression, validate::SCHEDULE, &mut errors)
+            & validate::check_text("timezone", timezone, validate::TIME_ZONE, &mut errors);
+        if sane {
+            if let Err(more) = domain::schedule::Schedule::parse(expression, timezone) {
+                errors.extend(more);
+            }
         }
     }
     if errors.is_empty() {
@@ -204,7 +222,7 @@ pub async fn create_cron_job(
 pub async fn list_cron_jobs(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<QueryParams>,
+    query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let page = listing::page(&query, read_store::Order::Desc)?;
     let enabled = listing::enum_param(
@@ -363,7 +381,7 @@ pub async fn list_runs(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<QueryParams>,
+    query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let id = job_id(&path)?;
     let page = listing::page(&query, read_store::Order::Desc)?;

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::listing::{self, QueryParams};
+use crate::listing::{self, Query, QueryParams};
 use crate::state::AppState;
 
 /// The longest range a metrics query may span (before widening to whole hours or days).
@@ -349,7 +349,7 @@ pub struct AgentMetricsSeries {
 pub async fn get_metrics_summary(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<QueryParams>,
+    query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let range = range(&query, Granularity::Hour, Duration::days(1))?;
     let client = state.store.client().await?;
@@ -371,7 +371,7 @@ pub async fn get_metrics_summary(
 pub async fn list_agent_metrics(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<QueryParams>,
+    query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let page = listing::page(&query, read_store::Order::Desc)?;
     let range = range(&query, Granularity::Hour, Duration::days(1))?;
@@ -399,7 +399,7 @@ pub async fn get_agent_metrics(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<QueryParams>,
+    query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::not_found(ErrorCode::AgentNotFound, "agent", &path);
     let agent_id: AgentId = path.parse().map_err(|_| not_found())?;

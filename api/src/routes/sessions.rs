@@ -13,7 +13,7 @@ use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::commands::submit;
 use crate::error::ApiError;
-use crate::listing::{self, QueryParams};
+use crate::listing::{self, Query};
 use crate::state::AppState;
 use crate::views::{MessageView, SessionView};
 
@@ -127,7 +127,7 @@ pub async fn create_session(
 pub async fn list_sessions(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<QueryParams>,
+    query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let page = listing::page(&query, read_store::Order::Desc)?;
     let filter = SessionFilter {
@@ -283,7 +283,7 @@ pub async fn list_messages(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<QueryParams>,
+    query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let session_id = session_id(&path)?;
     let page = listing::page(&query, read_store::Order::Asc)?;

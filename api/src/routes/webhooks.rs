@@ -17,7 +17,7 @@ use crate::auth::Caller;
 use crate::body::JsonBody;
 use crate::commands::submit;
 use crate::error::ApiError;
-use crate::listing::{self, QueryParams};
+use crate::listing::{self, Query};
 use crate::state::AppState;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -227,7 +227,7 @@ pub async fn create_webhook(
 pub async fn list_webhooks(
     state: web::Data<AppState>,
     caller: Caller,
-    query: web::Query<QueryParams>,
+    query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let page = listing::page(&query, read_store::Order::Desc)?;
     let client = state.store.client().await?;
@@ -370,7 +370,7 @@ pub async fn list_deliveries(
     state: web::Data<AppState>,
     caller: Caller,
     path: web::Path<String>,
-    query: web::Query<QueryParams>,
+    query: Query,
 ) -> Result<HttpResponse, ApiError> {
     let id = webhook_id(&path)?;
     let page = listing::page(&query, read_store::Order::Desc)?;

@@ -8,6 +8,7 @@ mod api_keys;
 mod auth;
 mod cron_jobs;
 mod errors;
+mod hostile_input;
 mod idempotency;
 mod kafka;
 mod messages;

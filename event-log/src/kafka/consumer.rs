@@ -22,7 +22,6 @@ use futures::FutureExt;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::{Message, Offset, TopicPartitionList};
-use schema::CommandRecord;
 use tokio::time::Instant;
 
 use super::kafka_error;
@@ -57,8 +56,6 @@ pub(super) struct KafkaConsumer {
     cursors: BTreeMap<u32, Cursor>,
     pending: VecDeque<ConsumerEvent>,
     buffer: VecDeque<LogEntry>,
-    /// A record that could not be decoded: reported once the records before it are out.
-    failure: Option<LogError>,
 }
 
 impl KafkaConsumer {
@@ -83,7 +80,6 @@ impl KafkaConsumer {
             cursors: BTreeMap::new(),
             pending: VecDeque::new(),
             buffer: VecDeque::new(),
-            failure: None,
         })
     }
 
@@ -153,17 +149,13 @@ impl KafkaConsumer {
             return;
         }
         cursor.seek_pending = false;
-        match CommandRecord::decode(&message.payload) {
-            Ok(record) => {
-                cursor.next = message.offset + 1;
-                let position = Position {
-                    partition,
-                    offset: message.offset,
-                };
-                self.buffer.push_back(LogEntry { position, record });
-            }
-            Err(error) => self.failure = Some(error.into()),
-        }
+        cursor.next = message.offset + 1;
+        let position = Position {
+            partition,
+            offset: message.offset,
+        };
+        self.buffer
+            .push_back(LogEntry::decode(position, &message.payload));
     }
 
     /// Asks librdkafka to move the partition; false if it refused.
@@ -225,9 +217,6 @@ impl LogConsumer for KafkaConsumer {
             if !self.buffer.is_empty() {
                 return Ok(ConsumerEvent::Records(self.take_batch()));
             }
-            if let Some(failure) = self.failure.take() {
-                return Err(failure);
-            }
             // Waiting in `recv` also runs the rebalance callbacks and keeps the group
             // membership alive.
             let first = match tokio::time::timeout_at(deadline, consumer.recv()).await {
@@ -240,7 +229,7 @@ impl LogConsumer for KafkaConsumer {
             self.take_changes();
             self.accept(first).await;
             // Whatever is already buffered joins the batch, without waiting.
-            while self.buffer.len() < self.max_batch && self.failure.is_none() {
+            while self.buffer.len() < self.max_batch {
                 let Some(result) = consumer.recv().now_or_never() else {
                     break;
                 };

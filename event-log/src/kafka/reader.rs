@@ -7,7 +7,6 @@ use std::time::Duration;
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::{Message, Offset, TopicPartitionList};
-use schema::CommandRecord;
 use tokio::sync::Mutex;
 use tokio::time::Instant;
 
@@ -132,14 +131,14 @@ async fn collect(
         if message.partition() != partition as i32 || message.offset() < next {
             continue;
         }
-        let record = CommandRecord::decode(message.payload().unwrap_or_default())?;
-        entries.push(LogEntry {
-            position: Position {
-                partition,
-                offset: message.offset(),
-            },
-            record,
-        });
+        let position = Position {
+            partition,
+            offset: message.offset(),
+        };
+        entries.push(LogEntry::decode(
+            position,
+            message.payload().unwrap_or_default(),
+        ));
         next = message.offset() + 1;
         if entries.len() >= max {
             return Ok((entries, false));

@@ -174,7 +174,7 @@ pub(super) fn entries(
                 partition,
                 offset: (start + i) as i64,
             },
-            record: record.clone(),
+            record: Ok(record.clone()),
         })
         .collect()
 }

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use schema::{CommandRecord, TenantId};
+use schema::TenantId;
 use tokio_postgres::NoTls;
 
 use crate::url::LogUrl;
@@ -215,10 +215,7 @@ impl EventLog for PostgresLog {
 /// A stored record back as an entry, through the same decoding every backend uses.
 fn entry(partition: u32, offset: i64, json: serde_json::Value) -> Result<LogEntry, LogError> {
     let bytes = serde_json::to_vec(&json).map_err(|e| LogError::Other(e.to_string()))?;
-    Ok(LogEntry {
-        position: Position { partition, offset },
-        record: CommandRecord::decode(&bytes)?,
-    })
+    Ok(LogEntry::decode(Position { partition, offset }, &bytes))
 }
 
 /// A server-side error is a bug or a missing migration; anything else means the database is

@@ -85,7 +85,7 @@ pub async fn appends_get_gap_free_offsets_and_read_returns_the_same_records(fx: 
         let read = log.read(partition, 0, 100).await.expect("read");
         let read: Vec<(i64, CommandRecord)> = read
             .into_iter()
-            .map(|e| (e.position.offset, e.record))
+            .map(|e| (e.position.offset, e.record.expect("a readable record")))
             .collect();
         assert_eq!(read, records, "partition {partition} read back differently");
     }
@@ -123,7 +123,10 @@ pub async fn read_starts_at_the_offset_given_and_stops_at_the_end(fx: Fixture) {
     let middle = log.read(partition, 2, 3).await.expect("read");
     assert_eq!(offsets(&middle), vec![2, 3, 4]);
     assert_eq!(
-        middle.iter().map(|e| &e.record).collect::<Vec<_>>(),
+        middle
+            .iter()
+            .filter_map(|e| e.command())
+            .collect::<Vec<_>>(),
         records[2..5].iter().collect::<Vec<_>>()
     );
     assert_eq!(
@@ -199,7 +202,7 @@ pub async fn a_consumer_is_told_its_partitions_before_their_records(fx: Fixture)
     let mut member = Member::join(&*log, "assignment").await;
     // `Member::poll` fails on any record of a partition not assigned first.
     let entries = member.collect(partition, 0, 3, deadline(30)).await;
-    let got: Vec<&CommandRecord> = entries.iter().map(|e| &e.record).collect();
+    let got: Vec<&CommandRecord> = entries.iter().filter_map(|e| e.command()).collect();
     assert_eq!(got, records.iter().collect::<Vec<_>>());
     let first_assigned = member
         .seen
@@ -285,7 +288,10 @@ pub async fn concurrent_appends_never_show_an_offset_before_a_lower_one(fx: Fixt
                         entry.position.partition
                     );
                     *expected += 1;
-                    received.insert(entry.position, entry.record.command_id);
+                    received.insert(
+                        entry.position,
+                        entry.command().expect("a readable record").command_id,
+                    );
                 }
             }
             // Continue where we were if the partitions come back after a rebalance.

@@ -3,6 +3,8 @@
 
 mod batch;
 mod crash_recovery;
+mod failed_records;
+mod partition_isolation;
 mod process;
 mod replay;
 mod sharing;

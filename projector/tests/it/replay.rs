@@ -3,7 +3,7 @@ use serde_json::{json, Value};
 use testkit::{LogKind, TestApp};
 
 /// Every read-model table, as JSON rows in a stable order.
-async fn snapshot(app: &TestApp) -> Vec<(String, Vec<Value>)> {
+pub(crate) async fn snapshot(app: &TestApp) -> Vec<(String, Vec<Value>)> {
     let sql = app.sql().await;
     let mut tables = Vec::new();
     for (table, order) in [

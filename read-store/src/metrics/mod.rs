@@ -114,9 +114,21 @@ pub(crate) fn counter_list(template: impl Fn(&str) -> String) -> String {
     COUNTER_COLUMNS.map(template).join(", ")
 }
 
-/// The sums of the counter columns of the rows `m`, named like the columns (0 without rows).
-static SUMS: LazyLock<String> =
-    LazyLock::new(|| counter_list(|c| format!("coalesce(sum(m.{c}), 0)::bigint AS {c}")));
+/// The largest `bigint`, where counters and their sums stop (they never wrap, and never fail
+/// a projection or a read): see `domain::usage::COUNTER_MAX`.
+pub(crate) const BIGINT_MAX: &str = "9223372036854775807";
+
+/// SQL for `a + b` of two `bigint`s, stopping at the largest `bigint` (the sum is taken in
+/// `numeric`, which cannot overflow). Inline rather than a function, so it needs no schema.
+pub(crate) fn saturating_sum(a: &str, b: &str) -> String {
+    format!("LEAST({a}::numeric + {b}, {BIGINT_MAX})::bigint")
+}
+
+/// The sums of the counter columns of the rows `m`, named like the columns (0 without rows),
+/// stopping at the largest `bigint` (`sum(bigint)` is `numeric`).
+static SUMS: LazyLock<String> = LazyLock::new(|| {
+    counter_list(|c| format!("LEAST(coalesce(sum(m.{c}), 0), {BIGINT_MAX})::bigint AS {c}"))
+});
 
 impl Counters {
     fn from_row(row: &Row) -> Self {
@@ -146,20 +158,22 @@ impl Counters {
         ]
     }
 
+    /// Adds `other`, each counter stopping at `i64::MAX` (as the stored sums do).
     pub fn add(&mut self, other: &Counters) {
-        self.input_tokens += other.input_tokens;
-        self.output_tokens += other.output_tokens;
-        self.cost_micro_usd += other.cost_micro_usd;
-        self.user_messages += other.user_messages;
-        self.assistant_messages += other.assistant_messages;
-        self.sessions_created += other.sessions_created;
-        self.tool_calls += other.tool_calls;
-        self.tool_failures += other.tool_failures;
+        let sum = |a: i64, b: i64| a.saturating_add(b);
+        self.input_tokens = sum(self.input_tokens, other.input_tokens);
+        self.output_tokens = sum(self.output_tokens, other.output_tokens);
+        self.cost_micro_usd = sum(self.cost_micro_usd, other.cost_micro_usd);
+        self.user_messages = sum(self.user_messages, other.user_messages);
+        self.assistant_messages = sum(self.assistant_messages, other.assistant_messages);
+        self.sessions_created = sum(self.sessions_created, other.sessions_created);
+        self.tool_calls = sum(self.tool_calls, other.tool_calls);
+        self.tool_failures = sum(self.tool_failures, other.tool_failures);
     }
 
     /// User and assistant messages.
     pub fn messages(&self) -> i64 {
-        self.user_messages + self.assistant_messages
+        self.user_messages.saturating_add(self.assistant_messages)
     }
 }
 
@@ -189,5 +203,25 @@ mod tests {
         assert_eq!((range.from, range.to), (at(2, 0, 0), at(4, 0, 0)));
         let nearly = at(2, 10, 0) + Duration::milliseconds(1);
         assert_eq!(Granularity::Hour.ceil(nearly), at(2, 11, 0));
+    }
+
+    #[test]
+    fn counters_add_up_to_the_largest_bigint_and_stop() {
+        let mut counters = Counters {
+            cost_micro_usd: i64::MAX - 1,
+            user_messages: i64::MAX,
+            ..Counters::default()
+        };
+        counters.add(&Counters {
+            cost_micro_usd: 5,
+            assistant_messages: 3,
+            ..Counters::default()
+        });
+        assert_eq!(counters.cost_micro_usd, i64::MAX);
+        assert_eq!(counters.messages(), i64::MAX);
+        assert_eq!(
+            saturating_sum("t.x", "EXCLUDED.x"),
+            "LEAST(t.x::numeric + EXCLUDED.x, 9223372036854775807)::bigint"
+        );
     }
 }

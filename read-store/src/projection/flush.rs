@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use deadpool_postgres::Transaction;
+use domain::usage::to_bigint;
 use postgres_types::Json;
 use schema::TenantId;
 
@@ -39,9 +40,10 @@ const UPSERT_AGENTS: &str = "INSERT INTO agents (tenant_id, id, name, name_key, 
          tokens_month_output = EXCLUDED.tokens_month_output,
          budget_month_alerted = EXCLUDED.budget_month_alerted,
          budget_month_exhausted = EXCLUDED.budget_month_exhausted";
-/// After the upsert, which leaves the column alone (0 for a new agent).
-const ADD_OPEN_SESSIONS: &str =
-    "UPDATE agents a SET open_session_count = a.open_session_count + d.delta
+/// After the upsert, which leaves the column alone (0 for a new agent). Kept inside `int`
+/// (and never below 0) rather than failing the batch.
+const ADD_OPEN_SESSIONS: &str = "UPDATE agents a SET open_session_count =
+         LEAST(GREATEST(a.open_session_count::bigint + d.delta, 0), 2147483647)::int
      FROM unnest($1::text[], $2::text[], $3::int[]) AS d(tenant_id, id, delta)
      WHERE a.tenant_id = d.tenant_id AND a.id = d.id";
 const UPSERT_SESSIONS: &str = "INSERT INTO sessions (tenant_id, id, agent_id, name, status, origin, cron_job_id,
@@ -80,7 +82,8 @@ const SET_HEADS: &str = "INSERT INTO activity_heads (tenant_id, last_sequence, l
 const ADD_ACTIVITY_COUNTS: &str =
     "INSERT INTO activity_counts AS c (tenant_id, dimension, key, count)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-     ON CONFLICT (tenant_id, dimension, key) DO UPDATE SET count = c.count + EXCLUDED.count";
+     ON CONFLICT (tenant_id, dimension, key) DO UPDATE
+         SET count = LEAST(c.count::numeric + EXCLUDED.count, 9223372036854775807)::bigint";
 const INSERT_OUTCOMES: &str =
     "INSERT INTO command_outcomes (command_id, tenant_id, partition, \"offset\", kind,
                                    accepted, error_code, error_message, error_details, retry_at,
@@ -201,13 +204,13 @@ pub async fn write(
                 |(_, a)| a.last_heartbeat_at,
                 |(_, a)| a.last_active_at,
                 |(_, a)| a.usage.day.start,
-                |(_, a)| a.usage.day.input_tokens as i64,
-                |(_, a)| a.usage.day.output_tokens as i64,
+                |(_, a)| to_bigint(a.usage.day.input_tokens),
+                |(_, a)| to_bigint(a.usage.day.output_tokens),
                 |(_, a)| a.usage.day.alerted,
                 |(_, a)| a.usage.day.exhausted,
                 |(_, a)| a.usage.month.start,
-                |(_, a)| a.usage.month.input_tokens as i64,
-                |(_, a)| a.usage.month.output_tokens as i64,
+                |(_, a)| to_bigint(a.usage.month.input_tokens),
+                |(_, a)| to_bigint(a.usage.month.output_tokens),
                 |(_, a)| a.usage.month.alerted,
                 |(_, a)| a.usage.month.exhausted,
             ),
@@ -556,8 +559,8 @@ fn cron_statements(overlay: &Overlay, changes: &Changes, statements: &mut Vec<St
                 |(_, r)| r.finished_at,
                 |(_, r)| r.status.as_str(),
                 |(_, r)| r.session_id.map(|id| id.to_string()),
-                |(_, r)| r.input_tokens as i64,
-                |(_, r)| r.output_tokens as i64,
+                |(_, r)| to_bigint(r.input_tokens),
+                |(_, r)| to_bigint(r.output_tokens),
                 |(_, r)| r.delivery_status.as_str(),
                 |(_, r)| r.error.clone(),
             ),

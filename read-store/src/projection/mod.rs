@@ -5,6 +5,7 @@
 
 mod checkpoint;
 mod endpoints;
+mod failed_record;
 mod flush;
 mod overlay;
 mod pipeline;
@@ -13,4 +14,5 @@ mod rollups;
 mod unit_of_work;
 
 pub use checkpoint::{checkpoints, finish_batch, lock_checkpoint, APPLIED_CHANNEL};
+pub use failed_record::{record_failed, remember_skip, skipped_records, FailedRecord};
 pub use unit_of_work::UnitOfWork;

@@ -7,12 +7,13 @@ use std::sync::LazyLock;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use domain::latency::LatencySketch;
+use domain::usage::to_bigint;
 use postgres_types::Json;
 use schema::session::{MessageRole, MessageSnapshot, ToolCallStatus};
 use schema::{AgentId, TenantId};
 
 use super::pipeline::{Param, Statement};
-use crate::metrics::{counter_list, Counters, COUNTER_COLUMNS};
+use crate::metrics::{counter_list, saturating_sum, Counters, COUNTER_COLUMNS};
 
 /// What happened in one hour (for one agent, or one model of a tenant).
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,26 +25,28 @@ pub struct Rollup {
 
 impl Rollup {
     fn add_message(&mut self, message: &MessageSnapshot) {
-        let counters = &mut self.counters;
+        let mut delta = Counters::default();
         match message.role {
-            MessageRole::User => counters.user_messages += 1,
-            MessageRole::Assistant => counters.assistant_messages += 1,
+            MessageRole::User => delta.user_messages = 1,
+            MessageRole::Assistant => delta.assistant_messages = 1,
         }
         if let Some(usage) = &message.usage {
-            counters.input_tokens += usage.input_tokens as i64;
-            counters.output_tokens += usage.output_tokens as i64;
-            counters.cost_micro_usd += usage.cost_micro_usd as i64;
+            delta.input_tokens = to_bigint(usage.input_tokens);
+            delta.output_tokens = to_bigint(usage.output_tokens);
+            delta.cost_micro_usd = to_bigint(usage.cost_micro_usd);
             if let Some(latency) = usage.latency_ms {
                 self.latency.add(latency);
             }
         }
+        self.counters.add(&delta);
     }
 
     fn add_tool_call(&mut self, status: ToolCallStatus) {
-        self.counters.tool_calls += 1;
-        if status == ToolCallStatus::Failure {
-            self.counters.tool_failures += 1;
-        }
+        self.counters.add(&Counters {
+            tool_calls: 1,
+            tool_failures: i64::from(status == ToolCallStatus::Failure),
+            ..Counters::default()
+        });
     }
 }
 
@@ -198,8 +201,9 @@ fn counters<'a>(rows: impl Iterator<Item = &'a Rollup> + Clone) -> Vec<Param> {
     params
 }
 
-/// `INSERT INTO {table} … ON CONFLICT ({key}) DO UPDATE` adding every counter and merging the
-/// sketches; `key_columns` typed as in `unnest` come first, then the counters and the sketch.
+/// `INSERT INTO {table} … ON CONFLICT ({key}) DO UPDATE` adding every counter (saturating at
+/// the largest `bigint`: a sum that would not fit must not fail the batch forever) and merging
+/// the sketches; `key_columns` typed as in `unnest` come first, then the counters and the sketch.
 fn upsert(table: &str, key_columns: &[(&str, &str)], conflict: &str) -> String {
     let columns: Vec<&str> = key_columns
         .iter()
@@ -220,7 +224,7 @@ fn upsert(table: &str, key_columns: &[(&str, &str)], conflict: &str) -> String {
          ON CONFLICT ({conflict}) DO UPDATE SET {}, latency = merge_latency(t.latency, EXCLUDED.latency)",
         columns.join(", "),
         types.join(", "),
-        counter_list(|c| format!("{c} = t.{c} + EXCLUDED.{c}")),
+        counter_list(|c| format!("{c} = {}", saturating_sum(&format!("t.{c}"), &format!("EXCLUDED.{c}")))),
     )
 }
 

@@ -307,7 +307,7 @@ impl UnitOfWork {
                     self.overlay.sessions.get_mut(&(tenant, message.session_id))
                 {
                     session.message_count = message.sequence;
-                    session.token_count += tokens as i64;
+                    session.token_count = domain::usage::add_to_count(session.token_count, tokens);
                     session.last_activity_at = at;
                     self.changes.sessions.insert((tenant, message.session_id));
                 }
@@ -365,7 +365,9 @@ impl UnitOfWork {
                 }
                 self.changes.webhooks.insert((tenant, *webhook_id));
             }
-            EventKind::WebhookTest { .. } | EventKind::WebhookDeliveryFailed { .. } => {}
+            EventKind::WebhookTest { .. }
+            | EventKind::WebhookDeliveryFailed { .. }
+            | EventKind::RecordSkipped { .. } => {}
             EventKind::CronCreated {
                 job,
                 delivery_secret,

@@ -1,0 +1,257 @@
+//! The projector's bookkeeping per owned partition: records waiting for their turn, the batch
+//! in flight, and the pause after a failure. Each partition moves on its own, so one that
+//! fails or is slow never holds back the others.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use event_log::LogEntry;
+use tokio::time::Instant;
+
+/// The first pause after a failed batch; doubled on each failure in a row, up to the maximum.
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(500);
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+
+#[derive(Default)]
+pub(crate) struct Partition {
+    /// Records read for this partition and not yet handed to a batch, in offset order.
+    queued: Vec<LogEntry>,
+    /// Records were dropped because the queue was full: read again from here once the queue
+    /// has drained.
+    resume_from: Option<i64>,
+    /// After a failure: records are dropped until then, and the partition is read again from
+    /// its checkpoint.
+    paused_until: Option<Instant>,
+    failures: u32,
+}
+
+/// What the loop must do for a partition before it reads on.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Resume {
+    /// Read again from the stored checkpoint (after a failure).
+    FromCheckpoint,
+    /// Read again from this offset (after the queue overflowed).
+    From(i64),
+}
+
+/// Every owned partition.
+pub(crate) struct Partitions {
+    owned: BTreeMap<u32, Partition>,
+    /// Partitions with a batch in flight (owned or not any more: a revoked partition's batch
+    /// still finishes).
+    in_flight: std::collections::BTreeSet<u32>,
+    max_batch: usize,
+}
+
+impl Partitions {
+    pub(crate) fn new(max_batch: usize) -> Self {
+        Self {
+            owned: BTreeMap::new(),
+            in_flight: Default::default(),
+            max_batch: max_batch.max(1),
+        }
+    }
+
+    pub(crate) fn owned(&self) -> Vec<u32> {
+        self.owned.keys().copied().collect()
+    }
+
+    pub(crate) fn assign(&mut self, partition: u32) {
+        self.owned.insert(partition, Partition::default());
+    }
+
+    pub(crate) fn revoke(&mut self, partition: u32) {
+        self.owned.remove(&partition);
+    }
+
+    /// Takes in records just read. Records of a paused or unowned partition are dropped (they
+    /// are read again on resume); a queue holds at most four batches, beyond which records are
+    /// dropped and read again once it has drained, so a slow partition's backlog stays in the
+    /// log rather than in memory.
+    pub(crate) fn offer(&mut self, entries: Vec<LogEntry>) {
+        let limit = self.max_batch * 4;
+        for entry in entries {
+            let Some(state) = self.owned.get_mut(&entry.position.partition) else {
+                continue;
+            };
+            if state.paused_until.is_some() || state.resume_from.is_some() {
+                continue;
+            }
+            if state.queued.len() >= limit {
+                state.resume_from = Some(entry.position.offset);
+                continue;
+            }
+            state.queued.push(entry);
+        }
+    }
+
+    /// The next batch to start: the queued records (up to a batch) of an owned partition with
+    /// none in flight. Marks it in flight.
+    pub(crate) fn next_batch(&mut self) -> Option<(u32, Vec<LogEntry>)> {
+        let in_flight = &self.in_flight;
+        let (&partition, state) = self.owned.iter_mut().find(|(partition, state)| {
+            !state.queued.is_empty() && !in_flight.contains(partition)
+        })?;
+        let count = state.queued.len().min(self.max_batch);
+        let batch: Vec<LogEntry> = state.queued.drain(..count).collect();
+        self.in_flight.insert(partition);
+        Some((partition, batch))
+    }
+
+    /// A batch finished: the partition may start another.
+    pub(crate) fn finished(&mut self, partition: u32, succeeded: bool) {
+        self.in_flight.remove(&partition);
+        if let Some(state) = self.owned.get_mut(&partition) {
+            if succeeded {
+                state.failures = 0;
+            }
+        }
+    }
+
+    /// A batch failed: forget what is queued and pause, longer after each failure in a row.
+    /// Returns the pause.
+    pub(crate) fn pause(&mut self, partition: u32, now: Instant) -> Option<Duration> {
+        let state = self.owned.get_mut(&partition)?;
+        state.failures = state.failures.saturating_add(1);
+        let doublings = state.failures.saturating_sub(1).min(16);
+        let delay = FIRST_RETRY_DELAY
+            .saturating_mul(1 << doublings)
+            .min(MAX_RETRY_DELAY);
+        state.queued.clear();
+        state.resume_from = None;
+        state.paused_until = Some(now + delay);
+        Some(delay)
+    }
+
+    /// Forgets what is queued for a partition (its reader was moved).
+    pub(crate) fn clear(&mut self, partition: u32) {
+        if let Some(state) = self.owned.get_mut(&partition) {
+            state.queued.clear();
+            state.resume_from = None;
+        }
+    }
+
+    /// When the earliest pause ends.
+    pub(crate) fn next_wake(&self) -> Option<Instant> {
+        self.owned
+            .values()
+            .filter_map(|state| state.paused_until)
+            .min()
+    }
+
+    /// Partitions to read again, and from where: paused ones whose pause is over, and
+    /// overflowed ones whose queue has drained. Clears their marks.
+    pub(crate) fn take_resumes(&mut self, now: Instant) -> Vec<(u32, Resume)> {
+        let mut resumes = Vec::new();
+        for (&partition, state) in &mut self.owned {
+            if self.in_flight.contains(&partition) {
+                continue;
+            }
+            if state.paused_until.is_some_and(|until| until <= now) {
+                state.paused_until = None;
+                resumes.push((partition, Resume::FromCheckpoint));
+            } else if state.paused_until.is_none() && state.queued.is_empty() {
+                if let Some(offset) = state.resume_from.take() {
+                    resumes.push((partition, Resume::From(offset)));
+                }
+            }
+        }
+        resumes
+    }
+
+    /// Partitions paused after a failure (for `/metrics`).
+    pub(crate) fn paused(&self) -> usize {
+        self.owned
+            .values()
+            .filter(|state| state.paused_until.is_some())
+            .count()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use event_log::Position;
+
+    fn entry(partition: u32, offset: i64) -> LogEntry {
+        LogEntry {
+            position: Position { partition, offset },
+            record: Err(event_log::Unreadable {
+                reason: "test".to_owned(),
+                too_new: false,
+                command_id: None,
+                tenant_id: None,
+            }),
+        }
+    }
+
+    #[test]
+    fn a_partition_with_a_batch_in_flight_waits_while_the_others_go_on() {
+        let mut partitions = Partitions::new(2);
+        partitions.assign(0);
+        partitions.assign(1);
+        partitions.offer(vec![entry(0, 0), entry(0, 1), entry(0, 2), entry(1, 0)]);
+        let (first, batch) = partitions.next_batch().unwrap();
+        assert_eq!((first, batch.len()), (0, 2));
+        let (second, _) = partitions.next_batch().unwrap();
+        assert_eq!(second, 1);
+        assert!(
+            partitions.next_batch().is_none(),
+            "partition 0 is in flight"
+        );
+        partitions.finished(0, true);
+        assert_eq!(partitions.next_batch().unwrap().1[0].position.offset, 2);
+    }
+
+    #[test]
+    fn a_failed_partition_drops_its_records_and_resumes_from_its_checkpoint() {
+        let mut partitions = Partitions::new(10);
+        partitions.assign(0);
+        partitions.assign(1);
+        let now = Instant::now();
+        partitions.offer(vec![entry(0, 0)]);
+        let (partition, _) = partitions.next_batch().unwrap();
+        partitions.finished(partition, false);
+        assert_eq!(partitions.pause(0, now), Some(FIRST_RETRY_DELAY));
+        partitions.offer(vec![entry(0, 1), entry(1, 0)]);
+        assert_eq!(
+            partitions.next_batch().unwrap().0,
+            1,
+            "only partition 1 goes on"
+        );
+        assert!(partitions.take_resumes(now).is_empty());
+        let later = now + FIRST_RETRY_DELAY;
+        assert_eq!(
+            partitions.take_resumes(later),
+            vec![(0, Resume::FromCheckpoint)]
+        );
+        assert_eq!(partitions.pause(0, later), Some(FIRST_RETRY_DELAY * 2));
+    }
+
+    #[test]
+    fn a_full_queue_drops_records_and_reads_them_again_once_drained() {
+        let mut partitions = Partitions::new(1);
+        partitions.assign(0);
+        partitions.offer((0..6).map(|offset| entry(0, offset)).collect());
+        for expected in 0..4 {
+            let (_, batch) = partitions.next_batch().unwrap();
+            assert_eq!(batch[0].position.offset, expected);
+            assert!(partitions.take_resumes(Instant::now()).is_empty());
+            partitions.finished(0, true);
+        }
+        assert_eq!(
+            partitions.take_resumes(Instant::now()),
+            vec![(0, Resume::From(4))]
+        );
+    }
+
+    #[test]
+    fn retry_pauses_grow_to_a_limit() {
+        let mut partitions = Partitions::new(1);
+        partitions.assign(0);
+        let now = Instant::now();
+        let pauses: Vec<Duration> = (0..10).map(|_| partitions.pause(0, now).unwrap()).collect();
+        assert_eq!(pauses[1], Duration::from_secs(1));
+        assert_eq!(*pauses.last().unwrap(), MAX_RETRY_DELAY);
+    }
+}
