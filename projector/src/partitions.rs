@@ -131,11 +131,13 @@ impl Partitions {
         }
     }
 
-    /// When the earliest pause ends.
+    /// When the earliest pause ends (of partitions with no batch in flight: the end of a
+    /// batch wakes the loop anyway, and a pause already over must not keep waking it).
     pub(crate) fn next_wake(&self) -> Option<Instant> {
         self.owned
-            .values()
-            .filter_map(|state| state.paused_until)
+            .iter()
+            .filter(|(partition, _)| !self.in_flight.contains(partition))
+            .filter_map(|(_, state)| state.paused_until)
             .min()
     }
 
@@ -243,6 +245,20 @@ mod tests {
             partitions.take_resumes(Instant::now()),
             vec![(0, Resume::From(4))]
         );
+    }
+
+    #[test]
+    fn a_pause_over_while_a_batch_is_in_flight_waits_for_the_batch() {
+        let mut partitions = Partitions::new(10);
+        partitions.assign(0);
+        partitions.offer(vec![entry(0, 0)]);
+        partitions.next_batch().unwrap();
+        let now = Instant::now();
+        partitions.pause(0, now);
+        assert_eq!(partitions.next_wake(), None);
+        assert!(partitions.take_resumes(now + MAX_RETRY_DELAY).is_empty());
+        partitions.finished(0, false);
+        assert_eq!(partitions.next_wake(), Some(now + FIRST_RETRY_DELAY));
     }
 
     #[test]
