@@ -65,11 +65,11 @@ impl Partitions {
     }
 
     /// Takes in records just read. Records of a paused or unowned partition are dropped (they
-    /// are read again on resume); a queue holds at most four batches, beyond which records are
-    /// dropped and read again once it has drained, so a slow partition's backlog stays in the
-    /// log rather than in memory.
+    /// are read again on resume); a queue holds at most one batch besides the one in flight,
+    /// beyond which records are dropped and read again once it has drained, so a slow
+    /// partition's backlog stays in the log rather than in memory.
     pub(crate) fn offer(&mut self, entries: Vec<LogEntry>) {
-        let limit = self.max_batch * 4;
+        let limit = self.max_batch;
         for entry in entries {
             let Some(state) = self.owned.get_mut(&entry.position.partition) else {
                 continue;
@@ -129,6 +129,18 @@ impl Partitions {
             state.queued.clear();
             state.resume_from = None;
         }
+    }
+
+    /// Whether reading on can give some partition records it will keep: one is owned with room
+    /// in its queue. When every queue is full (or paused), the loop waits for a batch to finish
+    /// instead of reading records only to drop them.
+    pub(crate) fn wants_records(&self) -> bool {
+        self.owned.is_empty()
+            || self.owned.values().any(|state| {
+                state.paused_until.is_none()
+                    && state.resume_from.is_none()
+                    && state.queued.len() < self.max_batch
+            })
     }
 
     /// When the earliest pause ends (of partitions with no batch in flight: the end of a
@@ -192,9 +204,10 @@ mod tests {
         let mut partitions = Partitions::new(2);
         partitions.assign(0);
         partitions.assign(1);
-        partitions.offer(vec![entry(0, 0), entry(0, 1), entry(0, 2), entry(1, 0)]);
+        partitions.offer(vec![entry(0, 0), entry(0, 1), entry(1, 0)]);
         let (first, batch) = partitions.next_batch().unwrap();
         assert_eq!((first, batch.len()), (0, 2));
+        partitions.offer(vec![entry(0, 2)]);
         let (second, _) = partitions.next_batch().unwrap();
         assert_eq!(second, 1);
         assert!(
@@ -232,19 +245,23 @@ mod tests {
 
     #[test]
     fn a_full_queue_drops_records_and_reads_them_again_once_drained() {
-        let mut partitions = Partitions::new(1);
+        let mut partitions = Partitions::new(2);
         partitions.assign(0);
+        assert!(partitions.wants_records());
         partitions.offer((0..6).map(|offset| entry(0, offset)).collect());
-        for expected in 0..4 {
-            let (_, batch) = partitions.next_batch().unwrap();
-            assert_eq!(batch[0].position.offset, expected);
-            assert!(partitions.take_resumes(Instant::now()).is_empty());
-            partitions.finished(0, true);
-        }
+        assert!(!partitions.wants_records(), "the queue is full");
+        let (_, batch) = partitions.next_batch().unwrap();
+        assert_eq!(batch.len(), 2);
+        assert!(
+            partitions.take_resumes(Instant::now()).is_empty(),
+            "not while a batch is in flight"
+        );
+        partitions.finished(0, true);
         assert_eq!(
             partitions.take_resumes(Instant::now()),
-            vec![(0, Resume::From(4))]
+            vec![(0, Resume::From(2))]
         );
+        assert!(partitions.wants_records());
     }
 
     #[test]

@@ -70,6 +70,8 @@ impl ProjectorMetrics {
 const RETRY_DELAY: Duration = Duration::from_millis(500);
 /// How long one poll may wait for records (bounds the reaction time to shutdown).
 const POLL_WAIT: Duration = Duration::from_millis(250);
+/// How often the log is read while batches are in flight and none finishes.
+const BUSY_READ_INTERVAL: Duration = Duration::from_millis(20);
 
 /// A batch that ran: its partition, its result and how long it took.
 type Finished = (u32, Result<BatchOutcome, StoreError>, Duration);
@@ -118,6 +120,12 @@ impl Projector {
         let mut running: JoinSet<Finished> = JoinSet::new();
         // The partition of each batch task, to tell which one a panic came from.
         let mut tasks: HashMap<tokio::task::Id, u32> = HashMap::new();
+        // When the log may be read next: at once when no batch is in flight or one has just
+        // finished; otherwise every BUSY_READ_INTERVAL, so records of other partitions are
+        // taken in while a batch is slow, without a read per record while batches are quick
+        // (each read costs the database a query; the records that arrive during a batch are
+        // read together after it).
+        let mut read_at = Instant::now();
         while !shutdown.is_cancelled() {
             self.resume(consumer.as_mut(), &mut partitions).await;
             while let Some((partition, batch)) = partitions.next_batch() {
@@ -128,18 +136,29 @@ impl Projector {
                 .paused_partitions
                 .set(partitions.paused() as i64);
             let wake = partitions.next_wake();
-            // Wakes on: a batch finishing (start the partition's next), records or an
-            // assignment change, the poll's wait running out, a pause ending (resume below),
-            // or shutdown (finish the batches in hand, leave the group).
+            // Back-pressure: with every queue full, wait for a batch to finish instead of
+            // reading records only to drop them (unless nothing else would wake the loop).
+            let read = partitions.wants_records() || (running.is_empty() && wake.is_none());
+            if running.is_empty() {
+                read_at = Instant::now();
+            }
+            let read_now = read && Instant::now() >= read_at;
+            // Wakes on: a batch finishing (start the partition's next, read the log), records
+            // or an assignment change, the poll's wait running out, the next read while
+            // batches are in flight, a pause ending (resume above), or shutdown (finish the
+            // batches in hand, leave the group).
             tokio::select! {
                 _ = shutdown.cancelled() => break,
                 Some(finished) = running.join_next_with_id(), if !running.is_empty() => {
                     let finished = finished_batch(&mut tasks, finished);
                     self.finished(consumer.as_mut(), &mut partitions, finished).await;
+                    read_at = Instant::now();
                 }
-                event = consumer.poll(POLL_WAIT) => {
+                event = consumer.poll(POLL_WAIT), if read_now => {
                     self.handle(consumer.as_mut(), &mut partitions, event).await;
+                    read_at = Instant::now() + BUSY_READ_INTERVAL;
                 }
+                _ = tokio::time::sleep_until(read_at), if read && !read_now => {}
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
             }
         }
