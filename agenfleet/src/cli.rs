@@ -169,3 +169,20 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         },
     }
 }
+
+/// Asks `question` on the terminal and goes on only on "y"; off a terminal, refuses and says
+/// to pass `--yes` (`what` says what would have happened).
+pub fn confirm(question: &str, what: &str) -> anyhow::Result<()> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        anyhow::bail!("{what}; pass --yes to confirm when not on a terminal");
+    }
+    eprint!("{question} [y/N] ");
+    std::io::stderr().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    if !matches!(answer.trim(), "y" | "Y" | "yes") {
+        anyhow::bail!("cancelled");
+    }
+    Ok(())
+}

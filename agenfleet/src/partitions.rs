@@ -1,8 +1,6 @@
 //! `agenfleet partitions`: what each partition of the log is doing, and the operator's way past
 //! a record that stops one.
 
-use std::io::{BufRead, IsTerminal, Write};
-
 use event_log::LogEntry;
 use projector::Projection;
 use read_store::{projection, Store, READ_MODEL_SCHEMA};
@@ -77,9 +75,12 @@ pub async fn skip(
     );
     eprintln!("record: {}", describe(&entry));
     if !yes {
-        confirm(&format!(
-            "Pass over offset {offset} of partition {partition}? Nothing of it will be applied. [y/N] "
-        ))?;
+        crate::cli::confirm(
+            &format!(
+                "Pass over offset {offset} of partition {partition}? Nothing of it will be applied."
+            ),
+            "passing over a record",
+        )?;
     }
     let projection = Projection::new(Store::connect(
         &database.database_url,
@@ -129,18 +130,4 @@ fn describe(entry: &LogEntry) -> String {
         ),
         Err(unreadable) => format!("unreadable ({})", unreadable.reason),
     }
-}
-
-fn confirm(question: &str) -> anyhow::Result<()> {
-    if !std::io::stdin().is_terminal() {
-        anyhow::bail!("pass --yes to confirm when not on a terminal");
-    }
-    eprint!("{question}");
-    std::io::stderr().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    if !matches!(answer.trim(), "y" | "Y" | "yes") {
-        anyhow::bail!("cancelled");
-    }
-    Ok(())
 }

@@ -1,23 +1,13 @@
 //! `agenfleet replay`.
 
-use std::io::{BufRead, IsTerminal, Write};
-
 use crate::cli::DatabaseArgs;
 
 pub async fn run(database: DatabaseArgs, yes: bool) -> anyhow::Result<()> {
     if !yes {
-        if !std::io::stdin().is_terminal() {
-            anyhow::bail!(
-                "replay rebuilds every read model; pass --yes to confirm when not on a terminal"
-            );
-        }
-        eprint!("Rebuild every read model from the event log and swap it in? [y/N] ");
-        std::io::stderr().flush()?;
-        let mut answer = String::new();
-        std::io::stdin().lock().read_line(&mut answer)?;
-        if !matches!(answer.trim(), "y" | "Y" | "yes") {
-            anyhow::bail!("replay cancelled");
-        }
+        crate::cli::confirm(
+            "Rebuild every read model from the event log and swap it in?",
+            "replay rebuilds every read model",
+        )?;
     }
     let log = event_log::connect(database.event_log_url()).await?;
     let report = projector::replay::rebuild(&database.database_url, log, |progress| {

@@ -171,6 +171,22 @@ impl TestApp {
         (tenant, key.api_key)
     }
 
+    /// A new tenant (enterprise plan) whose records go to `partition` when `same`, or to another
+    /// partition when not, with its read-write key: for tests of what one tenant's records do
+    /// to its partition's neighbours and to the other partitions.
+    pub async fn create_tenant_placed(&self, partition: u32, same: bool) -> (TenantId, String) {
+        for _ in 0..256 {
+            let (tenant, key) = self.create_tenant(Plan::Enterprise).await;
+            if (self.log.partition_for(tenant) == partition) == same {
+                return (tenant, key);
+            }
+        }
+        panic!(
+            "no tenant placed as asked on {} partitions",
+            self.log.partitions()
+        );
+    }
+
     /// A key of another scope for `tenant`.
     pub async fn create_key(&self, tenant: TenantId, scope: schema::tenant::Scope) -> String {
         let submitter =

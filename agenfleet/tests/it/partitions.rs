@@ -6,7 +6,6 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use schema::tenant::Plan;
 use schema::{CommandId, TenantId};
 use serde_json::json;
 use testkit::{LogKind, TestApp};
@@ -53,12 +52,7 @@ async fn agent_names(app: &TestApp, key: &str) -> Vec<String> {
 async fn a_stopped_partition_is_passed_over_by_the_operator(kind: LogKind) {
     let app = TestApp::spawn_on(kind).await;
     let partition = app.log.partition_for(app.tenant);
-    let (other, other_key) = loop {
-        let (tenant, key) = app.create_tenant(Plan::Enterprise).await;
-        if app.log.partition_for(tenant) != partition {
-            break (tenant, key);
-        }
-    };
+    let (other, other_key) = app.create_tenant_placed(partition, false).await;
     let model = app.create_agent(json!({"name": "Model"})).await;
     let (_, agent) = app
         .call(Method::GET, &format!("/v1/agents/{model}"), None)

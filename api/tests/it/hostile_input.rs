@@ -17,8 +17,6 @@ use testkit::{LogKind, TestApp};
 
 /// Replaced by a hostile string's JSON text (or a number) in a request body.
 const MARK: &str = "@@H@@";
-/// The partitions of a test app's log (`testkit::app`).
-const PARTITIONS: u32 = 4;
 
 /// The resources hostile requests aim at.
 struct Ctx {
@@ -131,15 +129,9 @@ async fn setup(kind: LogKind) -> (TestApp, Ctx, String) {
         .await;
     app.tenant = tenant;
     app.key = key;
-    let partition = event_log::partition_of(tenant, PARTITIONS);
-    let mut neighbour = None;
-    for _ in 0..64 {
-        let (other, key) = app.create_tenant(Plan::Enterprise).await;
-        if event_log::partition_of(other, PARTITIONS) == partition {
-            neighbour = Some(key);
-            break;
-        }
-    }
+    let (_, neighbour) = app
+        .create_tenant_placed(app.log.partition_for(tenant), true)
+        .await;
     let agent = app.create_agent(json!({"name": "Target"})).await;
     let session = app.open_session(&agent).await;
     let (status, job) = app
@@ -164,7 +156,7 @@ async fn setup(kind: LogKind) -> (TestApp, Ctx, String) {
         job: job["id"].as_str().unwrap().to_owned(),
         webhook: webhook["id"].as_str().unwrap().to_owned(),
     };
-    (app, ctx, neighbour.expect("a tenant on the same partition"))
+    (app, ctx, neighbour)
 }
 
 /// A normal command of the tenant and of its neighbour on the same partition is applied at

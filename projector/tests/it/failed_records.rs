@@ -6,22 +6,11 @@
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use schema::tenant::Plan;
 use schema::{CommandId, TenantId};
 use serde_json::{json, Value};
 use testkit::{LogKind, TestApp};
 
 use crate::replay::snapshot;
-
-/// A tenant on `partition`, or on another one when `same` is false, with its key.
-async fn tenant_on(app: &TestApp, partition: u32, same: bool) -> (TenantId, String) {
-    loop {
-        let (tenant, key) = app.create_tenant(Plan::Enterprise).await;
-        if (app.log.partition_for(tenant) == partition) == same {
-            return (tenant, key);
-        }
-    }
-}
 
 /// An `agent.create` record of `tenant` as the API would write it, with `name` as given.
 fn create_agent_record(tenant: TenantId, name: &str, config: &Value) -> (CommandId, Vec<u8>) {
@@ -80,8 +69,8 @@ async fn create_agent_as(app: &TestApp, key: &str, name: &str) -> StatusCode {
 async fn failed_records_are_passed_over(kind: LogKind, kafka: bool) {
     let app = TestApp::spawn_on(kind).await;
     let partition = app.log.partition_for(app.tenant);
-    let (_, neighbour_key) = tenant_on(&app, partition, true).await;
-    let (_, other_key) = tenant_on(&app, partition, false).await;
+    let (_, neighbour_key) = app.create_tenant_placed(partition, true).await;
+    let (_, other_key) = app.create_tenant_placed(partition, false).await;
     let model = app.create_agent(json!({"name": "Model"})).await;
     let (_, agent) = app
         .call(Method::GET, &format!("/v1/agents/{model}"), None)

@@ -4,19 +4,13 @@
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use schema::tenant::Plan;
 use serde_json::json;
 use testkit::{LogKind, TestApp};
 
 async fn a_stuck_partition_holds_back_no_other(kind: LogKind) {
     let app = TestApp::spawn_on(kind).await;
     let partition = app.log.partition_for(app.tenant);
-    let (_, other_key) = loop {
-        let (tenant, key) = app.create_tenant(Plan::Enterprise).await;
-        if app.log.partition_for(tenant) != partition {
-            break (tenant, key);
-        }
-    };
+    let (_, other_key) = app.create_tenant_placed(partition, false).await;
     app.create_agent(json!({"name": "First"})).await;
 
     // Every accepted command of the tenant moves its activity head: lock it.
