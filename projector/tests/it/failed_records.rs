@@ -159,9 +159,8 @@ async fn failed_records_on_the_kafka_log_are_passed_over_and_rebuilt_the_same() 
 
 /// Connections cut mid-batch fail batches, which are retried: every command is accepted once,
 /// none is stored as failed.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_connection_lost_mid_batch_is_retried_and_rejects_nothing() {
-    let app = TestApp::spawn().await;
+async fn a_connection_lost_mid_batch_is_retried_and_rejects_nothing(kind: LogKind) {
+    let app = TestApp::spawn_on(kind).await;
     let model = app.create_agent(json!({"name": "Model"})).await;
     let (_, agent) = app
         .call(Method::GET, &format!("/v1/agents/{model}"), None)
@@ -234,6 +233,20 @@ async fn a_connection_lost_mid_batch_is_retried_and_rejects_nothing() {
         .unwrap()
         .get(0);
     assert_eq!(agents, 61);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_lost_mid_batch_on_the_postgres_log_is_retried_and_rejects_nothing() {
+    a_connection_lost_mid_batch_is_retried_and_rejects_nothing(LogKind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_connection_lost_mid_batch_on_the_kafka_log_is_retried_and_rejects_nothing() {
+    let broker = testkit::kafka::Broker::start().await;
+    a_connection_lost_mid_batch_is_retried_and_rejects_nothing(LogKind::Kafka {
+        bootstrap: broker.bootstrap.clone(),
+    })
+    .await;
 }
 
 /// The `projector` process logs a failed record with its SQLSTATE and offset and counts it on
