@@ -124,19 +124,6 @@ pub fn check_json(bytes: &[u8]) -> Result<(), ApiError> {
     }
 }
 
-/// A field name as errors show it: control characters escaped (`\u{0}`).
-fn shown_key(key: &str) -> String {
-    let mut shown = String::with_capacity(key.len());
-    for c in key.chars() {
-        if c.is_control() {
-            shown.extend(c.escape_unicode());
-        } else {
-            shown.push(c);
-        }
-    }
-    shown
-}
-
 /// A visitor over any JSON value that notes refused strings with their path (written like
 /// serde_path_to_error's: `toolCalls[0].name`, `config.model.default`).
 struct Walk<'a> {
@@ -219,7 +206,8 @@ impl<'de> Visitor<'de> for Walk<'_> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let (path, found) = (self.path, self.found);
         while let Some(key) = map.next_key::<String>()? {
-            let shown = shown_key(&key);
+            // Control characters escaped (`\u{0}`), as errors show field names.
+            let shown = domain::validate::escape_controls(&key, usize::MAX);
             let child = if path.is_empty() {
                 shown
             } else {

@@ -175,6 +175,25 @@ pub const TIME_ZONE: TextSpec = TextSpec::line(64);
 pub const TELEGRAM_CHAT_ID: TextSpec = TextSpec::line(64);
 pub const EMAIL_ADDRESS: TextSpec = TextSpec::line(254);
 
+/// `text` as it may be shown or stored when it came from outside (a field name in an error, a
+/// remote server's reply in an attempt log): every control character written as its escape
+/// (`\u{0}`), at most `max_chars` characters of `text` kept, `…` marking a cut.
+pub fn escape_controls(text: &str, max_chars: usize) -> String {
+    let mut escaped = String::with_capacity(text.len().min(max_chars));
+    for (index, c) in text.chars().enumerate() {
+        if index == max_chars {
+            escaped.push('…');
+            break;
+        }
+        if c.is_control() {
+            escaped.extend(c.escape_unicode());
+        } else {
+            escaped.push(c);
+        }
+    }
+    escaped
+}
+
 /// Checks only the characters of `value` (every string of a JSON body, query parameters).
 /// Returns whether it passed.
 pub fn check_chars(field: &str, value: &str, rule: TextRule, errors: &mut Vec<FieldError>) -> bool {

@@ -453,19 +453,7 @@ const MAX_ERROR_CHARS: usize = 1_000;
 /// server said (an SMTP reply, a TLS alert), so control characters are shown escaped (U+0000
 /// cannot be stored at all) and the text is cut at [`MAX_ERROR_CHARS`].
 fn storable(error: &str) -> String {
-    let mut kept = String::with_capacity(error.len().min(MAX_ERROR_CHARS));
-    for (index, c) in error.chars().enumerate() {
-        if index == MAX_ERROR_CHARS {
-            kept.push('…');
-            break;
-        }
-        if c.is_control() {
-            kept.extend(c.escape_unicode());
-        } else {
-            kept.push(c);
-        }
-    }
-    kept
+    domain::validate::escape_controls(error, MAX_ERROR_CHARS)
 }
 
 /// An attempt's error with what went wrong reading the rest of the answer, if anything.
