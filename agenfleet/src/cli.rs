@@ -39,6 +39,9 @@ pub enum Commands {
         #[command(subcommand)]
         command: PartitionsCommand,
     },
+    /// Print the API's OpenAPI document (what `/v1/openapi.json` serves); the SDKs under
+    /// `sdks/` are generated from it (scripts/sdk-generate).
+    Openapi,
     /// Rebuild every read model from the event log, then swap it in.
     Replay {
         #[command(flatten)]
@@ -156,6 +159,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::migrate::run(&database.database_url, database.event_log_url()).await
         }
         Commands::Admin { command } => crate::admin::run(command).await,
+        Commands::Openapi => {
+            println!("{}", api::openapi::document());
+            Ok(())
+        }
         Commands::Replay { database, yes } => crate::replay::run(database, yes).await,
         Commands::Partitions { command } => match command {
             PartitionsCommand::Status { database } => crate::partitions::status(database).await,

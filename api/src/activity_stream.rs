@@ -161,7 +161,7 @@ fn resume_point(request: &HttpRequest) -> Result<Option<i64>, ApiError> {
            ("after" = Option<i64>, Query, description = "Same as Last-Event-ID, for clients that cannot set headers")),
     responses((status = 200, description = "Server-Sent Events: `id:` the sequence, `event:` the type, `data:` the entry as JSON; a `: keep-alive` comment every 15 s",
                body = String, content_type = "text/event-stream"),
-              (status = 400, description = "Bad Last-Event-ID", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Bad Last-Event-ID", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn stream_activity(
     state: web::Data<AppState>,

@@ -80,6 +80,15 @@ pub fn is_well_formed_key(key: &str) -> bool {
     })
 }
 
+/// The credentials of `Bearer <key>`: the scheme in any case (RFC 9110 §11.1), then one or
+/// more spaces.
+fn bearer_credentials(authorization: &str) -> Option<&str> {
+    let (scheme, credentials) = authorization.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| credentials.trim_matches(' '))
+}
+
 /// Lowercase hex SHA-256: the only form in which keys are stored.
 pub fn hash_key(key: &str) -> String {
     hex::encode(Sha256::digest(key.as_bytes()))
@@ -96,9 +105,7 @@ async fn authenticate(
 ) -> Result<Caller, ApiError> {
     let authorization =
         authorization.ok_or_else(|| unauthorized("Missing Authorization: Bearer <key> header"))?;
-    let key = authorization
-        .strip_prefix("Bearer ")
-        .map(str::trim)
+    let key = bearer_credentials(&authorization)
         .ok_or_else(|| unauthorized("Authorization must be 'Bearer <key>'"))?;
     if !is_well_formed_key(key) {
         return Err(unauthorized("The API key is malformed"));
@@ -193,5 +200,20 @@ mod tests {
         assert!(!is_well_formed_key(&format!("afk_{}", "a".repeat(31))));
         assert!(!is_well_formed_key(&format!("afx_{}", "a".repeat(32))));
         assert!(!is_well_formed_key(&format!("afk_{}-", "a".repeat(32))));
+    }
+
+    #[test]
+    fn the_bearer_scheme_is_matched_in_any_case() {
+        for header in [
+            "Bearer afk_x",
+            "bearer afk_x",
+            "BEARER  afk_x",
+            "bEaReR afk_x ",
+        ] {
+            assert_eq!(bearer_credentials(header), Some("afk_x"), "{header}");
+        }
+        for header in ["Basic afk_x", "Bearerafk_x", "Bearer", "Token afk_x"] {
+            assert_eq!(bearer_credentials(header), None, "{header}");
+        }
     }
 }

@@ -6,9 +6,36 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use schema::{ErrorCode, FieldError, Rejection};
+use serde::Serialize;
 use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 use crate::request_context;
+
+/// The error body of every status >= 400.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ErrorDetail {
+    /// A stable code, e.g. `AGENT_NOT_FOUND`, `VALIDATION_ERROR`, `RATE_LIMITED`.
+    #[schema(example = "AGENT_NOT_FOUND")]
+    pub code: &'static str,
+    /// What went wrong and what to fix, for people.
+    pub message: String,
+    /// The HTTP status, repeated.
+    pub status_code: u16,
+    #[schema(example = "req_01jq8abcdefghjkmnpqrstvwxy")]
+    pub request_id: String,
+    /// `VALIDATION_ERROR`: `[{field, message}]`; `COMMAND_TIMEOUT` and `INTERNAL_ERROR` of a
+    /// command: `[{commandId}]`. Absent when there is nothing to add.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(required = false)]
+    pub details: Vec<Value>,
+}
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -18,6 +45,8 @@ pub struct ApiError {
     pub details: Vec<Value>,
     /// Seconds for `Retry-After` (429, 503).
     pub retry_after: Option<u64>,
+    /// The route's methods, for `Allow` (405).
+    pub allow: Option<String>,
 }
 
 impl ApiError {
@@ -27,6 +56,7 @@ impl ApiError {
             message: message.into(),
             details: Vec::new(),
             retry_after: None,
+            allow: None,
         }
     }
 
@@ -142,15 +172,15 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut error = json!({
-            "code": self.code.as_str(),
-            "message": self.message,
-            "statusCode": self.code.status(),
-            "requestId": request_context::current_id(),
-        });
-        if !self.details.is_empty() {
-            error["details"] = Value::Array(self.details.clone());
-        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code.as_str(),
+                message: self.message.clone(),
+                status_code: self.code.status(),
+                request_id: request_context::current_id(),
+                details: self.details.clone(),
+            },
+        };
         let mut response = HttpResponse::build(self.status_code());
         if self.code == ErrorCode::Unauthorized {
             response.insert_header((header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer")));
@@ -158,6 +188,9 @@ impl ResponseError for ApiError {
         if let Some(seconds) = self.retry_after {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
-        response.json(json!({ "error": error }))
+        if let Some(allow) = &self.allow {
+            response.insert_header((header::ALLOW, allow.as_str()));
+        }
+        response.json(body)
     }
 }

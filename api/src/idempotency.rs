@@ -1,7 +1,7 @@
 //! `Idempotency-Key` on POST, PATCH and DELETE: the first request with a key runs and its
 //! answer is kept 24 hours; the same request again gets that answer with
 //! `Idempotent-Replayed: true`; another request with the key gets 422; while the first runs,
-//! 409. Answers >= 500 are not kept (a retry runs anew), except 504 `COMMAND_TIMEOUT`: its
+//! 409. Answers >= 500 and 429 are not kept (a retry runs anew), except 504 `COMMAND_TIMEOUT`: its
 //! command is in the log, and a retry — on any API process, after a crash too — derives the
 //! same command (see `ids`) and answers with its outcome.
 
@@ -113,6 +113,7 @@ async fn remember(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let (request, response) = response.into_parts();
     let status = response.status();
+    let all_headers = response.headers().clone();
     let headers: Vec<(String, String)> = KEPT_HEADERS
         .iter()
         .filter_map(|name| {
@@ -134,7 +135,8 @@ async fn remember(
         let client = state.store.client().await?;
         if status == StatusCode::GATEWAY_TIMEOUT {
             idempotency::release(&client, tenant, key).await
-        } else if status.is_server_error() {
+        } else if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+            // Nothing to replay: a retry after `Retry-After` must run anew.
             idempotency::forget(&client, tenant, key).await
         } else {
             idempotency::complete(&client, tenant, key, &stored).await
@@ -144,14 +146,16 @@ async fn remember(
         // The answer stands; a retry finds the key still locked until its lock runs out.
         tracing::warn!(%error, "cannot record the answer of an idempotent request");
     }
-    Ok(ServiceResponse::new(request, rebuild(&stored, false)))
+    // This answer goes out as the handler wrote it, every header included (`Retry-After`,
+    // rate-limit headers); a replay later carries only the kept ones.
+    let mut first = HttpResponse::build(status);
+    for (name, value) in &all_headers {
+        first.append_header((name.clone(), value.clone()));
+    }
+    Ok(ServiceResponse::new(request, first.body(stored.body)))
 }
 
 fn replay(stored: &StoredResponse) -> HttpResponse {
-    rebuild(stored, true)
-}
-
-fn rebuild(stored: &StoredResponse, replayed: bool) -> HttpResponse {
     let mut response =
         HttpResponse::build(StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK));
     for (name, value) in &stored.headers {
@@ -162,12 +166,10 @@ fn rebuild(stored: &StoredResponse, replayed: bool) -> HttpResponse {
             response.insert_header((name, value));
         }
     }
-    if replayed {
-        response.insert_header((
-            HeaderName::from_static(REPLAYED),
-            HeaderValue::from_static("true"),
-        ));
-    }
+    response.insert_header((
+        HeaderName::from_static(REPLAYED),
+        HeaderValue::from_static("true"),
+    ));
     response.body(stored.body.clone())
 }
 

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use domain::validate::{check_chars, TextRule};
 use futures::future::{ready, Ready};
 use read_store::{Order, Page};
+use schema::query::SortOrder;
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use crate::error::ApiError;
 
@@ -89,11 +89,10 @@ pub fn page(query: &QueryParams, default_order: Order) -> Result<Page, ApiError>
                 )
             })?,
     };
-    let order = match query.get("order").map(String::as_str) {
+    let order = match enum_param(query, "order", SortOrder::parse, "asc or desc")? {
         None => default_order,
-        Some("asc") => Order::Asc,
-        Some("desc") => Order::Desc,
-        Some(_) => return Err(ApiError::field("order", "must be asc or desc")),
+        Some(SortOrder::Asc) => Order::Asc,
+        Some(SortOrder::Desc) => Order::Desc,
     };
     Ok(Page {
         limit,
@@ -102,17 +101,34 @@ pub fn page(query: &QueryParams, default_order: Order) -> Result<Page, ApiError>
     })
 }
 
-/// `{"data": [...], "pagination": {total, limit, offset, hasMore}}`.
-pub fn envelope<T: Serialize>(data: &[T], total: i64, page: Page) -> Value {
-    json!({
-        "data": data,
-        "pagination": {
-            "total": total,
-            "limit": page.limit,
-            "offset": page.offset,
-            "hasMore": page.offset.saturating_add(data.len() as i64) < total,
-        }
-    })
+/// A page of a list: `{"data": [...], "pagination": {...}}`. Typed, so each item is written
+/// field by field in the same order as the resource fetched alone.
+#[derive(Serialize)]
+pub struct Envelope<'a, T> {
+    pub data: &'a [T],
+    pub pagination: Pagination,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Pagination {
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+    /// `offset + data.length < total`.
+    pub has_more: bool,
+}
+
+pub fn envelope<T: Serialize>(data: &[T], total: i64, page: Page) -> Envelope<'_, T> {
+    Envelope {
+        data,
+        pagination: Pagination {
+            total,
+            limit: page.limit,
+            offset: page.offset,
+            has_more: page.offset.saturating_add(data.len() as i64) < total,
+        },
+    }
 }
 
 /// An optional query parameter that must be one of an enum's wire names.

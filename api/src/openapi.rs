@@ -9,43 +9,15 @@ use actix_web::HttpResponse;
 use serde::Serialize;
 use utoipa::openapi::header::Header;
 use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
-use utoipa::openapi::schema::{ObjectBuilder, Type};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{Content, Ref, RefOr, Required, ResponseBuilder};
 use utoipa::{IntoParams, Modify, OpenApi, ToSchema};
 
+use crate::error::{ErrorBody, ErrorDetail};
+use crate::listing::Pagination;
 use crate::routes::{activity, agents, api_keys, cron_jobs, metrics, models, sessions, webhooks};
 use crate::views::{AgentView, MessageView, SessionView};
-
-/// The error body of every status >= 400.
-#[derive(Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ErrorDetail {
-    /// A stable code, e.g. `AGENT_NOT_FOUND`, `VALIDATION_ERROR`, `RATE_LIMITED`.
-    #[schema(example = "AGENT_NOT_FOUND")]
-    pub code: String,
-    pub message: String,
-    pub status_code: u16,
-    #[schema(example = "req_01jq8abcdefghjkmnpqrstvwxy")]
-    pub request_id: String,
-    /// `VALIDATION_ERROR`: `[{field, message}]`; `COMMAND_TIMEOUT`: `[{commandId}]`.
-    pub details: Option<Vec<serde_json::Value>>,
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Pagination {
-    pub total: i64,
-    pub limit: i64,
-    pub offset: i64,
-    /// `offset + data.length < total`.
-    pub has_more: bool,
-}
 
 #[derive(Serialize, ToSchema)]
 pub struct AgentList {
@@ -85,7 +57,7 @@ pub struct MetricsAgentList {
 
 #[derive(Serialize, ToSchema)]
 pub struct CronJobList {
-    pub data: Vec<schema::cron::CronJobSnapshot>,
+    pub data: Vec<cron_jobs::CronJobView<'static>>,
     pub pagination: Pagination,
 }
 
@@ -133,8 +105,8 @@ pub struct ListParams {
     /// 0 to 9223372036854775807, default 0.
     #[param(minimum = 0)]
     offset: Option<i64>,
-    /// `asc` or `desc` (the default).
-    order: Option<String>,
+    /// `desc` by default (newest first).
+    order: Option<schema::query::SortOrder>,
 }
 
 #[derive(OpenApi)]
@@ -194,7 +166,9 @@ pub struct ListParams {
     ),
     components(schemas(ErrorBody, ErrorDetail, Pagination, AgentList, ApiKeyList, Model, ModelList,
                        SessionList, MessageList, ActivityList, MetricsAgentList, WebhookList,
-                       DeliveryList, CronJobList, CronRunList)),
+                       DeliveryList, CronJobList, CronRunList, schema::query::SortOrder,
+                       schema::query::Granularity, schema::ActorType,
+                       schema::webhook::WebhookEventFilter)),
     modifiers(&Conventions),
     tags(
         (name = "agents", description = "Agents, their SOUL and heartbeats"),
@@ -224,7 +198,27 @@ fn integer_header(description: &str) -> Header {
     header
 }
 
-fn error(description: &str, retry_after: bool) -> RefOr<utoipa::openapi::Response> {
+/// The errors any operation can meet, as shared `components/responses`: (status, name,
+/// description, whether it carries `Retry-After`, whether only writes meet it).
+const COMMON_ERRORS: &[(&str, &str, &str, bool, bool)] = &[
+    ("400", "BadRequest", "VALIDATION_ERROR: a malformed query parameter, header or body; `details` name each field", false, false),
+    ("401", "Unauthorized", "UNAUTHORIZED: missing, malformed, unknown, revoked or expired key (WWW-Authenticate: Bearer)", false, false),
+    ("429", "RateLimited", "RATE_LIMITED (or BUDGET_EXHAUSTED)", true, false),
+    ("500", "InternalError", "INTERNAL_ERROR: opaque; quote the request id", false, false),
+    ("503", "ServiceUnavailable", "SERVICE_UNAVAILABLE: the database or the event log is unreachable", true, false),
+    ("403", "Forbidden", "FORBIDDEN: a read key on a write", false, true),
+    ("409", "Conflict", "CONFLICT, or IDEMPOTENCY_KEY_IN_USE while a request with the same key runs", false, true),
+    ("413", "PayloadTooLarge", "PAYLOAD_TOO_LARGE: body over 1 MiB", false, true),
+    ("415", "UnsupportedMediaType", "UNSUPPORTED_MEDIA_TYPE: send application/json", false, true),
+    ("422", "IdempotencyKeyReused", "IDEMPOTENCY_KEY_REUSED: the key was used for another request", false, true),
+    ("504", "CommandTimeout", "COMMAND_TIMEOUT: appended but not applied in time; details carry the commandId; retry with the same Idempotency-Key", false, true),
+];
+
+fn error_response(
+    description: &str,
+    retry_after: bool,
+    rate_limited: bool,
+) -> utoipa::openapi::Response {
     let mut response = ResponseBuilder::new().description(description).content(
         "application/json",
         Content::new(Some(Ref::from_schema_name("ErrorBody"))),
@@ -235,85 +229,88 @@ fn error(description: &str, retry_after: bool) -> RefOr<utoipa::openapi::Respons
             integer_header("Seconds to wait before retrying"),
         );
     }
-    RefOr::T(response.build())
+    if !rate_limited {
+        response = response.header(
+            "WWW-Authenticate",
+            string_header("`Bearer`: the scheme to authenticate with"),
+        );
+    }
+    let mut response = response.build();
+    add_headers(&mut response, rate_limited, false);
+    response
 }
 
-fn add_common(operation: &mut Operation, write: bool) {
+/// The headers of a response: `X-Request-Id` and `API-Version` on every one; the rate-limit
+/// headers on answers of the rate limiter's (every authenticated request that reached a
+/// handler: not on a 401, nor on an answer given by the idempotency layer alone);
+/// `Idempotent-Replayed` where a write's answer can be a replay.
+fn add_headers(response: &mut utoipa::openapi::Response, rate_limited: bool, replayable: bool) {
+    let headers = &mut response.headers;
+    headers
+        .entry("X-Request-Id".into())
+        .or_insert_with(|| string_header("The request id (echoed when sane)"));
+    headers
+        .entry("API-Version".into())
+        .or_insert_with(|| string_header("Always 1.2"));
+    if rate_limited {
+        headers
+            .entry("X-RateLimit-Limit".into())
+            .or_insert_with(|| integer_header("The limit of the window with fewer requests left"));
+        headers
+            .entry("X-RateLimit-Remaining".into())
+            .or_insert_with(|| integer_header("Requests left in that window"));
+        headers
+            .entry("X-RateLimit-Reset".into())
+            .or_insert_with(|| integer_header("Unix seconds when that window resets"));
+    }
+    if replayable {
+        headers.entry("Idempotent-Replayed".into()).or_insert_with(|| {
+            string_header(
+                "`true` when this is the kept answer of an earlier request with the same Idempotency-Key",
+            )
+        });
+    }
+}
+
+/// 1–255 printable ASCII characters; spaces only inside, as HTTP trims them at the ends.
+const IDEMPOTENCY_KEY_PATTERN: &str = r"^[\x21-\x7e]([\x20-\x7e]{0,253}[\x21-\x7e])?$";
+
+fn add_common(operation: &mut Operation, write: bool, takes_idempotency_key: bool) {
     let responses = &mut operation.responses.responses;
-    let mut add = |status: &str, response: RefOr<utoipa::openapi::Response>| {
-        responses.entry(status.to_owned()).or_insert(response);
-    };
-    add("401", error("UNAUTHORIZED: missing, malformed, unknown, revoked or expired key (WWW-Authenticate: Bearer)", false));
-    add("429", error("RATE_LIMITED (or BUDGET_EXHAUSTED)", true));
-    add(
-        "500",
-        error("INTERNAL_ERROR: opaque; quote the request id", false),
-    );
-    add(
-        "503",
-        error(
-            "SERVICE_UNAVAILABLE: the database or the event log is unreachable",
-            true,
-        ),
-    );
-    if write {
-        add(
-            "400",
-            error(
-                "VALIDATION_ERROR: bad JSON, wrong types, unknown fields, failed constraints",
-                false,
-            ),
-        );
-        add("403", error("FORBIDDEN: a read key on a write", false));
-        add(
-            "409",
-            error(
-                "CONFLICT, or IDEMPOTENCY_KEY_IN_USE while a request with the same key runs",
-                false,
-            ),
-        );
-        add("413", error("PAYLOAD_TOO_LARGE: body over 1 MiB", false));
-        add(
-            "415",
-            error("UNSUPPORTED_MEDIA_TYPE: send application/json", false),
-        );
-        add(
-            "422",
-            error(
-                "IDEMPOTENCY_KEY_REUSED: the key was used for another request",
-                false,
-            ),
-        );
-        add("504", error("COMMAND_TIMEOUT: appended but not applied in time; details carry the commandId; retry with the same Idempotency-Key", false));
+    for (status, name, _, _, writes_only) in COMMON_ERRORS {
+        if write || !writes_only {
+            responses
+                .entry((*status).to_owned())
+                .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))));
+        }
+    }
+    // Every query value passes `listing::Query`: one line without control characters.
+    for parameter in operation.parameters.iter_mut().flatten() {
+        if parameter.parameter_in != ParameterIn::Query {
+            continue;
+        }
+        if let Some(RefOr::T(Schema::Object(schema))) = &mut parameter.schema {
+            let free_text = schema.schema_type == Type::String.into()
+                && schema.enum_values.is_none()
+                && schema.format.is_none();
+            if free_text && schema.pattern.is_none() {
+                schema.pattern = schema::limits::schemas::query_text().pattern;
+            }
+        }
+    }
+    if takes_idempotency_key {
         let key = ParameterBuilder::new()
             .name("Idempotency-Key")
             .parameter_in(ParameterIn::Header)
             .required(Required::False)
             .description(Some("1-255 printable ASCII characters; the answer is replayed for 24 h (Idempotent-Replayed: true)"))
-            .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255))))
+            .schema(Some(ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(255)).pattern(Some(IDEMPOTENCY_KEY_PATTERN))))
             .build();
         operation.parameters.get_or_insert_with(Vec::new).push(key);
     }
     for response in operation.responses.responses.values_mut() {
         if let RefOr::T(response) = response {
-            let headers = &mut response.headers;
-            headers
-                .entry("X-Request-Id".into())
-                .or_insert_with(|| string_header("The request id (echoed when sane)"));
-            headers
-                .entry("API-Version".into())
-                .or_insert_with(|| string_header("Always 1.2"));
-            headers
-                .entry("X-RateLimit-Limit".into())
-                .or_insert_with(|| {
-                    integer_header("The limit of the window with fewer requests left")
-                });
-            headers
-                .entry("X-RateLimit-Remaining".into())
-                .or_insert_with(|| integer_header("Requests left in that window"));
-            headers
-                .entry("X-RateLimit-Reset".into())
-                .or_insert_with(|| integer_header("Unix seconds when that window resets"));
+            add_headers(response, true, takes_idempotency_key);
         }
     }
 }
@@ -330,29 +327,28 @@ impl Modify for Conventions {
                     .build(),
             ),
         );
+        for (_, name, description, retry_after, _) in COMMON_ERRORS {
+            components.responses.insert(
+                (*name).to_owned(),
+                RefOr::T(error_response(
+                    description,
+                    *retry_after,
+                    *name != "Unauthorized",
+                )),
+            );
+        }
+        // HEAD is answered like GET, without a body, on every GET route; it is not listed as
+        // an operation of its own (generated clients would get a second function per read).
         for item in openapi.paths.paths.values_mut() {
-            // HEAD is answered like GET, without a body.
-            if item.head.is_none() {
-                item.head = item.get.clone().map(|mut head| {
-                    head.operation_id = head.operation_id.map(|id| format!("{id}_head"));
-                    for response in head.responses.responses.values_mut() {
-                        if let RefOr::T(response) = response {
-                            response.content.clear();
-                        }
-                    }
-                    head
-                });
-            }
-            for (operation, write) in [
-                (&mut item.get, false),
-                (&mut item.head, false),
-                (&mut item.post, true),
-                (&mut item.put, true),
-                (&mut item.patch, true),
-                (&mut item.delete, true),
+            for (operation, write, takes_idempotency_key) in [
+                (&mut item.get, false, false),
+                (&mut item.post, true, true),
+                (&mut item.put, true, false),
+                (&mut item.patch, true, true),
+                (&mut item.delete, true, true),
             ] {
                 if let Some(operation) = operation {
-                    add_common(operation, write);
+                    add_common(operation, write, takes_idempotency_key);
                 }
             }
         }

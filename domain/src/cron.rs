@@ -19,8 +19,7 @@ use schema::{CommandRecord, CronJobId, CronRunId, ErrorCode, FieldError, Rejecti
 use crate::schedule::Schedule;
 use crate::state::{CronJobState, DecisionState};
 
-pub const MAX_JOB_NAME_CHARS: usize = 100;
-pub const MAX_PROMPT_CHARS: usize = crate::validate::MAX_MESSAGE_CHARS;
+pub use schema::limits::{MAX_JOB_NAME_CHARS, MAX_PROMPT_CHARS};
 
 /// Salts of the ids a fire derives from its command id.
 const RUN_ID: u32 = 1;

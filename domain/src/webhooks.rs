@@ -11,7 +11,8 @@ use crate::validate::{check_text, DESCRIPTION};
 /// Endpoints per tenant: each is loaded for every batch of the tenant's records.
 pub const MAX_WEBHOOKS_PER_TENANT: usize = 50;
 
-/// Checks an endpoint's event filter: a non-empty list of known types, or `["*"]`.
+/// Checks an endpoint's event filter: a non-empty list of known types and `"*"` (all; the
+/// API keeps `["*"]` alone when it is listed).
 pub fn events(events: &[String]) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if events.is_empty() {
@@ -21,14 +22,7 @@ pub fn events(events: &[String]) -> Vec<FieldError> {
         ));
     }
     for (index, event) in events.iter().enumerate() {
-        if event == ALL_EVENTS {
-            if events.len() > 1 {
-                errors.push(FieldError::new(
-                    format!("events[{index}]"),
-                    "\"*\" already subscribes to every event; list it alone",
-                ));
-            }
-        } else if !EVENT_TYPES.contains(&event.as_str()) {
+        if event != ALL_EVENTS && !EVENT_TYPES.contains(&event.as_str()) {
             errors.push(FieldError::new(
                 format!("events[{index}]"),
                 format!(

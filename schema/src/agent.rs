@@ -154,12 +154,13 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct AgentPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::limits::schemas::agent_name)]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Patch::is_keep")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::limits::schemas::agent_role_or_null)]
     pub role: Patch<String>,
     #[serde(default, skip_serializing_if = "Patch::is_keep")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::limits::schemas::description_or_null)]
     pub description: Patch<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config: Option<AgentConfigPatch>,
@@ -183,8 +184,10 @@ pub struct AgentConfigPatch {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ModelPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::limits::schemas::model_id)]
     pub default: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::limits::schemas::model_ids)]
     pub fallbacks: Option<Vec<String>>,
 }
 
@@ -192,6 +195,7 @@ pub struct ModelPatch {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ToolsPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::limits::schemas::tool_names)]
     pub allowed: Option<Vec<String>>,
 }
 
@@ -201,10 +205,12 @@ pub struct LimitsPatch {
     /// 1 to 10¹⁵ tokens, or null for no budget (`domain::validate::MAX_TOKEN_BUDGET`).
     #[serde(default, skip_serializing_if = "Patch::is_keep")]
     #[schema(value_type = Option<u64>, minimum = 1, maximum = 1e15)]
+    #[serde(deserialize_with = "crate::whole::patch_u64")]
     pub daily_token_budget: Patch<u64>,
     /// 1 to 10¹⁵ tokens, or null for no budget.
     #[serde(default, skip_serializing_if = "Patch::is_keep")]
     #[schema(value_type = Option<u64>, minimum = 1, maximum = 1e15)]
+    #[serde(deserialize_with = "crate::whole::patch_u64")]
     pub monthly_token_budget: Patch<u64>,
     /// Greater than 0 and at most 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -216,6 +222,7 @@ pub struct LimitsPatch {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GatewayPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::limits::schemas::url)]
     pub url: Option<String>,
 }
 

@@ -29,7 +29,7 @@ wire_enum!(
 );
 
 /// Where a run's output goes. Bot tokens, API bases and the SMTP server are operator config.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", deny_unknown_fields)]
 pub enum CronDelivery {
     #[serde(rename = "none")]
@@ -50,6 +50,77 @@ pub enum CronDelivery {
     Email { to: String },
 }
 
+/// Written by hand: the derive neither closes each variant (`deny_unknown_fields`) nor knows
+/// the limits of its fields.
+impl utoipa::PartialSchema for CronDelivery {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use crate::limits::{schemas, EMAIL_ADDRESS, TELEGRAM_CHAT_ID};
+        use utoipa::openapi::schema::{
+            AdditionalProperties, Object, ObjectBuilder, OneOfBuilder, Type,
+        };
+        let variant = |kind: &str, description: &str, field: Option<(&str, Object)>| {
+            let mut builder = ObjectBuilder::new()
+                .schema_type(Type::Object)
+                .description(Some(description))
+                .property(
+                    "type",
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .enum_values(Some([kind])),
+                )
+                .required("type")
+                .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+            if let Some((name, schema)) = field {
+                builder = builder.property(name, schema).required(name);
+            }
+            builder.build()
+        };
+        // No white space anywhere (the server checks exactly this; see check_delivery).
+        let visible = r"[^\s\x00-\x1f\x7f-\x9f]";
+        let mut chat_id = TELEGRAM_CHAT_ID.schema();
+        chat_id.pattern = Some(format!("^{visible}+$"));
+        chat_id.schema_type = [Type::String, Type::Integer].into_iter().collect();
+        chat_id.description = Some(
+            "A chat id (a number, sent as a number or as text; kept as text) or @channelname"
+                .to_owned(),
+        );
+        OneOfBuilder::new()
+            .item(variant("none", "No delivery (the default).", None))
+            .item(variant(
+                "webhook",
+                "POST to a URL, signed like webhooks with the job's delivery secret.",
+                Some(("url", schemas::url())),
+            ))
+            .item(variant(
+                "slack",
+                "A Slack incoming webhook.",
+                Some(("webhookUrl", schemas::url())),
+            ))
+            .item(variant(
+                "telegram",
+                "A Telegram chat, through the operator's bot.",
+                Some(("chatId", chat_id)),
+            ))
+            .item(variant(
+                "email",
+                "One email address, through the operator's SMTP server.",
+                Some(("to", {
+                    let mut to = EMAIL_ADDRESS.schema();
+                    let local = r"[^\s,@\x00-\x1f\x7f-\x9f]";
+                    let domain = r"[^\s,\x00-\x1f\x7f-\x9f]";
+                    to.pattern = Some(format!("^{local}+@{domain}*\\.{domain}*$"));
+                    to
+                })),
+            ))
+            .description(Some(
+                "Where a run's output goes. Bot tokens, API bases and the SMTP server are operator config.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for CronDelivery {}
+
 impl CronDelivery {
     pub fn kind(&self) -> &'static str {
         match self {
@@ -68,17 +139,24 @@ fn text_or_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, 
     enum TextOrNumber {
         Text(String),
         Number(i64),
+        /// A whole number written as a float (JSON Schema counts `5.0` as an integer).
+        Float(f64),
     }
-    Ok(match TextOrNumber::deserialize(deserializer)? {
-        TextOrNumber::Text(text) => text,
-        TextOrNumber::Number(number) => number.to_string(),
-    })
+    match TextOrNumber::deserialize(deserializer)? {
+        TextOrNumber::Text(text) => Ok(text),
+        TextOrNumber::Number(number) => Ok(number.to_string()),
+        TextOrNumber::Float(float) if float.fract() == 0.0 && float.abs() < 9.0e15 => {
+            Ok((float as i64).to_string())
+        }
+        TextOrNumber::Float(_) => Err(serde::de::Error::custom(
+            "chatId must be text or a whole number",
+        )),
+    }
 }
 
 /// A job as stored after a change (the cron job object of the API).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(as = CronJob)]
 pub struct CronJobSnapshot {
     #[schema(value_type = String, example = "cron_01jq8abcdefghjkmnpqrstvwxy")]
     pub id: CronJobId,
@@ -127,12 +205,16 @@ pub struct CronRunSnapshot {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CronJobPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::limits::schemas::cron_job_name)]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::limits::schemas::cron_prompt)]
     pub prompt: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::limits::schemas::schedule)]
     pub schedule: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::limits::schemas::time_zone)]
     pub timezone: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,

@@ -14,10 +14,13 @@ pub mod command;
 pub mod cron;
 pub mod event;
 pub mod ids;
+pub mod limits;
+pub mod query;
 pub mod record;
 pub mod session;
 pub mod tenant;
 pub mod webhook;
+pub mod whole;
 
 pub use command::Command;
 pub use event::{Event, EventKind};

@@ -54,24 +54,9 @@ pub struct Actor {
     pub id: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum ActorType {
-    #[serde(rename = "api_key")]
-    ApiKey,
-    #[serde(rename = "system")]
-    System,
-    #[serde(rename = "agent")]
-    Agent,
-}
-
-impl ActorType {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::ApiKey => "api_key",
-            Self::System => "system",
-            Self::Agent => "agent",
-        }
-    }
+wire_enum! {
+    /// Who appended a command: `api_key`, `system` or `agent`.
+    ActorType { ApiKey = "api_key", System = "system", Agent = "agent" }
 }
 
 impl Actor {

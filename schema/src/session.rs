@@ -69,27 +69,33 @@ impl Usage {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UsageReport {
     /// A model id of the catalog (`GET /v1/models`).
+    #[schema(schema_with = crate::limits::schemas::model_id)]
     pub model: String,
     /// At most 10⁹ (`domain::validate::MAX_TOKENS_PER_MESSAGE`).
     #[schema(maximum = 1_000_000_000)]
+    #[serde(deserialize_with = "crate::whole::u64")]
     pub input_tokens: u64,
     /// At most 10⁹.
     #[schema(maximum = 1_000_000_000)]
+    #[serde(deserialize_with = "crate::whole::u64")]
     pub output_tokens: u64,
     /// At most 86,400,000 (24 h; `domain::validate::MAX_DURATION_MS`).
     #[serde(default)]
     #[schema(maximum = 86_400_000)]
+    #[serde(deserialize_with = "crate::whole::option_u64")]
     pub latency_ms: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ToolCall {
+    #[schema(schema_with = crate::limits::schemas::tool_name)]
     pub name: String,
     pub status: ToolCallStatus,
     /// At most 86,400,000 (24 h).
     #[serde(default)]
     #[schema(maximum = 86_400_000)]
+    #[serde(deserialize_with = "crate::whole::option_u64")]
     pub duration_ms: Option<u64>,
 }
 

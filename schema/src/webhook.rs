@@ -79,11 +79,13 @@ pub fn event_set(events: &[String]) -> Vec<&str> {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct WebhookPatch {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = crate::limits::schemas::url)]
     pub url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(schema_with = event_filter_schema)]
     pub events: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Patch::is_keep")]
-    #[schema(value_type = Option<String>)]
+    #[schema(schema_with = crate::limits::schemas::description_or_null)]
     pub description: Patch<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
@@ -116,3 +118,39 @@ impl WebhookSecrets {
         }
     }
 }
+
+wire_enum! {
+    /// Where a delivery stands: `pending` (waiting for its next attempt), `succeeded` or
+    /// `failed` (attempts exhausted, or the endpoint disabled).
+    DeliveryStatus { Pending = "pending", Succeeded = "succeeded", Failed = "failed" }
+}
+
+/// An endpoint's event filter as the document states it: one or more of [`EVENT_TYPES`] and
+/// `*` for every event (the API drops repeats, and keeps `["*"]` alone when `*` is listed).
+pub fn event_filter_schema() -> utoipa::openapi::schema::Array {
+    use utoipa::openapi::schema::ArrayBuilder;
+    use utoipa::openapi::Ref;
+    ArrayBuilder::new()
+        .items(Ref::from_schema_name("WebhookEventFilter"))
+        .min_items(Some(1))
+        .description(Some("Event types, or `*` for all of them."))
+        .build()
+}
+
+/// An item of an event filter: an event type, or `*` for all.
+pub struct WebhookEventFilter;
+
+impl utoipa::PartialSchema for WebhookEventFilter {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(
+                std::iter::once(ALL_EVENTS).chain(EVENT_TYPES.iter().copied()),
+            ))
+            .description(Some("An event type, or `*` for every event."))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for WebhookEventFilter {}

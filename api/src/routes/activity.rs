@@ -6,7 +6,7 @@ use domain::activity::ActivityEntry;
 use read_store::activity::{self, ActivityFilter};
 use read_store::Order;
 use schema::event::ACTIVITY_TYPES;
-use schema::ErrorCode;
+use schema::{ActorType, ErrorCode};
 use serde::Serialize;
 
 use crate::auth::Caller;
@@ -27,12 +27,56 @@ pub struct Verification {
     first_broken_sequence: Option<i64>,
 }
 
+/// The filters of `GET /v1/activity`, as the document states them ([`filter`] reads them).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ActivityQuery {
+    /// Comma list of event types and category patterns such as `cron.*`.
+    #[param(rename = "type", schema_with = type_filter_schema)]
+    type_filter: Option<String>,
+    /// Only entries about this agent.
+    #[param(rename = "agentId")]
+    agent_id: Option<String>,
+    /// Only entries whose actor is of this type.
+    #[param(rename = "actorType")]
+    actor_type: Option<ActorType>,
+    /// Entries at or after this time (RFC 3339).
+    from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Entries before this time (RFC 3339); at or before `from`, nothing matches.
+    to: Option<chrono::DateTime<chrono::Utc>>,
+    /// Only entries after this sequence, ascending by default: replays the history page by page.
+    #[param(minimum = 0)]
+    after: Option<i64>,
+}
+
+/// `type`: one or more event types or `category.*` patterns, separated by commas (spaces
+/// around them allowed), as a pattern built from the event types.
+fn type_filter_schema() -> utoipa::openapi::schema::Object {
+    let mut items: Vec<String> = ACTIVITY_TYPES
+        .iter()
+        .map(|t| t.replace('.', r"\."))
+        .collect();
+    let mut categories: Vec<&str> = ACTIVITY_TYPES
+        .iter()
+        .filter_map(|t| t.split('.').next())
+        .collect();
+    categories.sort_unstable();
+    categories.dedup();
+    items.extend(categories.iter().map(|c| format!(r"{c}\.\*")));
+    let item = format!("(?:{})", items.join("|"));
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .pattern(Some(format!(r"^ *{item} *(?:, *{item} *)*$")))
+        .build()
+}
+
 /// Reads `type` (comma list of event types and `prefix.*` patterns), `agentId`, `actorType`,
 /// `from`, `to` and `after`.
 fn filter(query: &QueryParams) -> Result<ActivityFilter, ApiError> {
     let mut filter = ActivityFilter::default();
     if let Some(types) = query.get("type") {
-        for item in types.split(',').map(str::trim) {
+        for item in types.split(',').map(|item| item.trim_matches(' ')) {
             if let Some(category) = item.strip_suffix(".*") {
                 let known = ACTIVITY_TYPES
                     .iter()
@@ -60,20 +104,12 @@ fn filter(query: &QueryParams) -> Result<ActivityFilter, ApiError> {
     filter.actor_type = listing::enum_param(
         query,
         "actorType",
-        |s| {
-            ["api_key", "system", "agent"]
-                .contains(&s)
-                .then(|| s.to_owned())
-        },
+        |s| ActorType::parse(s).map(|actor| actor.as_str().to_owned()),
         "api_key, system, agent",
     )?;
+    // `from` at or after `to` is an empty range: it matches nothing, like any other filter.
     filter.from = listing::time_param(query, "from")?;
     filter.to = listing::time_param(query, "to")?;
-    if let (Some(from), Some(to)) = (filter.from, filter.to) {
-        if from >= to {
-            return Err(ApiError::field("from", "must be before to"));
-        }
-    }
     filter.after = match query.get("after") {
         None => None,
         Some(text) => Some(
@@ -92,15 +128,9 @@ fn filter(query: &QueryParams) -> Result<ActivityFilter, ApiError> {
 }
 
 #[utoipa::path(get, path = "/v1/activity", tag = "activity",
-    params(("type" = Option<String>, Query, description = "Comma list of event types and prefix patterns such as `cron.*`"),
-           ("agentId" = Option<String>, Query, description = "Only entries about this agent"),
-           ("actorType" = Option<String>, Query, description = "api_key, system or agent"),
-           ("from" = Option<String>, Query, description = "Entries at or after this time (RFC 3339)"),
-           ("to" = Option<String>, Query, description = "Entries before this time (RFC 3339)"),
-           ("after" = Option<i64>, Query, description = "Only entries after this sequence, ascending by default: replays the history page by page"),
-           crate::openapi::ListParams),
+    params(ActivityQuery, crate::openapi::ListParams),
     responses((status = 200, description = "A page of entries, newest first (ascending with `after`)", body = crate::openapi::ActivityList),
-              (status = 400, description = "Bad query parameter", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Bad query parameter", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn list_activity(
     state: web::Data<AppState>,
@@ -145,7 +175,7 @@ pub async fn verify_activity(
 
 #[utoipa::path(get, path = "/v1/activity/{id}", tag = "activity", params(("id" = String, Path, description = "evt_…")),
     responses((status = 200, description = "The entry", body = ActivityEntrySchema),
-              (status = 404, description = "ACTIVITY_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "ACTIVITY_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn get_activity(
     state: web::Data<AppState>,
@@ -176,8 +206,11 @@ pub struct ActivityEntrySchema {
     #[schema(example = "agent.created")]
     event_type: String,
     /// RFC 3339 UTC with milliseconds.
+    #[schema(value_type = chrono::DateTime<chrono::Utc>, example = "2026-01-15T09:00:00.000Z")]
     timestamp: String,
     actor: TypedRefSchema,
+    /// The agent the entry is about; `null` when none (an API key's creation, say).
+    #[schema(required = true)]
     agent_id: Option<String>,
     subject: TypedRefSchema,
     /// The resource after the change (no message content, no secrets).

@@ -21,12 +21,16 @@ use crate::views::AgentView;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateAgentRequest {
+    #[schema(schema_with = schema::limits::schemas::agent_name)]
     name: String,
     #[serde(default)]
+    #[schema(schema_with = schema::limits::schemas::agent_role)]
     role: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = schema::limits::schemas::description)]
     description: Option<String>,
     #[serde(default)]
+    #[schema(schema_with = schema::limits::schemas::soul)]
     soul: Option<String>,
     #[serde(default)]
     config: Option<AgentConfigPatch>,
@@ -40,15 +44,18 @@ pub struct HeartbeatRequest {
     /// At most 86,400,000 (24 h).
     #[serde(default)]
     #[schema(maximum = 86_400_000)]
+    #[serde(deserialize_with = "schema::whole::option_u64")]
     latency_ms: Option<u64>,
     /// At most 1,000 characters.
     #[serde(default)]
+    #[schema(schema_with = schema::limits::schemas::heartbeat_detail)]
     detail: Option<String>,
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SoulRequest {
+    #[schema(schema_with = schema::limits::schemas::soul)]
     soul: String,
 }
 
@@ -106,8 +113,8 @@ async fn render_agent_with_secret(
 #[utoipa::path(post, path = "/v1/agents", tag = "agents", request_body = CreateAgentRequest,
     responses((status = 201, description = "Created and applied", body = AgentView,
                headers(("Location" = String, description = "The agent's URL"))),
-              (status = 400, description = "Invalid fields", body = crate::openapi::ErrorBody),
-              (status = 409, description = "CONFLICT: the name is taken (ignoring case)", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Invalid fields", body = crate::error::ErrorBody),
+              (status = 409, description = "CONFLICT: the name is taken (ignoring case)", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn create_agent(
     state: web::Data<AppState>,
@@ -152,7 +159,7 @@ pub async fn create_agent(
     params(("status" = Option<schema::agent::AgentStatus>, Query, description = "Only agents with this status"),
            crate::openapi::ListParams),
     responses((status = 200, description = "A page of agents, newest first", body = crate::openapi::AgentList),
-              (status = 400, description = "Bad query parameter", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Bad query parameter", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn list_agents(
     state: web::Data<AppState>,
@@ -177,7 +184,7 @@ pub async fn list_agents(
 
 #[utoipa::path(get, path = "/v1/agents/{id}", tag = "agents", params(("id" = String, Path, description = "agent_…")),
     responses((status = 200, description = "The agent", body = AgentView),
-              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn get_agent(
     state: web::Data<AppState>,
@@ -192,9 +199,9 @@ pub async fn get_agent(
     request_body(content = schema::agent::AgentPatch, description = "JSON merge patch (RFC 7396): nested objects merge, null clears",
                  content_type = "application/merge-patch+json"),
     responses((status = 200, description = "The agent after the change", body = AgentView),
-              (status = 400, description = "Invalid fields", body = crate::openapi::ErrorBody),
-              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody),
-              (status = 409, description = "CONFLICT: the new name is taken", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Invalid fields", body = crate::error::ErrorBody),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::error::ErrorBody),
+              (status = 409, description = "CONFLICT: the new name is taken", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn update_agent(
     state: web::Data<AppState>,
@@ -233,7 +240,7 @@ pub async fn update_agent(
 
 #[utoipa::path(delete, path = "/v1/agents/{id}", tag = "agents", params(("id" = String, Path, description = "agent_…")),
     responses((status = 204, description = "Deleted; the name is free again"),
-              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn delete_agent(
     state: web::Data<AppState>,
@@ -252,7 +259,7 @@ pub async fn delete_agent(
 
 #[utoipa::path(get, path = "/v1/agents/{id}/soul", tag = "agents", params(("id" = String, Path, description = "agent_…")),
     responses((status = 200, description = "The SOUL file (empty when none)", body = String, content_type = "text/markdown"),
-              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn get_agent_soul(
     state: web::Data<AppState>,
@@ -273,8 +280,8 @@ pub async fn get_agent_soul(
 #[utoipa::path(put, path = "/v1/agents/{id}/soul", tag = "agents", params(("id" = String, Path, description = "agent_…")),
     request_body(content((String = "text/markdown"), (SoulRequest = "application/json")), description = "At most 64 KiB"),
     responses((status = 200, description = "The agent with its new soulSha256", body = AgentView),
-              (status = 400, description = "Too large or not UTF-8", body = crate::openapi::ErrorBody),
-              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Too large or not UTF-8", body = crate::error::ErrorBody),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn put_agent_soul(
     state: web::Data<AppState>,
@@ -304,7 +311,7 @@ pub async fn put_agent_soul(
 #[utoipa::path(post, path = "/v1/agents/{id}/heartbeat", tag = "agents", params(("id" = String, Path, description = "agent_…")),
     request_body(content = HeartbeatRequest, description = "Optional: an empty body is an ok heartbeat"),
     responses((status = 204, description = "Recorded"),
-              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn record_heartbeat(
     state: web::Data<AppState>,

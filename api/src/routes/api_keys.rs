@@ -19,6 +19,7 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateKeyRequest {
+    #[schema(schema_with = schema::limits::schemas::key_name)]
     name: String,
     scope: Scope,
     #[serde(default)]
@@ -66,7 +67,7 @@ fn key_id(path: &str) -> Result<ApiKeyId, ApiError> {
 #[utoipa::path(post, path = "/v1/api-keys", tag = "api-keys", request_body = CreateKeyRequest,
     responses((status = 201, description = "Created; `key` holds the secret, shown this once", body = ApiKeyView,
                headers(("Location" = String, description = "The key's URL"))),
-              (status = 400, description = "Invalid fields", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Invalid fields", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn create_api_key(
     state: web::Data<AppState>,
@@ -129,7 +130,7 @@ pub async fn list_api_keys(
 
 #[utoipa::path(get, path = "/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path, description = "key_…")),
     responses((status = 200, description = "The key (no secret)", body = ApiKeyView),
-              (status = 404, description = "API_KEY_NOT_FOUND (also once revoked)", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "API_KEY_NOT_FOUND (also once revoked)", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn get_api_key(
     state: web::Data<AppState>,
@@ -148,7 +149,7 @@ pub async fn get_api_key(
 /// within their key cache's lifetime.
 #[utoipa::path(delete, path = "/v1/api-keys/{id}", tag = "api-keys", params(("id" = String, Path, description = "key_…")),
     responses((status = 204, description = "Revoked, on every API process within a second"),
-              (status = 404, description = "API_KEY_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "API_KEY_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn revoke_api_key(
     state: web::Data<AppState>,

@@ -7,7 +7,7 @@ use read_store::cron::{self, JobFilter};
 use schema::command::{CreateCronJob, DeleteCronJob, RunCronJob, UpdateCronJob};
 use schema::cron::{CronDelivery, CronJobPatch, CronJobSnapshot, CronRunSnapshot, OverlapPolicy};
 use schema::{AgentId, Command, CronJobId, CronRunId, ErrorCode, FieldError};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::auth::Caller;
 use crate::body::JsonBody;
@@ -17,8 +17,6 @@ use crate::listing::{self, Query};
 use crate::state::AppState;
 
 pub const DEFAULT_TIMEZONE: &str = "UTC";
-/// Longest `to` of an email delivery.
-const MAX_EMAIL_CHARS: usize = 254;
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -26,15 +24,19 @@ pub struct CreateCronJobRequest {
     #[schema(example = "agent_01jq8abcdefghjkmnpqrstvwxy")]
     agent_id: String,
     /// 1 to 100 characters.
+    #[schema(schema_with = schema::limits::schemas::cron_job_name)]
     name: String,
     /// Posted as the run's first user message.
+    #[schema(schema_with = schema::limits::schemas::cron_prompt)]
     prompt: String,
     /// Standard 5-field cron expression.
     #[schema(example = "0 8 * * MON-FRI")]
+    #[schema(schema_with = schema::limits::schemas::schedule)]
     schedule: String,
     /// IANA time zone, default UTC.
     #[serde(default)]
     #[schema(example = "Europe/Berlin")]
+    #[schema(schema_with = schema::limits::schemas::time_zone)]
     timezone: Option<String>,
     #[serde(default)]
     enabled: Option<bool>,
@@ -62,13 +64,51 @@ async fn load(
         .ok_or_else(|| ApiError::not_found(ErrorCode::CronJobNotFound, "cron job", &id.to_string()))
 }
 
-/// The job as JSON, with its delivery secret when the request issued one.
-fn render(job: &CronJobSnapshot, delivery_secret: Option<&str>) -> serde_json::Value {
-    let mut value = serde_json::to_value(job).unwrap_or_default();
-    if let (Some(secret), Some(object)) = (delivery_secret, value.as_object_mut()) {
-        object.insert("deliverySecret".to_owned(), secret.into());
+/// The cron job object of the API: the stored job, with its delivery secret when the request
+/// issued one (create, or a patch that sets a webhook delivery).
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CronJobView<'a> {
+    #[serde(flatten)]
+    job: &'a CronJobSnapshot,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    delivery_secret: Option<&'a str>,
+}
+
+fn render<'a>(job: &'a CronJobSnapshot, delivery_secret: Option<&'a str>) -> CronJobView<'a> {
+    CronJobView {
+        job,
+        delivery_secret,
     }
-    value
+}
+
+/// The job's own schema with `deliverySecret` added: one object, so that a strict client sees
+/// one set of fields (a flattened `allOf` would make each part refuse the other's fields).
+impl utoipa::PartialSchema for CronJobView<'_> {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+        use utoipa::openapi::RefOr;
+        let mut schema = <CronJobSnapshot as utoipa::PartialSchema>::schema();
+        if let RefOr::T(Schema::Object(object)) = &mut schema {
+            object.properties.insert(
+                "deliverySecret".to_owned(),
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some(
+                        "`whsec_…`, the signing secret of a webhook delivery: only in the answer \
+                         of the request that set it (create, or a patch of `delivery`).",
+                    ))
+                    .into(),
+            );
+        }
+        schema
+    }
+}
+
+impl utoipa::ToSchema for CronJobView<'_> {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "CronJob".into()
+    }
 }
 
 /// Checks a delivery target: URLs pass the SSRF guard, a chat id and an address are sane.
@@ -88,8 +128,7 @@ async fn check_delivery(
         },
         CronDelivery::Telegram { chat_id } => {
             one_line("delivery.chatId", &chat_id, validate::TELEGRAM_CHAT_ID)?;
-            let chat_id = chat_id.trim().to_owned();
-            if chat_id.is_empty() || chat_id.len() > 64 || chat_id.contains(char::is_whitespace) {
+            if chat_id.is_empty() || chat_id.contains(char::is_whitespace) {
                 return Err(ApiError::field(
                     "delivery.chatId",
                     "must be a Telegram chat id (a number) or @channelname",
@@ -99,9 +138,7 @@ async fn check_delivery(
         }
         CronDelivery::Email { to } => {
             one_line("delivery.to", &to, validate::EMAIL_ADDRESS)?;
-            let to = to.trim().to_owned();
-            let valid = to.len() <= MAX_EMAIL_CHARS
-                && !to.contains(|c: char| c.is_whitespace() || c.is_control() || c == ',')
+            let valid = !to.contains(|c: char| c.is_whitespace() || c.is_control() || c == ',')
                 && to
                     .split_once('@')
                     .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
@@ -165,10 +202,10 @@ fn validate(
 }
 
 #[utoipa::path(post, path = "/v1/cron-jobs", tag = "cron", request_body = CreateCronJobRequest,
-    responses((status = 201, description = "Created; a webhook delivery's `deliverySecret` (whsec_…) is shown only now", body = CronJobSnapshot,
+    responses((status = 201, description = "Created; a webhook delivery's `deliverySecret` (whsec_…) is shown only now", body = CronJobView,
                headers(("Location" = String, description = "The job's URL"))),
-              (status = 400, description = "Invalid fields (schedule, time zone, delivery…)", body = crate::openapi::ErrorBody),
-              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Invalid fields (schedule, time zone, delivery…)", body = crate::error::ErrorBody),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn create_cron_job(
     state: web::Data<AppState>,
@@ -217,7 +254,7 @@ pub async fn create_cron_job(
            ("enabled" = Option<bool>, Query, description = "true or false"),
            crate::openapi::ListParams),
     responses((status = 200, description = "A page of jobs, newest first", body = crate::openapi::CronJobList),
-              (status = 400, description = "Bad query parameter", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Bad query parameter", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn list_cron_jobs(
     state: web::Data<AppState>,
@@ -255,8 +292,8 @@ pub async fn list_cron_jobs(
 }
 
 #[utoipa::path(get, path = "/v1/cron-jobs/{id}", tag = "cron", params(("id" = String, Path, description = "cron_…")),
-    responses((status = 200, description = "The job", body = CronJobSnapshot),
-              (status = 404, description = "CRON_JOB_NOT_FOUND", body = crate::openapi::ErrorBody)),
+    responses((status = 200, description = "The job", body = CronJobView),
+              (status = 404, description = "CRON_JOB_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn get_cron_job(
     state: web::Data<AppState>,
@@ -269,9 +306,9 @@ pub async fn get_cron_job(
 
 #[utoipa::path(patch, path = "/v1/cron-jobs/{id}", tag = "cron", params(("id" = String, Path, description = "cron_…")),
     request_body = CronJobPatch,
-    responses((status = 200, description = "Updated (`nextRunAt` recomputed when the schedule, time zone or enabled changes)", body = CronJobSnapshot),
-              (status = 400, description = "Invalid fields", body = crate::openapi::ErrorBody),
-              (status = 404, description = "CRON_JOB_NOT_FOUND", body = crate::openapi::ErrorBody)),
+    responses((status = 200, description = "Updated (`nextRunAt` recomputed when the schedule, time zone or enabled changes)", body = CronJobView),
+              (status = 400, description = "Invalid fields", body = crate::error::ErrorBody),
+              (status = 404, description = "CRON_JOB_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn update_cron_job(
     state: web::Data<AppState>,
@@ -317,7 +354,7 @@ pub async fn update_cron_job(
 
 #[utoipa::path(delete, path = "/v1/cron-jobs/{id}", tag = "cron", params(("id" = String, Path, description = "cron_…")),
     responses((status = 204, description = "Deleted; a run in progress still finishes, its runs are no longer listed"),
-              (status = 404, description = "CRON_JOB_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "CRON_JOB_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn delete_cron_job(
     state: web::Data<AppState>,
@@ -336,7 +373,7 @@ pub async fn delete_cron_job(
 
 #[utoipa::path(post, path = "/v1/cron-jobs/{id}/run", tag = "cron", params(("id" = String, Path, description = "cron_…")),
     responses((status = 202, description = "A run now, outside the schedule (`skipped` if the previous run is still running and the policy is skip)", body = CronRunSnapshot),
-              (status = 404, description = "CRON_JOB_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "CRON_JOB_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn run_cron_job(
     state: web::Data<AppState>,
@@ -372,10 +409,10 @@ async fn load_run(
         .ok_or_else(|| ApiError::not_found(ErrorCode::CronRunNotFound, "cron run", &id.to_string()))
 }
 
-#[utoipa::path(get, path = "/v1/cron-jobs/{id}/runs", tag = "cron",
+#[utoipa::path(get, operation_id = "list_cron_runs", path = "/v1/cron-jobs/{id}/runs", tag = "cron",
     params(("id" = String, Path, description = "cron_…"), crate::openapi::ListParams),
     responses((status = 200, description = "A page of runs, latest scheduled first", body = crate::openapi::CronRunList),
-              (status = 404, description = "CRON_JOB_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "CRON_JOB_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn list_runs(
     state: web::Data<AppState>,
@@ -391,10 +428,10 @@ pub async fn list_runs(
     Ok(HttpResponse::Ok().json(listing::envelope(&listed.rows, listed.total, page)))
 }
 
-#[utoipa::path(get, path = "/v1/cron-jobs/{id}/runs/{runId}", tag = "cron",
+#[utoipa::path(get, operation_id = "get_cron_run", path = "/v1/cron-jobs/{id}/runs/{runId}", tag = "cron",
     params(("id" = String, Path, description = "cron_…"), ("runId" = String, Path, description = "run_…")),
     responses((status = 200, description = "The run", body = CronRunSnapshot),
-              (status = 404, description = "CRON_JOB_NOT_FOUND or CRON_RUN_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "CRON_JOB_NOT_FOUND or CRON_RUN_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn get_run(
     state: web::Data<AppState>,

@@ -344,7 +344,7 @@ pub struct AgentMetricsSeries {
     params(("from" = Option<DateTime<Utc>>, Query, description = "RFC 3339 (default: `to` minus one day)"),
            ("to" = Option<DateTime<Utc>>, Query, description = "RFC 3339, exclusive (default: the end of the current UTC day); at most 92 days after `from`")),
     responses((status = 200, description = "The summary", body = MetricsSummary),
-              (status = 400, description = "VALIDATION_ERROR: a malformed time, `from` not before `to`, or more than 92 days", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "VALIDATION_ERROR: a malformed time, `from` not before `to`, or more than 92 days", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn get_metrics_summary(
     state: web::Data<AppState>,
@@ -366,7 +366,7 @@ pub async fn get_metrics_summary(
            ("to" = Option<DateTime<Utc>>, Query, description = "RFC 3339, exclusive (default: the end of the current UTC day); at most 92 days after `from`"),
            crate::openapi::ListParams),
     responses((status = 200, description = "A page of agents' metrics", body = crate::openapi::MetricsAgentList),
-              (status = 400, description = "VALIDATION_ERROR: a malformed time or page, `from` not before `to`, or more than 92 days", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "VALIDATION_ERROR: a malformed time or page, `from` not before `to`, or more than 92 days", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn list_agent_metrics(
     state: web::Data<AppState>,
@@ -390,10 +390,10 @@ pub async fn list_agent_metrics(
     params(("id" = String, Path, description = "agent_…"),
            ("from" = Option<DateTime<Utc>>, Query, description = "RFC 3339 (default: `to` minus one day, or 30 days for `day`)"),
            ("to" = Option<DateTime<Utc>>, Query, description = "RFC 3339, exclusive (default: the end of the current UTC day); at most 92 days after `from`"),
-           ("granularity" = Option<String>, Query, description = "`hour` (the default) or `day`")),
+           ("granularity" = Option<schema::query::Granularity>, Query, description = "`hour` (the default) or `day`")),
     responses((status = 200, description = "The series, oldest first", body = AgentMetricsSeries),
-              (status = 400, description = "VALIDATION_ERROR: a malformed time, `from` not before `to`, more than 92 days, or an unknown granularity", body = crate::openapi::ErrorBody),
-              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "VALIDATION_ERROR: a malformed time, `from` not before `to`, more than 92 days, or an unknown granularity", body = crate::error::ErrorBody),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn get_agent_metrics(
     state: web::Data<AppState>,
@@ -403,10 +403,14 @@ pub async fn get_agent_metrics(
 ) -> Result<HttpResponse, ApiError> {
     let not_found = || ApiError::not_found(ErrorCode::AgentNotFound, "agent", &path);
     let agent_id: AgentId = path.parse().map_err(|_| not_found())?;
-    let granularity = match query.get("granularity") {
-        None => Granularity::Hour,
-        Some(text) => Granularity::parse(text)
-            .ok_or_else(|| ApiError::field("granularity", "must be one of hour, day"))?,
+    let granularity = match listing::enum_param(
+        &query,
+        "granularity",
+        schema::query::Granularity::parse,
+        "hour, day",
+    )? {
+        None | Some(schema::query::Granularity::Hour) => Granularity::Hour,
+        Some(schema::query::Granularity::Day) => Granularity::Day,
     };
     let default_span = match granularity {
         Granularity::Hour => Duration::days(1),

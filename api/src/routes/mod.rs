@@ -25,8 +25,14 @@ macro_rules! route_table {
             scope $(
                 .service(
                     web::resource($path)
-                        $( .route(web::$method().to($handler)) )+
-                        .default_service(web::to(method_not_allowed)),
+                        // `Idempotency-Key` on each route, not the scope: a method the
+                        // route does not serve is a 405 whatever key it carries.
+                        $( .route(web::$method().to($handler).wrap(
+                            actix_web::middleware::from_fn(crate::idempotency::middleware),
+                        )) )+
+                        .default_service(web::to(|| {
+                            method_not_allowed(&[$( stringify!($method) ),+])
+                        })),
                 )
             )+
         }
@@ -175,18 +181,24 @@ route_table! {
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        mount(web::scope("/v1")).wrap(actix_web::middleware::from_fn(
-            crate::idempotency::middleware,
-        )),
-    );
+    cfg.service(mount(web::scope("/v1")));
 }
 
-pub async fn method_not_allowed() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::new(
+/// 405 with `Allow` naming the route's methods (RFC 9110 §15.5.6).
+pub async fn method_not_allowed(
+    methods: &'static [&'static str],
+) -> Result<HttpResponse, ApiError> {
+    let allow = methods
+        .iter()
+        .map(|method| method.to_ascii_uppercase())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut error = ApiError::new(
         ErrorCode::MethodNotAllowed,
-        "This method is not allowed on this route",
-    ))
+        format!("This method is not allowed on this route; it allows {allow}"),
+    );
+    error.allow = Some(allow);
+    Err(error)
 }
 
 pub async fn route_not_found() -> Result<HttpResponse, ApiError> {

@@ -23,6 +23,7 @@ pub struct CreateSessionRequest {
     #[schema(example = "agent_01jq8abcdefghjkmnpqrstvwxy")]
     agent_id: String,
     #[serde(default)]
+    #[schema(schema_with = schema::limits::schemas::session_name)]
     name: Option<String>,
 }
 
@@ -35,7 +36,7 @@ pub struct PruneSessionsRequest {
     agent_id: Option<String>,
 }
 
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PostMessageRequest {
     /// `user` (the default) or `assistant` (the agent runtime reporting its reply).
@@ -49,6 +50,95 @@ pub struct PostMessageRequest {
     /// Only on assistant messages.
     #[serde(default)]
     tool_calls: Option<Vec<ToolCall>>,
+}
+
+/// Two shapes, one per role, so that the document says what the server checks: `usage` and
+/// `toolCalls` only on assistant messages (`domain::validate::message`).
+impl utoipa::PartialSchema for PostMessageRequest {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::OneOfBuilder;
+        use utoipa::openapi::Ref;
+        OneOfBuilder::new()
+            .item(Ref::from_schema_name("UserMessageRequest"))
+            .item(Ref::from_schema_name("AssistantMessageRequest"))
+            .into()
+    }
+}
+
+/// The two shapes of [`PostMessageRequest`], as components of their own (clients get a named
+/// type for each).
+fn message_request_shapes() -> [(&'static str, utoipa::openapi::schema::Schema); 2] {
+    use schema::limits::{schemas, MAX_TOOL_CALLS};
+    use utoipa::openapi::schema::{
+        AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, SchemaType, Type,
+    };
+    use utoipa::openapi::Ref;
+    let role = |role: &str| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some([role]))
+    };
+    let user = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some("A user's message (`role` may be left out)."))
+        .property("role", role("user"))
+        .property("content", schemas::message_content())
+        .required("content")
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    let assistant = ObjectBuilder::new()
+        .schema_type(Type::Object)
+        .description(Some(
+            "The agent runtime reporting its reply, with what it cost (priced from the model \
+             catalog) and the tools it called.",
+        ))
+        .property("role", role("assistant"))
+        .required("role")
+        .property("content", schemas::message_content())
+        .required("content")
+        .property(
+            "usage",
+            OneOfBuilder::new()
+                .item(ObjectBuilder::new().schema_type(Type::Null))
+                .item(Ref::from_schema_name("UsageReport")),
+        )
+        .property(
+            "toolCalls",
+            ArrayBuilder::new()
+                .schema_type(
+                    [Type::Array, Type::Null]
+                        .into_iter()
+                        .collect::<SchemaType>(),
+                )
+                .items(Ref::from_schema_name("ToolCall"))
+                .max_items(Some(MAX_TOOL_CALLS)),
+        )
+        .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+    [
+        ("UserMessageRequest", user.build().into()),
+        ("AssistantMessageRequest", assistant.build().into()),
+    ]
+}
+
+impl utoipa::ToSchema for PostMessageRequest {
+    fn schemas(
+        schemas: &mut Vec<(
+            String,
+            utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        )>,
+    ) {
+        for (name, shape) in message_request_shapes() {
+            schemas.push((name.to_owned(), utoipa::openapi::RefOr::T(shape)));
+        }
+        schemas.push((
+            "UsageReport".to_owned(),
+            <UsageReport as utoipa::PartialSchema>::schema(),
+        ));
+        schemas.push((
+            "ToolCall".to_owned(),
+            <ToolCall as utoipa::PartialSchema>::schema(),
+        ));
+        <ToolCall as utoipa::ToSchema>::schemas(schemas);
+    }
 }
 
 /// The number of sessions a prune archived.
@@ -90,8 +180,8 @@ async fn render_session(
 #[utoipa::path(post, path = "/v1/sessions", tag = "sessions", request_body = CreateSessionRequest,
     responses((status = 201, description = "Opened", body = SessionView,
                headers(("Location" = String, description = "The session's URL"))),
-              (status = 400, description = "Invalid fields", body = crate::openapi::ErrorBody),
-              (status = 404, description = "AGENT_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Invalid fields", body = crate::error::ErrorBody),
+              (status = 404, description = "AGENT_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn create_session(
     state: web::Data<AppState>,
@@ -122,7 +212,7 @@ pub async fn create_session(
            ("origin" = Option<SessionOrigin>, Query, description = "api or cron"),
            crate::openapi::ListParams),
     responses((status = 200, description = "A page of sessions, newest first", body = crate::openapi::SessionList),
-              (status = 400, description = "Bad query parameter", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Bad query parameter", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn list_sessions(
     state: web::Data<AppState>,
@@ -152,7 +242,7 @@ pub async fn list_sessions(
 
 #[utoipa::path(get, path = "/v1/sessions/{id}", tag = "sessions", params(("id" = String, Path, description = "sess_…")),
     responses((status = 200, description = "The session", body = SessionView),
-              (status = 404, description = "SESSION_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "SESSION_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn get_session(
     state: web::Data<AppState>,
@@ -165,7 +255,7 @@ pub async fn get_session(
 
 #[utoipa::path(post, path = "/v1/sessions/{id}/archive", tag = "sessions", params(("id" = String, Path, description = "sess_…")),
     responses((status = 200, description = "Archived (archiving an archived session changes nothing)", body = SessionView),
-              (status = 404, description = "SESSION_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "SESSION_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn archive_session(
     state: web::Data<AppState>,
@@ -184,7 +274,7 @@ pub async fn archive_session(
 
 #[utoipa::path(post, path = "/v1/sessions/prune", tag = "sessions", request_body = PruneSessionsRequest,
     responses((status = 200, description = "How many active sessions idle since before `before` were archived", body = PruneResult),
-              (status = 400, description = "Invalid fields", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Invalid fields", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn prune_sessions(
     state: web::Data<AppState>,
@@ -212,13 +302,15 @@ pub async fn prune_sessions(
     Ok(HttpResponse::Ok().json(PruneResult { archived }))
 }
 
-#[utoipa::path(post, path = "/v1/sessions/{id}/messages", tag = "sessions", params(("id" = String, Path, description = "sess_…")),
+#[utoipa::path(post, operation_id = "post_message", path = "/v1/sessions/{id}/messages", tag = "sessions", params(("id" = String, Path, description = "sess_…")),
     request_body = PostMessageRequest,
-    responses((status = 201, description = "Stored with the next sequence of the session", body = MessageView),
-              (status = 400, description = "Invalid fields (e.g. usage on a user message, unknown model)", body = crate::openapi::ErrorBody),
-              (status = 404, description = "SESSION_NOT_FOUND", body = crate::openapi::ErrorBody),
-              (status = 409, description = "SESSION_ARCHIVED", body = crate::openapi::ErrorBody),
-              (status = 429, description = "BUDGET_EXHAUSTED (user messages): Retry-After until the budget resets", body = crate::openapi::ErrorBody)),
+    responses((status = 201, description = "Stored with the next sequence of the session", body = MessageView,
+               headers(("Location" = String, description = "The session's messages (a message has no URL of its own)"))),
+              (status = 400, description = "Invalid fields (e.g. usage on a user message, unknown model)", body = crate::error::ErrorBody),
+              (status = 404, description = "SESSION_NOT_FOUND", body = crate::error::ErrorBody),
+              (status = 409, description = "SESSION_ARCHIVED", body = crate::error::ErrorBody),
+              (status = 429, description = "BUDGET_EXHAUSTED (user messages), or RATE_LIMITED", body = crate::error::ErrorBody,
+               headers(("Retry-After" = u64, description = "Seconds until the budget resets (or the rate-limit window)")))),
     security(("bearer" = ["read-write"])))]
 pub async fn post_message(
     state: web::Data<AppState>,
@@ -277,7 +369,7 @@ pub async fn post_message(
 #[utoipa::path(get, path = "/v1/sessions/{id}/messages", tag = "sessions", params(("id" = String, Path, description = "sess_…"),
            crate::openapi::ListParams),
     responses((status = 200, description = "A page of messages, oldest first unless order=desc", body = crate::openapi::MessageList),
-              (status = 404, description = "SESSION_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "SESSION_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn list_messages(
     state: web::Data<AppState>,

@@ -9,7 +9,7 @@ use read_store::webhooks;
 use schema::command::{
     CreateWebhook, DeleteWebhook, RotateWebhookSecret, TestWebhook, UpdateWebhook,
 };
-use schema::webhook::{WebhookPatch, WebhookSnapshot};
+use schema::webhook::{DeliveryStatus, WebhookPatch, WebhookSnapshot, ALL_EVENTS};
 use schema::{Command, DeliveryId, ErrorCode, EventId, WebhookId};
 use serde::{Deserialize, Serialize};
 
@@ -25,11 +25,12 @@ use crate::state::AppState;
 pub struct CreateWebhookRequest {
     /// http(s) URL of a public address.
     #[schema(example = "https://example.com/agenfleet/webhooks")]
+    #[schema(schema_with = schema::limits::schemas::url)]
     url: String,
-    /// Event types, or `["*"]` for all.
-    #[schema(example = json!(["agent.status_changed", "agent.budget_alert"]))]
+    #[schema(schema_with = schema::webhook::event_filter_schema)]
     events: Vec<String>,
     #[serde(default)]
+    #[schema(schema_with = schema::limits::schemas::description)]
     description: Option<String>,
     /// Default true.
     #[serde(default)]
@@ -85,10 +86,12 @@ impl<'a> WebhookView<'a> {
 pub struct DeliveryView<'a> {
     #[schema(example = "dlv_01jq8abcdefghjkmnpqrstvwxy")]
     id: String,
+    /// `null` for a delivery of a cron job's or a gateway's (not of an endpoint).
+    #[schema(required = true)]
     webhook_id: Option<String>,
     event_id: &'a str,
     event_type: &'a str,
-    /// `pending`, `succeeded` or `failed`.
+    #[schema(value_type = DeliveryStatus)]
     status: &'a str,
     attempts: i32,
     next_attempt_at: Option<DateTime<Utc>>,
@@ -170,6 +173,10 @@ async fn load(
 
 /// The event filter with repeated types dropped (first occurrence kept).
 fn without_repeats(events: Vec<String>) -> Vec<String> {
+    if events.iter().any(|event| event == ALL_EVENTS) {
+        // `*` subscribes to everything: the other types add nothing.
+        return vec![ALL_EVENTS.to_owned()];
+    }
     let mut seen = std::collections::HashSet::new();
     events
         .into_iter()
@@ -190,17 +197,17 @@ fn validate(events: Option<&[String]>, description: Option<&str>) -> Result<(), 
 #[utoipa::path(post, path = "/v1/webhooks", tag = "webhooks", request_body = CreateWebhookRequest,
     responses((status = 201, description = "Created; `secret` is shown only now", body = WebhookView,
                headers(("Location" = String, description = "The endpoint's URL"))),
-              (status = 400, description = "Invalid fields (URL not http(s) or targeting a private address, unknown event type…)", body = crate::openapi::ErrorBody),
-              (status = 409, description = "The URL is already registered for the same events", body = crate::openapi::ErrorBody),
-              (status = 503, description = "The operator key is not configured", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Invalid fields (URL not http(s) or targeting a private address, unknown event type…)", body = crate::error::ErrorBody),
+              (status = 409, description = "The URL is already registered for the same events", body = crate::error::ErrorBody),
+              (status = 503, description = "The operator key is not configured", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn create_webhook(
     state: web::Data<AppState>,
     caller: Caller,
     JsonBody(request): JsonBody<CreateWebhookRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    validate(Some(&request.events), request.description.as_deref())?;
     let events = without_repeats(request.events);
-    validate(Some(&events), request.description.as_deref())?;
     let url = crate::signing_secrets::check_target(&state, "url", &request.url).await?;
     let id: WebhookId = crate::ids::next();
     let (secret, sealed) =
@@ -222,7 +229,7 @@ pub async fn create_webhook(
 
 #[utoipa::path(get, path = "/v1/webhooks", tag = "webhooks", params(crate::openapi::ListParams),
     responses((status = 200, description = "A page of endpoints, newest first", body = crate::openapi::WebhookList),
-              (status = 400, description = "Bad query parameter", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Bad query parameter", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn list_webhooks(
     state: web::Data<AppState>,
@@ -242,7 +249,7 @@ pub async fn list_webhooks(
 
 #[utoipa::path(get, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "wh_…")),
     responses((status = 200, description = "The endpoint", body = WebhookView),
-              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn get_webhook(
     state: web::Data<AppState>,
@@ -256,9 +263,9 @@ pub async fn get_webhook(
 #[utoipa::path(patch, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "wh_…")),
     request_body = WebhookPatch,
     responses((status = 200, description = "Updated; `enabled: true` clears `disabledReason`", body = WebhookView),
-              (status = 400, description = "Invalid fields", body = crate::openapi::ErrorBody),
-              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::openapi::ErrorBody),
-              (status = 409, description = "Another endpoint has the same URL and events", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Invalid fields", body = crate::error::ErrorBody),
+              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::error::ErrorBody),
+              (status = 409, description = "Another endpoint has the same URL and events", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn update_webhook(
     state: web::Data<AppState>,
@@ -267,12 +274,12 @@ pub async fn update_webhook(
     JsonBody(mut patch): JsonBody<WebhookPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let id = webhook_id(&path)?;
-    patch.events = patch.events.map(without_repeats);
     let description = match &patch.description {
         schema::agent::Patch::Set(text) => Some(text.as_str()),
         _ => None,
     };
     validate(patch.events.as_deref(), description)?;
+    patch.events = patch.events.map(without_repeats);
     if let Some(url) = &patch.url {
         patch.url = Some(crate::signing_secrets::check_target(&state, "url", url).await?);
     }
@@ -291,7 +298,7 @@ pub async fn update_webhook(
 
 #[utoipa::path(delete, path = "/v1/webhooks/{id}", tag = "webhooks", params(("id" = String, Path, description = "wh_…")),
     responses((status = 204, description = "Deleted; its pending deliveries fail"),
-              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn delete_webhook(
     state: web::Data<AppState>,
@@ -308,10 +315,10 @@ pub async fn delete_webhook(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[utoipa::path(post, path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks", params(("id" = String, Path, description = "wh_…")),
+#[utoipa::path(post, operation_id = "rotate_webhook_secret", path = "/v1/webhooks/{id}/rotate-secret", tag = "webhooks", params(("id" = String, Path, description = "wh_…")),
     responses((status = 200, description = "The new secret (shown only now); the old one keeps signing alongside for 24 h", body = WebhookView),
-              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::openapi::ErrorBody),
-              (status = 503, description = "The operator key is not configured", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::error::ErrorBody),
+              (status = 503, description = "The operator key is not configured", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn rotate_secret(
     state: web::Data<AppState>,
@@ -336,7 +343,7 @@ pub async fn rotate_secret(
 
 #[utoipa::path(post, path = "/v1/webhooks/{id}/test", tag = "webhooks", params(("id" = String, Path, description = "wh_…")),
     responses((status = 202, description = "A `webhook.test` event is queued for this endpoint (whatever its filter)", body = TestResult),
-              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn test_webhook(
     state: web::Data<AppState>,
@@ -358,13 +365,13 @@ pub async fn test_webhook(
     }))
 }
 
-#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries", tag = "webhooks",
+#[utoipa::path(get, operation_id = "list_webhook_deliveries", path = "/v1/webhooks/{id}/deliveries", tag = "webhooks",
     params(("id" = String, Path, description = "wh_…"),
-           ("status" = Option<String>, Query, description = "pending, succeeded or failed"),
+           ("status" = Option<DeliveryStatus>, Query, description = "Only deliveries in this state"),
            crate::openapi::ListParams),
     responses((status = 200, description = "A page of deliveries, newest first", body = crate::openapi::DeliveryList),
-              (status = 400, description = "Bad query parameter", body = crate::openapi::ErrorBody),
-              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Bad query parameter", body = crate::error::ErrorBody),
+              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn list_deliveries(
     state: web::Data<AppState>,
@@ -377,11 +384,7 @@ pub async fn list_deliveries(
     let status = listing::enum_param(
         &query,
         "status",
-        |text| {
-            ["pending", "succeeded", "failed"]
-                .into_iter()
-                .find(|s| *s == text)
-        },
+        |text| DeliveryStatus::parse(text).map(DeliveryStatus::as_str),
         "pending, succeeded, failed",
     )?;
     load(&state, &caller, id).await?;
@@ -425,10 +428,10 @@ async fn render_delivery(
     Ok(HttpResponse::build(status).json(DeliveryView::new(&delivery, Some(&attempts))))
 }
 
-#[utoipa::path(get, path = "/v1/webhooks/{id}/deliveries/{deliveryId}", tag = "webhooks",
+#[utoipa::path(get, operation_id = "get_webhook_delivery", path = "/v1/webhooks/{id}/deliveries/{deliveryId}", tag = "webhooks",
     params(("id" = String, Path, description = "wh_…"), ("deliveryId" = String, Path, description = "dlv_…")),
     responses((status = 200, description = "The delivery with its attempt log", body = DeliveryView),
-              (status = 404, description = "WEBHOOK_NOT_FOUND or DELIVERY_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "WEBHOOK_NOT_FOUND or DELIVERY_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read"])))]
 pub async fn get_delivery(
     state: web::Data<AppState>,
@@ -439,10 +442,10 @@ pub async fn get_delivery(
     render_delivery(&state, &caller, webhook, delivery, StatusCode::OK).await
 }
 
-#[utoipa::path(post, path = "/v1/webhooks/{id}/deliveries/{deliveryId}/retry", tag = "webhooks",
+#[utoipa::path(post, operation_id = "retry_webhook_delivery", path = "/v1/webhooks/{id}/deliveries/{deliveryId}/retry", tag = "webhooks",
     params(("id" = String, Path, description = "wh_…"), ("deliveryId" = String, Path, description = "dlv_…")),
     responses((status = 202, description = "A new attempt is due now, whatever the delivery's state", body = DeliveryView),
-              (status = 404, description = "WEBHOOK_NOT_FOUND or DELIVERY_NOT_FOUND", body = crate::openapi::ErrorBody)),
+              (status = 404, description = "WEBHOOK_NOT_FOUND or DELIVERY_NOT_FOUND", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn retry_delivery(
     state: web::Data<AppState>,
@@ -462,12 +465,12 @@ pub async fn retry_delivery(
     render_delivery(&state, &caller, webhook, delivery, StatusCode::ACCEPTED).await
 }
 
-#[utoipa::path(post, path = "/v1/webhooks/{id}/replay", tag = "webhooks", params(("id" = String, Path, description = "wh_…")),
+#[utoipa::path(post, operation_id = "replay_webhook_events", path = "/v1/webhooks/{id}/replay", tag = "webhooks", params(("id" = String, Path, description = "wh_…")),
     request_body = ReplayRequest,
     responses((status = 202, description = "New deliveries of every matching event since `since` (oldest first, at most 100,000), each with its original event id", body = ReplayResult),
-              (status = 400, description = "Invalid fields", body = crate::openapi::ErrorBody),
-              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::openapi::ErrorBody),
-              (status = 409, description = "The endpoint is disabled: enable it first", body = crate::openapi::ErrorBody)),
+              (status = 400, description = "Invalid fields", body = crate::error::ErrorBody),
+              (status = 404, description = "WEBHOOK_NOT_FOUND", body = crate::error::ErrorBody),
+              (status = 409, description = "The endpoint is disabled: enable it first", body = crate::error::ErrorBody)),
     security(("bearer" = ["read-write"])))]
 pub async fn replay(
     state: web::Data<AppState>,

@@ -81,6 +81,21 @@ async fn a_read_key_reads_but_gets_403_on_writes() {
 }
 
 #[tokio::test]
+async fn the_auth_scheme_is_case_insensitive() {
+    let app = TestApp::spawn().await;
+    for scheme in ["bearer", "BEARER", "Bearer"] {
+        let response = app
+            .http
+            .get(format!("{}/v1/agents", app.base))
+            .header("Authorization", format!("{scheme} {}", app.key))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::OK, "{scheme}");
+    }
+}
+
+#[tokio::test]
 async fn missing_malformed_or_unknown_keys_get_401_with_www_authenticate() {
     let app = TestApp::spawn().await;
     let unknown = format!("afk_{}", "Z".repeat(40));

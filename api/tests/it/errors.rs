@@ -40,6 +40,20 @@ async fn every_framework_error_has_the_contract_body_and_headers() {
 
     let wrong_method = app.request(Method::PUT, "/v1/agents").send().await.unwrap();
     assert_eq!(wrong_method.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong_method.headers()["allow"], "POST, GET, HEAD");
+    let wrong_method_on_item = app
+        .request(Method::OPTIONS, &format!("/v1/agents/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong_method_on_item.status(),
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        wrong_method_on_item.headers()["allow"],
+        "GET, HEAD, PATCH, DELETE"
+    );
     assert_error_body(
         &wrong_method.json().await.unwrap(),
         "METHOD_NOT_ALLOWED",

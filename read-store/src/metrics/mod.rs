@@ -27,14 +27,6 @@ pub enum Granularity {
 }
 
 impl Granularity {
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "hour" => Some(Self::Hour),
-            "day" => Some(Self::Day),
-            _ => None,
-        }
-    }
-
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Hour => "hour",

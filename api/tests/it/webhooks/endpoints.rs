@@ -518,3 +518,27 @@ async fn urls_are_stored_in_normal_form_and_repeated_event_types_once() {
     assert_eq!(patched["url"], "https://example.com/other");
     assert_eq!(patched["events"], json!(["*"]));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_filter_listing_the_wildcard_is_kept_as_the_wildcard_alone() {
+    let app = TestApp::spawn().await;
+    let created = create_webhook(
+        &app,
+        json!({"url": URL, "events": ["agent.created", "*", "agent.created"]}),
+    )
+    .await;
+    assert_eq!(created["events"], json!(["*"]));
+    let (status, patched) = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/webhooks/{}", id_of(&created)),
+            Some(json!({"events": ["session.created", "session.created"]})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{patched}");
+    assert_eq!(
+        patched["events"],
+        json!(["session.created"]),
+        "repeats dropped"
+    );
+}

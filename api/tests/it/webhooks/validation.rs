@@ -17,9 +17,9 @@ async fn invalid_webhook_fields_are_refused_with_the_field_and_what_to_fix() {
             "unknown event type `agent.exploded`; expected one of agent.created",
         ),
         (
-            json!({"url": URL, "events": ["agent.created", "*"]}),
+            json!({"url": URL, "events": ["*", "agent.exploded"]}),
             "events[1]",
-            "list it alone",
+            "unknown event type `agent.exploded`",
         ),
         (
             json!({"url": "ftp://example.com/hooks", "events": ["*"]}),
@@ -94,11 +94,6 @@ async fn invalid_webhook_fields_are_refused_with_the_field_and_what_to_fix() {
             json!({"events": ["session.created", "sessions.created"]}),
             "events[1]",
             "unknown event type `sessions.created`",
-        ),
-        (
-            json!({"events": ["*", "agent.created"]}),
-            "events[0]",
-            "list it alone",
         ),
         (
             json!({"url": "ftp://example.com/x"}),

@@ -1,0 +1,319 @@
+import datetime
+from http import HTTPStatus
+from typing import Any
+
+import httpx
+
+from ... import errors
+from ...client import AuthenticatedClient, Client
+from ...models.activity_list import ActivityList
+from ...models.actor_type import ActorType
+from ...models.error_body import ErrorBody
+from ...models.sort_order import SortOrder
+from ...types import UNSET, Response, Unset
+
+
+def _get_kwargs(
+    *,
+    type_: str | Unset = UNSET,
+    agent_id: str | Unset = UNSET,
+    actor_type: ActorType | Unset = UNSET,
+    from_: datetime.datetime | Unset = UNSET,
+    to: datetime.datetime | Unset = UNSET,
+    after: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    offset: int | Unset = UNSET,
+    order: SortOrder | Unset = UNSET,
+) -> dict[str, Any]:
+
+    params: dict[str, Any] = {}
+
+    params["type"] = type_
+
+    params["agentId"] = agent_id
+
+    json_actor_type: str | Unset = UNSET
+    if not isinstance(actor_type, Unset):
+        json_actor_type = actor_type.value
+
+    params["actorType"] = json_actor_type
+
+    json_from_: str | Unset = UNSET
+    if not isinstance(from_, Unset):
+        json_from_ = from_.isoformat()
+    params["from"] = json_from_
+
+    json_to: str | Unset = UNSET
+    if not isinstance(to, Unset):
+        json_to = to.isoformat()
+    params["to"] = json_to
+
+    params["after"] = after
+
+    params["limit"] = limit
+
+    params["offset"] = offset
+
+    json_order: str | Unset = UNSET
+    if not isinstance(order, Unset):
+        json_order = order.value
+
+    params["order"] = json_order
+
+    params = {k: v for k, v in params.items() if v is not UNSET and v is not None}
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/v1/activity",
+        "params": params,
+    }
+
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> ActivityList | ErrorBody | None:
+    if response.status_code == 200:
+        response_200 = ActivityList.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 400:
+        response_400 = ErrorBody.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = ErrorBody.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 429:
+        response_429 = ErrorBody.from_dict(response.json())
+
+        return response_429
+
+    if response.status_code == 500:
+        response_500 = ErrorBody.from_dict(response.json())
+
+        return response_500
+
+    if response.status_code == 503:
+        response_503 = ErrorBody.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[ActivityList | ErrorBody]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    *,
+    client: AuthenticatedClient,
+    type_: str | Unset = UNSET,
+    agent_id: str | Unset = UNSET,
+    actor_type: ActorType | Unset = UNSET,
+    from_: datetime.datetime | Unset = UNSET,
+    to: datetime.datetime | Unset = UNSET,
+    after: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    offset: int | Unset = UNSET,
+    order: SortOrder | Unset = UNSET,
+) -> Response[ActivityList | ErrorBody]:
+    """
+    Args:
+        type_ (str | Unset):
+        agent_id (str | Unset):
+        actor_type (ActorType | Unset): Who appended a command: `api_key`, `system` or `agent`.
+        from_ (datetime.datetime | Unset):
+        to (datetime.datetime | Unset):
+        after (int | Unset):
+        limit (int | Unset):
+        offset (int | Unset):
+        order (SortOrder | Unset): `asc` or `desc`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ActivityList | ErrorBody]
+    """
+
+    kwargs = _get_kwargs(
+        type_=type_,
+        agent_id=agent_id,
+        actor_type=actor_type,
+        from_=from_,
+        to=to,
+        after=after,
+        limit=limit,
+        offset=offset,
+        order=order,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    *,
+    client: AuthenticatedClient,
+    type_: str | Unset = UNSET,
+    agent_id: str | Unset = UNSET,
+    actor_type: ActorType | Unset = UNSET,
+    from_: datetime.datetime | Unset = UNSET,
+    to: datetime.datetime | Unset = UNSET,
+    after: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    offset: int | Unset = UNSET,
+    order: SortOrder | Unset = UNSET,
+) -> ActivityList | ErrorBody | None:
+    """
+    Args:
+        type_ (str | Unset):
+        agent_id (str | Unset):
+        actor_type (ActorType | Unset): Who appended a command: `api_key`, `system` or `agent`.
+        from_ (datetime.datetime | Unset):
+        to (datetime.datetime | Unset):
+        after (int | Unset):
+        limit (int | Unset):
+        offset (int | Unset):
+        order (SortOrder | Unset): `asc` or `desc`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ActivityList | ErrorBody
+    """
+
+    return sync_detailed(
+        client=client,
+        type_=type_,
+        agent_id=agent_id,
+        actor_type=actor_type,
+        from_=from_,
+        to=to,
+        after=after,
+        limit=limit,
+        offset=offset,
+        order=order,
+    ).parsed
+
+
+async def asyncio_detailed(
+    *,
+    client: AuthenticatedClient,
+    type_: str | Unset = UNSET,
+    agent_id: str | Unset = UNSET,
+    actor_type: ActorType | Unset = UNSET,
+    from_: datetime.datetime | Unset = UNSET,
+    to: datetime.datetime | Unset = UNSET,
+    after: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    offset: int | Unset = UNSET,
+    order: SortOrder | Unset = UNSET,
+) -> Response[ActivityList | ErrorBody]:
+    """
+    Args:
+        type_ (str | Unset):
+        agent_id (str | Unset):
+        actor_type (ActorType | Unset): Who appended a command: `api_key`, `system` or `agent`.
+        from_ (datetime.datetime | Unset):
+        to (datetime.datetime | Unset):
+        after (int | Unset):
+        limit (int | Unset):
+        offset (int | Unset):
+        order (SortOrder | Unset): `asc` or `desc`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[ActivityList | ErrorBody]
+    """
+
+    kwargs = _get_kwargs(
+        type_=type_,
+        agent_id=agent_id,
+        actor_type=actor_type,
+        from_=from_,
+        to=to,
+        after=after,
+        limit=limit,
+        offset=offset,
+        order=order,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    *,
+    client: AuthenticatedClient,
+    type_: str | Unset = UNSET,
+    agent_id: str | Unset = UNSET,
+    actor_type: ActorType | Unset = UNSET,
+    from_: datetime.datetime | Unset = UNSET,
+    to: datetime.datetime | Unset = UNSET,
+    after: int | Unset = UNSET,
+    limit: int | Unset = UNSET,
+    offset: int | Unset = UNSET,
+    order: SortOrder | Unset = UNSET,
+) -> ActivityList | ErrorBody | None:
+    """
+    Args:
+        type_ (str | Unset):
+        agent_id (str | Unset):
+        actor_type (ActorType | Unset): Who appended a command: `api_key`, `system` or `agent`.
+        from_ (datetime.datetime | Unset):
+        to (datetime.datetime | Unset):
+        after (int | Unset):
+        limit (int | Unset):
+        offset (int | Unset):
+        order (SortOrder | Unset): `asc` or `desc`.
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        ActivityList | ErrorBody
+    """
+
+    return (
+        await asyncio_detailed(
+            client=client,
+            type_=type_,
+            agent_id=agent_id,
+            actor_type=actor_type,
+            from_=from_,
+            to=to,
+            after=after,
+            limit=limit,
+            offset=offset,
+            order=order,
+        )
+    ).parsed

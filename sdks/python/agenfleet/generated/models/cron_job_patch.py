@@ -1,0 +1,250 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
+
+from attrs import define as _attrs_define
+
+from ..models.overlap_policy import OverlapPolicy
+from ..types import UNSET, Unset
+
+if TYPE_CHECKING:
+    from ..models.cron_delivery_type_0 import CronDeliveryType0
+    from ..models.cron_delivery_type_1 import CronDeliveryType1
+    from ..models.cron_delivery_type_2 import CronDeliveryType2
+    from ..models.cron_delivery_type_3 import CronDeliveryType3
+    from ..models.cron_delivery_type_4 import CronDeliveryType4
+
+
+T = TypeVar("T", bound="CronJobPatch")
+
+
+@_attrs_define
+class CronJobPatch:
+    """A merge patch of a job. Unknown fields are refused.
+
+    Attributes:
+        delivery (CronDeliveryType0 | CronDeliveryType1 | CronDeliveryType2 | CronDeliveryType3 | CronDeliveryType4 |
+            None | Unset):
+        enabled (bool | None | Unset):
+        name (str | Unset): One line: no control characters; 1 to 100 characters, not only white space.
+        overlap_policy (None | OverlapPolicy | Unset):
+        prompt (str | Unset): Any text but U+0000; 1 to 100000 characters, not only white space.
+        schedule (str | Unset): A standard 5-field cron expression (minute hour day-of-month month day-of-week). One
+            line: no control characters; 0 to 256 characters.
+        timezone (str | Unset): An IANA time zone name such as Europe/Berlin. One line: no control characters; 0 to 64
+            characters.
+    """
+
+    delivery: (
+        CronDeliveryType0
+        | CronDeliveryType1
+        | CronDeliveryType2
+        | CronDeliveryType3
+        | CronDeliveryType4
+        | None
+        | Unset
+    ) = UNSET
+    enabled: bool | None | Unset = UNSET
+    name: str | Unset = UNSET
+    overlap_policy: None | OverlapPolicy | Unset = UNSET
+    prompt: str | Unset = UNSET
+    schedule: str | Unset = UNSET
+    timezone: str | Unset = UNSET
+
+    def to_dict(self) -> dict[str, Any]:
+        from ..models.cron_delivery_type_0 import CronDeliveryType0
+        from ..models.cron_delivery_type_1 import CronDeliveryType1
+        from ..models.cron_delivery_type_2 import CronDeliveryType2
+        from ..models.cron_delivery_type_3 import CronDeliveryType3
+        from ..models.cron_delivery_type_4 import CronDeliveryType4
+
+        delivery: dict[str, Any] | None | Unset
+        if isinstance(self.delivery, Unset):
+            delivery = UNSET
+        elif (
+            isinstance(self.delivery, CronDeliveryType0)
+            or isinstance(self.delivery, CronDeliveryType1)
+            or isinstance(self.delivery, CronDeliveryType2)
+            or isinstance(self.delivery, CronDeliveryType3)
+            or isinstance(self.delivery, CronDeliveryType4)
+        ):
+            delivery = self.delivery.to_dict()
+        else:
+            delivery = self.delivery
+
+        enabled: bool | None | Unset
+        if isinstance(self.enabled, Unset):
+            enabled = UNSET
+        else:
+            enabled = self.enabled
+
+        name = self.name
+
+        overlap_policy: None | str | Unset
+        if isinstance(self.overlap_policy, Unset):
+            overlap_policy = UNSET
+        elif isinstance(self.overlap_policy, OverlapPolicy):
+            overlap_policy = self.overlap_policy.value
+        else:
+            overlap_policy = self.overlap_policy
+
+        prompt = self.prompt
+
+        schedule = self.schedule
+
+        timezone = self.timezone
+
+        field_dict: dict[str, Any] = {}
+
+        field_dict.update({})
+        if delivery is not UNSET:
+            field_dict["delivery"] = delivery
+        if enabled is not UNSET:
+            field_dict["enabled"] = enabled
+        if name is not UNSET:
+            field_dict["name"] = name
+        if overlap_policy is not UNSET:
+            field_dict["overlapPolicy"] = overlap_policy
+        if prompt is not UNSET:
+            field_dict["prompt"] = prompt
+        if schedule is not UNSET:
+            field_dict["schedule"] = schedule
+        if timezone is not UNSET:
+            field_dict["timezone"] = timezone
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.cron_delivery_type_0 import CronDeliveryType0
+        from ..models.cron_delivery_type_1 import CronDeliveryType1
+        from ..models.cron_delivery_type_2 import CronDeliveryType2
+        from ..models.cron_delivery_type_3 import CronDeliveryType3
+        from ..models.cron_delivery_type_4 import CronDeliveryType4
+
+        d = dict(src_dict)
+
+        def _parse_delivery(
+            data: object,
+        ) -> (
+            CronDeliveryType0
+            | CronDeliveryType1
+            | CronDeliveryType2
+            | CronDeliveryType3
+            | CronDeliveryType4
+            | None
+            | Unset
+        ):
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_cron_delivery_type_0 = CronDeliveryType0.from_dict(
+                    data
+                )
+
+                return componentsschemas_cron_delivery_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_cron_delivery_type_1 = CronDeliveryType1.from_dict(
+                    data
+                )
+
+                return componentsschemas_cron_delivery_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_cron_delivery_type_2 = CronDeliveryType2.from_dict(
+                    data
+                )
+
+                return componentsschemas_cron_delivery_type_2
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_cron_delivery_type_3 = CronDeliveryType3.from_dict(
+                    data
+                )
+
+                return componentsschemas_cron_delivery_type_3
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            try:
+                if not isinstance(data, dict):
+                    raise TypeError()
+                componentsschemas_cron_delivery_type_4 = CronDeliveryType4.from_dict(
+                    data
+                )
+
+                return componentsschemas_cron_delivery_type_4
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(
+                CronDeliveryType0
+                | CronDeliveryType1
+                | CronDeliveryType2
+                | CronDeliveryType3
+                | CronDeliveryType4
+                | None
+                | Unset,
+                data,
+            )
+
+        delivery = _parse_delivery(d.pop("delivery", UNSET))
+
+        def _parse_enabled(data: object) -> bool | None | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(bool | None | Unset, data)
+
+        enabled = _parse_enabled(d.pop("enabled", UNSET))
+
+        name = d.pop("name", UNSET)
+
+        def _parse_overlap_policy(data: object) -> None | OverlapPolicy | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                overlap_policy_type_1 = OverlapPolicy(data)
+
+                return overlap_policy_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | OverlapPolicy | Unset, data)
+
+        overlap_policy = _parse_overlap_policy(d.pop("overlapPolicy", UNSET))
+
+        prompt = d.pop("prompt", UNSET)
+
+        schedule = d.pop("schedule", UNSET)
+
+        timezone = d.pop("timezone", UNSET)
+
+        cron_job_patch = cls(
+            delivery=delivery,
+            enabled=enabled,
+            name=name,
+            overlap_policy=overlap_policy,
+            prompt=prompt,
+            schedule=schedule,
+            timezone=timezone,
+        )
+
+        return cron_job_patch
