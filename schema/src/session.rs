@@ -68,7 +68,6 @@ impl Usage {
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UsageReport {
-    /// A model id of the catalog (`GET /v1/models`).
     #[schema(schema_with = crate::limits::schemas::model_id)]
     pub model: String,
     /// At most 10⁹ (`domain::validate::MAX_TOKENS_PER_MESSAGE`).

@@ -46,7 +46,6 @@ pub struct HeartbeatRequest {
     #[schema(maximum = 86_400_000)]
     #[serde(deserialize_with = "schema::whole::option_u64")]
     latency_ms: Option<u64>,
-    /// At most 1,000 characters.
     #[serde(default)]
     #[schema(schema_with = schema::limits::schemas::heartbeat_detail)]
     detail: Option<String>,

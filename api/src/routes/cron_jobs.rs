@@ -23,13 +23,11 @@ pub const DEFAULT_TIMEZONE: &str = "UTC";
 pub struct CreateCronJobRequest {
     #[schema(example = "agent_01jq8abcdefghjkmnpqrstvwxy")]
     agent_id: String,
-    /// 1 to 100 characters.
     #[schema(schema_with = schema::limits::schemas::cron_job_name)]
     name: String,
     /// Posted as the run's first user message.
     #[schema(schema_with = schema::limits::schemas::cron_prompt)]
     prompt: String,
-    /// Standard 5-field cron expression.
     #[schema(example = "0 8 * * MON-FRI")]
     #[schema(schema_with = schema::limits::schemas::schedule)]
     schedule: String,

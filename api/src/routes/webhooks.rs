@@ -23,7 +23,6 @@ use crate::state::AppState;
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateWebhookRequest {
-    /// http(s) URL of a public address.
     #[schema(example = "https://example.com/agenfleet/webhooks")]
     #[schema(schema_with = schema::limits::schemas::url)]
     url: String,
