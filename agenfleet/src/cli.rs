@@ -16,9 +16,23 @@ pub struct Cli {
     pub command: Commands,
 }
 
+impl Cli {
+    /// The log filter when `RUST_LOG` is unset: `dev` is for a person at a terminal, whose
+    /// screen should end with the banner rather than every migration and partition seek.
+    pub fn default_log_filter(&self) -> &'static str {
+        match self.command {
+            Commands::Dev { .. } => crate::dev::DEFAULT_LOG_FILTER,
+            _ => ops::telemetry::DEFAULT_FILTER,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Commands {
     /// Run the whole system in one process on the embedded default (the log in Postgres).
+    ///
+    /// Logs only warnings and errors unless RUST_LOG says otherwise (e.g. RUST_LOG=info), and
+    /// accepts webhook URLs on this machine unless AGENFLEET_WEBHOOK_ALLOW_PRIVATE_TARGETS=false.
     Dev {
         /// Address of the API.
         #[arg(long, env = "AGENFLEET_LISTEN", default_value = "127.0.0.1:8080")]

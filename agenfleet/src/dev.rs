@@ -13,9 +13,14 @@ use scheduler::HeartbeatMonitor;
 use schema::tenant::Plan;
 use webhook_dispatcher::{Dispatcher, DispatcherConfig};
 
+use crate::banner::Banner;
 use crate::submit::Submitter;
 
 const DEFAULT_TENANT: &str = "default";
+
+/// `dev`'s log filter when RUST_LOG is unset: warnings and errors only. Its start-up (every
+/// migration, every partition's seek) is routine, and the banner must be the last thing seen.
+pub const DEFAULT_LOG_FILTER: &str = "warn";
 
 fn env_duration(name: &str, default: &str) -> anyhow::Result<Duration> {
     let text = std::env::var(name).unwrap_or_else(|_| default.to_owned());
@@ -45,8 +50,16 @@ fn ensure_secret_key(data_dir: &Path) -> anyhow::Result<String> {
     Ok(std::fs::read_to_string(&path)?.trim().to_owned())
 }
 
-fn env_flag(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|value| value == "true")
+/// `true` when the variable says `true`; `default` when it is unset.
+fn env_flag(name: &str, default: bool) -> bool {
+    std::env::var(name).map_or(default, |value| value == "true")
+}
+
+/// Whether webhooks may target this machine and private networks. `dev` runs on a
+/// developer's machine, where the receivers one tries are local, so unless the variable says
+/// otherwise it allows them (the processes run in production refuse them by default).
+fn allow_private_targets() -> bool {
+    env_flag("AGENFLEET_WEBHOOK_ALLOW_PRIVATE_TARGETS", true)
 }
 
 pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
@@ -57,7 +70,7 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
         Ok(url) => (url, None),
         Err(_) => {
             eprintln!(
-                "DATABASE_URL is unset: starting a private PostgreSQL under {}",
+                "Starting a private PostgreSQL under {} (DATABASE_URL is unset)…",
                 data_dir.display()
             );
             let postgres = local_postgres::LocalPostgres::start(&data_dir).await?;
@@ -65,7 +78,9 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
         }
     };
     let event_log_url = std::env::var("EVENT_LOG_URL").unwrap_or_else(|_| database_url.clone());
-    crate::migrate::run(&database_url, &event_log_url).await?;
+    for label in crate::migrate::apply(&database_url, &event_log_url).await? {
+        tracing::debug!(migration = %label, "applied");
+    }
     let log = event_log::connect(&event_log_url).await?;
     let shutdown = ops::shutdown::shutdown_token();
 
@@ -103,7 +118,7 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
         )?,
         timeout: env_duration("AGENFLEET_WEBHOOK_TIMEOUT", "15s")?,
         disable_after: env_duration("AGENFLEET_WEBHOOK_DISABLE_AFTER", "5d")?,
-        allow_private_targets: env_flag("AGENFLEET_WEBHOOK_ALLOW_PRIVATE_TARGETS"),
+        allow_private_targets: allow_private_targets(),
         secret_key: Some(secret_key.clone()),
         concurrency: 256,
         concurrency_per_target: 16,
@@ -141,43 +156,55 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
             .map(|v| v.split(',').map(str::to_owned).collect())
             .unwrap_or_default(),
         secret_key: Some(secret_key),
-        allow_private_targets: env_flag("AGENFLEET_WEBHOOK_ALLOW_PRIVATE_TARGETS"),
+        allow_private_targets: allow_private_targets(),
     };
     let running = api::serve(config, log.clone(), shutdown.clone()).await?;
-    let base = format!("http://{}", running.addr);
+    let origin = format!("http://{}", running.addr);
 
     let client = store.client().await?;
     let existing = tenants::by_name(&client, DEFAULT_TENANT).await?;
     drop(client);
-    let key_line = match existing {
-        Some(tenant) => format!(
-            "tenant `{DEFAULT_TENANT}` ({tenant}) exists; its first key was printed when it was created.\n  \
-             New key: agenfleet admin create-key --tenant {tenant}  (with DATABASE_URL={database_url})"
-        ),
+    let (tenant, new_key) = match existing {
+        Some(tenant) => (tenant, None),
         None => {
             let submitter = Submitter::new(&database_url, log.clone())?;
-            let (tenant, key) =
-                crate::admin::create_tenant(&submitter, DEFAULT_TENANT, Plan::Enterprise, None, None).await?;
-            format!("tenant `{DEFAULT_TENANT}` ({tenant}) created. Its read-write key (shown once):\n\n  {}\n", key.api_key)
+            let (tenant, key) = crate::admin::create_tenant(
+                &submitter,
+                DEFAULT_TENANT,
+                Plan::Enterprise,
+                None,
+                None,
+            )
+            .await?;
+            (tenant, Some(key.api_key))
         }
     };
-    println!(
-        "\nAgenFleet is running.\n\n  API:      {base}/v1\n  Database: {database_url}\n  {key_line}\n\
-         Try it:\n  export AGENFLEET_KEY=<the key>\n  \
-         curl -s -X POST {base}/v1/agents -H \"Authorization: Bearer $AGENFLEET_KEY\" \
-         -H 'Content-Type: application/json' -d '{{\"name\":\"Nova\"}}'\n  \
-         curl -s {base}/v1/agents -H \"Authorization: Bearer $AGENFLEET_KEY\"\n\nCtrl-C stops everything.\n"
-    );
+    let private_url = private_postgres.as_ref().map(|postgres| postgres.url());
+    let banner = Banner {
+        origin: &origin,
+        private_postgres: private_url.as_deref().map(|url| (url, data_dir.as_path())),
+        tenant_name: DEFAULT_TENANT,
+        tenant,
+        new_key: new_key.as_deref(),
+        cli: &crate::banner::cli_command(),
+    };
+    println!("{banner}");
 
     shutdown.cancelled().await;
-    eprintln!("stopping…");
+    eprint!("Stopping… ");
     let _ = running.task.await;
     let _ = projector.await;
     let _ = monitor.await;
     let _ = cron.await;
     let _ = dispatcher.await;
+    // Every pool is closed before the server goes: a connection the server ends is logged by
+    // the pool as an error.
+    drop((store, log));
     if let Some(postgres) = private_postgres {
         postgres.stop().await?;
+        eprintln!("stopped. The data stays in {}.", data_dir.display());
+    } else {
+        eprintln!("stopped.");
     }
     Ok(())
 }

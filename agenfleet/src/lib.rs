@@ -4,6 +4,7 @@
 //! activity history and survive a replay.
 
 pub mod admin;
+pub mod banner;
 pub mod cli;
 pub mod dev;
 pub mod migrate;

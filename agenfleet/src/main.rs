@@ -7,8 +7,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    ops::telemetry::init();
-    match agenfleet::run(agenfleet::Cli::parse()).await {
+    let cli = agenfleet::Cli::parse();
+    ops::telemetry::init_with_default(cli.default_log_filter());
+    match agenfleet::run(cli).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");

@@ -161,17 +161,28 @@ impl Cluster {
             .map(drop)
     }
 
+    /// `pg_ctl stop -m fast`: open sessions are ended at once.
     pub fn stop_command(&self) -> std::process::Command {
+        self.stop_command_with("--mode=fast", WAIT_SECS)
+    }
+
+    /// `pg_ctl stop -m smart`: new connections are refused and the server stops once the open
+    /// ones have closed; pg_ctl fails if that takes longer than `wait_secs`.
+    pub fn smart_stop_command(&self, wait_secs: &str) -> std::process::Command {
+        self.stop_command_with("--mode=smart", wait_secs)
+    }
+
+    fn stop_command_with(&self, mode: &str, wait_secs: &str) -> std::process::Command {
         self.run_as.command(
             &self.binaries.pg_ctl(),
             [
                 OsStr::new("stop"),
                 OsStr::new("--pgdata"),
                 self.pgdata.as_os_str(),
-                OsStr::new("--mode=fast"),
+                OsStr::new(mode),
                 OsStr::new("--wait"),
                 OsStr::new("--timeout"),
-                OsStr::new(WAIT_SECS),
+                OsStr::new(wait_secs),
             ],
         )
     }

@@ -30,6 +30,9 @@ pub const DATABASE: &str = "agenfleet";
 /// between choosing it and the server binding it.
 const START_ATTEMPTS: usize = 3;
 
+/// Seconds [`LocalPostgres::stop`] waits for clients to disconnect before ending their sessions.
+const CLIENTS_GRACE: &str = "3";
+
 /// How long a server found already running (left by a crashed run) gets to accept a
 /// connection before we decide it is not ours to reuse.
 const REUSE_PROBE: Duration = Duration::from_secs(5);
@@ -101,13 +104,24 @@ impl LocalPostgres {
         self.cluster.log_file()
     }
 
-    /// `pg_ctl stop -m fast`: open sessions are ended, committed data is kept.
+    /// Stops the server, keeping committed data: once its clients have disconnected
+    /// (`pg_ctl stop -m smart`), or after [`CLIENTS_GRACE`] by ending their sessions
+    /// (`-m fast`). The grace matters because a pool whose connection the server ends logs it
+    /// as an error: a caller that has just dropped its pools stops without such noise.
     pub async fn stop(mut self) -> Result<(), Error> {
         self.stopped = true;
-        let output = tokio::process::Command::from(self.cluster.stop_command())
+        let smart = tokio::process::Command::from(self.cluster.smart_stop_command(CLIENTS_GRACE))
             .output()
             .await
             .map_err(Error::io("cannot run pg_ctl stop"))?;
+        let output = if smart.status.success() {
+            smart
+        } else {
+            tokio::process::Command::from(self.cluster.stop_command())
+                .output()
+                .await
+                .map_err(Error::io("cannot run pg_ctl stop"))?
+        };
         if output.status.success() {
             tracing::info!(pgdata = %self.cluster.pgdata.display(), "private PostgreSQL server stopped");
             Ok(())

@@ -1,4 +1,4 @@
-//! Applies the SQL files of `migrations/read-model/` to a schema, in order, once each.
+//! Applies the SQL files of `migrations/` to their schemas, in order, once each.
 
 use tokio_postgres::Client;
 
@@ -74,8 +74,10 @@ pub const DISPATCH_SCHEMA: &str = "dispatch";
 /// The schema of `API_STATE`.
 pub const API_STATE_SCHEMA: &str = "apistate";
 
-/// Creates `schema` if needed and applies the migrations it has not seen. Two processes
-/// migrating at once serialize on an advisory lock.
+/// Creates `schema` if needed and applies the migrations it has not seen, returning their
+/// versions. Two processes migrating at once serialize on an advisory lock. Postgres notices
+/// (`schema … already exists, skipping` from every `IF NOT EXISTS` on a second run) are turned
+/// off for the transaction: they are expected, and the driver logs each one.
 pub async fn apply(
     client: &mut Client,
     schema: &str,
@@ -88,7 +90,8 @@ pub async fn apply(
     )
     .await?;
     tx.batch_execute(&format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema};
+        "SET LOCAL client_min_messages TO warning;
+         CREATE SCHEMA IF NOT EXISTS {schema};
          CREATE TABLE IF NOT EXISTS {schema}.schema_migrations (
              version text PRIMARY KEY,
              applied_at timestamptz NOT NULL DEFAULT now()
@@ -121,19 +124,21 @@ pub async fn apply(
 
 /// Connects to `url` and applies the read-model migrations to `schema`, and the migrations of
 /// the schemas kept outside the read models (API state, delivery queue, fire claims, operators'
-/// skips).
+/// skips). Returns what it applied as `schema/version`, e.g. `apistate/0001_key_usage`.
 pub async fn read_model(url: &str, schema: &str) -> Result<Vec<String>, StoreError> {
     let (mut client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await?;
     let driver = tokio::spawn(connection);
     let result = async {
-        let mut applied = apply(&mut client, schema, READ_MODEL).await?;
+        let mut applied = Vec::new();
         for (schema, migrations) in [
+            (schema, READ_MODEL),
             (API_STATE_SCHEMA, API_STATE),
             (DISPATCH_SCHEMA, DISPATCH),
             (SCHEDULING_SCHEMA, SCHEDULING),
             (OPERATOR_SCHEMA, OPERATOR),
         ] {
-            applied.extend(apply(&mut client, schema, migrations).await?);
+            let versions = apply(&mut client, schema, migrations).await?;
+            applied.extend(versions.into_iter().map(|v| format!("{schema}/{v}")));
         }
         Ok(applied)
     }

@@ -5,7 +5,9 @@ use serde_json::{json, Value};
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 /// `agenfleet dev` with no DATABASE_URL: starts its own Postgres, prints the URL and a key,
-/// serves the API, and stops cleanly on SIGTERM; a second start reuses the data.
+/// serves the API, and stops cleanly on Ctrl-C; a second start reuses the data. Neither start
+/// nor stop says more than a line on stderr (the default log filter, no notices from
+/// migrations run again, pools closed before the server stops).
 #[tokio::test(flavor = "multi_thread")]
 async fn dev_starts_everything_on_a_private_postgres_and_prints_how_to_call_it() {
     let data_dir = tempfile::tempdir().unwrap();
@@ -36,6 +38,11 @@ async fn dev_starts_everything_on_a_private_postgres_and_prints_how_to_call_it()
     let _ = base;
     let mut dev = start_dev(data_dir.path()).await;
     assert!(dev.key.is_none(), "the key is printed once, on first start");
+    assert!(
+        dev.banner.contains("admin create-key --tenant ten_"),
+        "a later start says how to make a key: {}",
+        dev.banner
+    );
     let list: Value = reqwest::Client::new()
         .get(format!("{}/agents", dev.base))
         .bearer_auth(&key)
@@ -53,13 +60,18 @@ struct Dev {
     child: tokio::process::Child,
     base: String,
     key: Option<String>,
+    banner: String,
+    stdout: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
+    stderr: tokio::task::JoinHandle<Vec<String>>,
 }
 
 impl Dev {
+    /// Ctrl-C, then checks that dev exits 0 and that it printed nothing after the banner on
+    /// stdout and only its start and stop lines on stderr.
     async fn stop(&mut self) {
         let pid = self.child.id().unwrap();
         std::process::Command::new("kill")
-            .arg("-TERM")
+            .arg("-INT")
             .arg(pid.to_string())
             .status()
             .unwrap();
@@ -67,7 +79,19 @@ impl Dev {
             .await
             .unwrap()
             .unwrap();
-        assert!(status.success(), "dev exits 0 on SIGTERM: {status:?}");
+        assert!(status.success(), "dev exits 0 on Ctrl-C: {status:?}");
+        let after_banner = self.stdout.next_line().await.unwrap();
+        assert_eq!(after_banner, None, "the banner is the last thing on stdout");
+        let stderr = (&mut self.stderr).await.unwrap();
+        let (last, start) = stderr.split_last().expect("dev says it stopped");
+        assert!(
+            last.starts_with("Stopping… stopped. The data stays in"),
+            "one line says it stopped: {stderr:#?}"
+        );
+        assert!(
+            start.len() == 1 && start[0].starts_with("Starting a private PostgreSQL under"),
+            "nothing but one line before the banner: {stderr:#?}"
+        );
     }
 }
 
@@ -77,22 +101,36 @@ async fn start_dev(data_dir: &std::path::Path) -> Dev {
         .arg(data_dir)
         .env_remove("DATABASE_URL")
         .env_remove("EVENT_LOG_URL")
-        .env("RUST_LOG", "warn")
+        .env_remove("RUST_LOG")
+        .env_remove("AGENFLEET_LOG_FORMAT")
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let (mut base, mut key) = (None, None);
+    let mut stderr = BufReader::new(child.stderr.take().unwrap()).lines();
+    let stderr = tokio::spawn(async move {
+        let mut lines = Vec::new();
+        while let Ok(Some(line)) = stderr.next_line().await {
+            eprintln!("dev: {line}");
+            lines.push(line);
+        }
+        lines
+    });
+    let mut stdout = BufReader::new(child.stdout.take().unwrap()).lines();
+    let (mut base, mut key, mut banner) = (None, None, String::new());
     let read = async {
-        while let Some(line) = lines.next_line().await.unwrap() {
+        while let Some(line) = stdout.next_line().await.unwrap() {
+            banner.push_str(&line);
+            banner.push('\n');
             let line = line.trim();
-            if let Some(url) = line.strip_prefix("API:") {
+            if let Some(url) = line.strip_prefix("API") {
                 base = Some(url.trim().to_owned());
             }
-            if line.starts_with("afk_") {
-                key = Some(line.to_owned());
+            if let Some(text) = line.strip_prefix("export AGENFLEET_KEY=") {
+                if text.starts_with("afk_") && !text.contains('.') {
+                    key = Some(text.to_owned());
+                }
             }
             if line.starts_with("Ctrl-C") {
                 break;
@@ -106,5 +144,8 @@ async fn start_dev(data_dir: &std::path::Path) -> Dev {
         child,
         base: base.expect("the API URL is printed"),
         key,
+        banner,
+        stdout,
+        stderr,
     }
 }

@@ -2,4 +2,5 @@
 
 mod admin;
 mod dev;
+mod migrate;
 mod partitions;

@@ -26,6 +26,11 @@ pub(super) async fn migrate(pool: &Pool, partitions: u32) -> Result<(), LogError
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
         .map_err(db_error)?;
+    // Every `IF NOT EXISTS` that finds its object sends a notice the driver logs; on a second
+    // run they are expected, so they are turned off for this transaction only.
+    tx.batch_execute("SET LOCAL client_min_messages TO warning")
+        .await
+        .map_err(db_error)?;
     tx.batch_execute(DDL).await.map_err(db_error)?;
     match stored_partitions(&*tx).await? {
         0 => {

@@ -60,6 +60,22 @@ async fn a_started_server_answers_and_keeps_its_data_across_restarts() {
     server.stop().await.expect("stop again");
 }
 
+/// `stop` lets clients that are closing finish (no "terminating connection" for a pool just
+/// dropped), but a client that stays connected does not keep the server up: after the grace
+/// its session is ended.
+#[tokio::test]
+async fn a_client_left_connected_does_not_keep_the_server_from_stopping() {
+    let dir = data_dir();
+    let server = start(dir.path()).await;
+    let client = connect(&server.url()).await;
+    client.query_one("SELECT 1", &[]).await.unwrap();
+    server.stop().await.expect("stop with a client connected");
+    assert!(
+        client.query_one("SELECT 1", &[]).await.is_err(),
+        "the client's session was ended"
+    );
+}
+
 #[tokio::test]
 async fn a_stale_lock_file_from_a_crashed_run_does_not_prevent_start() {
     let dir = data_dir();
