@@ -17,16 +17,21 @@ pub struct AgentView<'a> {
     #[schema(example = "agent_01jq8abcdefghjkmnpqrstvwxy")]
     pub id: String,
     pub name: &'a str,
+    #[schema(required = true)]
     pub role: Option<&'a str>,
+    #[schema(required = true)]
     pub description: Option<&'a str>,
     #[schema(value_type = schema::agent::AgentStatus)]
     pub status: &'static str,
     pub model: &'a str,
     pub config: &'a AgentConfig,
+    #[schema(required = true)]
     pub soul_sha256: Option<&'a str>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    #[schema(required = true)]
     pub last_active_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub last_heartbeat_at: Option<DateTime<Utc>>,
     pub tokens_today_input: i64,
     pub tokens_today_output: i64,
@@ -71,14 +76,17 @@ pub struct SessionView<'a> {
     #[schema(example = "sess_01jq8abcdefghjkmnpqrstvwxy")]
     pub id: String,
     pub agent_id: String,
+    #[schema(required = true)]
     pub name: Option<&'a str>,
     pub status: SessionStatus,
     pub origin: SessionOrigin,
+    #[schema(required = true)]
     pub cron_job_id: Option<String>,
     pub message_count: i64,
     pub token_count: i64,
     pub created_at: DateTime<Utc>,
     pub last_activity_at: DateTime<Utc>,
+    #[schema(required = true)]
     pub archived_at: Option<DateTime<Utc>>,
 }
 
@@ -108,6 +116,7 @@ pub struct UsageView<'a> {
     pub model: &'a str,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    #[schema(required = true)]
     pub latency_ms: Option<u64>,
     /// USD, exact to the micro-dollar.
     #[schema(example = 0.488718)]
@@ -127,6 +136,7 @@ pub struct MessageView<'a> {
     pub sequence: i64,
     pub role: MessageRole,
     pub content: &'a str,
+    #[schema(required = true)]
     pub usage: Option<UsageView<'a>>,
     pub tool_calls: &'a [ToolCall],
     pub created_at: DateTime<Utc>,

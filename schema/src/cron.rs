@@ -170,8 +170,11 @@ pub struct CronJobSnapshot {
     pub overlap_policy: OverlapPolicy,
     pub delivery: CronDelivery,
     /// `None` when disabled, or when the schedule has no future time.
+    #[schema(required = true)]
     pub next_run_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub last_run_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub last_run_status: Option<RunStatus>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -189,14 +192,18 @@ pub struct CronRunSnapshot {
     #[schema(value_type = String)]
     pub agent_id: AgentId,
     pub scheduled_for: DateTime<Utc>,
+    #[schema(required = true)]
     pub started_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     pub finished_at: Option<DateTime<Utc>>,
     pub status: RunStatus,
     #[schema(value_type = Option<String>)]
+    #[schema(required = true)]
     pub session_id: Option<SessionId>,
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub delivery_status: RunDeliveryStatus,
+    #[schema(required = true)]
     pub error: Option<String>,
 }
 

@@ -37,7 +37,9 @@ pub struct ApiKeyView<'a> {
     scope: &'static str,
     prefix: &'a str,
     created_at: DateTime<Utc>,
+    #[schema(required = true)]
     expires_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     last_used_at: Option<DateTime<Utc>>,
     /// The secret: only in the create response.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -52,8 +52,10 @@ pub struct WebhookView<'a> {
     id: String,
     url: &'a str,
     events: &'a [String],
+    #[schema(required = true)]
     description: Option<&'a str>,
     enabled: bool,
+    #[schema(required = true)]
     disabled_reason: Option<&'a str>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
@@ -93,7 +95,9 @@ pub struct DeliveryView<'a> {
     #[schema(value_type = DeliveryStatus)]
     status: &'a str,
     attempts: i32,
+    #[schema(required = true)]
     next_attempt_at: Option<DateTime<Utc>>,
+    #[schema(required = true)]
     last_status_code: Option<i32>,
     created_at: DateTime<Utc>,
     /// Only on `GET …/deliveries/{id}`: every attempt, oldest first.
@@ -107,8 +111,10 @@ pub struct DeliveryView<'a> {
 pub struct AttemptView<'a> {
     at: DateTime<Utc>,
     /// The receiver's status; null when it did not answer.
+    #[schema(required = true)]
     status_code: Option<i32>,
     duration_ms: i32,
+    #[schema(required = true)]
     error: Option<&'a str>,
 }
 

@@ -60,20 +60,20 @@ export type ActorType = 'api_key' | 'system' | 'agent';
 export type Agent = {
   config: AgentConfig;
   createdAt: string;
-  description?: string | null;
+  description: string | null;
   /**
    * The gateway's signing secret (`whsec_…`): only in the response of the request that set
    * `config.gateway.url`.
    */
   gatewaySecret?: string | null;
   id: string;
-  lastActiveAt?: string | null;
-  lastHeartbeatAt?: string | null;
+  lastActiveAt: string | null;
+  lastHeartbeatAt: string | null;
   model: string;
   name: string;
   openSessionCount: number;
-  role?: string | null;
-  soulSha256?: string | null;
+  role: string | null;
+  soulSha256: string | null;
   status: AgentStatus;
   tokensTodayInput: number;
   tokensTodayOutput: number;
@@ -200,13 +200,13 @@ export type AgentStatusCounts = {
  */
 export type ApiKey = {
   createdAt: string;
-  expiresAt?: string | null;
+  expiresAt: string | null;
   id: string;
   /**
    * The secret: only in the create response.
    */
   key?: string | null;
-  lastUsedAt?: string | null;
+  lastUsedAt: string | null;
   name: string;
   prefix: string;
   scope: Scope;
@@ -236,11 +236,11 @@ export type AssistantMessageRequest = {
 export type AttemptView = {
   at: string;
   durationMs: number;
-  error?: string | null;
+  error: string | null;
   /**
    * The receiver's status; null when it did not answer.
    */
-  statusCode?: number | null;
+  statusCode: number | null;
 };
 
 export type CreateAgentRequest = {
@@ -371,13 +371,13 @@ export type CronJob = {
   deliverySecret?: string;
   enabled: boolean;
   id: string;
-  lastRunAt?: string | null;
-  lastRunStatus?: null | RunStatus;
+  lastRunAt: string | null;
+  lastRunStatus: null | RunStatus;
   name: string;
   /**
    * `None` when disabled, or when the schedule has no future time.
    */
-  nextRunAt?: string | null;
+  nextRunAt: string | null;
   overlapPolicy: OverlapPolicy;
   prompt: string;
   schedule: string;
@@ -422,14 +422,14 @@ export type CronRun = {
   agentId: string;
   cronJobId: string;
   deliveryStatus: RunDeliveryStatus;
-  error?: string | null;
-  finishedAt?: string | null;
+  error: string | null;
+  finishedAt: string | null;
   id: string;
   inputTokens: number;
   outputTokens: number;
   scheduledFor: string;
-  sessionId?: string | null;
-  startedAt?: string | null;
+  sessionId: string | null;
+  startedAt: string | null;
   status: RunStatus;
 };
 
@@ -451,8 +451,8 @@ export type Delivery = {
   eventId: string;
   eventType: string;
   id: string;
-  lastStatusCode?: number | null;
-  nextAttemptAt?: string | null;
+  lastStatusCode: number | null;
+  nextAttemptAt: string | null;
   status: DeliveryStatus;
   /**
    * `null` for a delivery of a cron job's or a gateway's (not of an endpoint).
@@ -576,7 +576,7 @@ export type Message = {
   sequence: number;
   sessionId: string;
   toolCalls: Array<ToolCall>;
-  usage?: null | MessageUsage;
+  usage: null | MessageUsage;
 };
 
 export type MessageCounts = {
@@ -603,7 +603,7 @@ export type MessageUsage = {
    */
   costUsd: number;
   inputTokens: number;
-  latencyMs?: number | null;
+  latencyMs: number | null;
   model: string;
   outputTokens: number;
 };
@@ -790,13 +790,13 @@ export type Scope = 'read' | 'read-write';
  */
 export type Session = {
   agentId: string;
-  archivedAt?: string | null;
+  archivedAt: string | null;
   createdAt: string;
-  cronJobId?: string | null;
+  cronJobId: string | null;
   id: string;
   lastActivityAt: string;
   messageCount: number;
-  name?: string | null;
+  name: string | null;
   origin: SessionOrigin;
   status: SessionStatus;
   tokenCount: number;
@@ -931,8 +931,8 @@ export type Verification = {
  */
 export type Webhook = {
   createdAt: string;
-  description?: string | null;
-  disabledReason?: string | null;
+  description: string | null;
+  disabledReason: string | null;
   enabled: boolean;
   events: Array<string>;
   id: string;

@@ -70,12 +70,12 @@ export const zAttemptView = z.strictObject({
     .int()
     .min(-2147483648, { error: 'Invalid value: Expected int32 to be >= -2147483648' })
     .max(2147483647, { error: 'Invalid value: Expected int32 to be <= 2147483647' }),
-  error: z.string().nullish(),
+  error: z.string().nullable(),
   statusCode: z
     .int()
     .min(-2147483648, { error: 'Invalid value: Expected int32 to be >= -2147483648' })
     .max(2147483647, { error: 'Invalid value: Expected int32 to be <= 2147483647' })
-    .nullish(),
+    .nullable(),
 });
 
 export const zCreateSessionRequest = z.strictObject({
@@ -152,8 +152,8 @@ export const zDelivery = z.strictObject({
     .int()
     .min(-2147483648, { error: 'Invalid value: Expected int32 to be >= -2147483648' })
     .max(2147483647, { error: 'Invalid value: Expected int32 to be <= 2147483647' })
-    .nullish(),
-  nextAttemptAt: z.iso.datetime().nullish(),
+    .nullable(),
+  nextAttemptAt: z.iso.datetime().nullable(),
   status: zDeliveryStatus,
   webhookId: z.string().nullable(),
 });
@@ -246,7 +246,7 @@ export const zMessageRole = z.enum(['user', 'assistant']);
 export const zMessageUsage = z.strictObject({
   costUsd: z.number(),
   inputTokens: z.int().gte(0),
-  latencyMs: z.int().gte(0).nullish(),
+  latencyMs: z.int().gte(0).nullable(),
   model: z.string(),
   outputTokens: z.int().gte(0),
 });
@@ -456,10 +456,10 @@ export const zCronJob = z.strictObject({
   deliverySecret: z.string().optional(),
   enabled: z.boolean(),
   id: z.string(),
-  lastRunAt: z.iso.datetime().nullish(),
-  lastRunStatus: zRunStatus.nullish(),
+  lastRunAt: z.iso.datetime().nullable(),
+  lastRunStatus: zRunStatus.nullable(),
   name: z.string(),
-  nextRunAt: z.iso.datetime().nullish(),
+  nextRunAt: z.iso.datetime().nullable(),
   overlapPolicy: zOverlapPolicy,
   prompt: z.string(),
   schedule: z.string(),
@@ -479,14 +479,14 @@ export const zCronRun = z.strictObject({
   agentId: z.string(),
   cronJobId: z.string(),
   deliveryStatus: zRunDeliveryStatus,
-  error: z.string().nullish(),
-  finishedAt: z.iso.datetime().nullish(),
+  error: z.string().nullable(),
+  finishedAt: z.iso.datetime().nullable(),
   id: z.string(),
   inputTokens: z.int().gte(0),
   outputTokens: z.int().gte(0),
   scheduledFor: z.iso.datetime(),
-  sessionId: z.string().nullish(),
-  startedAt: z.iso.datetime().nullish(),
+  sessionId: z.string().nullable(),
+  startedAt: z.iso.datetime().nullable(),
   status: zRunStatus,
 });
 
@@ -502,10 +502,10 @@ export const zScope = z.enum(['read', 'read-write']);
  */
 export const zApiKey = z.strictObject({
   createdAt: z.iso.datetime(),
-  expiresAt: z.iso.datetime().nullish(),
+  expiresAt: z.iso.datetime().nullable(),
   id: z.string(),
   key: z.string().nullish(),
-  lastUsedAt: z.iso.datetime().nullish(),
+  lastUsedAt: z.iso.datetime().nullable(),
   name: z.string(),
   prefix: z.string(),
   scope: zScope,
@@ -546,13 +546,13 @@ export const zSessionStatus = z.enum(['active', 'archived']);
  */
 export const zSession = z.strictObject({
   agentId: z.string(),
-  archivedAt: z.iso.datetime().nullish(),
+  archivedAt: z.iso.datetime().nullable(),
   createdAt: z.iso.datetime(),
-  cronJobId: z.string().nullish(),
+  cronJobId: z.string().nullable(),
   id: z.string(),
   lastActivityAt: z.iso.datetime(),
   messageCount: z.int(),
-  name: z.string().nullish(),
+  name: z.string().nullable(),
   origin: zSessionOrigin,
   status: zSessionStatus,
   tokenCount: z.int(),
@@ -631,7 +631,7 @@ export const zMessage = z.strictObject({
   sequence: z.int(),
   sessionId: z.string(),
   toolCalls: z.array(zToolCall),
-  usage: zMessageUsage.nullish(),
+  usage: zMessageUsage.nullable(),
 });
 
 export const zMessageList = z.strictObject({
@@ -659,16 +659,16 @@ export const zAgentConfig = z.strictObject({
 export const zAgent = z.strictObject({
   config: zAgentConfig,
   createdAt: z.iso.datetime(),
-  description: z.string().nullish(),
+  description: z.string().nullable(),
   gatewaySecret: z.string().nullish(),
   id: z.string(),
-  lastActiveAt: z.iso.datetime().nullish(),
-  lastHeartbeatAt: z.iso.datetime().nullish(),
+  lastActiveAt: z.iso.datetime().nullable(),
+  lastHeartbeatAt: z.iso.datetime().nullable(),
   model: z.string(),
   name: z.string(),
   openSessionCount: z.int(),
-  role: z.string().nullish(),
-  soulSha256: z.string().nullish(),
+  role: z.string().nullable(),
+  soulSha256: z.string().nullable(),
   status: zAgentStatus,
   tokensTodayInput: z.int(),
   tokensTodayOutput: z.int(),
@@ -803,8 +803,8 @@ export const zVerification = z.strictObject({
  */
 export const zWebhook = z.strictObject({
   createdAt: z.iso.datetime(),
-  description: z.string().nullish(),
-  disabledReason: z.string().nullish(),
+  description: z.string().nullable(),
+  disabledReason: z.string().nullable(),
   enabled: z.boolean(),
   events: z.array(z.string()),
   id: z.string(),

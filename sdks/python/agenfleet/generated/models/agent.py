@@ -24,40 +24,40 @@ class Agent:
     Attributes:
         config (AgentConfig): `config` of an agent, with every default filled in.
         created_at (datetime.datetime):
+        description (None | str):
         id (str):  Example: agent_01jq8abcdefghjkmnpqrstvwxy.
+        last_active_at (datetime.datetime | None):
+        last_heartbeat_at (datetime.datetime | None):
         model (str):
         name (str):
         open_session_count (int):
+        role (None | str):
+        soul_sha_256 (None | str):
         status (AgentStatus): Lifecycle of an agent as seen through its heartbeats.
         tokens_today_input (int):
         tokens_today_output (int):
         updated_at (datetime.datetime):
-        description (None | str | Unset):
         gateway_secret (None | str | Unset): The gateway's signing secret (`whsec_…`): only in the response of the
             request that set
             `config.gateway.url`.
-        last_active_at (datetime.datetime | None | Unset):
-        last_heartbeat_at (datetime.datetime | None | Unset):
-        role (None | str | Unset):
-        soul_sha_256 (None | str | Unset):
     """
 
     config: AgentConfig
     created_at: datetime.datetime
+    description: None | str
     id: str
+    last_active_at: datetime.datetime | None
+    last_heartbeat_at: datetime.datetime | None
     model: str
     name: str
     open_session_count: int
+    role: None | str
+    soul_sha_256: None | str
     status: AgentStatus
     tokens_today_input: int
     tokens_today_output: int
     updated_at: datetime.datetime
-    description: None | str | Unset = UNSET
     gateway_secret: None | str | Unset = UNSET
-    last_active_at: datetime.datetime | None | Unset = UNSET
-    last_heartbeat_at: datetime.datetime | None | Unset = UNSET
-    role: None | str | Unset = UNSET
-    soul_sha_256: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -65,13 +65,34 @@ class Agent:
 
         created_at = self.created_at.isoformat()
 
+        description: None | str
+        description = self.description
+
         id = self.id
+
+        last_active_at: None | str
+        if isinstance(self.last_active_at, datetime.datetime):
+            last_active_at = self.last_active_at.isoformat()
+        else:
+            last_active_at = self.last_active_at
+
+        last_heartbeat_at: None | str
+        if isinstance(self.last_heartbeat_at, datetime.datetime):
+            last_heartbeat_at = self.last_heartbeat_at.isoformat()
+        else:
+            last_heartbeat_at = self.last_heartbeat_at
 
         model = self.model
 
         name = self.name
 
         open_session_count = self.open_session_count
+
+        role: None | str
+        role = self.role
+
+        soul_sha_256: None | str
+        soul_sha_256 = self.soul_sha_256
 
         status = self.status.value
 
@@ -81,45 +102,11 @@ class Agent:
 
         updated_at = self.updated_at.isoformat()
 
-        description: None | str | Unset
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
-
         gateway_secret: None | str | Unset
         if isinstance(self.gateway_secret, Unset):
             gateway_secret = UNSET
         else:
             gateway_secret = self.gateway_secret
-
-        last_active_at: None | str | Unset
-        if isinstance(self.last_active_at, Unset):
-            last_active_at = UNSET
-        elif isinstance(self.last_active_at, datetime.datetime):
-            last_active_at = self.last_active_at.isoformat()
-        else:
-            last_active_at = self.last_active_at
-
-        last_heartbeat_at: None | str | Unset
-        if isinstance(self.last_heartbeat_at, Unset):
-            last_heartbeat_at = UNSET
-        elif isinstance(self.last_heartbeat_at, datetime.datetime):
-            last_heartbeat_at = self.last_heartbeat_at.isoformat()
-        else:
-            last_heartbeat_at = self.last_heartbeat_at
-
-        role: None | str | Unset
-        if isinstance(self.role, Unset):
-            role = UNSET
-        else:
-            role = self.role
-
-        soul_sha_256: None | str | Unset
-        if isinstance(self.soul_sha_256, Unset):
-            soul_sha_256 = UNSET
-        else:
-            soul_sha_256 = self.soul_sha_256
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -127,28 +114,23 @@ class Agent:
             {
                 "config": config,
                 "createdAt": created_at,
+                "description": description,
                 "id": id,
+                "lastActiveAt": last_active_at,
+                "lastHeartbeatAt": last_heartbeat_at,
                 "model": model,
                 "name": name,
                 "openSessionCount": open_session_count,
+                "role": role,
+                "soulSha256": soul_sha_256,
                 "status": status,
                 "tokensTodayInput": tokens_today_input,
                 "tokensTodayOutput": tokens_today_output,
                 "updatedAt": updated_at,
             }
         )
-        if description is not UNSET:
-            field_dict["description"] = description
         if gateway_secret is not UNSET:
             field_dict["gatewaySecret"] = gateway_secret
-        if last_active_at is not UNSET:
-            field_dict["lastActiveAt"] = last_active_at
-        if last_heartbeat_at is not UNSET:
-            field_dict["lastHeartbeatAt"] = last_heartbeat_at
-        if role is not UNSET:
-            field_dict["role"] = role
-        if soul_sha_256 is not UNSET:
-            field_dict["soulSha256"] = soul_sha_256
 
         return field_dict
 
@@ -161,13 +143,64 @@ class Agent:
 
         created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 
+        def _parse_description(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        description = _parse_description(d.pop("description"))
+
         id = d.pop("id")
+
+        def _parse_last_active_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                last_active_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return last_active_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        last_active_at = _parse_last_active_at(d.pop("lastActiveAt"))
+
+        def _parse_last_heartbeat_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                last_heartbeat_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return last_heartbeat_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        last_heartbeat_at = _parse_last_heartbeat_at(d.pop("lastHeartbeatAt"))
 
         model = d.pop("model")
 
         name = d.pop("name")
 
         open_session_count = d.pop("openSessionCount")
+
+        def _parse_role(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        role = _parse_role(d.pop("role"))
+
+        def _parse_soul_sha_256(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        soul_sha_256 = _parse_soul_sha_256(d.pop("soulSha256"))
 
         status = AgentStatus(d.pop("status"))
 
@@ -176,15 +209,6 @@ class Agent:
         tokens_today_output = d.pop("tokensTodayOutput")
 
         updated_at = datetime.datetime.fromisoformat(d.pop("updatedAt"))
-
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        description = _parse_description(d.pop("description", UNSET))
 
         def _parse_gateway_secret(data: object) -> None | str | Unset:
             if data is None:
@@ -195,75 +219,23 @@ class Agent:
 
         gateway_secret = _parse_gateway_secret(d.pop("gatewaySecret", UNSET))
 
-        def _parse_last_active_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                last_active_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return last_active_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_active_at = _parse_last_active_at(d.pop("lastActiveAt", UNSET))
-
-        def _parse_last_heartbeat_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                last_heartbeat_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return last_heartbeat_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_heartbeat_at = _parse_last_heartbeat_at(d.pop("lastHeartbeatAt", UNSET))
-
-        def _parse_role(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        role = _parse_role(d.pop("role", UNSET))
-
-        def _parse_soul_sha_256(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        soul_sha_256 = _parse_soul_sha_256(d.pop("soulSha256", UNSET))
-
         agent = cls(
             config=config,
             created_at=created_at,
+            description=description,
             id=id,
+            last_active_at=last_active_at,
+            last_heartbeat_at=last_heartbeat_at,
             model=model,
             name=name,
             open_session_count=open_session_count,
+            role=role,
+            soul_sha_256=soul_sha_256,
             status=status,
             tokens_today_input=tokens_today_input,
             tokens_today_output=tokens_today_output,
             updated_at=updated_at,
-            description=description,
             gateway_secret=gateway_secret,
-            last_active_at=last_active_at,
-            last_heartbeat_at=last_heartbeat_at,
-            role=role,
-            soul_sha_256=soul_sha_256,
         )
 
         agent.additional_properties = d

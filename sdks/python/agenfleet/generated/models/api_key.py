@@ -19,29 +19,41 @@ class ApiKey:
 
     Attributes:
         created_at (datetime.datetime):
+        expires_at (datetime.datetime | None):
         id (str):
+        last_used_at (datetime.datetime | None):
         name (str):
         prefix (str):
         scope (Scope):
-        expires_at (datetime.datetime | None | Unset):
         key (None | str | Unset): The secret: only in the create response.
-        last_used_at (datetime.datetime | None | Unset):
     """
 
     created_at: datetime.datetime
+    expires_at: datetime.datetime | None
     id: str
+    last_used_at: datetime.datetime | None
     name: str
     prefix: str
     scope: Scope
-    expires_at: datetime.datetime | None | Unset = UNSET
     key: None | str | Unset = UNSET
-    last_used_at: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         created_at = self.created_at.isoformat()
 
+        expires_at: None | str
+        if isinstance(self.expires_at, datetime.datetime):
+            expires_at = self.expires_at.isoformat()
+        else:
+            expires_at = self.expires_at
+
         id = self.id
+
+        last_used_at: None | str
+        if isinstance(self.last_used_at, datetime.datetime):
+            last_used_at = self.last_used_at.isoformat()
+        else:
+            last_used_at = self.last_used_at
 
         name = self.name
 
@@ -49,45 +61,27 @@ class ApiKey:
 
         scope = self.scope.value
 
-        expires_at: None | str | Unset
-        if isinstance(self.expires_at, Unset):
-            expires_at = UNSET
-        elif isinstance(self.expires_at, datetime.datetime):
-            expires_at = self.expires_at.isoformat()
-        else:
-            expires_at = self.expires_at
-
         key: None | str | Unset
         if isinstance(self.key, Unset):
             key = UNSET
         else:
             key = self.key
 
-        last_used_at: None | str | Unset
-        if isinstance(self.last_used_at, Unset):
-            last_used_at = UNSET
-        elif isinstance(self.last_used_at, datetime.datetime):
-            last_used_at = self.last_used_at.isoformat()
-        else:
-            last_used_at = self.last_used_at
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "createdAt": created_at,
+                "expiresAt": expires_at,
                 "id": id,
+                "lastUsedAt": last_used_at,
                 "name": name,
                 "prefix": prefix,
                 "scope": scope,
             }
         )
-        if expires_at is not UNSET:
-            field_dict["expiresAt"] = expires_at
         if key is not UNSET:
             field_dict["key"] = key
-        if last_used_at is not UNSET:
-            field_dict["lastUsedAt"] = last_used_at
 
         return field_dict
 
@@ -96,18 +90,8 @@ class ApiKey:
         d = dict(src_dict)
         created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 
-        id = d.pop("id")
-
-        name = d.pop("name")
-
-        prefix = d.pop("prefix")
-
-        scope = Scope(d.pop("scope"))
-
-        def _parse_expires_at(data: object) -> datetime.datetime | None | Unset:
+        def _parse_expires_at(data: object) -> datetime.datetime | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -117,9 +101,32 @@ class ApiKey:
                 return expires_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(datetime.datetime | None, data)
 
-        expires_at = _parse_expires_at(d.pop("expiresAt", UNSET))
+        expires_at = _parse_expires_at(d.pop("expiresAt"))
+
+        id = d.pop("id")
+
+        def _parse_last_used_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                last_used_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return last_used_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        last_used_at = _parse_last_used_at(d.pop("lastUsedAt"))
+
+        name = d.pop("name")
+
+        prefix = d.pop("prefix")
+
+        scope = Scope(d.pop("scope"))
 
         def _parse_key(data: object) -> None | str | Unset:
             if data is None:
@@ -130,32 +137,15 @@ class ApiKey:
 
         key = _parse_key(d.pop("key", UNSET))
 
-        def _parse_last_used_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                last_used_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return last_used_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_used_at = _parse_last_used_at(d.pop("lastUsedAt", UNSET))
-
         api_key = cls(
             created_at=created_at,
+            expires_at=expires_at,
             id=id,
+            last_used_at=last_used_at,
             name=name,
             prefix=prefix,
             scope=scope,
-            expires_at=expires_at,
             key=key,
-            last_used_at=last_used_at,
         )
 
         api_key.additional_properties = d

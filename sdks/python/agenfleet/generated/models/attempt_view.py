@@ -7,8 +7,6 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="AttemptView")
 
 
@@ -19,14 +17,14 @@ class AttemptView:
     Attributes:
         at (datetime.datetime):
         duration_ms (int):
-        error (None | str | Unset):
-        status_code (int | None | Unset): The receiver's status; null when it did not answer.
+        error (None | str):
+        status_code (int | None): The receiver's status; null when it did not answer.
     """
 
     at: datetime.datetime
     duration_ms: int
-    error: None | str | Unset = UNSET
-    status_code: int | None | Unset = UNSET
+    error: None | str
+    status_code: int | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -34,17 +32,11 @@ class AttemptView:
 
         duration_ms = self.duration_ms
 
-        error: None | str | Unset
-        if isinstance(self.error, Unset):
-            error = UNSET
-        else:
-            error = self.error
+        error: None | str
+        error = self.error
 
-        status_code: int | None | Unset
-        if isinstance(self.status_code, Unset):
-            status_code = UNSET
-        else:
-            status_code = self.status_code
+        status_code: int | None
+        status_code = self.status_code
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -52,12 +44,10 @@ class AttemptView:
             {
                 "at": at,
                 "durationMs": duration_ms,
+                "error": error,
+                "statusCode": status_code,
             }
         )
-        if error is not UNSET:
-            field_dict["error"] = error
-        if status_code is not UNSET:
-            field_dict["statusCode"] = status_code
 
         return field_dict
 
@@ -68,23 +58,19 @@ class AttemptView:
 
         duration_ms = d.pop("durationMs")
 
-        def _parse_error(data: object) -> None | str | Unset:
+        def _parse_error(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        error = _parse_error(d.pop("error", UNSET))
+        error = _parse_error(d.pop("error"))
 
-        def _parse_status_code(data: object) -> int | None | Unset:
+        def _parse_status_code(data: object) -> int | None:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
+            return cast(int | None, data)
 
-        status_code = _parse_status_code(d.pop("statusCode", UNSET))
+        status_code = _parse_status_code(d.pop("statusCode"))
 
         attempt_view = cls(
             at=at,

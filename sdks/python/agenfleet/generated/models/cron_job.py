@@ -33,7 +33,10 @@ class CronJob:
             Where a run's output goes. Bot tokens, API bases and the SMTP server are operator config.
         enabled (bool):
         id (str):  Example: cron_01jq8abcdefghjkmnpqrstvwxy.
+        last_run_at (datetime.datetime | None):
+        last_run_status (None | RunStatus):
         name (str):
+        next_run_at (datetime.datetime | None): `None` when disabled, or when the schedule has no future time.
         overlap_policy (OverlapPolicy): What a fire does while the job's previous run is still running.
         prompt (str):
         schedule (str):
@@ -41,9 +44,6 @@ class CronJob:
         updated_at (datetime.datetime):
         delivery_secret (str | Unset): `whsec_…`, the signing secret of a webhook delivery: only in the answer of the
             request that set it (create, or a patch of `delivery`).
-        last_run_at (datetime.datetime | None | Unset):
-        last_run_status (None | RunStatus | Unset):
-        next_run_at (datetime.datetime | None | Unset): `None` when disabled, or when the schedule has no future time.
     """
 
     agent_id: str
@@ -57,16 +57,16 @@ class CronJob:
     )
     enabled: bool
     id: str
+    last_run_at: datetime.datetime | None
+    last_run_status: None | RunStatus
     name: str
+    next_run_at: datetime.datetime | None
     overlap_policy: OverlapPolicy
     prompt: str
     schedule: str
     timezone: str
     updated_at: datetime.datetime
     delivery_secret: str | Unset = UNSET
-    last_run_at: datetime.datetime | None | Unset = UNSET
-    last_run_status: None | RunStatus | Unset = UNSET
-    next_run_at: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,7 +94,25 @@ class CronJob:
 
         id = self.id
 
+        last_run_at: None | str
+        if isinstance(self.last_run_at, datetime.datetime):
+            last_run_at = self.last_run_at.isoformat()
+        else:
+            last_run_at = self.last_run_at
+
+        last_run_status: None | str
+        if isinstance(self.last_run_status, RunStatus):
+            last_run_status = self.last_run_status.value
+        else:
+            last_run_status = self.last_run_status
+
         name = self.name
+
+        next_run_at: None | str
+        if isinstance(self.next_run_at, datetime.datetime):
+            next_run_at = self.next_run_at.isoformat()
+        else:
+            next_run_at = self.next_run_at
 
         overlap_policy = self.overlap_policy.value
 
@@ -108,30 +126,6 @@ class CronJob:
 
         delivery_secret = self.delivery_secret
 
-        last_run_at: None | str | Unset
-        if isinstance(self.last_run_at, Unset):
-            last_run_at = UNSET
-        elif isinstance(self.last_run_at, datetime.datetime):
-            last_run_at = self.last_run_at.isoformat()
-        else:
-            last_run_at = self.last_run_at
-
-        last_run_status: None | str | Unset
-        if isinstance(self.last_run_status, Unset):
-            last_run_status = UNSET
-        elif isinstance(self.last_run_status, RunStatus):
-            last_run_status = self.last_run_status.value
-        else:
-            last_run_status = self.last_run_status
-
-        next_run_at: None | str | Unset
-        if isinstance(self.next_run_at, Unset):
-            next_run_at = UNSET
-        elif isinstance(self.next_run_at, datetime.datetime):
-            next_run_at = self.next_run_at.isoformat()
-        else:
-            next_run_at = self.next_run_at
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -141,7 +135,10 @@ class CronJob:
                 "delivery": delivery,
                 "enabled": enabled,
                 "id": id,
+                "lastRunAt": last_run_at,
+                "lastRunStatus": last_run_status,
                 "name": name,
+                "nextRunAt": next_run_at,
                 "overlapPolicy": overlap_policy,
                 "prompt": prompt,
                 "schedule": schedule,
@@ -151,12 +148,6 @@ class CronJob:
         )
         if delivery_secret is not UNSET:
             field_dict["deliverySecret"] = delivery_secret
-        if last_run_at is not UNSET:
-            field_dict["lastRunAt"] = last_run_at
-        if last_run_status is not UNSET:
-            field_dict["lastRunStatus"] = last_run_status
-        if next_run_at is not UNSET:
-            field_dict["nextRunAt"] = next_run_at
 
         return field_dict
 
@@ -234,7 +225,52 @@ class CronJob:
 
         id = d.pop("id")
 
+        def _parse_last_run_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                last_run_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return last_run_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        last_run_at = _parse_last_run_at(d.pop("lastRunAt"))
+
+        def _parse_last_run_status(data: object) -> None | RunStatus:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                last_run_status_type_1 = RunStatus(data)
+
+                return last_run_status_type_1
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(None | RunStatus, data)
+
+        last_run_status = _parse_last_run_status(d.pop("lastRunStatus"))
+
         name = d.pop("name")
+
+        def _parse_next_run_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                next_run_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return next_run_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        next_run_at = _parse_next_run_at(d.pop("nextRunAt"))
 
         overlap_policy = OverlapPolicy(d.pop("overlapPolicy"))
 
@@ -248,73 +284,22 @@ class CronJob:
 
         delivery_secret = d.pop("deliverySecret", UNSET)
 
-        def _parse_last_run_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                last_run_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return last_run_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        last_run_at = _parse_last_run_at(d.pop("lastRunAt", UNSET))
-
-        def _parse_last_run_status(data: object) -> None | RunStatus | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                last_run_status_type_1 = RunStatus(data)
-
-                return last_run_status_type_1
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(None | RunStatus | Unset, data)
-
-        last_run_status = _parse_last_run_status(d.pop("lastRunStatus", UNSET))
-
-        def _parse_next_run_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                next_run_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return next_run_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        next_run_at = _parse_next_run_at(d.pop("nextRunAt", UNSET))
-
         cron_job = cls(
             agent_id=agent_id,
             created_at=created_at,
             delivery=delivery,
             enabled=enabled,
             id=id,
+            last_run_at=last_run_at,
+            last_run_status=last_run_status,
             name=name,
+            next_run_at=next_run_at,
             overlap_policy=overlap_policy,
             prompt=prompt,
             schedule=schedule,
             timezone=timezone,
             updated_at=updated_at,
             delivery_secret=delivery_secret,
-            last_run_at=last_run_at,
-            last_run_status=last_run_status,
-            next_run_at=next_run_at,
         )
 
         cron_job.additional_properties = d

@@ -9,7 +9,6 @@ from attrs import field as _attrs_field
 
 from ..models.run_delivery_status import RunDeliveryStatus
 from ..models.run_status import RunStatus
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="CronRun")
 
@@ -22,29 +21,29 @@ class CronRun:
         agent_id (str):
         cron_job_id (str):
         delivery_status (RunDeliveryStatus): Where the delivery of a run's output is.
+        error (None | str):
+        finished_at (datetime.datetime | None):
         id (str):  Example: run_01jq8abcdefghjkmnpqrstvwxy.
         input_tokens (int):
         output_tokens (int):
         scheduled_for (datetime.datetime):
+        session_id (None | str):
+        started_at (datetime.datetime | None):
         status (RunStatus): Where a run is.
-        error (None | str | Unset):
-        finished_at (datetime.datetime | None | Unset):
-        session_id (None | str | Unset):
-        started_at (datetime.datetime | None | Unset):
     """
 
     agent_id: str
     cron_job_id: str
     delivery_status: RunDeliveryStatus
+    error: None | str
+    finished_at: datetime.datetime | None
     id: str
     input_tokens: int
     output_tokens: int
     scheduled_for: datetime.datetime
+    session_id: None | str
+    started_at: datetime.datetime | None
     status: RunStatus
-    error: None | str | Unset = UNSET
-    finished_at: datetime.datetime | None | Unset = UNSET
-    session_id: None | str | Unset = UNSET
-    started_at: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -54,6 +53,15 @@ class CronRun:
 
         delivery_status = self.delivery_status.value
 
+        error: None | str
+        error = self.error
+
+        finished_at: None | str
+        if isinstance(self.finished_at, datetime.datetime):
+            finished_at = self.finished_at.isoformat()
+        else:
+            finished_at = self.finished_at
+
         id = self.id
 
         input_tokens = self.input_tokens
@@ -62,35 +70,16 @@ class CronRun:
 
         scheduled_for = self.scheduled_for.isoformat()
 
-        status = self.status.value
+        session_id: None | str
+        session_id = self.session_id
 
-        error: None | str | Unset
-        if isinstance(self.error, Unset):
-            error = UNSET
-        else:
-            error = self.error
-
-        finished_at: None | str | Unset
-        if isinstance(self.finished_at, Unset):
-            finished_at = UNSET
-        elif isinstance(self.finished_at, datetime.datetime):
-            finished_at = self.finished_at.isoformat()
-        else:
-            finished_at = self.finished_at
-
-        session_id: None | str | Unset
-        if isinstance(self.session_id, Unset):
-            session_id = UNSET
-        else:
-            session_id = self.session_id
-
-        started_at: None | str | Unset
-        if isinstance(self.started_at, Unset):
-            started_at = UNSET
-        elif isinstance(self.started_at, datetime.datetime):
+        started_at: None | str
+        if isinstance(self.started_at, datetime.datetime):
             started_at = self.started_at.isoformat()
         else:
             started_at = self.started_at
+
+        status = self.status.value
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -99,21 +88,17 @@ class CronRun:
                 "agentId": agent_id,
                 "cronJobId": cron_job_id,
                 "deliveryStatus": delivery_status,
+                "error": error,
+                "finishedAt": finished_at,
                 "id": id,
                 "inputTokens": input_tokens,
                 "outputTokens": output_tokens,
                 "scheduledFor": scheduled_for,
+                "sessionId": session_id,
+                "startedAt": started_at,
                 "status": status,
             }
         )
-        if error is not UNSET:
-            field_dict["error"] = error
-        if finished_at is not UNSET:
-            field_dict["finishedAt"] = finished_at
-        if session_id is not UNSET:
-            field_dict["sessionId"] = session_id
-        if started_at is not UNSET:
-            field_dict["startedAt"] = started_at
 
         return field_dict
 
@@ -126,29 +111,15 @@ class CronRun:
 
         delivery_status = RunDeliveryStatus(d.pop("deliveryStatus"))
 
-        id = d.pop("id")
-
-        input_tokens = d.pop("inputTokens")
-
-        output_tokens = d.pop("outputTokens")
-
-        scheduled_for = datetime.datetime.fromisoformat(d.pop("scheduledFor"))
-
-        status = RunStatus(d.pop("status"))
-
-        def _parse_error(data: object) -> None | str | Unset:
+        def _parse_error(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        error = _parse_error(d.pop("error", UNSET))
+        error = _parse_error(d.pop("error"))
 
-        def _parse_finished_at(data: object) -> datetime.datetime | None | Unset:
+        def _parse_finished_at(data: object) -> datetime.datetime | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -158,23 +129,27 @@ class CronRun:
                 return finished_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(datetime.datetime | None, data)
 
-        finished_at = _parse_finished_at(d.pop("finishedAt", UNSET))
+        finished_at = _parse_finished_at(d.pop("finishedAt"))
 
-        def _parse_session_id(data: object) -> None | str | Unset:
+        id = d.pop("id")
+
+        input_tokens = d.pop("inputTokens")
+
+        output_tokens = d.pop("outputTokens")
+
+        scheduled_for = datetime.datetime.fromisoformat(d.pop("scheduledFor"))
+
+        def _parse_session_id(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        session_id = _parse_session_id(d.pop("sessionId", UNSET))
+        session_id = _parse_session_id(d.pop("sessionId"))
 
-        def _parse_started_at(data: object) -> datetime.datetime | None | Unset:
+        def _parse_started_at(data: object) -> datetime.datetime | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -184,23 +159,25 @@ class CronRun:
                 return started_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(datetime.datetime | None, data)
 
-        started_at = _parse_started_at(d.pop("startedAt", UNSET))
+        started_at = _parse_started_at(d.pop("startedAt"))
+
+        status = RunStatus(d.pop("status"))
 
         cron_run = cls(
             agent_id=agent_id,
             cron_job_id=cron_job_id,
             delivery_status=delivery_status,
+            error=error,
+            finished_at=finished_at,
             id=id,
             input_tokens=input_tokens,
             output_tokens=output_tokens,
             scheduled_for=scheduled_for,
-            status=status,
-            error=error,
-            finished_at=finished_at,
             session_id=session_id,
             started_at=started_at,
+            status=status,
         )
 
         cron_run.additional_properties = d

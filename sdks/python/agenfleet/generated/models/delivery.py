@@ -27,12 +27,12 @@ class Delivery:
         event_id (str):
         event_type (str):
         id (str):  Example: dlv_01jq8abcdefghjkmnpqrstvwxy.
+        last_status_code (int | None):
+        next_attempt_at (datetime.datetime | None):
         status (DeliveryStatus): Where a delivery stands: `pending` (waiting for its next attempt), `succeeded` or
             `failed` (attempts exhausted, or the endpoint disabled).
         webhook_id (None | str): `null` for a delivery of a cron job's or a gateway's (not of an endpoint).
         attempt_log (list[AttemptView] | None | Unset): Only on `GET …/deliveries/{id}`: every attempt, oldest first.
-        last_status_code (int | None | Unset):
-        next_attempt_at (datetime.datetime | None | Unset):
     """
 
     attempts: int
@@ -40,11 +40,11 @@ class Delivery:
     event_id: str
     event_type: str
     id: str
+    last_status_code: int | None
+    next_attempt_at: datetime.datetime | None
     status: DeliveryStatus
     webhook_id: None | str
     attempt_log: list[AttemptView] | None | Unset = UNSET
-    last_status_code: int | None | Unset = UNSET
-    next_attempt_at: datetime.datetime | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,6 +57,15 @@ class Delivery:
         event_type = self.event_type
 
         id = self.id
+
+        last_status_code: int | None
+        last_status_code = self.last_status_code
+
+        next_attempt_at: None | str
+        if isinstance(self.next_attempt_at, datetime.datetime):
+            next_attempt_at = self.next_attempt_at.isoformat()
+        else:
+            next_attempt_at = self.next_attempt_at
 
         status = self.status.value
 
@@ -75,20 +84,6 @@ class Delivery:
         else:
             attempt_log = self.attempt_log
 
-        last_status_code: int | None | Unset
-        if isinstance(self.last_status_code, Unset):
-            last_status_code = UNSET
-        else:
-            last_status_code = self.last_status_code
-
-        next_attempt_at: None | str | Unset
-        if isinstance(self.next_attempt_at, Unset):
-            next_attempt_at = UNSET
-        elif isinstance(self.next_attempt_at, datetime.datetime):
-            next_attempt_at = self.next_attempt_at.isoformat()
-        else:
-            next_attempt_at = self.next_attempt_at
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -98,16 +93,14 @@ class Delivery:
                 "eventId": event_id,
                 "eventType": event_type,
                 "id": id,
+                "lastStatusCode": last_status_code,
+                "nextAttemptAt": next_attempt_at,
                 "status": status,
                 "webhookId": webhook_id,
             }
         )
         if attempt_log is not UNSET:
             field_dict["attemptLog"] = attempt_log
-        if last_status_code is not UNSET:
-            field_dict["lastStatusCode"] = last_status_code
-        if next_attempt_at is not UNSET:
-            field_dict["nextAttemptAt"] = next_attempt_at
 
         return field_dict
 
@@ -125,6 +118,28 @@ class Delivery:
         event_type = d.pop("eventType")
 
         id = d.pop("id")
+
+        def _parse_last_status_code(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        last_status_code = _parse_last_status_code(d.pop("lastStatusCode"))
+
+        def _parse_next_attempt_at(data: object) -> datetime.datetime | None:
+            if data is None:
+                return data
+            try:
+                if not isinstance(data, str):
+                    raise TypeError()
+                next_attempt_at_type_0 = datetime.datetime.fromisoformat(data)
+
+                return next_attempt_at_type_0
+            except (TypeError, ValueError, AttributeError, KeyError):
+                pass
+            return cast(datetime.datetime | None, data)
+
+        next_attempt_at = _parse_next_attempt_at(d.pop("nextAttemptAt"))
 
         status = DeliveryStatus(d.pop("status"))
 
@@ -159,43 +174,17 @@ class Delivery:
 
         attempt_log = _parse_attempt_log(d.pop("attemptLog", UNSET))
 
-        def _parse_last_status_code(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        last_status_code = _parse_last_status_code(d.pop("lastStatusCode", UNSET))
-
-        def _parse_next_attempt_at(data: object) -> datetime.datetime | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                next_attempt_at_type_0 = datetime.datetime.fromisoformat(data)
-
-                return next_attempt_at_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.datetime | None | Unset, data)
-
-        next_attempt_at = _parse_next_attempt_at(d.pop("nextAttemptAt", UNSET))
-
         delivery = cls(
             attempts=attempts,
             created_at=created_at,
             event_id=event_id,
             event_type=event_type,
             id=id,
+            last_status_code=last_status_code,
+            next_attempt_at=next_attempt_at,
             status=status,
             webhook_id=webhook_id,
             attempt_log=attempt_log,
-            last_status_code=last_status_code,
-            next_attempt_at=next_attempt_at,
         )
 
         delivery.additional_properties = d

@@ -8,7 +8,6 @@ from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 from ..models.message_role import MessageRole
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.message_usage import MessageUsage
@@ -31,7 +30,7 @@ class Message:
         sequence (int): 1, 2, 3… per session, without gaps.
         session_id (str):
         tool_calls (list[ToolCall]):
-        usage (MessageUsage | None | Unset):
+        usage (MessageUsage | None):
     """
 
     agent_id: str
@@ -42,7 +41,7 @@ class Message:
     sequence: int
     session_id: str
     tool_calls: list[ToolCall]
-    usage: MessageUsage | None | Unset = UNSET
+    usage: MessageUsage | None
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -67,10 +66,8 @@ class Message:
             tool_calls_item = tool_calls_item_data.to_dict()
             tool_calls.append(tool_calls_item)
 
-        usage: dict[str, Any] | None | Unset
-        if isinstance(self.usage, Unset):
-            usage = UNSET
-        elif isinstance(self.usage, MessageUsage):
+        usage: dict[str, Any] | None
+        if isinstance(self.usage, MessageUsage):
             usage = self.usage.to_dict()
         else:
             usage = self.usage
@@ -87,10 +84,9 @@ class Message:
                 "sequence": sequence,
                 "sessionId": session_id,
                 "toolCalls": tool_calls,
+                "usage": usage,
             }
         )
-        if usage is not UNSET:
-            field_dict["usage"] = usage
 
         return field_dict
 
@@ -121,10 +117,8 @@ class Message:
 
             tool_calls.append(tool_calls_item)
 
-        def _parse_usage(data: object) -> MessageUsage | None | Unset:
+        def _parse_usage(data: object) -> MessageUsage | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, dict):
@@ -134,9 +128,9 @@ class Message:
                 return usage_type_1
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(MessageUsage | None | Unset, data)
+            return cast(MessageUsage | None, data)
 
-        usage = _parse_usage(d.pop("usage", UNSET))
+        usage = _parse_usage(d.pop("usage"))
 
         message = cls(
             agent_id=agent_id,

@@ -6,8 +6,6 @@ from typing import Any, Self, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="MessageUsage")
 
 
@@ -18,16 +16,16 @@ class MessageUsage:
     Attributes:
         cost_usd (float): USD, exact to the micro-dollar. Example: 0.488718.
         input_tokens (int):
+        latency_ms (int | None):
         model (str):
         output_tokens (int):
-        latency_ms (int | None | Unset):
     """
 
     cost_usd: float
     input_tokens: int
+    latency_ms: int | None
     model: str
     output_tokens: int
-    latency_ms: int | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -35,15 +33,12 @@ class MessageUsage:
 
         input_tokens = self.input_tokens
 
+        latency_ms: int | None
+        latency_ms = self.latency_ms
+
         model = self.model
 
         output_tokens = self.output_tokens
-
-        latency_ms: int | None | Unset
-        if isinstance(self.latency_ms, Unset):
-            latency_ms = UNSET
-        else:
-            latency_ms = self.latency_ms
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -51,12 +46,11 @@ class MessageUsage:
             {
                 "costUsd": cost_usd,
                 "inputTokens": input_tokens,
+                "latencyMs": latency_ms,
                 "model": model,
                 "outputTokens": output_tokens,
             }
         )
-        if latency_ms is not UNSET:
-            field_dict["latencyMs"] = latency_ms
 
         return field_dict
 
@@ -67,25 +61,23 @@ class MessageUsage:
 
         input_tokens = d.pop("inputTokens")
 
+        def _parse_latency_ms(data: object) -> int | None:
+            if data is None:
+                return data
+            return cast(int | None, data)
+
+        latency_ms = _parse_latency_ms(d.pop("latencyMs"))
+
         model = d.pop("model")
 
         output_tokens = d.pop("outputTokens")
 
-        def _parse_latency_ms(data: object) -> int | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(int | None | Unset, data)
-
-        latency_ms = _parse_latency_ms(d.pop("latencyMs", UNSET))
-
         message_usage = cls(
             cost_usd=cost_usd,
             input_tokens=input_tokens,
+            latency_ms=latency_ms,
             model=model,
             output_tokens=output_tokens,
-            latency_ms=latency_ms,
         )
 
         message_usage.additional_properties = d

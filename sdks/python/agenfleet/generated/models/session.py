@@ -9,7 +9,6 @@ from attrs import field as _attrs_field
 
 from ..models.session_origin import SessionOrigin
 from ..models.session_status import SessionStatus
-from ..types import UNSET, Unset
 
 T = TypeVar("T", bound="Session")
 
@@ -20,35 +19,44 @@ class Session:
 
     Attributes:
         agent_id (str):
+        archived_at (datetime.datetime | None):
         created_at (datetime.datetime):
+        cron_job_id (None | str):
         id (str):  Example: sess_01jq8abcdefghjkmnpqrstvwxy.
         last_activity_at (datetime.datetime):
         message_count (int):
+        name (None | str):
         origin (SessionOrigin): Who opened a session: a caller of the API, or a cron run.
         status (SessionStatus): Whether a session still takes messages.
         token_count (int):
-        archived_at (datetime.datetime | None | Unset):
-        cron_job_id (None | str | Unset):
-        name (None | str | Unset):
     """
 
     agent_id: str
+    archived_at: datetime.datetime | None
     created_at: datetime.datetime
+    cron_job_id: None | str
     id: str
     last_activity_at: datetime.datetime
     message_count: int
+    name: None | str
     origin: SessionOrigin
     status: SessionStatus
     token_count: int
-    archived_at: datetime.datetime | None | Unset = UNSET
-    cron_job_id: None | str | Unset = UNSET
-    name: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         agent_id = self.agent_id
 
+        archived_at: None | str
+        if isinstance(self.archived_at, datetime.datetime):
+            archived_at = self.archived_at.isoformat()
+        else:
+            archived_at = self.archived_at
+
         created_at = self.created_at.isoformat()
+
+        cron_job_id: None | str
+        cron_job_id = self.cron_job_id
 
         id = self.id
 
@@ -56,52 +64,32 @@ class Session:
 
         message_count = self.message_count
 
+        name: None | str
+        name = self.name
+
         origin = self.origin.value
 
         status = self.status.value
 
         token_count = self.token_count
 
-        archived_at: None | str | Unset
-        if isinstance(self.archived_at, Unset):
-            archived_at = UNSET
-        elif isinstance(self.archived_at, datetime.datetime):
-            archived_at = self.archived_at.isoformat()
-        else:
-            archived_at = self.archived_at
-
-        cron_job_id: None | str | Unset
-        if isinstance(self.cron_job_id, Unset):
-            cron_job_id = UNSET
-        else:
-            cron_job_id = self.cron_job_id
-
-        name: None | str | Unset
-        if isinstance(self.name, Unset):
-            name = UNSET
-        else:
-            name = self.name
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "agentId": agent_id,
+                "archivedAt": archived_at,
                 "createdAt": created_at,
+                "cronJobId": cron_job_id,
                 "id": id,
                 "lastActivityAt": last_activity_at,
                 "messageCount": message_count,
+                "name": name,
                 "origin": origin,
                 "status": status,
                 "tokenCount": token_count,
             }
         )
-        if archived_at is not UNSET:
-            field_dict["archivedAt"] = archived_at
-        if cron_job_id is not UNSET:
-            field_dict["cronJobId"] = cron_job_id
-        if name is not UNSET:
-            field_dict["name"] = name
 
         return field_dict
 
@@ -110,24 +98,8 @@ class Session:
         d = dict(src_dict)
         agent_id = d.pop("agentId")
 
-        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
-
-        id = d.pop("id")
-
-        last_activity_at = datetime.datetime.fromisoformat(d.pop("lastActivityAt"))
-
-        message_count = d.pop("messageCount")
-
-        origin = SessionOrigin(d.pop("origin"))
-
-        status = SessionStatus(d.pop("status"))
-
-        token_count = d.pop("tokenCount")
-
-        def _parse_archived_at(data: object) -> datetime.datetime | None | Unset:
+        def _parse_archived_at(data: object) -> datetime.datetime | None:
             if data is None:
-                return data
-            if isinstance(data, Unset):
                 return data
             try:
                 if not isinstance(data, str):
@@ -137,40 +109,50 @@ class Session:
                 return archived_at_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
                 pass
-            return cast(datetime.datetime | None | Unset, data)
+            return cast(datetime.datetime | None, data)
 
-        archived_at = _parse_archived_at(d.pop("archivedAt", UNSET))
+        archived_at = _parse_archived_at(d.pop("archivedAt"))
 
-        def _parse_cron_job_id(data: object) -> None | str | Unset:
+        created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
+
+        def _parse_cron_job_id(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        cron_job_id = _parse_cron_job_id(d.pop("cronJobId", UNSET))
+        cron_job_id = _parse_cron_job_id(d.pop("cronJobId"))
 
-        def _parse_name(data: object) -> None | str | Unset:
+        id = d.pop("id")
+
+        last_activity_at = datetime.datetime.fromisoformat(d.pop("lastActivityAt"))
+
+        message_count = d.pop("messageCount")
+
+        def _parse_name(data: object) -> None | str:
             if data is None:
                 return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
+            return cast(None | str, data)
 
-        name = _parse_name(d.pop("name", UNSET))
+        name = _parse_name(d.pop("name"))
+
+        origin = SessionOrigin(d.pop("origin"))
+
+        status = SessionStatus(d.pop("status"))
+
+        token_count = d.pop("tokenCount")
 
         session = cls(
             agent_id=agent_id,
+            archived_at=archived_at,
             created_at=created_at,
+            cron_job_id=cron_job_id,
             id=id,
             last_activity_at=last_activity_at,
             message_count=message_count,
+            name=name,
             origin=origin,
             status=status,
             token_count=token_count,
-            archived_at=archived_at,
-            cron_job_id=cron_job_id,
-            name=name,
         )
 
         session.additional_properties = d

@@ -18,29 +18,35 @@ class Webhook:
 
     Attributes:
         created_at (datetime.datetime):
+        description (None | str):
+        disabled_reason (None | str):
         enabled (bool):
         events (list[str]):
         id (str):  Example: wh_01jq8abcdefghjkmnpqrstvwxy.
         updated_at (datetime.datetime):
         url (str):
-        description (None | str | Unset):
-        disabled_reason (None | str | Unset):
         secret (None | str | Unset): `whsec_…`: only in the create and rotate-secret responses.
     """
 
     created_at: datetime.datetime
+    description: None | str
+    disabled_reason: None | str
     enabled: bool
     events: list[str]
     id: str
     updated_at: datetime.datetime
     url: str
-    description: None | str | Unset = UNSET
-    disabled_reason: None | str | Unset = UNSET
     secret: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         created_at = self.created_at.isoformat()
+
+        description: None | str
+        description = self.description
+
+        disabled_reason: None | str
+        disabled_reason = self.disabled_reason
 
         enabled = self.enabled
 
@@ -51,18 +57,6 @@ class Webhook:
         updated_at = self.updated_at.isoformat()
 
         url = self.url
-
-        description: None | str | Unset
-        if isinstance(self.description, Unset):
-            description = UNSET
-        else:
-            description = self.description
-
-        disabled_reason: None | str | Unset
-        if isinstance(self.disabled_reason, Unset):
-            disabled_reason = UNSET
-        else:
-            disabled_reason = self.disabled_reason
 
         secret: None | str | Unset
         if isinstance(self.secret, Unset):
@@ -75,6 +69,8 @@ class Webhook:
         field_dict.update(
             {
                 "createdAt": created_at,
+                "description": description,
+                "disabledReason": disabled_reason,
                 "enabled": enabled,
                 "events": events,
                 "id": id,
@@ -82,10 +78,6 @@ class Webhook:
                 "url": url,
             }
         )
-        if description is not UNSET:
-            field_dict["description"] = description
-        if disabled_reason is not UNSET:
-            field_dict["disabledReason"] = disabled_reason
         if secret is not UNSET:
             field_dict["secret"] = secret
 
@@ -96,6 +88,20 @@ class Webhook:
         d = dict(src_dict)
         created_at = datetime.datetime.fromisoformat(d.pop("createdAt"))
 
+        def _parse_description(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        description = _parse_description(d.pop("description"))
+
+        def _parse_disabled_reason(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        disabled_reason = _parse_disabled_reason(d.pop("disabledReason"))
+
         enabled = d.pop("enabled")
 
         events = cast(list[str], d.pop("events"))
@@ -105,24 +111,6 @@ class Webhook:
         updated_at = datetime.datetime.fromisoformat(d.pop("updatedAt"))
 
         url = d.pop("url")
-
-        def _parse_description(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        description = _parse_description(d.pop("description", UNSET))
-
-        def _parse_disabled_reason(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        disabled_reason = _parse_disabled_reason(d.pop("disabledReason", UNSET))
 
         def _parse_secret(data: object) -> None | str | Unset:
             if data is None:
@@ -135,13 +123,13 @@ class Webhook:
 
         webhook = cls(
             created_at=created_at,
+            description=description,
+            disabled_reason=disabled_reason,
             enabled=enabled,
             events=events,
             id=id,
             updated_at=updated_at,
             url=url,
-            description=description,
-            disabled_reason=disabled_reason,
             secret=secret,
         )
 
