@@ -214,10 +214,12 @@ const COMMON_ERRORS: &[(&str, &str, &str, bool, bool)] = &[
     ("504", "CommandTimeout", "COMMAND_TIMEOUT: appended but not applied in time; details carry the commandId; retry with the same Idempotency-Key", false, true),
 ];
 
+/// A shared error response. A 401 comes before the rate limiter: it carries
+/// `WWW-Authenticate` and no rate-limit headers.
 fn error_response(
     description: &str,
     retry_after: bool,
-    rate_limited: bool,
+    unauthorized: bool,
 ) -> utoipa::openapi::Response {
     let mut response = ResponseBuilder::new().description(description).content(
         "application/json",
@@ -229,14 +231,14 @@ fn error_response(
             integer_header("Seconds to wait before retrying"),
         );
     }
-    if !rate_limited {
+    if unauthorized {
         response = response.header(
             "WWW-Authenticate",
             string_header("`Bearer`: the scheme to authenticate with"),
         );
     }
     let mut response = response.build();
-    add_headers(&mut response, rate_limited, false);
+    add_headers(&mut response, !unauthorized, false);
     response
 }
 
@@ -333,7 +335,7 @@ impl Modify for Conventions {
                 RefOr::T(error_response(
                     description,
                     *retry_after,
-                    *name != "Unauthorized",
+                    *name == "Unauthorized",
                 )),
             );
         }
