@@ -232,7 +232,7 @@ impl TextSpec {
 /// zone, a URL the API may call) carry a `format` of this API's own, named in the document, so
 /// that tools can be taught to produce them (scripts/fuzz_api_hooks.py does).
 pub mod schemas {
-    use utoipa::openapi::schema::{ArrayBuilder, KnownFormat, Object, SchemaFormat};
+    use utoipa::openapi::schema::{ArrayBuilder, Object, SchemaFormat};
 
     use super::*;
 
@@ -241,14 +241,6 @@ pub mod schemas {
         let limits = schema.description.take().unwrap_or_default();
         schema.description = Some(format!("{what}. {limits}"));
         schema
-    }
-
-    /// An RFC 3339 time.
-    pub fn date_time() -> Object {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime)))
-            .build()
     }
 
     pub fn agent_name() -> Object {
