@@ -16,6 +16,8 @@ pub struct Banner<'a> {
     pub tenant: TenantId,
     /// The tenant's first key, when this start created it.
     pub new_key: Option<&'a str>,
+    /// What `--demo` did, in one line.
+    pub demo: Option<&'a str>,
     /// How to run this binary again from where `dev` was started.
     pub cli: &'a str,
 }
@@ -25,6 +27,7 @@ impl fmt::Display for Banner<'_> {
         let origin = self.origin;
         writeln!(f, "\nAgenFleet is running.\n")?;
         writeln!(f, "  API       {origin}/v1")?;
+        writeln!(f, "  Console   {origin}/console/")?;
         writeln!(f, "  OpenAPI   {origin}/v1/openapi.json")?;
         match self.private_postgres {
             Some((url, dir)) => writeln!(
@@ -35,6 +38,9 @@ impl fmt::Display for Banner<'_> {
             None => writeln!(f, "  Postgres  DATABASE_URL")?,
         }
         writeln!(f)?;
+        if let Some(demo) = self.demo {
+            writeln!(f, "{demo}\n")?;
+        }
         let (name, tenant) = (self.tenant_name, self.tenant);
         match self.new_key {
             Some(key) => {
@@ -99,6 +105,7 @@ mod tests {
             tenant_name: "default",
             tenant: TenantId::new(),
             new_key,
+            demo: None,
             cli: "cargo run -q --bin agenfleet --",
         }
     }
@@ -111,9 +118,14 @@ mod tests {
             "{text}"
         );
         assert!(
+            text.contains("  API       http://127.0.0.1:8080/v1\n  Console   http://127.0.0.1:8080/console/\n"),
+            "the console is next to the API: {text}"
+        );
+        assert!(
             text.contains("http://127.0.0.1:8080/v1/openapi.json"),
             "{text}"
         );
+        assert!(!text.contains("Demo"), "{text}");
         assert!(
             text.contains("\n  export AGENFLEET_KEY=afk_abc\n"),
             "{text}"
@@ -146,5 +158,16 @@ mod tests {
         let text = shown.to_string();
         assert!(!text.contains("postgres://"), "{text}");
         assert!(text.contains("  cargo run -q --bin agenfleet -- admin create-key --tenant"));
+    }
+
+    #[test]
+    fn a_demo_start_says_what_the_demo_did_in_one_line() {
+        let mut shown = banner(Some("afk_abc"), Path::new("/data"));
+        shown.demo = Some("Demo: tenant `default` now holds 11 agents.");
+        let text = shown.to_string();
+        assert!(
+            text.contains("\nDemo: tenant `default` now holds 11 agents.\n\nTenant `default`"),
+            "{text}"
+        );
     }
 }

@@ -40,6 +40,10 @@ pub enum Commands {
         /// Where the private Postgres and the generated secret key live.
         #[arg(long, default_value = ".agenfleet")]
         data_dir: PathBuf,
+        /// Fill the `default` tenant, if it has no agents yet, with a demo fleet and 30 days of
+        /// history, and keep a few of its agents working while dev runs.
+        #[arg(long)]
+        demo: bool,
     },
     /// Apply the SQL migrations to DATABASE_URL (and to a postgres:// EVENT_LOG_URL) and exit.
     Migrate(DatabaseArgs),
@@ -168,7 +172,11 @@ fn parse_scope(text: &str) -> Result<Scope, String> {
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Commands::Dev { listen, data_dir } => crate::dev::run(listen, data_dir).await,
+        Commands::Dev {
+            listen,
+            data_dir,
+            demo,
+        } => crate::dev::run(listen, data_dir, demo).await,
         Commands::Migrate(database) => {
             crate::migrate::run(&database.database_url, database.event_log_url()).await
         }

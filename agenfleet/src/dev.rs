@@ -1,16 +1,19 @@
 //! `agenfleet dev`: the API, the projector, the scheduler and the dispatcher in one process,
 //! with the log in Postgres and, when DATABASE_URL is unset, a private Postgres server under
-//! the data dir.
+//! the data dir. With `--demo`, the `default` tenant gets a demo fleet (see `demo`).
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use api::ApiConfig;
-use event_log::ConsumerOptions;
+use event_log::{ConsumerOptions, EventLog};
 use projector::{Projection, Projector};
 use read_store::{tenants, Store, READ_MODEL_SCHEMA};
 use scheduler::HeartbeatMonitor;
 use schema::tenant::Plan;
+use schema::TenantId;
+use tokio_util::sync::CancellationToken;
 use webhook_dispatcher::{Dispatcher, DispatcherConfig};
 
 use crate::banner::Banner;
@@ -62,7 +65,7 @@ fn allow_private_targets() -> bool {
     env_flag("AGENFLEET_WEBHOOK_ALLOW_PRIVATE_TARGETS", true)
 }
 
-pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
+pub async fn run(listen: String, data_dir: PathBuf, demo: bool) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)?;
     let data_dir = data_dir.canonicalize()?;
     let secret_key = ensure_secret_key(&data_dir)?;
@@ -83,20 +86,69 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
     }
     let log = event_log::connect(&event_log_url).await?;
     let shutdown = ops::shutdown::shutdown_token();
+    let config = ApiConfig {
+        database_url: database_url.clone(),
+        event_log_url: Some(event_log_url.clone()),
+        listen,
+        command_timeout: env_duration("AGENFLEET_COMMAND_TIMEOUT", "10s")?,
+        model_catalog: std::env::var_os("AGENFLEET_MODEL_CATALOG").map(PathBuf::from),
+        workers: Some(2),
+        db_pool: 16,
+        shutdown_timeout: env_duration("AGENFLEET_SHUTDOWN_TIMEOUT", "30s")?,
+        rate_limits: std::env::var("AGENFLEET_RATE_LIMITS").map_or(true, |v| v != "false"),
+        cors_origins: std::env::var("AGENFLEET_CORS_ORIGINS")
+            .map(|v| v.split(',').map(str::to_owned).collect())
+            .unwrap_or_default(),
+        secret_key: Some(secret_key.clone()),
+        allow_private_targets: allow_private_targets(),
+    };
+    let offline_after = env_duration("AGENFLEET_AGENT_OFFLINE_AFTER", "90s")?;
 
+    // Every task is cancelled by `shutdown` and awaited before the database goes.
+    let mut tasks: Vec<(&str, tokio::task::JoinHandle<()>)> = Vec::new();
     let store = Store::connect(&database_url, READ_MODEL_SCHEMA, 4)?;
     let projector = Projector::new(
         Projection::new(store.clone()),
         log.clone(),
         ConsumerOptions::default(),
     );
-    let projector = tokio::spawn(projector.run(shutdown.clone()));
-    let monitor = HeartbeatMonitor::new(
-        store.clone(),
-        log.clone(),
-        env_duration("AGENFLEET_AGENT_OFFLINE_AFTER", "90s")?,
-    );
-    let monitor = tokio::spawn(monitor.run(shutdown.clone()));
+    let projector = projector.run(shutdown.clone());
+    tasks.push((
+        "projector",
+        tokio::spawn(async move {
+            let _ = projector.await;
+        }),
+    ));
+
+    // The default tenant (and with --demo its fleet) before the workers and the API: a client
+    // that sees the API up sees all of it, and no scheduler acts on the demo's past meanwhile.
+    let (tenant, new_key) = default_tenant(&store, &database_url, &log).await?;
+    let (demo_line, motion) = if demo {
+        let settings = crate::demo::Settings {
+            seed: crate::demo::SEED,
+            catalog: config.catalog()?,
+            secret_key: Some(secret_key.clone()),
+            allow_private_targets: config.allow_private_targets,
+        };
+        start_demo(
+            &store,
+            &database_url,
+            &log,
+            tenant,
+            settings,
+            offline_after,
+            &shutdown,
+        )
+        .await?
+    } else {
+        (None, None)
+    };
+    if shutdown.is_cancelled() {
+        return stop(tasks, (store, log), private_postgres, &data_dir).await;
+    }
+
+    let monitor = HeartbeatMonitor::new(store.clone(), log.clone(), offline_after);
+    tasks.push(("monitor", tokio::spawn(monitor.run(shutdown.clone()))));
     let cron = scheduler::CronScheduler::new(
         store.clone(),
         log.clone(),
@@ -107,7 +159,10 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
     );
     let jobs_changed =
         scheduler::process::wake_on_job_changes(database_url.clone(), shutdown.clone());
-    let cron = tokio::spawn(cron.run(jobs_changed, shutdown.clone()));
+    tasks.push((
+        "cron",
+        tokio::spawn(cron.run(jobs_changed, shutdown.clone())),
+    ));
     let dispatcher_config = DispatcherConfig {
         database_url: database_url.clone(),
         event_log_url: Some(event_log_url.clone()),
@@ -119,7 +174,7 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
         timeout: env_duration("AGENFLEET_WEBHOOK_TIMEOUT", "15s")?,
         disable_after: env_duration("AGENFLEET_WEBHOOK_DISABLE_AFTER", "5d")?,
         allow_private_targets: allow_private_targets(),
-        secret_key: Some(secret_key.clone()),
+        secret_key: Some(secret_key),
         concurrency: 256,
         concurrency_per_target: 16,
         telegram_api_base: std::env::var("AGENFLEET_TELEGRAM_API_BASE")
@@ -139,46 +194,24 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
     )?;
     let due =
         webhook_dispatcher::process::listen_for_deliveries(database_url.clone(), shutdown.clone());
-    let dispatcher =
-        tokio::spawn(dispatcher.run(due, shutdown.clone(), dispatcher_config.shutdown_timeout));
+    let dispatcher = dispatcher.run(due, shutdown.clone(), dispatcher_config.shutdown_timeout);
+    tasks.push(("dispatcher", tokio::spawn(dispatcher)));
+    if let Some(motion) = motion {
+        tasks.push(("demo", tokio::spawn(motion.run(shutdown.clone()))));
+    }
 
-    let config = ApiConfig {
-        database_url: database_url.clone(),
-        event_log_url: Some(event_log_url.clone()),
-        listen,
-        command_timeout: env_duration("AGENFLEET_COMMAND_TIMEOUT", "10s")?,
-        model_catalog: std::env::var_os("AGENFLEET_MODEL_CATALOG").map(PathBuf::from),
-        workers: Some(2),
-        db_pool: 16,
-        shutdown_timeout: env_duration("AGENFLEET_SHUTDOWN_TIMEOUT", "30s")?,
-        rate_limits: std::env::var("AGENFLEET_RATE_LIMITS").map_or(true, |v| v != "false"),
-        cors_origins: std::env::var("AGENFLEET_CORS_ORIGINS")
-            .map(|v| v.split(',').map(str::to_owned).collect())
-            .unwrap_or_default(),
-        secret_key: Some(secret_key),
-        allow_private_targets: allow_private_targets(),
-    };
     let running = api::serve(config, log.clone(), shutdown.clone()).await?;
     let origin = format!("http://{}", running.addr);
-
-    let client = store.client().await?;
-    let existing = tenants::by_name(&client, DEFAULT_TENANT).await?;
-    drop(client);
-    let (tenant, new_key) = match existing {
-        Some(tenant) => (tenant, None),
-        None => {
-            let submitter = Submitter::new(&database_url, log.clone())?;
-            let (tenant, key) = crate::admin::create_tenant(
-                &submitter,
-                DEFAULT_TENANT,
-                Plan::Enterprise,
-                None,
-                None,
-            )
-            .await?;
-            (tenant, Some(key.api_key))
-        }
-    };
+    let api_task = running.task;
+    tasks.insert(
+        0,
+        (
+            "api",
+            tokio::spawn(async move {
+                let _ = api_task.await;
+            }),
+        ),
+    );
     let private_url = private_postgres.as_ref().map(|postgres| postgres.url());
     let banner = Banner {
         origin: &origin,
@@ -186,20 +219,108 @@ pub async fn run(listen: String, data_dir: PathBuf) -> anyhow::Result<()> {
         tenant_name: DEFAULT_TENANT,
         tenant,
         new_key: new_key.as_deref(),
+        demo: demo_line.as_deref(),
         cli: &crate::banner::cli_command(),
     };
     println!("{banner}");
 
     shutdown.cancelled().await;
+    stop(tasks, (store, log), private_postgres, &data_dir).await
+}
+
+/// The `default` tenant, created with its first key (returned) on the first start.
+async fn default_tenant(
+    store: &Store,
+    database_url: &str,
+    log: &Arc<dyn EventLog>,
+) -> anyhow::Result<(TenantId, Option<String>)> {
+    let client = store.client().await?;
+    let existing = tenants::by_name(&client, DEFAULT_TENANT).await?;
+    drop(client);
+    if let Some(tenant) = existing {
+        return Ok((tenant, None));
+    }
+    let submitter = Submitter::new(database_url, log.clone())?;
+    let (tenant, key) =
+        crate::admin::create_tenant(&submitter, DEFAULT_TENANT, Plan::Enterprise, None, None)
+            .await?;
+    Ok((tenant, Some(key.api_key)))
+}
+
+/// Seeds the demo into `tenant` unless it has agents, says in one line what it did, and wakes
+/// the demo agents (heartbeats now, before the monitor could find them silent). Returns the
+/// banner's line about the demo and the task that keeps it moving.
+async fn start_demo(
+    store: &Store,
+    database_url: &str,
+    log: &Arc<dyn EventLog>,
+    tenant: TenantId,
+    settings: crate::demo::Settings,
+    offline_after: Duration,
+    shutdown: &CancellationToken,
+) -> anyhow::Result<(Option<String>, Option<crate::demo::Motion>)> {
+    use crate::demo::Seeding;
+    let submitter = Submitter::new(database_url, log.clone())?;
+    let now = chrono::Utc::now();
+    let seeding = crate::demo::seed(&submitter, store, tenant, &settings, now, shutdown).await?;
+    let seeded = match seeding {
+        Seeding::Seeded(summary) => {
+            eprintln!("{}", summary.describe(DEFAULT_TENANT));
+            Some(summary.agents)
+        }
+        Seeding::AlreadySeeded { agents } => {
+            eprintln!(
+                "Demo: tenant `{DEFAULT_TENANT}` already has {agents} agents; nothing seeded (a fresh --data-dir or database starts over)."
+            );
+            None
+        }
+        Seeding::Interrupted => {
+            eprintln!(
+                "Demo: seeding interrupted; tenant `{DEFAULT_TENANT}` holds part of the demo (a fresh --data-dir or database starts over)."
+            );
+            return Ok((None, None));
+        }
+    };
+    drop(submitter);
+    let mut motion = crate::demo::Motion::new(
+        Submitter::new(database_url, log.clone())?,
+        store.clone(),
+        tenant,
+        settings.catalog,
+        offline_after,
+    );
+    let live = motion.wake().await?;
+    let line = match (seeded, live) {
+        (Some(agents), _) => format!(
+            "Demo: tenant `{DEFAULT_TENANT}` now holds {agents} agents with {} days of history; a few of them keep working while dev runs.",
+            crate::demo::DAYS
+        ),
+        (None, 0) => format!(
+            "Demo: tenant `{DEFAULT_TENANT}` has agents of its own and none of the demo's; nothing to keep moving."
+        ),
+        (None, _) => format!(
+            "Demo: {live} demo agents of tenant `{DEFAULT_TENANT}` keep working while dev runs."
+        ),
+    };
+    Ok((Some(line), Some(motion)))
+}
+
+/// Waits for every task, closes the pools, and stops the private Postgres, if any.
+async fn stop(
+    tasks: Vec<(&str, tokio::task::JoinHandle<()>)>,
+    pools: (Store, Arc<dyn EventLog>),
+    private_postgres: Option<local_postgres::LocalPostgres>,
+    data_dir: &Path,
+) -> anyhow::Result<()> {
     eprint!("Stopping… ");
-    let _ = running.task.await;
-    let _ = projector.await;
-    let _ = monitor.await;
-    let _ = cron.await;
-    let _ = dispatcher.await;
+    for (name, task) in tasks {
+        if let Err(error) = task.await {
+            tracing::debug!(task = name, %error, "task ended abnormally");
+        }
+    }
     // Every pool is closed before the server goes: a connection the server ends is logged by
     // the pool as an error.
-    drop((store, log));
+    drop(pools);
     if let Some(postgres) = private_postgres {
         postgres.stop().await?;
         eprintln!("stopped. The data stays in {}.", data_dir.display());

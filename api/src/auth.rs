@@ -142,13 +142,18 @@ async fn authenticate(
     })
 }
 
-/// The tenant of a request's key, if the key is valid, without counting the request against
-/// the rate limit (the handler's `Caller` does that).
-pub async fn identify(state: &AppState, authorization: Option<String>) -> Option<TenantId> {
-    authenticate(state, authorization, &Method::GET)
-        .await
-        .ok()
-        .map(|caller| caller.tenant_id)
+/// The tenant of a request's key, without counting the request against the rate limit (the
+/// handler's `Caller` does that): `None` for a key that is not valid (the handler answers 401),
+/// an error when the key cannot be checked now (503).
+pub async fn identify(
+    state: &AppState,
+    authorization: Option<String>,
+) -> Result<Option<TenantId>, ApiError> {
+    match authenticate(state, authorization, &Method::GET).await {
+        Ok(caller) => Ok(Some(caller.tenant_id)),
+        Err(error) if error.code == ErrorCode::Unauthorized => Ok(None),
+        Err(error) => Err(error),
+    }
 }
 
 impl FromRequest for Caller {

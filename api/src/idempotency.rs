@@ -1,9 +1,13 @@
 //! `Idempotency-Key` on POST, PATCH and DELETE: the first request with a key runs and its
 //! answer is kept 24 hours; the same request again gets that answer with
 //! `Idempotent-Replayed: true`; another request with the key gets 422; while the first runs,
-//! 409. Answers >= 500 and 429 are not kept (a retry runs anew), except 504 `COMMAND_TIMEOUT`: its
-//! command is in the log, and a retry — on any API process, after a crash too — derives the
-//! same command (see `ids`) and answers with its outcome.
+//! 409. Answers >= 500 and 429 are not kept: a retry runs again. After a 5xx the key keeps its
+//! first use, so the retry — on any API process, after a crash too — derives the same command
+//! (see `ids`): a command that did reach the log before the failure (a 504 `COMMAND_TIMEOUT`, or
+//! a 503 when the database went away while the API waited for the outcome) is decided once, and
+//! the retry answers with its outcome instead of deciding it twice (a 409 for the agent the
+//! first attempt created). After a 429 the key is forgotten: nothing was applied, and a retry
+//! once the window or budget has reset must be decided anew.
 
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -58,9 +62,13 @@ pub async fn middleware(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
-    // Unauthenticated: the handler answers 401, nothing to remember.
-    let Some(tenant) = crate::auth::identify(&state, authorization).await else {
-        return Ok(next.call(req).await?.map_into_boxed_body());
+    let tenant = match crate::auth::identify(&state, authorization).await {
+        Ok(Some(tenant)) => tenant,
+        // Unauthenticated: the handler answers 401, nothing to remember.
+        Ok(None) => return Ok(next.call(req).await?.map_into_boxed_body()),
+        // The key cannot be checked now (the database is away): running the handler without
+        // the key's ids could apply a command that a retry would then decide a second time.
+        Err(error) => return Ok(req.error_response(error).map_into_boxed_body()),
     };
     let body = match read_body(&mut req).await {
         Ok(body) => body,
@@ -133,10 +141,11 @@ async fn remember(
     };
     let bookkeeping = async {
         let client = state.store.client().await?;
-        if status == StatusCode::GATEWAY_TIMEOUT {
+        if status.is_server_error() {
+            // The command may be in the log: a retry must build the same one.
             idempotency::release(&client, tenant, key).await
-        } else if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
-            // Nothing to replay: a retry after `Retry-After` must run anew.
+        } else if status == StatusCode::TOO_MANY_REQUESTS {
+            // Nothing was applied; a retry after `Retry-After` must be decided anew.
             idempotency::forget(&client, tenant, key).await
         } else {
             idempotency::complete(&client, tenant, key, &stored).await

@@ -1,6 +1,6 @@
 //! The REST API (actix-web): authenticates, validates, appends each command to the event log,
 //! waits until the projector applied it, and answers; reads come straight from the Postgres
-//! read models.
+//! read models. It also serves the web console (`console/dist`, embedded) under `/console/`.
 //!
 //! Handlers hold no SQL and no log code: they call `read-store` and [`commands::submit`]. This
 //! crate must never depend on the projector or the other workers.
@@ -10,6 +10,7 @@ pub mod auth;
 pub mod body;
 pub mod commands;
 pub mod config;
+pub mod console;
 pub mod error;
 pub mod idempotency;
 pub mod ids;

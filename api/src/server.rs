@@ -13,7 +13,7 @@ use crate::auth::KeyCache;
 use crate::config::ApiConfig;
 use crate::outcome_waiter::OutcomeWaiter;
 use crate::state::AppState;
-use crate::{request_context, routes};
+use crate::{console, request_context, routes};
 
 /// Deletes idempotency keys past their 24 hours, every 10 minutes (any process may; the
 /// statement is idempotent).
@@ -141,6 +141,7 @@ pub async fn serve(
             .app_data(health.clone())
             .configure(ops::health_routes)
             .configure(routes::configure)
+            .configure(console::configure)
             .default_service(web::to(routes::route_not_found))
             .wrap(cors(&cors_origins))
             .wrap(middleware::from_fn(request_context::middleware))

@@ -114,8 +114,8 @@ pub async fn complete(
     Ok(())
 }
 
-/// Lets a retry take the key over at once, keeping its first-seen time (after a 504: the
-/// retry derives the same command and waits for its outcome).
+/// Lets a retry take the key over at once, keeping its first-seen time (after a 5xx: the
+/// retry derives the same command and, if it reached the log, answers with its outcome).
 pub async fn release(
     client: &impl GenericClient,
     tenant: TenantId,
@@ -130,7 +130,7 @@ pub async fn release(
     Ok(())
 }
 
-/// Forgets a key (after a 5xx other than 504: a retry runs anew).
+/// Forgets a key (after a 429: a retry runs anew, with new ids).
 pub async fn forget(
     client: &impl GenericClient,
     tenant: TenantId,

@@ -13,7 +13,7 @@ pub enum StoreError {
     /// The database cannot be reached (connection refused, pool timeout): answer 503.
     #[error("database unavailable: {0}")]
     Unavailable(String),
-    #[error("database error: {0}")]
+    #[error("database error: {}", db_errors::describe(.0))]
     Database(#[from] tokio_postgres::Error),
     #[error("invalid database URL: {0}")]
     InvalidUrl(String),
@@ -26,13 +26,7 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             Self::Unavailable(_) => true,
-            Self::Database(error) => {
-                error.is_closed()
-                    || match error.code() {
-                        Some(code) => unavailable_sqlstate(code.code()),
-                        None => error.as_db_error().is_none(),
-                    }
-            }
+            Self::Database(error) => db_errors::is_unavailable(error),
             _ => false,
         }
     }
@@ -154,31 +148,5 @@ impl Store {
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.client().await?.simple_query("SELECT 1").await?;
         Ok(())
-    }
-}
-
-/// SQLSTATEs that say the server cannot serve now, not that the statement is wrong: a
-/// connection exception (class 08), the server shutting down or starting (57P01 an
-/// administrator's shutdown, 57P02 a crash shutdown, 57P03 not accepting connections yet), too
-/// many connections (53300). A client meeting one is told 503 and to retry.
-fn unavailable_sqlstate(code: &str) -> bool {
-    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
-}
-
-#[cfg(test)]
-mod unavailable_tests {
-    use super::unavailable_sqlstate;
-
-    #[test]
-    fn shutdowns_and_lost_connections_are_unavailability_and_statement_errors_are_not() {
-        for code in [
-            "57P01", "57P02", "57P03", "53300", "08006", "08003", "08001",
-        ] {
-            assert!(unavailable_sqlstate(code), "{code}");
-        }
-        // A cancelled query, a syntax error, a unique violation, a serialization failure.
-        for code in ["57014", "42601", "23505", "40001"] {
-            assert!(!unavailable_sqlstate(code), "{code}");
-        }
     }
 }

@@ -218,11 +218,14 @@ fn entry(partition: u32, offset: i64, json: serde_json::Value) -> Result<LogEntr
     Ok(LogEntry::decode(Position { partition, offset }, &bytes))
 }
 
-/// A server-side error is a bug or a missing migration; anything else means the database is
-/// out of reach.
+/// The database out of reach (a lost connection, a server shutting down or full) is
+/// `Unavailable`, which callers answer with 503 and retry; any other server error is a bug or a
+/// missing migration.
 pub(crate) fn db_error(error: tokio_postgres::Error) -> LogError {
-    match error.as_db_error() {
-        Some(db) => LogError::Other(format!("Postgres: {} ({})", db.message(), db.code().code())),
-        None => LogError::Unavailable(format!("Postgres: {error}")),
+    let text = format!("Postgres: {}", db_errors::describe(&error));
+    if db_errors::is_unavailable(&error) {
+        LogError::Unavailable(text)
+    } else {
+        LogError::Other(text)
     }
 }
