@@ -10,8 +10,7 @@ export default defineConfig({
   // Served by the API under /console/ (also by `npm run dev`, which proxies /v1 to a local
   // `agenfleet dev` on AGENFLEET_URL or 127.0.0.1:8080).
   base: '/console/',
-  // The SDK's sources use the console's own zod (one copy, configured by src/zod-config.ts).
-  resolve: { alias: { '@agenfleet/sdk': sdk }, dedupe: ['zod'] },
+  resolve: { alias: { '@agenfleet/sdk': sdk } },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

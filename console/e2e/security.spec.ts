@@ -98,3 +98,33 @@ test('names, SOUL files and messages are shown as text or sanitised, never run',
     await deleteAgents(agent.id);
   }
 });
+
+// The Content-Security-Policy the API sends (no inline script or style, no eval) holds for the
+// whole app: no page does anything it forbids — a violation would mean a feature that works only
+// because a browser was lenient, or a library probing for eval (zod does unless made jitless).
+test('no page violates the Content-Security-Policy', async ({ page }) => {
+  const violations: string[] = [];
+  await page.exposeFunction('__reportViolation', (text: string) => violations.push(text));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (event) => {
+      const report = (window as unknown as { __reportViolation: (text: string) => void }).__reportViolation;
+      report(`${event.violatedDirective} ${event.blockedURI} at ${event.sourceFile}:${event.lineNumber}`);
+    });
+  });
+  const response = await page.goto('/console/sign-in');
+  expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+  await signIn(page);
+  const agents = await apiOk('GET', '/agents?limit=1');
+  const pages = ['/console/cost', '/console/cron', '/console/webhooks', '/console/activity', '/console/settings/api-keys'];
+  if (agents.data[0]) {
+    const id = agents.data[0].id;
+    pages.push(`/console/agents/${id}`, `/console/agents/${id}/sessions`, `/console/agents/${id}/settings`);
+  }
+  for (const path of pages) {
+    await page.goto(path);
+    await expect(page.getByRole('heading', { level: 1 })).toBeVisible();
+    // Let the page's data arrive and render (the activity stream never lets the network idle).
+    await page.waitForTimeout(750);
+  }
+  expect(violations).toEqual([]);
+});

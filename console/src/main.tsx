@@ -1,5 +1,3 @@
-// First: zod must be configured before the SDK's schemas are built.
-import './zod-config';
 import { QueryCache, QueryClient, QueryClientProvider, MutationCache } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';

@@ -1,7 +1,8 @@
 // One live activity stream per signed-in console (`GET /v1/activity/stream` through the SDK,
 // resuming with Last-Event-ID). Pages subscribe to entries with `useActivityEntries`; every
 // entry also marks the cached queries it may change as stale (batched, so a burst of entries
-// costs one refetch per query), which is what moves the fleet page's cards without a reload.
+// costs one refetch per query, at most one a second), which is what moves the fleet page's
+// cards without a reload.
 import type { ActivityEntry } from '@agenfleet/sdk';
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useRef, useState, type ReactNode } from 'react';
@@ -37,16 +38,29 @@ export function staleRoots(type: string): string[] {
   }
 }
 
+/** A refresh waits this long for more entries to come with it (a burst costs one refetch). */
+const BATCH_MS = 250;
+/**
+ * And at least this long after the previous refresh: every refetch counts against the tenant's
+ * rate limit (a fleet page of 500 agents refetches ~12 pages), so a busy fleet refreshes a page
+ * about once a second rather than at the pace of its activity — still within the 2 s in which a
+ * change should show.
+ */
+const MIN_INTERVAL_MS = 1_000;
+
 function batchedInvalidator(queryClient: QueryClient) {
   const pending = new Set<string>();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let last = 0;
   return (entry: ActivityEntry) => {
     for (const root of staleRoots(entry.type)) pending.add(root);
+    const wait = Math.max(BATCH_MS, last + MIN_INTERVAL_MS - Date.now());
     timer ??= setTimeout(() => {
       timer = undefined;
+      last = Date.now();
       for (const root of pending) void queryClient.invalidateQueries({ queryKey: [root] });
       pending.clear();
-    }, 250);
+    }, wait);
   };
 }
 
