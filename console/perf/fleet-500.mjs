@@ -70,6 +70,16 @@ for (let run = 0; run < RUNS; run++) {
   if (run < RUNS - 1) await context.close();
 }
 
+// With DETAIL=1, where the last load's time went: each request and long task, in ms from navigation.
+if (process.env.DETAIL) {
+  const detail = await page.evaluate(() => ({
+    resources: performance.getEntriesByType('resource').map((r) =>
+      `${Math.round(r.startTime)}–${Math.round(r.responseEnd)} ${r.name.replace(location.origin, '')}`),
+    longTasks: performance.getEntriesByType('longtask').map((t) => `${Math.round(t.startTime)} +${Math.round(t.duration)}`),
+  }));
+  console.log(JSON.stringify(detail, null, 1));
+}
+
 // Live: 10 s of status changes (heartbeats degrading and restoring agents), ~20 per second.
 await page.evaluate(() => { window.__longTasks = []; });
 const changed = new Map();

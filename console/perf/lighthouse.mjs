@@ -48,6 +48,13 @@ try {
     totalBlockingTimeMs: Math.round(audits['total-blocking-time'].numericValue),
     report: file,
   }, null, 2));
+  if (args.includes('--details')) {
+    for (const id of ['bootup-time', 'mainthread-work-breakdown', 'long-tasks', 'largest-contentful-paint-element']) {
+      console.log(`--- ${id}`);
+      const details = audits[id]?.details;
+      console.log(JSON.stringify(details?.items ?? details, null, 0).slice(0, 6000));
+    }
+  }
   for (const category of Object.values(result.lhr.categories)) {
     for (const ref of category.auditRefs) {
       const audit = audits[ref.id];

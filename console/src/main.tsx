@@ -2,10 +2,11 @@ import { QueryCache, QueryClient, QueryClientProvider, MutationCache } from '@ta
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { RouterProvider } from 'react-router';
-import { AuthProvider, REFUSED_NOTICE, restoreAuth } from './api/auth';
+import { AuthProvider, REFUSED_NOTICE, restoredSession } from './api/auth';
 import { isUnauthorized } from './api/errors';
 import { forgetKey } from './api/session';
-import { router } from './routes';
+import { prefetchFleet } from './pages/fleet/queries';
+import { FLEET_ROUTE_ID, router } from './routes';
 import './styles.css';
 
 /** A 401 anywhere means the key is gone (revoked, expired): back to sign-in, saying why. */
@@ -30,11 +31,15 @@ const queryClient = new QueryClient({
   },
 });
 
-const initial = await restoreAuth();
+const session = restoredSession();
+// Opened on the fleet page (the home page) with a key: its data is asked for now, beside React's
+// first render, not after it.
+if (session && router.state.matches.at(-1)?.route.id === FLEET_ROUTE_ID) prefetchFleet(queryClient, session.client);
+
 createRoot(document.getElementById('root')!).render(
   <StrictMode>
     <QueryClientProvider client={queryClient}>
-      <AuthProvider initial={initial}>
+      <AuthProvider initial={session}>
         <RouterProvider router={router} />
       </AuthProvider>
     </QueryClientProvider>

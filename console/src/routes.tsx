@@ -4,14 +4,18 @@ import type { ComponentType, ReactNode } from 'react';
 import { createBrowserRouter, Navigate, useLocation } from 'react-router';
 import { useMaybeAuth } from './api/auth';
 import { Layout } from './components/Layout';
+import { FleetPage } from './pages/fleet/FleetPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { SignInPage } from './pages/SignInPage';
 
 // Each page is its own chunk, loaded when first visited: the first paint needs only the frame
-// and the page it shows, not every chart and editor of the console.
+// and the page it shows, not every chart and editor of the console. The fleet page, the home
+// page, is in the main chunk: opening the console costs no second round trip for it.
 const page = <T,>(load: () => Promise<T>, pick: (module: T) => ComponentType) => async () => ({
   Component: pick(await load()),
 });
+
+export const FLEET_ROUTE_ID = 'fleet';
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const auth = useMaybeAuth();
@@ -30,7 +34,7 @@ export const router = createBrowserRouter(
         </RequireAuth>
       ),
       children: [
-        { index: true, lazy: page(() => import('./pages/fleet/FleetPage'), (m) => m.FleetPage) },
+        { index: true, id: FLEET_ROUTE_ID, Component: FleetPage },
         {
           path: 'agents/:agentId/*',
           lazy: page(() => import('./pages/agent/AgentPage'), (m) => m.AgentPage),

@@ -3,6 +3,7 @@
 import type { Agent } from '@agenfleet/sdk';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
+import { compareNames } from '../components/format';
 import { useAuth } from './auth';
 
 export function useAllAgents() {
@@ -14,7 +15,7 @@ export function useAllAgents() {
       for await (const agent of client.paginate((page) => client.listAgents({ query: { ...page, order: 'asc' } }))) {
         agents.push(agent);
       }
-      return agents.sort((a, b) => a.name.localeCompare(b.name));
+      return agents.sort((a, b) => compareNames(a.name, b.name));
     },
     staleTime: 30_000,
   });

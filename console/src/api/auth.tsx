@@ -1,7 +1,10 @@
 // Signing in with an API key (the only credential the API has) and the client every page uses.
-// The key's scope is learnt at sign-in from `GET /v1/api-keys` (the entry whose prefix matches),
-// so that a `read` key is shown no write controls.
+// The key's scope is learnt from `GET /v1/api-keys` (the entry whose prefix matches), so that a
+// `read` key is shown no write controls. Signing in waits for that answer (it is the key's check);
+// a session restored after a reload does not: its pages load at once, beside the check, and write
+// controls appear when the scope is known (a 401 from the check signs out, as from any query).
 import { AgenFleet, type ApiKey } from '@agenfleet/sdk';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import {
   createContext,
   useCallback,
@@ -11,7 +14,6 @@ import {
   useState,
   type ReactNode,
 } from 'react';
-import { isUnauthorized } from './errors';
 import { forgetKey, storeKey, storedKey } from './session';
 
 /** Shown on the sign-in page after the API refused the key in use (revoked or expired). */
@@ -22,9 +24,11 @@ export type Scope = ApiKey['scope'];
 
 export interface Auth {
   client: AgenFleet;
-  scope: Scope;
+  /** The key's scope; undefined while it is being checked. */
+  scope: Scope | undefined;
   /** The key's own entry (name, prefix, expiry). */
   key: ApiKey | undefined;
+  /** Whether to show write controls: only once the scope is known to be `read-write`. */
   canWrite: boolean;
   signOut: (notice?: string) => void;
 }
@@ -32,6 +36,12 @@ export interface Auth {
 interface AuthState {
   auth: Auth | null;
   signIn: (apiKey: string) => Promise<void>;
+}
+
+/** A key in use and its client. */
+export interface Session {
+  apiKey: string;
+  client: AgenFleet;
 }
 
 const AuthContext = createContext<AuthState | null>(null);
@@ -45,10 +55,14 @@ export function makeClient(apiKey: string): AgenFleet {
     // be explained rather than spin for a minute.
     maxRetries: 2,
     maxRetryAfterSeconds: 5,
+    // The console reads the API of the binary that serves it, whose answers the contract tests
+    // check against the document: it skips zod, which would cost a phone ~60 KB and a long task
+    // before the first paint, and ~0.5 ms per agent of a list (without eval, as the CSP wants).
+    validate: false,
   });
 }
 
-/** Checks the key against the API and learns its scope; throws the API's error when refused. */
+/** The key's own entry in `GET /v1/api-keys` (undefined if not listed); throws when refused. */
 async function describeKey(client: AgenFleet, apiKey: string): Promise<ApiKey | undefined> {
   for await (const key of client.paginate((page) =>
     client.listApiKeys({ query: { ...page, limit: 100 } }),
@@ -58,20 +72,25 @@ async function describeKey(client: AgenFleet, apiKey: string): Promise<ApiKey | 
   return undefined;
 }
 
-function authFor(client: AgenFleet, key: ApiKey | undefined, signOut: Auth['signOut']): Auth {
-  const scope: Scope = key?.scope ?? 'read-write';
-  return { client, key, scope, canWrite: scope === 'read-write', signOut };
+/** Query key of the key's description: under 'api-keys', so creating or revoking keys refreshes it. */
+const KEY_DESCRIPTION = ['api-keys', 'self'] as const;
+
+/** The session kept in sessionStorage (after a reload), or null: not checked yet. */
+export function restoredSession(): Session | null {
+  const apiKey = storedKey();
+  return apiKey ? { apiKey, client: makeClient(apiKey) } : null;
 }
 
-export function AuthProvider({ children, initial }: { children: ReactNode; initial: Auth | null }) {
-  const [auth, setAuth] = useState<Auth | null>(initial);
+export function AuthProvider({ children, initial }: { children: ReactNode; initial: Session | null }) {
+  const queryClient = useQueryClient();
+  const [session, setSession] = useState<Session | null>(initial);
   const signOut = useCallback((notice?: string) => {
     forgetKey(notice);
-    setAuth(null);
+    setSession(null);
   }, []);
   // main.tsx signals a 401 from any query (the key was revoked or expired meanwhile).
   useEffect(() => {
-    const onSignedOut = () => setAuth(null);
+    const onSignedOut = () => setSession(null);
     window.addEventListener('agenfleet:signed-out', onSignedOut);
     return () => window.removeEventListener('agenfleet:signed-out', onSignedOut);
   }, []);
@@ -80,30 +99,28 @@ export function AuthProvider({ children, initial }: { children: ReactNode; initi
       const client = makeClient(apiKey);
       const key = await describeKey(client, apiKey);
       storeKey(apiKey);
-      setAuth(authFor(client, key, signOut));
+      queryClient.setQueryData([...KEY_DESCRIPTION, apiKey], key ?? null);
+      setSession({ apiKey, client });
     },
-    [signOut],
+    [queryClient],
   );
-  const value = useMemo(
-    () => ({ auth: auth ? { ...auth, signOut } : null, signIn }),
-    [auth, signIn, signOut],
-  );
+  const description = useQuery({
+    queryKey: [...KEY_DESCRIPTION, session?.apiKey],
+    queryFn: async () => (await describeKey(session!.client, session!.apiKey)) ?? null,
+    enabled: session !== null,
+    staleTime: 60_000,
+  });
+  const auth = useMemo((): Auth | null => {
+    if (!session) return null;
+    const key = description.data ?? undefined;
+    // A key the list does not show, or a check that failed for another reason than a 401 (which
+    // signs out): the API enforces the scope anyway, so offer the controls.
+    const scope: Scope | undefined =
+      key?.scope ?? (description.isSuccess || description.isError ? 'read-write' : undefined);
+    return { client: session.client, key, scope, canWrite: scope === 'read-write', signOut };
+  }, [session, description.data, description.isSuccess, description.isError, signOut]);
+  const value = useMemo(() => ({ auth, signIn }), [auth, signIn]);
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
-}
-
-/** Restores a signed-in session from sessionStorage (after a reload), or null. */
-export async function restoreAuth(): Promise<Auth | null> {
-  const apiKey = storedKey();
-  if (!apiKey) return null;
-  const client = makeClient(apiKey);
-  try {
-    const key = await describeKey(client, apiKey);
-    return authFor(client, key, forgetKey);
-  } catch (error) {
-    if (!isUnauthorized(error)) return authFor(client, undefined, forgetKey);
-    forgetKey(REFUSED_NOTICE);
-    return null;
-  }
 }
 
 function useAuthState(): AuthState {

@@ -46,7 +46,7 @@ export function Layout() {
             <LiveIndicator />
             <span className="small" data-testid="key-scope">
               {key ? `${key.name} · ` : ''}
-              {scope === 'read' ? 'read-only key' : 'read-write key'}
+              {scope === undefined ? 'checking key…' : scope === 'read' ? 'read-only key' : 'read-write key'}
             </span>
             <button type="button" className="button secondary" onClick={() => signOut()}>
               Sign out

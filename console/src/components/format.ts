@@ -6,14 +6,40 @@ const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumFra
 export const formatInteger = (n: number): string => integer.format(n);
 export const formatTokens = (n: number): string => (n >= 10_000 ? compact.format(n) : integer.format(n));
 
-export function formatUsd(n: number): string {
-  const digits = n !== 0 && Math.abs(n) < 1 ? 4 : 2;
-  return new Intl.NumberFormat('en-US', {
+// Building an Intl formatter costs far more than using one (~0.1 ms, ×4 on a phone): every
+// formatter is made once and reused (a 500-agent fleet page formats thousands of values).
+const usd = (digits: number) =>
+  new Intl.NumberFormat('en-US', {
     style: 'currency',
     currency: 'USD',
     minimumFractionDigits: digits,
     maximumFractionDigits: digits,
-  }).format(n);
+  });
+const usdCents = usd(2);
+const usdFractions = usd(4);
+
+export function formatUsd(n: number): string {
+  return (n !== 0 && Math.abs(n) < 1 ? usdFractions : usdCents).format(n);
+}
+
+/** `a.localeCompare(b)` with one collator, not one per call (sorting 500 names: ~4,500 calls). */
+export const compareNames = new Intl.Collator().compare;
+
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** A cached `en-GB` date-time formatter with `timeStyle` in `timeZone` (the viewer's if none). */
+function dateTimeFormat(timeStyle: 'short' | 'medium', timeZone: string | undefined): Intl.DateTimeFormat {
+  const key = `${timeStyle} ${timeZone ?? ''}`;
+  let format = dateTimeFormats.get(key);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-GB', {
+      dateStyle: 'medium',
+      timeStyle,
+      ...(timeZone ? { timeZone } : {}),
+    });
+    dateTimeFormats.set(key, format);
+  }
+  return format;
 }
 
 export function formatPercent(ratio: number): string {
@@ -22,11 +48,7 @@ export function formatPercent(ratio: number): string {
 
 export function formatDateTime(iso: string | null | undefined, timeZone?: string): string {
   if (!iso) return '—';
-  return new Intl.DateTimeFormat('en-GB', {
-    dateStyle: 'medium',
-    timeStyle: 'short',
-    ...(timeZone ? { timeZone } : {}),
-  }).format(new Date(iso));
+  return dateTimeFormat('short', timeZone).format(new Date(iso));
 }
 
 const relative = new Intl.RelativeTimeFormat('en', { numeric: 'auto' });
@@ -79,9 +101,5 @@ export function fromDateTimeLocal(value: string): string | null {
 /** Like formatDateTime, to the second (logs, attempts). */
 export function formatDateTimeSeconds(iso: string | null | undefined, timeZone?: string): string {
   if (!iso) return '—';
-  return new Intl.DateTimeFormat('en-GB', {
-    dateStyle: 'medium',
-    timeStyle: 'medium',
-    ...(timeZone ? { timeZone } : {}),
-  }).format(new Date(iso));
+  return dateTimeFormat('medium', timeZone).format(new Date(iso));
 }

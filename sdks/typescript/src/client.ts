@@ -17,6 +17,13 @@ export interface AgenFleetOptions extends Omit<RetryOptions, 'fetch'> {
   fetch?: typeof fetch;
   /** Extra headers sent with every request. */
   headers?: Record<string, string>;
+  /**
+   * Check every request and every 2xx answer against the document's zod schemas (default true).
+   * `false` skips both, and zod is then never loaded (it is imported on the first validation):
+   * for an app that trusts the server it talks to and counts its bytes, such as a web console
+   * served by that server.
+   */
+  validate?: boolean;
 }
 
 /**
@@ -32,12 +39,13 @@ export class AgenFleet extends AgenFleetApi {
   readonly baseUrl: string;
   readonly #fetch: typeof fetch;
   readonly #headers: Record<string, string>;
+  readonly #validate: boolean;
 
   constructor(options: AgenFleetOptions) {
     if (!options?.apiKey) throw new TypeError('AgenFleet: apiKey is required');
     if (!options.baseUrl) throw new TypeError('AgenFleet: baseUrl is required');
     const baseUrl = options.baseUrl.replace(/\/+$/, '').replace(/\/v1$/, '');
-    const { apiKey, headers, fetch: innerFetch, ...retry } = options;
+    const { apiKey, headers, fetch: innerFetch, validate = true, ...retry } = options;
     const retryingFetch = createRetryingFetch({
       ...retry,
       ...(innerFetch ? { fetch: innerFetch } : {}),
@@ -53,11 +61,12 @@ export class AgenFleet extends AgenFleetApi {
       }),
     );
     installInterceptors(http);
-    super({ client: http });
+    super({ client: validate ? http : withoutValidation(http) });
     this.http = http;
     this.baseUrl = baseUrl;
     this.#fetch = retryingFetch;
     this.#headers = { ...headers, Authorization: `Bearer ${apiKey}` };
+    this.#validate = validate;
   }
 
   /**
@@ -80,10 +89,28 @@ export class AgenFleet extends AgenFleetApi {
     options: ActivityStreamOptions = {},
   ): AsyncGenerator<ActivityEntry, void, undefined> {
     return streamActivity(
-      { baseUrl: this.baseUrl, fetch: this.#fetch, headers: this.#headers },
+      { baseUrl: this.baseUrl, fetch: this.#fetch, headers: this.#headers, validate: this.#validate },
       options,
     );
   }
+}
+
+const METHODS = ['connect', 'delete', 'get', 'head', 'options', 'patch', 'post', 'put', 'trace'] as const;
+
+/** `http` whose calls drop the validators the generated operations pass (`validate: false`). */
+function withoutValidation(http: Client): Client {
+  const strip =
+    <Options extends object, Result>(call: (options: Options) => Result) =>
+    (options: Options): Result =>
+      call({ ...options, requestValidator: undefined, responseValidator: undefined });
+  const methods = (target: Pick<Client, (typeof METHODS)[number]> | Client['sse']) =>
+    Object.fromEntries(METHODS.map((method) => [method, strip(target[method] as never)]));
+  return {
+    ...http,
+    ...methods(http),
+    request: strip(http.request),
+    sse: methods(http.sse),
+  } as Client;
 }
 
 /**

@@ -12,6 +12,7 @@ import {
   verifyWebhook,
   WebhookVerificationError,
 } from '../src/index.js';
+import { loadSchemas } from '../src/schemas.js';
 
 const agent = {
   id: 'agent_01jq8abcdefghjkmnpqrstvwxy',
@@ -227,6 +228,72 @@ test('validation: a wrong type, a missing body and a wrong content type fail too
   );
   // 204 stays fine.
   await client(new Response(null, { status: 204 })).deleteAgent({ path: { id: agent.id } });
+});
+
+test('validation: each answer is checked exactly once (the interceptor, not again by the client)', async () => {
+  const schema = (await loadSchemas()).zGetAgentResponse;
+  const original = schema.parseAsync.bind(schema);
+  let calls = 0;
+  schema.parseAsync = (async (...args: Parameters<typeof original>) => {
+    calls += 1;
+    return original(...args);
+  }) as typeof schema.parseAsync;
+  try {
+    const fake = fakeFetch([json(200, agent), json(200, agent)]);
+    const client = new AgenFleet({ apiKey: 'afk_x', baseUrl: 'http://api.test', fetch: fake.fn });
+    await client.getAgent({ path: { id: agent.id } });
+    assert.equal(calls, 1);
+    await client.getAgent({ path: { id: agent.id } });
+    assert.equal(calls, 2);
+  } finally {
+    schema.parseAsync = original;
+  }
+});
+
+test('validation: `validate: false` checks neither requests nor answers, and still reads errors', async () => {
+  const fake = fakeFetch([
+    json(200, { ...agent, surprise: 1 }),
+    json(200, { data: [], pagination: { total: 0, limit: 7, offset: 0, hasMore: false } }),
+    json(404, errorBody(404, 'NOT_FOUND')),
+  ]);
+  const client = new AgenFleet({
+    apiKey: 'afk_x',
+    baseUrl: 'http://api.test',
+    fetch: fake.fn,
+    validate: false,
+  });
+  const { data } = await client.getAgent({ path: { id: agent.id } });
+  assert.equal((data as unknown as { surprise: number }).surprise, 1);
+  // A query the document forbids (limit is an integer) is sent as it is, not refused here.
+  await client.listAgents({ query: { limit: 'seven' as unknown as number } });
+  assert.match(fake.seen[1]!.url, /limit=seven/);
+  await assert.rejects(client.getAgent({ path: { id: agent.id } }), (e: unknown) => {
+    assert.ok(e instanceof ApiError && e.status === 404, String(e));
+    return true;
+  });
+  // The same request with validation on is refused before it is sent.
+  const strict = new AgenFleet({ apiKey: 'afk_x', baseUrl: 'http://api.test', fetch: fake.fn });
+  await assert.rejects(strict.listAgents({ query: { limit: 'seven' as unknown as number } }));
+  assert.equal(fake.seen.length, 3);
+});
+
+test('sse: an activity entry is validated unless `validate` is false', async () => {
+  const entry = {
+    sequence: 7,
+    type: 'agent.created',
+    surprise: true,
+  };
+  const stream = (validate: boolean) => {
+    const body = `id: 7\nevent: agent.created\ndata: ${JSON.stringify(entry)}\n\n`;
+    const fake = fakeFetch([
+      new Response(body, { status: 200, headers: { 'Content-Type': 'text/event-stream' } }),
+    ]);
+    const client = new AgenFleet({ apiKey: 'afk_x', baseUrl: 'http://api.test', fetch: fake.fn, validate });
+    return client.activityStream({ reconnect: false });
+  };
+  const lenient = await stream(false).next();
+  assert.deepEqual(lenient.value, entry);
+  await assert.rejects(stream(true).next(), ResponseValidationError);
 });
 
 test('pagination: follows offset until hasMore is false', async () => {

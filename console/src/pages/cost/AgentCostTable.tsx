@@ -3,7 +3,7 @@ import type { AgentMetrics } from '@agenfleet/sdk';
 import { useMemo, useState } from 'react';
 import { Link } from 'react-router';
 import { Empty } from '../../components/bits';
-import { formatInteger, formatUsd } from '../../components/format';
+import { compareNames, formatInteger, formatUsd } from '../../components/format';
 import { formatShare } from './share';
 
 type Column = 'name' | 'model' | 'inputTokens' | 'outputTokens' | 'messages' | 'sessions' | 'costUsd';
@@ -25,8 +25,8 @@ export function AgentCostTable({ rows, totalUsd }: { rows: AgentMetrics[]; total
     const compare = (a: AgentMetrics, b: AgentMetrics) => {
       const x = a[column];
       const y = b[column];
-      const order = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
-      return order || a.name.localeCompare(b.name);
+      const order = typeof x === 'number' && typeof y === 'number' ? x - y : compareNames(String(x), String(y));
+      return order || compareNames(a.name, b.name);
     };
     return [...rows].sort((a, b) => (descending ? compare(b, a) : compare(a, b)));
   }, [rows, sort]);

@@ -7,7 +7,7 @@ import { useSearchParams } from 'react-router';
 import { useAuth } from '../../api/auth';
 import { Empty, Loading, PageHeader } from '../../components/bits';
 import { ErrorNotice } from '../../components/ErrorNotice';
-import { formatInteger, startOfUtcDay, startOfUtcMonth } from '../../components/format';
+import { compareNames, formatInteger, startOfUtcDay, startOfUtcMonth } from '../../components/format';
 import { useNow } from '../../components/useNow';
 import { AgentCard } from './AgentCard';
 import { FleetSummary } from './FleetSummary';
@@ -45,7 +45,7 @@ export function FleetPage() {
     const needle = deferredSearch.trim().toLowerCase();
     return (agents.data ?? [])
       .filter((a) => (status === null || a.status === status) && (!needle || a.name.toLowerCase().includes(needle)))
-      .sort((a, b) => a.name.localeCompare(b.name, undefined, { sensitivity: 'base' }));
+      .sort((a, b) => compareNames(a.name, b.name));
   }, [agents.data, status, deferredSearch]);
 
   function update(name: string, value: string | null) {

@@ -1,1 +1,0 @@
-import{t as e}from"./chunk-Z7SQORRT-DH4ExX3s.js";import{a as t,st as n}from"./ErrorNotice-Dc1bncDU.js";var r=n();function i(){return(0,r.jsxs)(r.Fragment,{children:[(0,r.jsx)(t,{title:`Page not found`}),(0,r.jsxs)(`p`,{children:[`There is no such page in the console. `,(0,r.jsx)(e,{to:`/`,children:`Back to the fleet`}),`.`]})]})}export{i as t};

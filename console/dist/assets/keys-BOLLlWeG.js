@@ -1,1 +1,0 @@
-import{t as e}from"./useQuery-1o86in8i.js";import{C as t}from"./ErrorNotice-Dc1bncDU.js";function n(){let{client:n}=t();return e({queryKey:[`api-keys`,`list`],queryFn:async()=>{let e=[];for await(let t of n.paginate(e=>n.listApiKeys({query:e})))e.push(t);return e}})}export{n as t};
