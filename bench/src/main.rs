@@ -51,6 +51,8 @@ enum Bench {
         /// Send a fresh Idempotency-Key with every POST.
         #[arg(long)]
         idempotency_keys: bool,
+        #[command(flatten)]
+        reference: Reference,
     },
     Append {
         #[arg(long, env = "DATABASE_URL")]
@@ -128,6 +130,42 @@ enum Bench {
     },
 }
 
+/// What the HTTP figures are compared with: `pgbench` on the same server, in the same run, at the
+/// same client count (`scripts/bench` measures it first). Each figure is then printed with its
+/// ratio to the reference, the number docs/BENCHMARKS.md compares across machines.
+#[derive(clap::Args, Clone, Copy, Default)]
+pub(crate) struct Reference {
+    /// `pgbench -S` (select only) transactions/s: the reference of a GET.
+    #[arg(long)]
+    pgbench_select_tps: Option<f64>,
+    /// `pgbench -N` (simple write) transactions/s: the reference of a command.
+    #[arg(long)]
+    pgbench_write_tps: Option<f64>,
+}
+
+impl Reference {
+    /// ` ratio=0.42 (of pgbench -S 17385 tx/s)`, or nothing without a reference.
+    pub(crate) fn read_ratio(self, per_second: f64) -> String {
+        Self::ratio(per_second, self.pgbench_select_tps, "-S")
+    }
+
+    pub(crate) fn write_ratio(self, per_second: f64) -> String {
+        Self::ratio(per_second, self.pgbench_write_tps, "-N")
+    }
+
+    fn ratio(per_second: f64, reference: Option<f64>, mode: &str) -> String {
+        match reference {
+            Some(tps) if tps > 0.0 => {
+                format!(
+                    " ratio={:.2} (of pgbench {mode} {tps:.0} tx/s)",
+                    per_second / tps
+                )
+            }
+            _ => String::new(),
+        }
+    }
+}
+
 pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
@@ -142,6 +180,7 @@ async fn http(
     concurrency: usize,
     duration: Duration,
     idempotency_keys: bool,
+    reference: Reference,
 ) -> anyhow::Result<()> {
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
@@ -187,13 +226,14 @@ async fn http(
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort();
+    let per_second = latencies.len() as f64 / elapsed;
     println!(
-        "POST /v1/agents  concurrency={concurrency} idempotency_keys={idempotency_keys} commands={} errors={errors} commands/s={:.0} p50={:.2}ms p99={:.2}ms max={:.2}ms",
+        "POST /v1/agents  concurrency={concurrency} idempotency_keys={idempotency_keys} commands={} errors={errors} commands/s={per_second:.0} p50={:.2}ms p99={:.2}ms max={:.2}ms{}",
         latencies.len(),
-        latencies.len() as f64 / elapsed,
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
         percentile(&latencies, 1.0),
+        reference.write_ratio(per_second),
     );
 
     // GET throughput on one agent.
@@ -232,14 +272,24 @@ async fn http(
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort();
+    let per_second = latencies.len() as f64 / elapsed;
     println!(
-        "GET /v1/agents/{{id}}  concurrency={concurrency} requests={} requests/s={:.0} p50={:.2}ms p99={:.2}ms",
+        "GET /v1/agents/{{id}}  concurrency={concurrency} requests={} requests/s={per_second:.0} p50={:.2}ms p99={:.2}ms{}",
         latencies.len(),
-        latencies.len() as f64 / elapsed,
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
+        reference.read_ratio(per_second),
     );
-    messages::post_messages(&client, &base, &key, concurrency, duration).await
+    messages::post_messages(
+        &client,
+        &base,
+        &key,
+        concurrency,
+        duration,
+        idempotency_keys,
+        reference,
+    )
+    .await
 }
 
 /// 100 tenants, then agent creations and heartbeats spread over them.
@@ -386,7 +436,18 @@ async fn main() -> anyhow::Result<()> {
             concurrency,
             duration,
             idempotency_keys,
-        } => http(base, key, concurrency, duration, idempotency_keys).await,
+            reference,
+        } => {
+            http(
+                base,
+                key,
+                concurrency,
+                duration,
+                idempotency_keys,
+                reference,
+            )
+            .await
+        }
         Bench::Append {
             database_url,
             event_log_url,

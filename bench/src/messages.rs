@@ -11,16 +11,18 @@ use schema::session::{MessageRole, ToolCall, ToolCallStatus, Usage};
 use schema::{Actor, AgentId, Command, CommandRecord, MessageId, SessionId, TenantId};
 use serde_json::json;
 
-use crate::percentile;
+use crate::{percentile, Reference};
 
 /// `POST /v1/sessions/{id}/messages` round trips: one session per client, user messages and
-/// priced assistant replies in turn.
+/// priced assistant replies in turn (each with a fresh Idempotency-Key if asked).
 pub async fn post_messages(
     client: &reqwest::Client,
     base: &str,
     key: &str,
     concurrency: usize,
     duration: Duration,
+    idempotency_keys: bool,
+    reference: Reference,
 ) -> anyhow::Result<()> {
     let agent: serde_json::Value = client
         .post(format!("{base}/v1/agents"))
@@ -60,8 +62,12 @@ pub async fn post_messages(
                     json!({"role": "assistant", "content": "Three sections changed.",
                            "usage": {"model": "gpt-4o", "inputTokens": 1200, "outputTokens": 300, "latencyMs": 900}})
                 };
+                let mut request = client.post(&url).bearer_auth(&key).json(&body);
+                if idempotency_keys {
+                    request = request.header("Idempotency-Key", MessageId::new().to_string());
+                }
                 let started = Instant::now();
-                match client.post(&url).bearer_auth(&key).json(&body).send().await {
+                match request.send().await {
                     Ok(r) if r.status() == 201 => latencies.push(started.elapsed()),
                     _ => errors += 1,
                 }
@@ -79,13 +85,14 @@ pub async fn post_messages(
     }
     let elapsed = started.elapsed().as_secs_f64();
     latencies.sort();
+    let per_second = latencies.len() as f64 / elapsed;
     println!(
-        "POST /v1/sessions/{{id}}/messages  concurrency={concurrency} messages={} errors={errors} messages/s={:.0} p50={:.2}ms p99={:.2}ms max={:.2}ms",
+        "POST /v1/sessions/{{id}}/messages  concurrency={concurrency} idempotency_keys={idempotency_keys} messages={} errors={errors} messages/s={per_second:.0} p50={:.2}ms p99={:.2}ms max={:.2}ms{}",
         latencies.len(),
-        latencies.len() as f64 / elapsed,
         percentile(&latencies, 0.50),
         percentile(&latencies, 0.99),
         percentile(&latencies, 1.0),
+        reference.write_ratio(per_second),
     );
     Ok(())
 }
