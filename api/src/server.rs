@@ -87,7 +87,8 @@ pub async fn serve(
         log.partitions(),
         shutdown.clone(),
     );
-    let metrics = ops::Metrics::new();
+    let metrics =
+        ops::Metrics::for_process("api", event_log::backend_name(config.event_log_url())?);
     let readiness = {
         let store = store.clone();
         let log = log.clone();

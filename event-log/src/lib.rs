@@ -220,3 +220,12 @@ pub fn partition_of(tenant: TenantId, partitions: u32) -> u32 {
     }
     hash % partitions.max(1)
 }
+
+/// The backend an event-log URL names (`postgres`, `kafka`, `memory`), for labels and logs.
+pub fn backend_name(url: &str) -> Result<&'static str, LogError> {
+    Ok(match crate::url::LogUrl::parse(url)?.scheme {
+        crate::url::Scheme::Memory => "memory",
+        crate::url::Scheme::Postgres => "postgres",
+        crate::url::Scheme::Kafka => "kafka",
+    })
+}

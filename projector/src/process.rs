@@ -9,7 +9,10 @@ use crate::{Projection, Projector, ProjectorConfig};
 pub async fn run(config: ProjectorConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     let log = event_log::connect(config.event_log_url()).await?;
     let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, 4)?;
-    let metrics = ops::Metrics::new();
+    let metrics = ops::Metrics::for_process(
+        "projector",
+        event_log::backend_name(config.event_log_url())?,
+    );
     let readiness = {
         let store = store.clone();
         let log = log.clone();

@@ -15,7 +15,10 @@ pub async fn run(config: SchedulerConfig, shutdown: CancellationToken) -> anyhow
             async move { store.ping().await.map_err(|e| e.to_string()) }
         })
     };
-    let metrics = ops::Metrics::new();
+    let metrics = ops::Metrics::for_process(
+        "scheduler",
+        event_log::backend_name(config.event_log_url())?,
+    );
     let (admin_addr, _admin) =
         ops::admin_server::serve_admin(&config.admin_listen, metrics, readiness, shutdown.clone())
             .await?;

@@ -71,7 +71,10 @@ pub async fn run(config: DispatcherConfig, shutdown: CancellationToken) -> anyho
             async move { store.ping().await.map_err(|e| e.to_string()) }
         })
     };
-    let metrics = ops::Metrics::new();
+    let metrics = ops::Metrics::for_process(
+        "webhook-dispatcher",
+        event_log::backend_name(config.event_log_url())?,
+    );
     let dispatcher = Dispatcher::new(store, log, keyring, settings(&config), &metrics)?;
     let (admin_addr, _admin) =
         ops::admin_server::serve_admin(&config.admin_listen, metrics, readiness, shutdown.clone())

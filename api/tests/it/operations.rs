@@ -34,4 +34,16 @@ async fn health_readiness_and_metrics_are_served_on_the_api_port() {
         ),
         "{text}"
     );
+    // What runs, from which build, on which log; and since when.
+    let info = format!(
+        "agenfleet_build_info{{process=\"api\",version=\"{}\",commit=\"{}\",event_log=\"postgres\"}} 1",
+        ops::metrics::VERSION,
+        ops::metrics::GIT_COMMIT
+    );
+    assert!(text.lines().any(|line| line == info), "{text}");
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("process_start_time_seconds ")),
+        "{text}"
+    );
 }

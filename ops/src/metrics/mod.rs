@@ -7,12 +7,14 @@
 //! as a different kind is a programming error and panics with the name.
 
 mod instruments;
+mod process;
 mod render;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use instruments::{Counter, Gauge, Histogram};
+pub use process::{GIT_COMMIT, VERSION};
 
 /// Bucket upper bounds, in seconds, for request and job latencies (5 ms .. 10 s).
 pub const LATENCY_SECONDS_BUCKETS: &[f64] = &[

@@ -124,3 +124,27 @@ fn concurrent_observations_are_all_counted() {
     assert_eq!(h.count(), 4000);
     assert!(metrics.render().contains("work_seconds_sum 2000\n"));
 }
+
+#[test]
+fn a_process_registry_says_what_it_runs_and_since_when() {
+    let before = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    let text = Metrics::for_process("projector", "kafka").render();
+    let info = format!(
+        "agenfleet_build_info{{process=\"projector\",version=\"{VERSION}\",commit=\"{GIT_COMMIT}\",event_log=\"kafka\"}} 1"
+    );
+    assert!(text.lines().any(|line| line == info), "{text}");
+    assert!(!GIT_COMMIT.is_empty() && !VERSION.is_empty());
+    let started: i64 = text
+        .lines()
+        .find_map(|line| line.strip_prefix("process_start_time_seconds "))
+        .expect("a start time")
+        .parse()
+        .unwrap();
+    assert!(
+        (before..=before + 5).contains(&started),
+        "{started} vs {before}"
+    );
+}
