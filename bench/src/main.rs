@@ -39,21 +39,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Bench {
-    Http {
-        #[arg(long)]
-        base: String,
-        #[arg(long)]
-        key: String,
-        #[arg(long, default_value_t = 16)]
-        concurrency: usize,
-        #[arg(long, default_value = "10s", value_parser = ops::duration::parse_duration)]
-        duration: Duration,
-        /// Send a fresh Idempotency-Key with every POST.
-        #[arg(long)]
-        idempotency_keys: bool,
-        #[command(flatten)]
-        reference: Reference,
-    },
+    Http(HttpArgs),
     Append {
         #[arg(long, env = "DATABASE_URL")]
         database_url: String,
@@ -130,6 +116,23 @@ enum Bench {
     },
 }
 
+#[derive(clap::Args)]
+struct HttpArgs {
+    #[arg(long)]
+    base: String,
+    #[arg(long)]
+    key: String,
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    #[arg(long, default_value = "10s", value_parser = ops::duration::parse_duration)]
+    duration: Duration,
+    /// Send a fresh Idempotency-Key with every POST.
+    #[arg(long)]
+    idempotency_keys: bool,
+    #[command(flatten)]
+    reference: Reference,
+}
+
 /// What the HTTP figures are compared with: `pgbench` on the same server, in the same run, at the
 /// same client count (`scripts/bench` measures it first). Each figure is then printed with its
 /// ratio to the reference, the number docs/BENCHMARKS.md compares across machines.
@@ -174,14 +177,15 @@ pub(crate) fn percentile(sorted: &[Duration], p: f64) -> f64 {
     sorted[index].as_secs_f64() * 1e3
 }
 
-async fn http(
-    base: String,
-    key: String,
-    concurrency: usize,
-    duration: Duration,
-    idempotency_keys: bool,
-    reference: Reference,
-) -> anyhow::Result<()> {
+async fn http(args: HttpArgs) -> anyhow::Result<()> {
+    let HttpArgs {
+        base,
+        key,
+        concurrency,
+        duration,
+        idempotency_keys,
+        reference,
+    } = args;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()?;
@@ -430,24 +434,7 @@ async fn replay(database_url: String, event_log_url: String) -> anyhow::Result<(
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
-        Bench::Http {
-            base,
-            key,
-            concurrency,
-            duration,
-            idempotency_keys,
-            reference,
-        } => {
-            http(
-                base,
-                key,
-                concurrency,
-                duration,
-                idempotency_keys,
-                reference,
-            )
-            .await
-        }
+        Bench::Http(args) => http(args).await,
         Bench::Append {
             database_url,
             event_log_url,

@@ -38,11 +38,13 @@ interface AuthState {
   signIn: (apiKey: string) => Promise<void>;
 }
 
-/** A key in use and its client. */
+/** A key in use and its client; `id` names the session in query keys (never the key itself). */
 export interface Session {
+  id: number;
   apiKey: string;
   client: AgenFleet;
 }
+
 
 const AuthContext = createContext<AuthState | null>(null);
 
@@ -62,6 +64,9 @@ export function makeClient(apiKey: string): AgenFleet {
   });
 }
 
+let sessions = 0;
+const newSession = (apiKey: string): Session => ({ id: ++sessions, apiKey, client: makeClient(apiKey) });
+
 /** The key's own entry in `GET /v1/api-keys` (undefined if not listed); throws when refused. */
 async function describeKey(client: AgenFleet, apiKey: string): Promise<ApiKey | undefined> {
   for await (const key of client.paginate((page) =>
@@ -78,7 +83,7 @@ const KEY_DESCRIPTION = ['api-keys', 'self'] as const;
 /** The session kept in sessionStorage (after a reload), or null: not checked yet. */
 export function restoredSession(): Session | null {
   const apiKey = storedKey();
-  return apiKey ? { apiKey, client: makeClient(apiKey) } : null;
+  return apiKey ? newSession(apiKey) : null;
 }
 
 export function AuthProvider({ children, initial }: { children: ReactNode; initial: Session | null }) {
@@ -96,16 +101,16 @@ export function AuthProvider({ children, initial }: { children: ReactNode; initi
   }, []);
   const signIn = useCallback(
     async (apiKey: string) => {
-      const client = makeClient(apiKey);
-      const key = await describeKey(client, apiKey);
+      const next = newSession(apiKey);
+      const key = await describeKey(next.client, apiKey);
       storeKey(apiKey);
-      queryClient.setQueryData([...KEY_DESCRIPTION, apiKey], key ?? null);
-      setSession({ apiKey, client });
+      queryClient.setQueryData([...KEY_DESCRIPTION, next.id], key ?? null);
+      setSession(next);
     },
     [queryClient],
   );
   const description = useQuery({
-    queryKey: [...KEY_DESCRIPTION, session?.apiKey],
+    queryKey: [...KEY_DESCRIPTION, session?.id],
     queryFn: async () => (await describeKey(session!.client, session!.apiKey)) ?? null,
     enabled: session !== null,
     staleTime: 60_000,
