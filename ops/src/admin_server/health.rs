@@ -64,7 +64,24 @@ pub struct HealthState {
 }
 
 impl HealthState {
+    /// Also registers `agenfleet_ready` (1 when `readiness` passes), checked at each scrape.
     pub fn new(metrics: Metrics, readiness: Readiness) -> Self {
+        let ready = metrics.gauge(
+            "agenfleet_ready",
+            "1 when the process can do its job (what /readyz checks: the database and the event \
+             log answer), else 0; checked at each scrape",
+        );
+        let check = readiness.clone();
+        metrics.add_collector("readiness", move || {
+            let (check, ready) = (check.clone(), ready.clone());
+            async move {
+                // Within the collector's own bound: a hung dependency reads as not ready.
+                let bound = crate::metrics::COLLECT_TIMEOUT.mul_f32(0.75);
+                let passed = matches!(tokio::time::timeout(bound, check.check()).await, Ok(Ok(())));
+                ready.set(i64::from(passed));
+                Ok(())
+            }
+        });
         Self {
             metrics,
             readiness,
@@ -115,6 +132,7 @@ async fn report_readiness(state: web::Data<HealthState>) -> HttpResponse {
 }
 
 async fn render_metrics(state: web::Data<HealthState>) -> HttpResponse {
+    state.metrics.collect().await;
     HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, CONTENT_TYPE))
         .body(state.metrics.render())

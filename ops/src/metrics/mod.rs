@@ -6,6 +6,7 @@
 //! instrument, so a handler may look its series up per request. Asking for an existing name
 //! as a different kind is a programming error and panics with the name.
 
+mod collect;
 mod instruments;
 mod process;
 mod render;
@@ -13,6 +14,7 @@ mod render;
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex, MutexGuard};
 
+pub use collect::COLLECT_TIMEOUT;
 pub use instruments::{Counter, Gauge, Histogram};
 pub use process::{GIT_COMMIT, VERSION};
 
@@ -28,6 +30,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 #[derive(Clone, Default)]
 pub struct Metrics {
     families: Arc<Mutex<BTreeMap<String, Family>>>,
+    collectors: Arc<Mutex<Vec<collect::Collector>>>,
 }
 
 struct Family {
@@ -68,6 +71,12 @@ impl Metrics {
             Series::Counter(counter) => counter,
             _ => unreachable!("kind checked by series()"),
         }
+    }
+
+    /// Declares a counter family whose labelled series appear as they happen (e.g. one per
+    /// error code), so a scrape names it, with its help and type, before the first one.
+    pub fn declare_counter(&self, name: &str, help: &str) {
+        self.family(name, help, Kind::Counter);
     }
 
     pub fn gauge(&self, name: &str, help: &str) -> Gauge {
@@ -123,18 +132,7 @@ impl Metrics {
             );
         }
         let mut families = self.lock();
-        let family = families.entry(name.to_owned()).or_insert_with(|| Family {
-            help: help.to_owned(),
-            kind: kind.clone(),
-            series: Vec::new(),
-        });
-        if std::mem::discriminant(&family.kind) != std::mem::discriminant(&kind) {
-            panic!(
-                "metric `{name}` is already registered as a {}, not a {}",
-                family.kind.type_name(),
-                kind.type_name()
-            );
-        }
+        let family = Self::family_in(&mut families, name, help, kind);
         let labels: Labels = labels
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
@@ -149,6 +147,33 @@ impl Metrics {
         };
         family.series.push((labels, series.clone()));
         series
+    }
+
+    fn family(&self, name: &str, help: &str, kind: Kind) {
+        assert!(valid_name(name), "invalid metric name `{name}`");
+        Self::family_in(&mut self.lock(), name, help, kind);
+    }
+
+    /// The family `name`, created if new; panics if it exists as another kind.
+    fn family_in<'a>(
+        families: &'a mut BTreeMap<String, Family>,
+        name: &str,
+        help: &str,
+        kind: Kind,
+    ) -> &'a mut Family {
+        let family = families.entry(name.to_owned()).or_insert_with(|| Family {
+            help: help.to_owned(),
+            kind: kind.clone(),
+            series: Vec::new(),
+        });
+        if std::mem::discriminant(&family.kind) != std::mem::discriminant(&kind) {
+            panic!(
+                "metric `{name}` is already registered as a {}, not a {}",
+                family.kind.type_name(),
+                kind.type_name()
+            );
+        }
+        family
     }
 
     fn lock(&self) -> MutexGuard<'_, BTreeMap<String, Family>> {

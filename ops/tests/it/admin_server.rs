@@ -131,3 +131,72 @@ async fn binding_a_bad_address_names_it() {
     .unwrap_err();
     assert!(format!("{err:#}").contains("not-an-address"), "{err:#}");
 }
+
+async fn scrape(admin: &Admin) -> String {
+    reqwest::get(format!("{}/metrics", admin.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_scrape_reports_readiness_as_agenfleet_ready() {
+    let ready = Arc::new(AtomicBool::new(true));
+    let flag = ready.clone();
+    let readiness = Readiness::new(move || {
+        let ready = flag.load(Ordering::SeqCst);
+        async move { ready.then_some(()).ok_or_else(|| "down".to_owned()) }
+    });
+    let admin = start(Metrics::new(), readiness).await;
+    assert!(scrape(&admin).await.contains("\nagenfleet_ready 1\n"));
+    ready.store(false, Ordering::SeqCst);
+    assert!(scrape(&admin).await.contains("\nagenfleet_ready 0\n"));
+}
+
+#[tokio::test]
+async fn collectors_run_at_each_scrape_and_a_failing_one_keeps_its_last_value() {
+    let metrics = Metrics::new();
+    let depth = metrics.gauge("queue_depth", "Items waiting.");
+    let reads = Arc::new(std::sync::atomic::AtomicI64::new(0));
+    let counter = reads.clone();
+    metrics.add_collector("queue", move || {
+        let (depth, n) = (depth.clone(), counter.fetch_add(1, Ordering::SeqCst) + 1);
+        async move {
+            if n == 3 {
+                return Err("the database is away".to_owned());
+            }
+            depth.set(n * 10);
+            Ok(())
+        }
+    });
+    let admin = start(metrics, Readiness::always()).await;
+    assert!(scrape(&admin).await.contains("\nqueue_depth 10\n"));
+    let text = scrape(&admin).await;
+    assert!(text.contains("\nqueue_depth 20\n"), "{text}");
+    assert!(text.contains("\nagenfleet_metrics_collect_failures_total 0\n"));
+    let text = scrape(&admin).await;
+    assert!(text.contains("\nqueue_depth 20\n"), "{text}");
+    assert!(text.contains("\nagenfleet_metrics_collect_failures_total 1\n"));
+}
+
+#[tokio::test]
+async fn a_declared_family_is_named_before_its_first_series() {
+    let metrics = Metrics::new();
+    metrics.declare_counter("rejections_total", "Rejections by code.");
+    let admin = start(metrics.clone(), Readiness::always()).await;
+    let text = scrape(&admin).await;
+    assert!(text.contains("# TYPE rejections_total counter\n"), "{text}");
+    assert!(!text.contains("\nrejections_total"), "{text}");
+    metrics
+        .counter_with(
+            "rejections_total",
+            "Rejections by code.",
+            &[("code", "CONFLICT")],
+        )
+        .inc();
+    assert!(scrape(&admin)
+        .await
+        .contains("rejections_total{code=\"CONFLICT\"} 1\n"));
+}
