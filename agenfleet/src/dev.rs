@@ -107,10 +107,17 @@ pub async fn run(listen: String, data_dir: PathBuf, demo: bool) -> anyhow::Resul
     // Every task is cancelled by `shutdown` and awaited before the database goes.
     let mut tasks: Vec<(&str, tokio::task::JoinHandle<()>)> = Vec::new();
     let store = Store::connect(&database_url, READ_MODEL_SCHEMA, 4)?;
-    let projector = Projector::new(
+    // One registry for every role: the API's /metrics shows all of them.
+    let metrics = ops::Metrics::for_roles(
+        &["api", "projector", "scheduler", "webhook-dispatcher"],
+        event_log::backend_name(&event_log_url)?,
+    );
+    signals::watch_pool(&metrics, "workers", store.clone());
+    let projector = Projector::with_metrics(
         Projection::new(store.clone()),
         log.clone(),
         ConsumerOptions::default(),
+        &metrics,
     );
     let projector = projector.run(shutdown.clone());
     tasks.push((
@@ -147,16 +154,26 @@ pub async fn run(listen: String, data_dir: PathBuf, demo: bool) -> anyhow::Resul
         return stop(tasks, (store, log), private_postgres, &data_dir).await;
     }
 
-    let monitor = HeartbeatMonitor::new(store.clone(), log.clone(), offline_after);
+    let monitor =
+        HeartbeatMonitor::with_metrics(store.clone(), log.clone(), offline_after, &metrics);
     tasks.push(("monitor", tokio::spawn(monitor.run(shutdown.clone()))));
-    let cron = scheduler::CronScheduler::new(
+    let cron = scheduler::CronScheduler::with_metrics(
         store.clone(),
         log.clone(),
         scheduler::CronSettings {
             catchup_window: env_duration("AGENFLEET_CRON_CATCHUP_WINDOW", "5m")?,
             run_timeout: env_duration("AGENFLEET_CRON_RUN_TIMEOUT", "10m")?,
         },
+        &metrics,
     );
+    let retention = scheduler::RetentionSettings {
+        deliveries: env_duration("AGENFLEET_RETENTION_DELIVERIES", "30d")?,
+        outcomes: env_duration("AGENFLEET_RETENTION_OUTCOMES", "7d")?,
+        every: env_duration("AGENFLEET_RETENTION_INTERVAL", "1h")?,
+    };
+    retention.validate()?;
+    let retention = scheduler::Retention::new(store.clone(), retention, &metrics);
+    tasks.push(("retention", tokio::spawn(retention.run(shutdown.clone()))));
     let jobs_changed =
         scheduler::process::wake_on_job_changes(database_url.clone(), shutdown.clone());
     tasks.push((
@@ -190,7 +207,7 @@ pub async fn run(listen: String, data_dir: PathBuf, demo: bool) -> anyhow::Resul
         log.clone(),
         webhook_dispatcher::process::keyring(&dispatcher_config)?,
         webhook_dispatcher::process::settings(&dispatcher_config),
-        &ops::Metrics::new(),
+        &metrics,
     )?;
     let due =
         webhook_dispatcher::process::listen_for_deliveries(database_url.clone(), shutdown.clone());
@@ -200,7 +217,7 @@ pub async fn run(listen: String, data_dir: PathBuf, demo: bool) -> anyhow::Resul
         tasks.push(("demo", tokio::spawn(motion.run(shutdown.clone()))));
     }
 
-    let running = api::serve(config, log.clone(), shutdown.clone()).await?;
+    let running = api::serve_with_metrics(config, log.clone(), shutdown.clone(), metrics).await?;
     let origin = format!("http://{}", running.addr);
     let api_task = running.task;
     tasks.insert(

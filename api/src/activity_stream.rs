@@ -179,7 +179,9 @@ pub async fn stream_activity(
     };
     let (mut sink, body) = futures::channel::mpsc::channel::<Result<Bytes, std::io::Error>>(16);
     let store = state.store.clone();
+    let open = state.signals.stream_opened();
     tokio::spawn(async move {
+        let _open = open;
         let result: Result<(), Box<dyn std::error::Error + Send + Sync>> = async {
             // An initial comment, so the client sees the stream open at once.
             sink.send(Ok(Bytes::from_static(b": connected\n\n")))

@@ -31,21 +31,33 @@ pub async fn submit(
 pub async fn submit_record(state: &AppState, record: CommandRecord) -> Result<(), ApiError> {
     let deadline = tokio::time::Instant::now() + state.command_timeout;
     let position = state.log.append(&record).await?;
-    match state
+    let appended = std::time::Instant::now();
+    let outcome = state
         .waiter
         .wait(record.command_id, position, deadline)
-        .await?
-    {
-        Some(Outcome::Accepted) => Ok(()),
+        .await?;
+    let signals = &state.signals;
+    if outcome.is_some() {
+        signals.command_wait.observe_duration(appended.elapsed());
+    }
+    match outcome {
+        Some(Outcome::Accepted) => {
+            signals.command("accepted", None);
+            Ok(())
+        }
         Some(Outcome::Rejected(rejection)) => {
             let mut error = ApiError::from(rejection);
             if error.code == ErrorCode::InternalError {
                 // A record the projector could never apply: the id lets support find it.
                 error.details = vec![json!({ "commandId": record.command_id })];
+                signals.command("failed", Some(error.code.as_str()));
+            } else {
+                signals.command("rejected", Some(error.code.as_str()));
             }
             Err(error)
         }
         None => {
+            signals.command("timeout", Some(ErrorCode::CommandTimeout.as_str()));
             let mut error = ApiError::new(
                 ErrorCode::CommandTimeout,
                 format!(

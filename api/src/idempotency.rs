@@ -101,6 +101,7 @@ pub async fn middleware(
             Ok(req.error_response(error).map_into_boxed_body())
         }
         Ok(Claim::Completed(stored)) => {
+            state.signals.idempotent_replays.inc();
             let (request, _) = req.into_parts();
             Ok(ServiceResponse::new(request, replay(&stored)))
         }

@@ -17,6 +17,7 @@ pub mod ids;
 pub mod key_usage;
 pub mod listing;
 pub mod openapi;
+pub mod ops_signals;
 pub mod outcome_waiter;
 pub mod rate_limit;
 pub mod request_context;
@@ -27,4 +28,4 @@ pub mod state;
 pub mod views;
 
 pub use config::ApiConfig;
-pub use server::{serve, RunningApi};
+pub use server::{serve, serve_with_metrics, RunningApi};

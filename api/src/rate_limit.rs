@@ -266,5 +266,6 @@ async fn decide(
         format!("Rate limit exceeded ({per_minute}/minute, {per_hour}/hour); retry after the delay in Retry-After"),
     );
     error.retry_after = Some((resets - now).num_seconds().max(1) as u64);
+    state.signals.rate_limited.inc();
     Ok((held.status(limits), Err(error)))
 }

@@ -80,6 +80,20 @@ pub async fn serve(
     log: Arc<dyn EventLog>,
     shutdown: CancellationToken,
 ) -> anyhow::Result<RunningApi> {
+    let metrics =
+        ops::Metrics::for_process("api", event_log::backend_name(config.event_log_url())?);
+    serve_with_metrics(config, log, shutdown, metrics).await
+}
+
+/// [`serve`], counting into `metrics` (a registry shared with the other roles of the process,
+/// as in `agenfleet dev`); its `/metrics` shows all of it. Adds the pool's state (as pool
+/// `api`) and the projector's progress.
+pub async fn serve_with_metrics(
+    config: ApiConfig,
+    log: Arc<dyn EventLog>,
+    shutdown: CancellationToken,
+    metrics: ops::Metrics,
+) -> anyhow::Result<RunningApi> {
     let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, config.db_pool)?;
     let waiter = OutcomeWaiter::start(
         config.database_url.clone(),
@@ -87,8 +101,8 @@ pub async fn serve(
         log.partitions(),
         shutdown.clone(),
     );
-    let metrics =
-        ops::Metrics::for_process("api", event_log::backend_name(config.event_log_url())?);
+    signals::watch_pool(&metrics, "api", store.clone());
+    signals::watch_projection_progress(&metrics, store.clone(), log.clone());
     let readiness = {
         let store = store.clone();
         let log = log.clone();
@@ -126,6 +140,7 @@ pub async fn serve(
         store,
         log,
         waiter,
+        signals: crate::ops_signals::ApiSignals::new(&metrics),
         metrics,
         catalog: config.catalog()?,
         keys: KeyCache::default(),

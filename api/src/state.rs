@@ -18,6 +18,7 @@ pub struct AppState {
     pub keys: KeyCache,
     pub command_timeout: Duration,
     pub metrics: ops::Metrics,
+    pub signals: crate::ops_signals::ApiSignals,
     pub usage: std::sync::Arc<crate::key_usage::KeyUsage>,
     pub limits: crate::rate_limit::LimitsCache,
     pub leases: crate::rate_limit::Leases,

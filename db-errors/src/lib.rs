@@ -18,10 +18,11 @@ pub fn is_unavailable(error: &tokio_postgres::Error) -> bool {
 
 /// SQLSTATEs that say the server cannot serve now, not that the statement is wrong: a
 /// connection exception (class 08), the server shutting down or starting (57P01 an
-/// administrator's shutdown, 57P02 a crash shutdown, 57P03 not accepting connections yet), too
-/// many connections (53300).
+/// administrator's shutdown, 57P02 a crash shutdown, 57P03 not accepting connections yet), or
+/// out of a resource (class 53: 53100 a full disk, 53200 out of memory, 53300 too many
+/// connections), which an operator frees.
 pub fn unavailable_sqlstate(code: &str) -> bool {
-    code.starts_with("08") || matches!(code, "57P01" | "57P02" | "57P03" | "53300")
+    code.starts_with("08") || code.starts_with("53") || matches!(code, "57P01" | "57P02" | "57P03")
 }
 
 /// One line for a log: the server's SQLSTATE, message, detail and hint, or the chain of causes of
@@ -56,7 +57,7 @@ mod tests {
     #[test]
     fn shutdowns_and_lost_connections_are_unavailability_and_statement_errors_are_not() {
         for code in [
-            "57P01", "57P02", "57P03", "53300", "08006", "08003", "08001",
+            "57P01", "57P02", "57P03", "53300", "53100", "53200", "08006", "08003", "08001",
         ] {
             assert!(unavailable_sqlstate(code), "{code}");
         }

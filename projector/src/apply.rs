@@ -15,6 +15,7 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use event_log::{LogEntry, Position, Unreadable};
 use read_store::projection::{self, FailedRecord, UnitOfWork};
@@ -26,11 +27,14 @@ use schema::CommandRecord;
 pub enum BatchOutcome {
     /// Committed; the partition is applied up to `last_offset`. `applied` counts the records
     /// decided now (the others were at or below the checkpoint, or duplicates); `failed` the
-    /// records stored as failed and passed over.
+    /// records stored as failed and passed over; `rejected` the error codes of the commands
+    /// decided as rejected; `commit_time` the time spent in `COMMIT`.
     Committed {
         last_offset: i64,
         applied: usize,
         failed: Vec<FailedRecord>,
+        rejected: Vec<&'static str>,
+        commit_time: Duration,
     },
     /// Nothing to do: every record was at or below the checkpoint.
     AlreadyApplied,
@@ -50,19 +54,26 @@ impl BatchOutcome {
                 BatchOutcome::Committed {
                     applied,
                     mut failed,
+                    mut rejected,
+                    commit_time,
                     ..
                 },
                 BatchOutcome::Committed {
                     last_offset,
                     applied: more,
                     failed: more_failed,
+                    rejected: more_rejected,
+                    commit_time: more_commit_time,
                 },
             ) => {
                 failed.extend(more_failed);
+                rejected.extend(more_rejected);
                 BatchOutcome::Committed {
                     last_offset,
                     applied: applied + more,
                     failed,
+                    rejected,
+                    commit_time: commit_time + more_commit_time,
                 }
             }
             (BatchOutcome::Committed { .. }, gap @ BatchOutcome::Gap { .. }) => gap,
@@ -246,17 +257,21 @@ impl Projection {
                 );
             }
         }
+        let rejected = work.rejection_codes();
         work.flush(&tx).await?;
         projection::finish_batch(&tx, partition, last).await?;
         if !commit {
             tx.rollback().await?;
             return Ok(BatchOutcome::AlreadyApplied);
         }
+        let committing = Instant::now();
         tx.commit().await?;
         Ok(BatchOutcome::Committed {
             last_offset: last,
             applied,
             failed: Vec::new(),
+            rejected,
+            commit_time: committing.elapsed(),
         })
     }
 
@@ -321,11 +336,14 @@ impl Projection {
             });
         }
         projection::record_failed(&tx, &failed).await?;
+        let committing = Instant::now();
         tx.commit().await?;
         Ok(BatchOutcome::Committed {
             last_offset: failed.offset,
             applied: 0,
             failed: vec![failed],
+            rejected: Vec::new(),
+            commit_time: committing.elapsed(),
         })
     }
 

@@ -174,6 +174,10 @@ impl Partitions {
     }
 
     /// Partitions paused after a failure (for `/metrics`).
+    pub(crate) fn owned_count(&self) -> usize {
+        self.owned.len()
+    }
+
     pub(crate) fn paused(&self) -> usize {
         self.owned
             .values()

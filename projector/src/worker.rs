@@ -25,7 +25,11 @@ pub struct Projector {
 /// What `/metrics` shows of the projector.
 #[derive(Clone)]
 struct ProjectorMetrics {
+    registry: ops::Metrics,
     records: ops::metrics::Counter,
+    batches: ops::metrics::Counter,
+    commit_seconds: ops::metrics::Histogram,
+    partitions_owned: ops::metrics::Gauge,
     failed_records: ops::metrics::Counter,
     batch_seconds: ops::metrics::Histogram,
     batch_failures: ops::metrics::Counter,
@@ -35,10 +39,22 @@ struct ProjectorMetrics {
 
 impl ProjectorMetrics {
     fn new(metrics: &ops::Metrics) -> Self {
+        metrics.declare_counter(REJECTIONS, REJECTIONS_HELP);
         Self {
+            registry: metrics.clone(),
             records: metrics.counter(
                 "agenfleet_projector_records_total",
                 "Records decided and applied",
+            ),
+            batches: metrics.counter("agenfleet_projector_batches_total", "Batches committed"),
+            commit_seconds: metrics.histogram(
+                "agenfleet_projector_commit_seconds",
+                "Time of a batch's COMMIT alone (the disk flush)",
+                ops::metrics::LATENCY_SECONDS_BUCKETS,
+            ),
+            partitions_owned: metrics.gauge(
+                "agenfleet_projector_partitions_owned",
+                "Partitions of the log this process owns now",
             ),
             failed_records: metrics.counter(
                 "agenfleet_projector_failed_records_total",
@@ -63,6 +79,16 @@ impl ProjectorMetrics {
                 "Batches that did not continue the checkpoint",
             ),
         }
+    }
+}
+
+const REJECTIONS: &str = "agenfleet_projector_rejections_total";
+const REJECTIONS_HELP: &str = "Commands decided as rejected, by the contract's error code";
+
+impl ProjectorMetrics {
+    fn rejected(&self, code: &str) -> ops::metrics::Counter {
+        self.registry
+            .counter_with(REJECTIONS, REJECTIONS_HELP, &[("code", code)])
     }
 }
 
@@ -135,6 +161,9 @@ impl Projector {
             self.metrics
                 .paused_partitions
                 .set(partitions.paused() as i64);
+            self.metrics
+                .partitions_owned
+                .set(partitions.owned_count() as i64);
             let wake = partitions.next_wake();
             // Back-pressure: with every queue full, wait for a batch to finish instead of
             // reading records only to drop them (unless nothing else would wake the loop).
@@ -168,6 +197,7 @@ impl Projector {
                 .await;
         }
         consumer.close().await;
+        self.metrics.partitions_owned.set(0);
         tracing::info!("projector stopped");
         Ok(())
     }
@@ -238,10 +268,17 @@ impl Projector {
                 last_offset,
                 applied,
                 failed,
+                rejected,
+                commit_time,
             }) => {
                 self.metrics.records.inc_by(applied as u64);
+                self.metrics.batches.inc();
                 self.metrics.failed_records.inc_by(failed.len() as u64);
                 self.metrics.batch_seconds.observe_duration(took);
+                self.metrics.commit_seconds.observe_duration(commit_time);
+                for code in rejected {
+                    self.metrics.rejected(code).inc();
+                }
                 tracing::debug!(partition, last_offset, applied, "batch committed");
             }
             Ok(BatchOutcome::AlreadyApplied) => {}

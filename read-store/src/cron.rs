@@ -301,6 +301,21 @@ pub async fn next_due(client: &impl GenericClient) -> Result<Option<DateTime<Utc
     Ok(row.get(0))
 }
 
+/// Enabled jobs whose next fire is within `within` from now (those overdue included).
+pub async fn due_within(
+    client: &impl GenericClient,
+    within: std::time::Duration,
+) -> Result<i64, StoreError> {
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM cron_jobs
+             WHERE enabled AND next_run_at <= now() + make_interval(secs => $1)",
+            &[&within.as_secs_f64()],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
 /// Runs still waiting for the agent's reply since before `started_before`.
 pub async fn overdue_runs(
     client: &impl GenericClient,

@@ -33,6 +33,8 @@ pub struct Claimed {
     /// Attempts made before this one.
     pub attempts: i32,
     pub lease_token: String,
+    /// Leased before by a dispatcher whose lease ran out (it died or hung mid-attempt).
+    pub lease_expired: bool,
     /// The activity entry: timestamp and data.
     pub event: Option<(DateTime<Utc>, serde_json::Value)>,
     /// The message text, for `message.created`.
@@ -92,14 +94,16 @@ pub async fn claim(
     let statement = client
         .prepare_cached(
             "WITH candidates AS (
-                 SELECT d.id, d.target, d.next_attempt_at FROM dispatch.deliveries d
+                 SELECT d.id, d.target, d.next_attempt_at,
+                        d.lease_token IS NOT NULL AS lease_expired
+                 FROM dispatch.deliveries d
                  WHERE d.status = 'pending' AND d.next_attempt_at <= now()
                    AND NOT (d.target = ANY($1::text[]))
                  ORDER BY d.next_attempt_at LIMIT $2
                  FOR UPDATE SKIP LOCKED
              ), picked AS (
-                 SELECT ranked.id FROM (
-                     SELECT c.id, c.next_attempt_at, coalesce(r.room, $3) AS room,
+                 SELECT ranked.id, ranked.lease_expired FROM (
+                     SELECT c.id, c.lease_expired, c.next_attempt_at, coalesce(r.room, $3) AS room,
                             row_number() OVER (PARTITION BY c.target ORDER BY c.next_attempt_at, c.id) AS n
                      FROM candidates c
                      LEFT JOIN unnest($4::text[], $5::bigint[]) AS r(target, room) ON r.target = c.target
@@ -111,9 +115,9 @@ pub async fn claim(
                  SET next_attempt_at = now() + make_interval(secs => $7), lease_token = $8,
                      updated_at = now()
                  FROM picked WHERE d.id = picked.id
-                 RETURNING d.*
+                 RETURNING d.*, picked.lease_expired
              )
-             SELECT c.id, c.tenant_id, c.webhook_id, c.agent_id, c.cron_run_id, c.target, c.event_id,
+             SELECT c.id, c.lease_expired, c.tenant_id, c.webhook_id, c.agent_id, c.cron_run_id, c.target, c.event_id,
                     c.event_type, c.attempts, a.timestamp, a.data, m.content,
                     w.url, w.enabled, w.secret, w.previous_secret,
                     w.previous_secret_expires_at > now() AS previous_valid,
@@ -207,6 +211,7 @@ pub async fn claim(
                 event_type: row.get("event_type"),
                 attempts: row.get("attempts"),
                 lease_token: lease_token.to_owned(),
+                lease_expired: row.get("lease_expired"),
                 event: timestamp.zip(data),
                 content: row.get("content"),
                 endpoint,
@@ -383,6 +388,32 @@ pub async fn reset_failing(client: &impl GenericClient, target: &str) -> Result<
         )
         .await?;
     Ok(())
+}
+
+/// The pending deliveries: how many are due now (an expired lease is due again), how many wait
+/// for a later time (not counting those leased now), and since when the longest-waiting due one
+/// has been due.
+pub struct QueueDepth {
+    pub due: i64,
+    pub scheduled: i64,
+    pub oldest_due: Option<DateTime<Utc>>,
+}
+
+pub async fn depth(client: &impl GenericClient) -> Result<QueueDepth, StoreError> {
+    let row = client
+        .query_one(
+            "SELECT count(*) FILTER (WHERE next_attempt_at <= now()),
+                    count(*) FILTER (WHERE next_attempt_at > now() AND lease_token IS NULL),
+                    min(next_attempt_at) FILTER (WHERE next_attempt_at <= now())
+             FROM dispatch.deliveries WHERE status = 'pending'",
+            &[],
+        )
+        .await?;
+    Ok(QueueDepth {
+        due: row.get(0),
+        scheduled: row.get(1),
+        oldest_due: row.get(2),
+    })
 }
 
 /// When the next pending delivery is due (leases included), if any.

@@ -18,6 +18,7 @@ pub mod migrate;
 pub mod outcomes;
 pub mod projection;
 pub mod rate_limits;
+pub mod retention;
 pub mod sessions;
 pub mod store;
 pub mod tenants;

@@ -26,6 +26,10 @@ pub const READ_MODEL: &[(&str, &str)] = &[
         "0005_cron",
         include_str!("../../migrations/read-model/0005_cron.sql"),
     ),
+    (
+        "0006_outcomes_by_age",
+        include_str!("../../migrations/read-model/0006_outcomes_by_age.sql"),
+    ),
 ];
 
 /// The API's own state (schema [`API_STATE_SCHEMA`]).
@@ -45,10 +49,16 @@ pub const API_STATE: &[(&str, &str)] = &[
 ];
 
 /// The dispatcher's delivery queue (schema [`DISPATCH_SCHEMA`]).
-pub const DISPATCH: &[(&str, &str)] = &[(
-    "0001_deliveries",
-    include_str!("../../migrations/dispatch/0001_deliveries.sql"),
-)];
+pub const DISPATCH: &[(&str, &str)] = &[
+    (
+        "0001_deliveries",
+        include_str!("../../migrations/dispatch/0001_deliveries.sql"),
+    ),
+    (
+        "0002_finished_by_age",
+        include_str!("../../migrations/dispatch/0002_finished_by_age.sql"),
+    ),
+];
 
 /// The schedulers' claims on cron fires (schema [`SCHEDULING_SCHEMA`]).
 pub const SCHEDULING: &[(&str, &str)] = &[(

@@ -144,6 +144,11 @@ impl Store {
         Ok(self.pool.get().await?)
     }
 
+    /// The pool's size, idle connections and waiters, for `/metrics`.
+    pub fn pool_status(&self) -> deadpool_postgres::Status {
+        self.pool.status()
+    }
+
     /// `SELECT 1`, for readiness checks.
     pub async fn ping(&self) -> Result<(), StoreError> {
         self.client().await?.simple_query("SELECT 1").await?;

@@ -22,6 +22,15 @@ pub struct SchedulerConfig {
     /// How late a missed cron fire may still run (older ones are skipped and recorded).
     #[arg(long, env = "AGENFLEET_CRON_CATCHUP_WINDOW", default_value = "5m", value_parser = ops::duration::parse_duration)]
     pub cron_catchup_window: Duration,
+    /// How long a finished delivery (and its attempt log) is kept after it ended.
+    #[arg(long, env = "AGENFLEET_RETENTION_DELIVERIES", default_value = "30d", value_parser = ops::duration::parse_duration)]
+    pub retention_deliveries: Duration,
+    /// How long a command's outcome is kept after it was decided (at least 48h).
+    #[arg(long, env = "AGENFLEET_RETENTION_OUTCOMES", default_value = "7d", value_parser = ops::duration::parse_duration)]
+    pub retention_outcomes: Duration,
+    /// How often retention runs.
+    #[arg(long, env = "AGENFLEET_RETENTION_INTERVAL", default_value = "1h", value_parser = ops::duration::parse_duration)]
+    pub retention_interval: Duration,
     /// How long a shutdown may take.
     #[arg(long, env = "AGENFLEET_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = ops::duration::parse_duration)]
     pub shutdown_timeout: Duration,
@@ -32,6 +41,14 @@ impl SchedulerConfig {
         crate::CronSettings {
             catchup_window: self.cron_catchup_window,
             run_timeout: self.cron_run_timeout,
+        }
+    }
+
+    pub fn retention(&self) -> crate::RetentionSettings {
+        crate::RetentionSettings {
+            deliveries: self.retention_deliveries,
+            outcomes: self.retention_outcomes,
+            every: self.retention_interval,
         }
     }
 

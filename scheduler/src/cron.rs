@@ -42,6 +42,61 @@ pub struct CronScheduler {
     store: Store,
     log: Arc<dyn EventLog>,
     settings: CronSettings,
+    metrics: CronMetrics,
+}
+
+/// What `/metrics` shows of cron.
+struct CronMetrics {
+    fired: ops::metrics::Counter,
+    caught_up: ops::metrics::Counter,
+    skipped: ops::metrics::Counter,
+    lateness: ops::metrics::Histogram,
+}
+
+/// Lateness buckets: well under a second when all is well, up to the catch-up window's
+/// default (5 min) and beyond when schedulers are behind.
+const LATENESS_BUCKETS: &[f64] = &[
+    0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+];
+
+impl CronMetrics {
+    /// Also reads `agenfleet_scheduler_jobs_due_next_minute` from `store` at each scrape.
+    fn new(metrics: &ops::Metrics, store: Store) -> Self {
+        let fires = |outcome: &str| {
+            metrics.counter_with(
+                "agenfleet_scheduler_fires_total",
+                "Cron fires by outcome: fired (on time), caught_up (late, within the catch-up \
+                 window, after skipped ones), skipped (missed by more than the window)",
+                &[("outcome", outcome)],
+            )
+        };
+        let (fired, caught_up, skipped) = (fires("fired"), fires("caught_up"), fires("skipped"));
+        let due = metrics.gauge(
+            "agenfleet_scheduler_jobs_due_next_minute",
+            "Enabled cron jobs whose next fire is within 60 s (overdue ones included)",
+        );
+        metrics.add_collector("cron jobs due", move || {
+            let (store, due) = (store.clone(), due.clone());
+            async move {
+                let client = store.client().await.map_err(|e| e.to_string())?;
+                let count = cron::due_within(&client, Duration::from_secs(60))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                due.set(count);
+                Ok(())
+            }
+        });
+        Self {
+            fired,
+            caught_up,
+            skipped,
+            lateness: metrics.histogram(
+                "agenfleet_scheduler_fire_lateness_seconds",
+                "A fire's append to the log minus its scheduled time",
+                LATENESS_BUCKETS,
+            ),
+        }
+    }
 }
 
 /// What one scan did.
@@ -54,7 +109,18 @@ pub struct Scan {
 
 impl CronScheduler {
     pub fn new(store: Store, log: Arc<dyn EventLog>, settings: CronSettings) -> Self {
+        Self::with_metrics(store, log, settings, &ops::Metrics::new())
+    }
+
+    /// A scheduler that counts its fires in `metrics`.
+    pub fn with_metrics(
+        store: Store,
+        log: Arc<dyn EventLog>,
+        settings: CronSettings,
+        metrics: &ops::Metrics,
+    ) -> Self {
         Self {
+            metrics: CronMetrics::new(metrics, store.clone()),
             store,
             log,
             settings,
@@ -78,19 +144,26 @@ impl CronScheduler {
             let claimed = cron::claim_fires(&client, &keys, STALE_CLAIM).await?;
             drop(client);
             let mut records = Vec::new();
+            // Each fire's scheduled time and whether it comes after skipped ones.
+            let mut fires = Vec::new();
+            let mut skipped_now = 0;
             for fire in &due {
                 if !claimed.contains(&(fire.cron_job_id, fire.scheduled_for)) {
                     continue;
                 }
                 let (commands, skipped) = self.commands_for(fire, now);
-                scan.skipped += skipped as usize;
-                scan.fired += commands
-                    .iter()
-                    .filter(|c| matches!(c, Command::FireCronJob(_)))
-                    .count();
+                skipped_now += u64::from(skipped);
+                for command in &commands {
+                    if let Command::FireCronJob(fire) = command {
+                        fires.push((fire.scheduled_for, skipped > 0));
+                    }
+                }
                 records.extend(commands.into_iter().map(|c| record(fire.tenant_id, c)));
             }
             self.append_all(records).await?;
+            self.count_fires(&fires, skipped_now);
+            scan.skipped += skipped_now as usize;
+            scan.fired += fires.len();
             match due.last() {
                 Some(last) if due.len() as i64 == SCAN_PAGE => {
                     cursor = Some((
@@ -104,6 +177,22 @@ impl CronScheduler {
         }
         scan.timed_out = self.time_out_runs(now).await?;
         Ok(scan)
+    }
+
+    /// Counts appended fires by outcome, with their lateness.
+    fn count_fires(&self, fires: &[(DateTime<Utc>, bool)], skipped: u64) {
+        let appended = Utc::now();
+        for (scheduled_for, after_skipped) in fires {
+            let counter = if *after_skipped {
+                &self.metrics.caught_up
+            } else {
+                &self.metrics.fired
+            };
+            counter.inc();
+            let late = (appended - *scheduled_for).to_std().unwrap_or_default();
+            self.metrics.lateness.observe_duration(late);
+        }
+        self.metrics.skipped.inc_by(skipped);
     }
 
     /// The commands of one due fire: fire it if it is within the catch-up window; otherwise

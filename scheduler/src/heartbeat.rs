@@ -30,15 +30,30 @@ pub struct HeartbeatMonitor {
     /// Agents this process already marked, with the heartbeat it named: not marked again for
     /// the same silence while the projector catches up.
     marked: Mutex<HashMap<AgentId, Option<DateTime<Utc>>>>,
+    marked_offline: ops::metrics::Counter,
 }
 
 impl HeartbeatMonitor {
     pub fn new(store: Store, log: Arc<dyn EventLog>, offline_after: Duration) -> Self {
+        Self::with_metrics(store, log, offline_after, &ops::Metrics::new())
+    }
+
+    /// A monitor that counts the agents it marks offline in `metrics`.
+    pub fn with_metrics(
+        store: Store,
+        log: Arc<dyn EventLog>,
+        offline_after: Duration,
+        metrics: &ops::Metrics,
+    ) -> Self {
         Self {
             store,
             log,
             offline_after,
             marked: Mutex::new(HashMap::new()),
+            marked_offline: metrics.counter(
+                "agenfleet_scheduler_agents_marked_offline_total",
+                "Agents marked offline after no heartbeat for AGENFLEET_AGENT_OFFLINE_AFTER",
+            ),
         }
     }
 
@@ -73,6 +88,7 @@ impl HeartbeatMonitor {
                 ))
                 .await?;
             marked.insert(agent_id, last_heartbeat_at);
+            self.marked_offline.inc();
             appended += 1;
         }
         Ok(appended)

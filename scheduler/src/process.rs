@@ -6,6 +6,7 @@ use tokio_util::sync::CancellationToken;
 use crate::{CronScheduler, HeartbeatMonitor, SchedulerConfig};
 
 pub async fn run(config: SchedulerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
+    config.retention().validate()?;
     let log = event_log::connect(config.event_log_url()).await?;
     let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, 4)?;
     let readiness = {
@@ -19,17 +20,20 @@ pub async fn run(config: SchedulerConfig, shutdown: CancellationToken) -> anyhow
         "scheduler",
         event_log::backend_name(config.event_log_url())?,
     );
+    signals::watch_pool(&metrics, "scheduler", store.clone());
+    let jobs_changed = wake_on_job_changes(config.database_url.clone(), shutdown.clone());
+    let cron = CronScheduler::with_metrics(store.clone(), log.clone(), config.cron(), &metrics);
+    let retention = crate::Retention::new(store.clone(), config.retention(), &metrics);
+    let monitor = HeartbeatMonitor::with_metrics(store, log, config.agent_offline_after, &metrics);
     let (admin_addr, _admin) =
         ops::admin_server::serve_admin(&config.admin_listen, metrics, readiness, shutdown.clone())
             .await?;
     tracing::info!(%admin_addr, "scheduler admin endpoints listening");
-    let jobs_changed = wake_on_job_changes(config.database_url.clone(), shutdown.clone());
-    let cron = CronScheduler::new(store.clone(), log.clone(), config.cron());
     let cron = tokio::spawn(cron.run(jobs_changed, shutdown.clone()));
-    HeartbeatMonitor::new(store, log, config.agent_offline_after)
-        .run(shutdown)
-        .await;
+    let retention = tokio::spawn(retention.run(shutdown.clone()));
+    monitor.run(shutdown).await;
     let _ = cron.await;
+    let _ = retention.await;
     Ok(())
 }
 

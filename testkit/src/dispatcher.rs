@@ -34,16 +34,16 @@ pub struct TestDispatcher {
 impl TestDispatcher {
     /// Starts a dispatcher with `settings` on the app's database and log.
     pub fn start(app: &TestApp, settings: Settings) -> Self {
+        Self::start_counting(app, settings, &ops::Metrics::new())
+    }
+
+    /// Like [`TestDispatcher::start`], counting into `metrics` (and registering there the
+    /// delivery queue's gauges, read at each collect).
+    pub fn start_counting(app: &TestApp, settings: Settings, metrics: &ops::Metrics) -> Self {
         let store = Store::connect(&app.db.url, READ_MODEL_SCHEMA, 8).expect("store");
         let keyring = webhooks::keyring::Keyring::parse(SECRET_KEY).expect("test key");
-        let dispatcher = Dispatcher::new(
-            store,
-            app.log.clone(),
-            keyring,
-            settings,
-            &ops::Metrics::new(),
-        )
-        .expect("dispatcher");
+        let dispatcher = Dispatcher::new(store, app.log.clone(), keyring, settings, metrics)
+            .expect("dispatcher");
         let shutdown = CancellationToken::new();
         let due = webhook_dispatcher::process::listen_for_deliveries(
             app.db.url.clone(),

@@ -8,6 +8,7 @@ pub mod hostile_server;
 pub mod kafka;
 pub mod postgres;
 pub mod receiver;
+pub mod scrape;
 pub mod smtp;
 pub mod standard_webhooks;
 

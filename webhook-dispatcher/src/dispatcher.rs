@@ -64,26 +64,51 @@ pub struct Dispatcher {
 
 #[derive(Clone)]
 struct Metrics {
-    attempts: HashMap<&'static str, ops::metrics::Counter>,
+    /// By what followed the attempt and the class of the receiver's status.
+    attempts: HashMap<(&'static str, &'static str), ops::metrics::Counter>,
     in_flight: ops::metrics::Gauge,
     duration: ops::metrics::Histogram,
+    endpoints_disabled: ops::metrics::Counter,
+    leases_expired: ops::metrics::Counter,
+}
+
+const STATUS_CLASSES: [&str; 5] = ["2xx", "3xx", "4xx", "5xx", "none"];
+
+/// The class of a receiver's status for `/metrics`: `2xx` … `5xx`, `none` without an answer.
+fn status_class(status: Option<u16>) -> &'static str {
+    match status.map(|status| status / 100) {
+        Some(2) => "2xx",
+        Some(3) => "3xx",
+        Some(4) => "4xx",
+        Some(5) => "5xx",
+        _ => "none",
+    }
 }
 
 impl Metrics {
     fn new(registry: &ops::Metrics) -> Self {
-        let attempts = ["succeeded", "retrying", "failed"]
-            .into_iter()
-            .map(|outcome| {
+        let mut attempts = HashMap::new();
+        for outcome in ["succeeded", "retrying", "failed"] {
+            for class in STATUS_CLASSES {
                 let counter = registry.counter_with(
                     "agenfleet_webhook_attempts_total",
-                    "Delivery attempts by what followed them",
-                    &[("outcome", outcome)],
+                    "Delivery attempts by what followed them and the receiver's status class \
+                     (none: no answer)",
+                    &[("outcome", outcome), ("status_class", class)],
                 );
-                (outcome, counter)
-            })
-            .collect();
+                attempts.insert((outcome, class), counter);
+            }
+        }
         Self {
             attempts,
+            endpoints_disabled: registry.counter(
+                "agenfleet_webhook_endpoints_disabled_total",
+                "Endpoints disabled after failing for AGENFLEET_WEBHOOK_DISABLE_AFTER",
+            ),
+            leases_expired: registry.counter(
+                "agenfleet_dispatch_leases_expired_total",
+                "Deliveries claimed again after their lease ran out (a dispatcher died or hung)",
+            ),
             in_flight: registry.gauge(
                 "agenfleet_webhook_attempts_in_flight",
                 "Delivery attempts being sent",
@@ -97,6 +122,44 @@ impl Metrics {
             ),
         }
     }
+}
+
+/// `agenfleet_dispatch_queue_depth{state}` and `agenfleet_dispatch_oldest_due_age_seconds`,
+/// read at each scrape.
+fn watch_queue(metrics: &ops::Metrics, store: Store) {
+    let depth = |state: &str| {
+        metrics.gauge_with(
+            "agenfleet_dispatch_queue_depth",
+            "Pending deliveries due now (due) or at a later time (scheduled)",
+            &[("state", state)],
+        )
+    };
+    let (due, scheduled) = (depth("due"), depth("scheduled"));
+    let oldest = metrics.gauge(
+        "agenfleet_dispatch_oldest_due_age_seconds",
+        "How long the longest-waiting due delivery has been due (0 when none is)",
+    );
+    metrics.add_collector("delivery queue", move || {
+        let (store, due, scheduled, oldest) = (
+            store.clone(),
+            due.clone(),
+            scheduled.clone(),
+            oldest.clone(),
+        );
+        async move {
+            let client = store.client().await.map_err(|e| e.to_string())?;
+            let depth = dispatch_queue::depth(&client)
+                .await
+                .map_err(|e| e.to_string())?;
+            due.set(depth.due);
+            scheduled.set(depth.scheduled);
+            let waited = depth.oldest_due.map_or(0, |since| {
+                Utc::now().signed_duration_since(since).num_seconds().max(0)
+            });
+            oldest.set(waited);
+            Ok(())
+        }
+    });
 }
 
 /// In-flight attempts per target, shared by the claim loop and the attempt tasks.
@@ -122,6 +185,7 @@ impl Dispatcher {
             settings.timeout,
         );
         let smtp = cron_output::smtp_transport(&settings.channels, settings.timeout)?;
+        watch_queue(metrics, store.clone());
         Ok(Self {
             store,
             log,
@@ -227,6 +291,9 @@ impl Dispatcher {
         .await?;
         let mut counts = in_flight.lock().expect("in-flight lock");
         for delivery in &claimed {
+            if delivery.lease_expired {
+                self.metrics.leases_expired.inc();
+            }
             counts.total += 1;
             *counts.by_target.entry(delivery.target.clone()).or_default() += 1;
             self.metrics.in_flight.inc();
@@ -402,7 +469,8 @@ impl Dispatcher {
                 Next::RetryAt(_) => "retrying",
                 Next::Failed => "failed",
             };
-            if let Some(counter) = self.metrics.attempts.get(outcome) {
+            let class = status_class(done.result.status_code);
+            if let Some(counter) = self.metrics.attempts.get(&(outcome, class)) {
                 counter.inc();
             }
             if !recorded.contains(&done.result.delivery_id) {
@@ -410,6 +478,10 @@ impl Dispatcher {
             }
             if let Some((tenant, command)) = &done.command {
                 self.append(*tenant, command.clone()).await?;
+                if matches!(command, Command::DisableWebhook(_)) {
+                    // The receiver answered 410 Gone.
+                    self.metrics.endpoints_disabled.inc();
+                }
             }
         }
         Ok(())
@@ -440,6 +512,7 @@ impl Dispatcher {
             )
             .await?;
             dispatch_queue::reset_failing(&client, &webhook).await?;
+            self.metrics.endpoints_disabled.inc();
             tracing::info!(%tenant, webhook, "disabled an endpoint that keeps failing");
         }
         Ok(())

@@ -56,10 +56,10 @@ async fn dev_starts_everything_on_a_private_postgres_and_prints_how_to_call_it()
     dev.stop().await;
 }
 
-struct Dev {
+pub(crate) struct Dev {
     child: tokio::process::Child,
-    base: String,
-    key: Option<String>,
+    pub(crate) base: String,
+    pub(crate) key: Option<String>,
     banner: String,
     stdout: tokio::io::Lines<BufReader<tokio::process::ChildStdout>>,
     stderr: tokio::task::JoinHandle<Vec<String>>,
@@ -68,7 +68,7 @@ struct Dev {
 impl Dev {
     /// Ctrl-C, then checks that dev exits 0 and that it printed nothing after the banner on
     /// stdout and only its start and stop lines on stderr.
-    async fn stop(&mut self) {
+    pub(crate) async fn stop(&mut self) {
         let pid = self.child.id().unwrap();
         std::process::Command::new("kill")
             .arg("-INT")
@@ -113,7 +113,7 @@ impl Dev {
     }
 }
 
-async fn start_dev(data_dir: &std::path::Path) -> Dev {
+pub(crate) async fn start_dev(data_dir: &std::path::Path) -> Dev {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_agenfleet"))
         .args(["dev", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)

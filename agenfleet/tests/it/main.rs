@@ -5,3 +5,4 @@ mod demo;
 mod dev;
 mod migrate;
 mod partitions;
+mod signals;

@@ -15,19 +15,27 @@ impl Metrics {
     /// - `agenfleet_build_info{process, version, commit, event_log}` = 1, to join on;
     /// - `process_start_time_seconds`, the Unix time it started (uptime is `time()` minus it).
     pub fn for_process(process: &str, event_log: &str) -> Self {
+        Self::for_roles(&[process], event_log)
+    }
+
+    /// [`Metrics::for_process`] for a process that plays several roles (`agenfleet dev`):
+    /// one `agenfleet_build_info` series per role.
+    pub fn for_roles(roles: &[&str], event_log: &str) -> Self {
         let metrics = Self::new();
-        metrics
-            .gauge_with(
-                "agenfleet_build_info",
-                "The process's role, version, git commit and event-log backend (always 1).",
-                &[
-                    ("process", process),
-                    ("version", VERSION),
-                    ("commit", GIT_COMMIT),
-                    ("event_log", event_log),
-                ],
-            )
-            .set(1);
+        for process in roles {
+            metrics
+                .gauge_with(
+                    "agenfleet_build_info",
+                    "The process's role, version, git commit and event-log backend (always 1).",
+                    &[
+                        ("process", process),
+                        ("version", VERSION),
+                        ("commit", GIT_COMMIT),
+                        ("event_log", event_log),
+                    ],
+                )
+                .set(1);
+        }
         let started = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map_or(0, |since| since.as_secs());

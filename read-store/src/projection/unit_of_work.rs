@@ -141,6 +141,15 @@ impl UnitOfWork {
         true
     }
 
+    /// The error codes of the commands decided as rejected so far (for `/metrics`).
+    pub fn rejection_codes(&self) -> Vec<&'static str> {
+        self.changes
+            .outcomes
+            .iter()
+            .filter_map(|outcome| outcome.error_code)
+            .collect()
+    }
+
     /// The agent to change, if the batch loaded it (and it still exists); marks it for writing.
     fn agent_mut(&mut self, tenant: TenantId, id: AgentId) -> Option<&mut AgentState> {
         let agent = self

@@ -2,6 +2,7 @@
 //! fires in `cron`.
 
 mod cron;
+mod retention;
 
 use std::time::Duration;
 

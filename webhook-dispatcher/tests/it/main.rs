@@ -9,4 +9,5 @@ mod gateway;
 mod hostile_endpoints;
 mod isolation;
 mod retries;
+mod signals;
 mod signing;
