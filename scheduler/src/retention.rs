@@ -1,7 +1,8 @@
 //! Retention: at each interval, deletes what is kept only for a while — finished deliveries
 //! with their attempts, command outcomes, cron fire claims — oldest first, in batches of
-//! [`BATCH`] rows, each its own short transaction, with a pause between batches so the API's
-//! writes never queue behind it. Several schedulers may run it at once (a batch skips the rows
+//! [`BATCH`] rows, each its own short transaction, then pauses as long as the batch took (at
+//! least [`MIN_PAUSE`]): retention takes at most half of one connection's time and of the
+//! disk's flushes, so the API's writes never queue behind it. Several schedulers may run it at once (a batch skips the rows
 //! another one holds). The activity log and the event log are history: never pruned.
 
 use std::time::Duration;
@@ -12,8 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Rows deleted per transaction.
 pub const BATCH: i64 = 1_000;
-/// The pause after each full batch.
-const PAUSE: Duration = Duration::from_millis(20);
+/// The shortest pause after a full batch.
+const MIN_PAUSE: Duration = Duration::from_millis(20);
 /// The shortest outcome retention accepted: longer than an idempotency key is kept (24 h).
 pub const MIN_OUTCOME_RETENTION: Duration = Duration::from_secs(48 * 3600);
 /// How long a fire claim is kept (it matters until its fire is applied, seconds later).
@@ -97,13 +98,14 @@ impl Retention {
         for (table, counter) in &self.deleted {
             let mut total = 0;
             loop {
+                let started = std::time::Instant::now();
                 let deleted = self.prune(*table).await?;
                 counter.inc_by(deleted);
                 total += deleted;
                 if deleted < BATCH as u64 || shutdown.is_cancelled() {
                     break;
                 }
-                tokio::time::sleep(PAUSE).await;
+                tokio::time::sleep(started.elapsed().max(MIN_PAUSE)).await;
             }
             done.push((*table, total));
         }
