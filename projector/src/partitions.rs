@@ -173,11 +173,12 @@ impl Partitions {
         resumes
     }
 
-    /// Partitions paused after a failure (for `/metrics`).
+    /// Partitions owned now (for `/metrics`).
     pub(crate) fn owned_count(&self) -> usize {
         self.owned.len()
     }
 
+    /// Partitions paused after a failure (for `/metrics`).
     pub(crate) fn paused(&self) -> usize {
         self.owned
             .values()
