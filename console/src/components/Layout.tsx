@@ -1,5 +1,5 @@
 // The frame around every signed-in page: navigation, who is signed in, sign out, live status.
-import { NavLink, Outlet } from 'react-router';
+import { NavLink, Outlet } from '../router';
 import { useAuth } from '../api/auth';
 import { LiveActivityProvider, useLiveConnected } from '../live/activity';
 

@@ -1,7 +1,7 @@
 // Sign in with an API key (the only credential the API has). The key is checked against the API
 // before it is kept (sessionStorage only, see api/session.ts); a refused key is said in words.
 import { useState, type FormEvent } from 'react';
-import { useLocation, useNavigate } from 'react-router';
+import { useLocation, useNavigate } from '../router';
 import { useSignIn } from '../api/auth';
 import { peekSignInNotice, takeSignInNotice } from '../api/session';
 import { ErrorNotice } from '../components/ErrorNotice';

@@ -1,7 +1,7 @@
 // One agent: its header (name, status, role, model) and four tabs as nested routes under
 // /agents/:agentId — Overview, Activity, Sessions (and one session's messages), Settings.
 import type { Agent } from '@agenfleet/sdk';
-import { Link, NavLink, Route, Routes, useParams } from 'react-router';
+import { Link, NavLink, Route, Routes, useParams } from '../../router';
 import { Loading, StatusBadge } from '../../components/bits';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatDateTime, formatRelative } from '../../components/format';

@@ -3,7 +3,7 @@
 import type { CronJob } from '@agenfleet/sdk';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
-import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { Link, useNavigate, useParams, useSearchParams } from '../../router';
 import { useAllAgents } from '../../api/agents';
 import { useAuth } from '../../api/auth';
 import { fieldMessage } from '../../api/errors';

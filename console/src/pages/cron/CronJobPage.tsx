@@ -1,7 +1,7 @@
 // One cron job: what it does and when, run it now, edit, enable/disable, delete; its runs.
 import type { CronJob } from '@agenfleet/sdk';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Link, useNavigate, useParams } from 'react-router';
+import { Link, useNavigate, useParams } from '../../router';
 import { useAgentsById } from '../../api/agents';
 import { useAuth } from '../../api/auth';
 import { AgentLink } from '../../components/AgentLink';

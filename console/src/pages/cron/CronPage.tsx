@@ -1,5 +1,5 @@
 // Cron jobs: the list, a job with its runs, and the create and edit forms.
-import { Route, Routes } from 'react-router';
+import { Route, Routes } from '../../router';
 import { NotFoundPage } from '../NotFoundPage';
 import { CronForm } from './CronForm';
 import { CronJobPage } from './CronJobPage';

@@ -2,7 +2,7 @@
 // deliveries with their attempts.
 import type { Webhook } from '@agenfleet/sdk';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Link, useNavigate, useParams } from 'react-router';
+import { Link, useNavigate, useParams } from '../../router';
 import { useAuth } from '../../api/auth';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { SecretOnce } from '../../components/CopyButton';

@@ -1,5 +1,5 @@
 // Webhooks: the endpoints, a new one, and an endpoint with its deliveries.
-import { Route, Routes } from 'react-router';
+import { Route, Routes } from '../../router';
 import { NotFoundPage } from '../NotFoundPage';
 import { WebhookForm } from './WebhookForm';
 import { WebhookList } from './WebhookList';

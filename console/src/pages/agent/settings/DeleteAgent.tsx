@@ -3,7 +3,7 @@
 import type { Agent } from '@agenfleet/sdk';
 import { useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
-import { useNavigate } from 'react-router';
+import { useNavigate } from '../../../router';
 import { useAuth } from '../../../api/auth';
 import { ErrorNotice } from '../../../components/ErrorNotice';
 
