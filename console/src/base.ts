@@ -2,6 +2,9 @@
 // redirects /console to), so that reloading it keeps its query string (?status=…).
 export const BASENAME = '/console/';
 
+/** wouter's `base`: the console's paths ('/', '/agents/…') are below it. */
+export const ROUTER_BASE = '/console';
+
 /** Whether `pathname` is the fleet page (the home page). */
 export const isFleetPath = (pathname: string): boolean => pathname.replace(/\/+$/, '/') === BASENAME;
 

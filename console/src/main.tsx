@@ -1,12 +1,12 @@
 import { QueryCache, QueryClient, QueryClientProvider, MutationCache, notifyManager } from '@tanstack/react-query';
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { BrowserRouter } from './router';
+import { Router } from 'wouter';
 import { AuthProvider, prefetchKeyDescription, REFUSED_NOTICE, restoredSession } from './api/auth';
 import { isUnauthorized } from './api/errors';
 import { forgetKey } from './api/session';
 import { prefetchFleet } from './pages/fleet/queries';
-import { BASENAME, isFleetPath } from './base';
+import { isFleetPath, ROUTER_BASE } from './base';
 import { AppRoutes } from './routes';
 import './styles.css';
 
@@ -50,13 +50,13 @@ if (session) {
 setTimeout(() => {
   createRoot(document.getElementById('root')!).render(
     <StrictMode>
-      <BrowserRouter basename={BASENAME}>
+      <Router base={ROUTER_BASE}>
         <QueryClientProvider client={queryClient}>
           <AuthProvider initial={session}>
             <AppRoutes />
           </AuthProvider>
         </QueryClientProvider>
-      </BrowserRouter>
+      </Router>
     </StrictMode>,
   );
 });

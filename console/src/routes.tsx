@@ -1,8 +1,8 @@
 // The console's pages. Everything but sign-in needs a key; history routing under /console/
 // (the API serves index.html for any /console/ path that is not a file).
-// (Routing is src/router.tsx, not react-router: see there why.)
+// (Routing is wouter: a `Switch` takes its first matching `Route`, so the most specific come first.)
 import { Component, lazy, Suspense, type ComponentType, type ReactNode } from 'react';
-import { Navigate, Route, Routes, useLocation } from './router';
+import { Redirect, Route, Switch, useLocation, useSearch } from 'wouter';
 import { useMaybeAuth } from './api/auth';
 import { Loading } from './components/bits';
 import { ErrorNotice } from './components/ErrorNotice';
@@ -48,15 +48,16 @@ class PageFailure extends Component<{ children: ReactNode; path: string }, { err
 }
 
 function PageBoundary({ children }: { children: ReactNode }) {
-  return <PageFailure path={useLocation().pathname}>{children}</PageFailure>;
+  return <PageFailure path={useLocation()[0]}>{children}</PageFailure>;
 }
 
 const bounded = (element: ReactNode) => <PageBoundary>{element}</PageBoundary>;
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const auth = useMaybeAuth();
-  const location = useLocation();
-  if (!auth) return <Navigate to="/sign-in" replace state={{ from: location.pathname + location.search }} />;
+  const [pathname] = useLocation();
+  const search = useSearch();
+  if (!auth) return <Redirect to="/sign-in" replace state={{ from: pathname + (search ? `?${search}` : '') }} />;
   return children;
 }
 
@@ -69,24 +70,24 @@ const apiKeysPage = page(() => import('./pages/settings/ApiKeysPage'), (m) => m.
 
 export function AppRoutes() {
   return (
-    <Routes>
-      <Route path="/sign-in" element={bounded(<SignInPage />)} />
-      <Route
-        element={
-          <RequireAuth>
-            <Layout />
-          </RequireAuth>
-        }
-      >
-        <Route index element={bounded(<FleetPage />)} />
-        <Route path="agents/:agentId/*" element={agentPage} />
-        <Route path="cost" element={costPage} />
-        <Route path="cron/*" element={cronPage} />
-        <Route path="webhooks/*" element={webhooksPage} />
-        <Route path="activity" element={activityPage} />
-        <Route path="settings/api-keys" element={apiKeysPage} />
-        <Route path="*" element={bounded(<NotFoundPage />)} />
+    <Switch>
+      <Route path="/sign-in">{bounded(<SignInPage />)}</Route>
+      <Route>
+        <RequireAuth>
+          <Layout>
+            <Switch>
+              <Route path="/">{bounded(<FleetPage />)}</Route>
+              <Route path="/agents/:agentId/*?">{agentPage}</Route>
+              <Route path="/cost">{costPage}</Route>
+              <Route path="/cron/*?">{cronPage}</Route>
+              <Route path="/webhooks/*?">{webhooksPage}</Route>
+              <Route path="/activity">{activityPage}</Route>
+              <Route path="/settings/api-keys">{apiKeysPage}</Route>
+              <Route>{bounded(<NotFoundPage />)}</Route>
+            </Switch>
+          </Layout>
+        </RequireAuth>
       </Route>
-    </Routes>
+    </Switch>
   );
 }

@@ -14,7 +14,7 @@ import {
   useState,
   type ReactNode,
 } from 'react';
-import { useNavigate } from '../router';
+import { useLocation } from 'wouter';
 import { forgetKey, storeKey, storedKey } from './session';
 
 /** Shown on the sign-in page after the API refused the key in use (revoked or expired). */
@@ -111,7 +111,7 @@ export function AuthProvider({ children, initial }: { children: ReactNode; initi
   // main.tsx signals a 401 from any query (the key was revoked or expired meanwhile): to the
   // sign-in page. A key forgotten before this was mounted (a 401 from a request main.tsx
   // started) signs out too, and RequireAuth then goes to the sign-in page.
-  const navigate = useNavigate();
+  const [, navigate] = useLocation();
   useEffect(() => {
     const onSignedOut = () => {
       navigate('/sign-in');

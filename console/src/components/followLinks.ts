@@ -3,10 +3,10 @@
 // would (a `Link` costs ~0.25 ms to mount: a quarter of a card). Clicks with a modifier key or
 // another button are left to the browser (a new tab, a new window), as with `Link`.
 import { useCallback, type MouseEvent } from 'react';
-import { useNavigate } from '../router';
+import { useLocation } from 'wouter';
 
 export function useFollowLinks(): (event: MouseEvent<HTMLElement>) => void {
-  const navigate = useNavigate();
+  const [, navigate] = useLocation();
   return useCallback(
     (event: MouseEvent<HTMLElement>) => {
       if (event.defaultPrevented || event.button !== 0) return;

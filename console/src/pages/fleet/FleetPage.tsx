@@ -3,7 +3,7 @@
 // 'metrics' queries (live/activity.tsx), so cards move without a reload.
 import type { AgentMetrics, AgentStatus } from '@agenfleet/sdk';
 import { useDeferredValue, useMemo } from 'react';
-import { useSearchParams } from '../../router';
+import { useSearchParams } from 'wouter';
 import { useAuth } from '../../api/auth';
 import { Empty, Loading, PageHeader } from '../../components/bits';
 import { ErrorNotice } from '../../components/ErrorNotice';

@@ -1,1 +1,0 @@
-import{A as e,Z as t}from"./index-B56B8AED.js";function n({id:n,agents:r,name:i}){if(!n)return t(`span`,{className:`muted`,children:`—`});let a=r.get(n);return a?t(e,{to:`/agents/${n}`,children:a.name}):i?t(`span`,{title:n,children:i}):t(`span`,{className:`mono small muted`,title:`Deleted, or not loaded yet`,children:n})}export{n as t};
