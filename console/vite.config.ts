@@ -10,7 +10,21 @@ export default defineConfig({
   // Served by the API under /console/ (also by `npm run dev`, which proxies /v1 to a local
   // `agenfleet dev` on AGENFLEET_URL or 127.0.0.1:8080).
   base: '/console/',
-  resolve: { alias: { '@agenfleet/sdk': sdk } },
+  resolve: {
+    alias: [
+      { find: '@agenfleet/sdk', replacement: sdk },
+      // React's API on Preact (~10 KB gzipped instead of ~60, and far less to evaluate on a phone;
+      // measured in docs/BENCHMARKS.md): the sources and TanStack Query import 'react' and get
+      // preact/compat. `react` and `react-dom` stay in package.json for TanStack Query's peer
+      // dependency and the types; removing these five aliases builds the console on React again.
+      { find: /^react$/, replacement: 'preact/compat' },
+      { find: /^react\/jsx-(dev-)?runtime$/, replacement: 'preact/jsx-runtime' },
+      { find: /^react-dom$/, replacement: 'preact/compat' },
+      { find: /^react-dom\/client$/, replacement: 'preact/compat/client' },
+      // wouter's shim of useSyncExternalStore for React < 18: preact/compat has the hook itself.
+      { find: /^use-sync-external-store\/shim(\/index\.js)?$/, replacement: 'preact/compat' },
+    ],
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,

@@ -100,7 +100,8 @@ test('edit a cron job: the API refusing a field is said next to it', async ({ pa
   // Without a delivery the change goes through.
   await page.getByLabel('Deliver the output to').selectOption('none');
   await page.getByRole('button', { name: 'Save changes' }).click();
-  await expect(page.getByRole('heading', { level: 1, name: job.name })).toBeVisible();
+  // Exactly the job's name: the form's heading ("Edit …") contains it too.
+  await expect(page.getByRole('heading', { level: 1, name: job.name, exact: true })).toBeVisible();
   expect(await apiOk('GET', `/cron-jobs/${job.id}`)).toMatchObject({ schedule: '*/15 * * * *', delivery: { type: 'none' } });
 
   // Disable, then delete with confirmation.

@@ -49,7 +49,7 @@ try {
     report: file,
   }, null, 2));
   if (args.includes('--details')) {
-    for (const id of ['bootup-time', 'mainthread-work-breakdown', 'long-tasks', 'largest-contentful-paint-element']) {
+    for (const id of ['bootup-time', 'mainthread-work-breakdown', 'long-tasks', 'largest-contentful-paint-element', 'layout-shifts']) {
       console.log(`--- ${id}`);
       const details = audits[id]?.details;
       console.log(JSON.stringify(details?.items ?? details, null, 0).slice(0, 6000));

@@ -1,8 +1,11 @@
 // The console's pages. Everything but sign-in needs a key; history routing under /console/
 // (the API serves index.html for any /console/ path that is not a file).
-import type { ComponentType, ReactNode } from 'react';
-import { createBrowserRouter, Navigate, useLocation } from 'react-router';
+// (Routing is wouter: a `Switch` takes its first matching `Route`, so the most specific come first.)
+import { Component, lazy, Suspense, type ComponentType, type ReactNode } from 'react';
+import { Redirect, Route, Switch, useLocation, useSearch } from 'wouter';
 import { useMaybeAuth } from './api/auth';
+import { Loading } from './components/bits';
+import { ErrorNotice } from './components/ErrorNotice';
 import { Layout } from './components/Layout';
 import { FleetPage } from './pages/fleet/FleetPage';
 import { NotFoundPage } from './pages/NotFoundPage';
@@ -11,53 +14,80 @@ import { SignInPage } from './pages/SignInPage';
 // Each page is its own chunk, loaded when first visited: the first paint needs only the frame
 // and the page it shows, not every chart and editor of the console. The fleet page, the home
 // page, is in the main chunk: opening the console costs no second round trip for it.
-const page = <T,>(load: () => Promise<T>, pick: (module: T) => ComponentType) => async () => ({
-  Component: pick(await load()),
-});
+const page = <T,>(load: () => Promise<T>, pick: (module: T) => ComponentType) => {
+  const Page = lazy(async () => ({ default: pick(await load()) }));
+  return bounded(
+    <Suspense fallback={<Loading what="Loading the page" />}>
+      <Page />
+    </Suspense>,
+  );
+};
 
-export const FLEET_ROUTE_ID = 'fleet';
+/** A page that failed (its chunk could not be loaded, say) is said in words, in the frame. */
+class PageFailure extends Component<{ children: ReactNode; path: string }, { error: unknown; path: string | null }> {
+  state = { error: null as unknown, path: null as string | null };
+
+  static getDerivedStateFromError(error: unknown) {
+    return { error };
+  }
+
+  componentDidCatch() {
+    // The path the error happened on: going to another page clears it.
+    this.setState({ path: this.props.path });
+  }
+
+  componentDidUpdate() {
+    if (this.state.error && this.state.path !== null && this.state.path !== this.props.path) {
+      this.setState({ error: null, path: null });
+    }
+  }
+
+  render() {
+    return this.state.error ? <ErrorNotice error={this.state.error} /> : this.props.children;
+  }
+}
+
+function PageBoundary({ children }: { children: ReactNode }) {
+  return <PageFailure path={useLocation()[0]}>{children}</PageFailure>;
+}
+
+const bounded = (element: ReactNode) => <PageBoundary>{element}</PageBoundary>;
 
 function RequireAuth({ children }: { children: ReactNode }) {
   const auth = useMaybeAuth();
-  const location = useLocation();
-  if (!auth) return <Navigate to="/sign-in" replace state={{ from: location.pathname + location.search }} />;
+  const [pathname] = useLocation();
+  const search = useSearch();
+  if (!auth) return <Redirect to="/sign-in" replace state={{ from: pathname + (search ? `?${search}` : '') }} />;
   return children;
 }
 
-export const router = createBrowserRouter(
-  [
-    { path: '/sign-in', element: <SignInPage /> },
-    {
-      element: (
+const agentPage = page(() => import('./pages/agent/AgentPage'), (m) => m.AgentPage);
+const costPage = page(() => import('./pages/cost/CostPage'), (m) => m.CostPage);
+const cronPage = page(() => import('./pages/cron/CronPage'), (m) => m.CronPage);
+const webhooksPage = page(() => import('./pages/webhooks/WebhooksPage'), (m) => m.WebhooksPage);
+const activityPage = page(() => import('./pages/activity/ActivityPage'), (m) => m.ActivityPage);
+const apiKeysPage = page(() => import('./pages/settings/ApiKeysPage'), (m) => m.ApiKeysPage);
+
+export function AppRoutes() {
+  return (
+    <Switch>
+      <Route path="/sign-in">{bounded(<SignInPage />)}</Route>
+      <Route>
         <RequireAuth>
-          <Layout />
+          <Layout>
+            <Switch>
+              <Route path="/">{bounded(<FleetPage />)}</Route>
+              <Route path="/agents/:agentId/*?">{agentPage}</Route>
+              <Route path="/cost">{costPage}</Route>
+              <Route path="/cron/*?">{cronPage}</Route>
+              <Route path="/webhooks/*?">{webhooksPage}</Route>
+              <Route path="/activity">{activityPage}</Route>
+              <Route path="/settings/api-keys">{apiKeysPage}</Route>
+              <Route>{bounded(<NotFoundPage />)}</Route>
+            </Switch>
+          </Layout>
         </RequireAuth>
-      ),
-      children: [
-        { index: true, id: FLEET_ROUTE_ID, Component: FleetPage },
-        {
-          path: 'agents/:agentId/*',
-          lazy: page(() => import('./pages/agent/AgentPage'), (m) => m.AgentPage),
-        },
-        { path: 'cost', lazy: page(() => import('./pages/cost/CostPage'), (m) => m.CostPage) },
-        { path: 'cron/*', lazy: page(() => import('./pages/cron/CronPage'), (m) => m.CronPage) },
-        {
-          path: 'webhooks/*',
-          lazy: page(() => import('./pages/webhooks/WebhooksPage'), (m) => m.WebhooksPage),
-        },
-        {
-          path: 'activity',
-          lazy: page(() => import('./pages/activity/ActivityPage'), (m) => m.ActivityPage),
-        },
-        {
-          path: 'settings/api-keys',
-          lazy: page(() => import('./pages/settings/ApiKeysPage'), (m) => m.ApiKeysPage),
-        },
-        { path: '*', element: <NotFoundPage /> },
-      ],
-    },
-  ],
-  // With the trailing slash, the fleet's URL is /console/ (what the API redirects /console to),
-  // so that reloading it keeps its query string (?status=…).
-  { basename: '/console/' },
-);
+      </Route>
+    </Switch>
+  );
+}

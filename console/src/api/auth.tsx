@@ -4,7 +4,7 @@
 // a session restored after a reload does not: its pages load at once, beside the check, and write
 // controls appear when the scope is known (a 401 from the check signs out, as from any query).
 import { AgenFleet, type ApiKey } from '@agenfleet/sdk';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { queryOptions, useQuery, useQueryClient, type QueryClient } from '@tanstack/react-query';
 import {
   createContext,
   useCallback,
@@ -14,6 +14,7 @@ import {
   useState,
   type ReactNode,
 } from 'react';
+import { useLocation } from 'wouter';
 import { forgetKey, storeKey, storedKey } from './session';
 
 /** Shown on the sign-in page after the API refused the key in use (revoked or expired). */
@@ -80,6 +81,20 @@ async function describeKey(client: AgenFleet, apiKey: string): Promise<ApiKey | 
 /** Query key of the key's description: under 'api-keys', so creating or revoking keys refreshes it. */
 const KEY_DESCRIPTION = ['api-keys', 'self'] as const;
 
+/** The key's description (see `AuthProvider`); none without a session. */
+const keyDescriptionQuery = (session: Session | null) =>
+  queryOptions({
+    queryKey: [...KEY_DESCRIPTION, session?.id],
+    queryFn: async () => (await describeKey(session!.client, session!.apiKey)) ?? null,
+    enabled: session !== null,
+    staleTime: 60_000,
+  });
+
+/** Starts checking a restored session's key at start-up, beside the first page's requests. */
+export function prefetchKeyDescription(queryClient: QueryClient, session: Session): void {
+  void queryClient.prefetchQuery(keyDescriptionQuery(session));
+}
+
 /** The session kept in sessionStorage (after a reload), or null: not checked yet. */
 export function restoredSession(): Session | null {
   const apiKey = storedKey();
@@ -93,12 +108,19 @@ export function AuthProvider({ children, initial }: { children: ReactNode; initi
     forgetKey(notice);
     setSession(null);
   }, []);
-  // main.tsx signals a 401 from any query (the key was revoked or expired meanwhile).
+  // main.tsx signals a 401 from any query (the key was revoked or expired meanwhile): to the
+  // sign-in page. A key forgotten before this was mounted (a 401 from a request main.tsx
+  // started) signs out too, and RequireAuth then goes to the sign-in page.
+  const [, navigate] = useLocation();
   useEffect(() => {
-    const onSignedOut = () => setSession(null);
+    const onSignedOut = () => {
+      navigate('/sign-in');
+      setSession(null);
+    };
+    if (!storedKey()) setSession(null);
     window.addEventListener('agenfleet:signed-out', onSignedOut);
     return () => window.removeEventListener('agenfleet:signed-out', onSignedOut);
-  }, []);
+  }, [navigate]);
   const signIn = useCallback(
     async (apiKey: string) => {
       const next = newSession(apiKey);
@@ -109,12 +131,7 @@ export function AuthProvider({ children, initial }: { children: ReactNode; initi
     },
     [queryClient],
   );
-  const description = useQuery({
-    queryKey: [...KEY_DESCRIPTION, session?.id],
-    queryFn: async () => (await describeKey(session!.client, session!.apiKey)) ?? null,
-    enabled: session !== null,
-    staleTime: 60_000,
-  });
+  const description = useQuery(keyDescriptionQuery(session));
   const auth = useMemo((): Auth | null => {
     if (!session) return null;
     const key = description.data ?? undefined;

@@ -1,7 +1,7 @@
 // An agent by name, linked to its page. An agent not in `agents` (deleted, or not loaded yet) is
 // shown by the name the caller knows, else by its id, unlinked.
 import type { Agent } from '@agenfleet/sdk';
-import { Link } from 'react-router';
+import { Link } from 'wouter';
 
 export function AgentLink({ id, agents, name }: { id: string | null; agents: Map<string, Agent>; name?: string }) {
   if (!id) return <span className="muted">—</span>;

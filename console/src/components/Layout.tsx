@@ -1,5 +1,6 @@
 // The frame around every signed-in page: navigation, who is signed in, sign out, live status.
-import { NavLink, Outlet } from 'react-router';
+import type { ReactNode } from 'react';
+import { NavLink } from '../routing';
 import { useAuth } from '../api/auth';
 import { LiveActivityProvider, useLiveConnected } from '../live/activity';
 
@@ -21,7 +22,7 @@ function LiveIndicator() {
   );
 }
 
-export function Layout() {
+export function Layout({ children }: { children: ReactNode }) {
   const { key, scope, signOut } = useAuth();
   return (
     <LiveActivityProvider>
@@ -54,7 +55,7 @@ export function Layout() {
           </div>
         </header>
         <main id="main" className="content">
-          <Outlet />
+          {children}
         </main>
       </div>
     </LiveActivityProvider>

@@ -45,11 +45,13 @@ export function Empty({ children }: { children: ReactNode }) {
 export function PageHeader({ title, actions, children }: { title: string; actions?: ReactNode; children?: ReactNode }) {
   return (
     <header className="page-header">
-      <div>
+      {/* The actions share the title's row, which is as tall as a button with or without them:
+          controls that appear once the key's scope is known push nothing down. */}
+      <div className="page-title">
         <h1>{title}</h1>
-        {children}
+        {actions && <div className="actions">{actions}</div>}
       </div>
-      {actions && <div className="actions">{actions}</div>}
+      {children}
     </header>
   );
 }

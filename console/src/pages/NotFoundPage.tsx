@@ -1,4 +1,4 @@
-import { Link } from 'react-router';
+import { Link } from 'wouter';
 import { PageHeader } from '../components/bits';
 
 export function NotFoundPage() {

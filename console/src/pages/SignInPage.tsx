@@ -1,7 +1,8 @@
 // Sign in with an API key (the only credential the API has). The key is checked against the API
 // before it is kept (sessionStorage only, see api/session.ts); a refused key is said in words.
 import { useState, type FormEvent } from 'react';
-import { useLocation, useNavigate } from 'react-router';
+import { useLocation } from 'wouter';
+import { useHistoryState } from 'wouter/use-browser-location';
 import { useSignIn } from '../api/auth';
 import { peekSignInNotice, takeSignInNotice } from '../api/session';
 import { ErrorNotice } from '../components/ErrorNotice';
@@ -14,8 +15,8 @@ function returnPath(state: unknown): string {
 
 export function SignInPage() {
   const signIn = useSignIn();
-  const navigate = useNavigate();
-  const location = useLocation();
+  const [, navigate] = useLocation();
+  const state: unknown = useHistoryState();
   // Peeked, not taken: a re-render or a second mount must still show why the user is here. It is
   // forgotten once a sign-in succeeds.
   const [notice] = useState(peekSignInNotice);
@@ -30,7 +31,7 @@ export function SignInPage() {
     try {
       await signIn(apiKey.trim());
       takeSignInNotice();
-      navigate(returnPath(location.state), { replace: true });
+      navigate(returnPath(state), { replace: true });
     } catch (failure) {
       setError(failure);
       setBusy(false);

@@ -3,7 +3,7 @@
 import type { ActivityEntry } from '@agenfleet/sdk';
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
-import { useSearchParams } from 'react-router';
+import { useSearchParams } from 'wouter';
 import { useAgentsById } from '../../api/agents';
 import { useAuth } from '../../api/auth';
 import { useApiKeys } from '../../api/keys';

@@ -1,7 +1,9 @@
-// One agent: its header (name, status, role, model) and four tabs as nested routes under
-// /agents/:agentId — Overview, Activity, Sessions (and one session's messages), Settings.
+// One agent: its header (name, status, role, model) and four tabs as routes under
+// /agents/:agentId — Overview, Activity, Sessions (and one session's messages), Settings. Their
+// paths are whole (not `nest`ed), so every link in the console is a path from /console/.
 import type { Agent } from '@agenfleet/sdk';
-import { Link, NavLink, Route, Routes, useParams } from 'react-router';
+import { Link, Route, Switch, useParams } from 'wouter';
+import { NavLink } from '../../routing';
 import { Loading, StatusBadge } from '../../components/bits';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatDateTime, formatRelative } from '../../components/format';
@@ -69,14 +71,28 @@ export function AgentPage() {
         <NavLink to={`${base}/sessions`}>Sessions</NavLink>
         <NavLink to={`${base}/settings`}>Settings</NavLink>
       </nav>
-      <Routes>
-        <Route index element={<OverviewTab agent={agent.data} />} />
-        <Route path="activity" element={<ActivityTab agentId={agentId} />} />
-        <Route path="sessions" element={<SessionsTab agentId={agentId} />} />
-        <Route path="sessions/:sessionId" element={<SessionView agentId={agentId} />} />
-        <Route path="settings" element={<SettingsTab agent={agent.data} />} />
-        <Route path="*" element={<p>There is no such tab. <Link to={base}>Back to the overview</Link>.</p>} />
-      </Routes>
+      <Switch>
+        <Route path="/agents/:agentId">
+          <OverviewTab agent={agent.data} />
+        </Route>
+        <Route path="/agents/:agentId/activity">
+          <ActivityTab agentId={agentId} />
+        </Route>
+        <Route path="/agents/:agentId/sessions">
+          <SessionsTab agentId={agentId} />
+        </Route>
+        <Route path="/agents/:agentId/sessions/:sessionId">
+          <SessionView agentId={agentId} />
+        </Route>
+        <Route path="/agents/:agentId/settings">
+          <SettingsTab agent={agent.data} />
+        </Route>
+        <Route>
+          <p>
+            There is no such tab. <Link to={base}>Back to the overview</Link>.
+          </p>
+        </Route>
+      </Switch>
     </>
   );
 }

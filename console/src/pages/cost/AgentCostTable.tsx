@@ -1,7 +1,7 @@
 // Each agent's usage and cost over the period, sortable by any column.
 import type { AgentMetrics } from '@agenfleet/sdk';
 import { useMemo, useState } from 'react';
-import { Link } from 'react-router';
+import { Link } from 'wouter';
 import { Empty } from '../../components/bits';
 import { compareNames, formatInteger, formatUsd } from '../../components/format';
 import { formatShare } from './share';

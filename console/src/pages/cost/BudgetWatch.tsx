@@ -1,7 +1,7 @@
 // Agents near or over a token budget now (today's and this month's usage, whatever the period
 // shown above): utilization at or beyond the agent's alert threshold, or used up.
 import type { Agent, AgentMetrics } from '@agenfleet/sdk';
-import { Link } from 'react-router';
+import { Link } from 'wouter';
 import { BudgetBar, Empty } from '../../components/bits';
 import { formatPercent } from '../../components/format';
 

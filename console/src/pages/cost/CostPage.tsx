@@ -1,6 +1,6 @@
 // Cost: the fleet's spend over a period — per day, by model and provider, by agent — and the
 // agents near or over their token budgets.
-import { useSearchParams } from 'react-router';
+import { useSearchParams } from 'wouter';
 import { useAgentsById } from '../../api/agents';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { Loading, PageHeader } from '../../components/bits';

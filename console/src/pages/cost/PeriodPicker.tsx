@@ -1,7 +1,7 @@
 // Choosing the cost page's period: a preset (last 7/30/90 days) or a custom first and last day.
 // The choice lives in the URL (?days= or ?from=&to=), so it survives a reload and can be shared.
 import { useState, type FormEvent } from 'react';
-import { useSearchParams } from 'react-router';
+import { useSearchParams } from 'wouter';
 import { customPeriod, lastDayOf, MAX_DAYS, PRESETS, utcDay, type Period } from './period';
 
 export function PeriodPicker({ period }: { period: Period }) {

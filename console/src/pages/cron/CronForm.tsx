@@ -3,7 +3,7 @@
 import type { CronJob } from '@agenfleet/sdk';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
-import { Link, useNavigate, useParams, useSearchParams } from 'react-router';
+import { Link, useLocation, useParams, useSearchParams } from 'wouter';
 import { useAllAgents } from '../../api/agents';
 import { useAuth } from '../../api/auth';
 import { fieldMessage } from '../../api/errors';
@@ -56,7 +56,7 @@ function EditCronJob({ id }: { id: string }) {
 function CronJobForm({ title, job }: { title: string; job?: CronJob }) {
   const { client } = useAuth();
   const queryClient = useQueryClient();
-  const navigate = useNavigate();
+  const [, navigate] = useLocation();
   const [params] = useSearchParams();
   const agents = useAllAgents();
   const [draft, setDraft] = useState<Draft>(() => (job ? draftOf(job) : newDraft(params.get('agent') ?? '')));

@@ -1,7 +1,7 @@
 // One cron job: what it does and when, run it now, edit, enable/disable, delete; its runs.
 import type { CronJob } from '@agenfleet/sdk';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Link, useNavigate, useParams } from 'react-router';
+import { Link, useLocation, useParams } from 'wouter';
 import { useAgentsById } from '../../api/agents';
 import { useAuth } from '../../api/auth';
 import { AgentLink } from '../../components/AgentLink';
@@ -34,7 +34,7 @@ export function CronJobPage() {
 function CronJobView({ job }: { job: CronJob }) {
   const { client, canWrite } = useAuth();
   const queryClient = useQueryClient();
-  const navigate = useNavigate();
+  const [, navigate] = useLocation();
   const agents = useAgentsById();
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['cron'] });
 

@@ -1,5 +1,5 @@
 // Every cron job: agent, schedule in words, zone, next run (job's zone and yours), last run.
-import { Link, useSearchParams } from 'react-router';
+import { Link, useSearchParams } from 'wouter';
 import { useAgentsById, useAllAgents } from '../../api/agents';
 import { useAuth } from '../../api/auth';
 import { AgentLink } from '../../components/AgentLink';

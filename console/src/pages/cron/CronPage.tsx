@@ -1,5 +1,5 @@
 // Cron jobs: the list, a job with its runs, and the create and edit forms.
-import { Route, Routes } from 'react-router';
+import { Route, Switch } from 'wouter';
 import { NotFoundPage } from '../NotFoundPage';
 import { CronForm } from './CronForm';
 import { CronJobPage } from './CronJobPage';
@@ -7,12 +7,22 @@ import { CronList } from './CronList';
 
 export function CronPage() {
   return (
-    <Routes>
-      <Route index element={<CronList />} />
-      <Route path="new" element={<CronForm />} />
-      <Route path=":jobId" element={<CronJobPage />} />
-      <Route path=":jobId/edit" element={<CronForm />} />
-      <Route path="*" element={<NotFoundPage />} />
-    </Routes>
+    <Switch>
+      <Route path="/cron">
+        <CronList />
+      </Route>
+      <Route path="/cron/new">
+        <CronForm />
+      </Route>
+      <Route path="/cron/:jobId">
+        <CronJobPage />
+      </Route>
+      <Route path="/cron/:jobId/edit">
+        <CronForm />
+      </Route>
+      <Route>
+        <NotFoundPage />
+      </Route>
+    </Switch>
   );
 }

@@ -1,7 +1,7 @@
 // A job's runs, newest first, each with its output (the messages of the run's session).
 import type { CronRun } from '@agenfleet/sdk';
 import { Fragment, useState } from 'react';
-import { useSearchParams } from 'react-router';
+import { useSearchParams } from 'wouter';
 import { Empty, Loading, StatusBadge } from '../../components/bits';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { formatDateTime, formatDuration, formatInteger, formatUsd } from '../../components/format';

@@ -3,7 +3,7 @@
 // identical while they do not change.
 import type { Agent, AgentMetrics } from '@agenfleet/sdk';
 import { memo } from 'react';
-import { Link } from 'react-router';
+import { routeHref } from '../../base';
 import { BudgetBar, StatusBadge } from '../../components/bits';
 import { formatDateTime, formatInteger, formatRelative, formatTokens, formatUsd } from '../../components/format';
 
@@ -22,7 +22,10 @@ function AgentCardView({ agent, usage, now }: AgentCardProps) {
     <li className={`agent-card card status-edge-${agent.status}`} data-testid="agent-card" data-agent-id={agent.id} data-status={agent.status}>
       <div className="agent-card-head">
         <h3>
-          <Link to={`/agents/${agent.id}`}>{agent.name}</Link>
+          {/* Followed by the grid (FleetPage), not a `Link` each. */}
+          <a href={routeHref(`/agents/${agent.id}`)} data-route={`/agents/${agent.id}`}>
+            {agent.name}
+          </a>
         </h3>
         <StatusBadge status={agent.status} />
       </div>

@@ -3,10 +3,11 @@
 // 'metrics' queries (live/activity.tsx), so cards move without a reload.
 import type { AgentMetrics, AgentStatus } from '@agenfleet/sdk';
 import { useDeferredValue, useMemo } from 'react';
-import { useSearchParams } from 'react-router';
+import { useSearchParams } from 'wouter';
 import { useAuth } from '../../api/auth';
 import { Empty, Loading, PageHeader } from '../../components/bits';
 import { ErrorNotice } from '../../components/ErrorNotice';
+import { useFollowLinks } from '../../components/followLinks';
 import { compareNames, formatInteger, startOfUtcDay, startOfUtcMonth } from '../../components/format';
 import { useNow } from '../../components/useNow';
 import { AgentCard } from './AgentCard';
@@ -25,6 +26,7 @@ export function FleetPage() {
   const search = params.get('q') ?? '';
   const deferredSearch = useDeferredValue(search);
 
+  const followLinks = useFollowLinks();
   const agents = useFleetAgents();
   const usage = useAgentUsage(dayStart);
   const usageById = useMemo(
@@ -93,7 +95,7 @@ export function FleetPage() {
                 : `No ${status ?? ''} agents right now.`}
           </Empty>
         ) : (
-          <ul className={shown.length > 60 ? 'agent-grid large' : 'agent-grid'} data-testid="agent-grid">
+          <ul className={shown.length > 60 ? 'agent-grid large' : 'agent-grid'} data-testid="agent-grid" onClick={followLinks}>
             {shown.map((agent) => (
               <AgentCard key={agent.id} agent={agent} usage={usageById.get(agent.id)} now={now} />
             ))}

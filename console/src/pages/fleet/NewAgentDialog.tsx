@@ -3,7 +3,7 @@
 import type { CreateAgentRequest } from '@agenfleet/sdk';
 import { useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
-import { useNavigate } from 'react-router';
+import { useLocation } from 'wouter';
 import { useAuth } from '../../api/auth';
 import { ErrorNotice } from '../../components/ErrorNotice';
 import { ModelSelect } from '../../components/ModelSelect';
@@ -14,7 +14,7 @@ const DEFAULT_MODEL = 'claude-haiku-3.5';
 export function NewAgentDialog() {
   const { client } = useAuth();
   const queryClient = useQueryClient();
-  const navigate = useNavigate();
+  const [, navigate] = useLocation();
   const dialog = useRef<HTMLDialogElement>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);

@@ -2,7 +2,7 @@
 import type { Delivery, DeliveryStatus } from '@agenfleet/sdk';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useState } from 'react';
-import { useSearchParams } from 'react-router';
+import { useSearchParams } from 'wouter';
 import { useAuth } from '../../api/auth';
 import { Empty, Loading, StatusBadge } from '../../components/bits';
 import { ErrorNotice } from '../../components/ErrorNotice';

@@ -3,7 +3,7 @@
 import type { Webhook, WebhookEventFilter } from '@agenfleet/sdk';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { Link } from 'react-router';
+import { Link } from 'wouter';
 import { useAuth } from '../../api/auth';
 import { fieldMessage } from '../../api/errors';
 import { PageHeader } from '../../components/bits';

@@ -1,5 +1,5 @@
 // Every webhook endpoint: URL, events, description, whether it is enabled.
-import { Link } from 'react-router';
+import { Link } from 'wouter';
 import { useAuth } from '../../api/auth';
 import { Empty, Loading, PageHeader, StatusBadge } from '../../components/bits';
 import { ErrorNotice } from '../../components/ErrorNotice';

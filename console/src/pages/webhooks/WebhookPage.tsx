@@ -2,7 +2,7 @@
 // deliveries with their attempts.
 import type { Webhook } from '@agenfleet/sdk';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Link, useNavigate, useParams } from 'react-router';
+import { Link, useLocation, useParams } from 'wouter';
 import { useAuth } from '../../api/auth';
 import { ConfirmButton } from '../../components/ConfirmButton';
 import { SecretOnce } from '../../components/CopyButton';
@@ -33,7 +33,7 @@ export function WebhookPage() {
 function WebhookView({ webhook }: { webhook: Webhook }) {
   const { client, canWrite } = useAuth();
   const queryClient = useQueryClient();
-  const navigate = useNavigate();
+  const [, navigate] = useLocation();
   const id = webhook.id;
   const refresh = () => queryClient.invalidateQueries({ queryKey: ['webhooks'] });
 

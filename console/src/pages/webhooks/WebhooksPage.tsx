@@ -1,5 +1,5 @@
 // Webhooks: the endpoints, a new one, and an endpoint with its deliveries.
-import { Route, Routes } from 'react-router';
+import { Route, Switch } from 'wouter';
 import { NotFoundPage } from '../NotFoundPage';
 import { WebhookForm } from './WebhookForm';
 import { WebhookList } from './WebhookList';
@@ -7,11 +7,19 @@ import { WebhookPage } from './WebhookPage';
 
 export function WebhooksPage() {
   return (
-    <Routes>
-      <Route index element={<WebhookList />} />
-      <Route path="new" element={<WebhookForm />} />
-      <Route path=":webhookId" element={<WebhookPage />} />
-      <Route path="*" element={<NotFoundPage />} />
-    </Routes>
+    <Switch>
+      <Route path="/webhooks">
+        <WebhookList />
+      </Route>
+      <Route path="/webhooks/new">
+        <WebhookForm />
+      </Route>
+      <Route path="/webhooks/:webhookId">
+        <WebhookPage />
+      </Route>
+      <Route>
+        <NotFoundPage />
+      </Route>
+    </Switch>
   );
 }

@@ -1,7 +1,7 @@
 // Overview: today's counters, then tokens, cost, latency and tool calls as charts over the last
 // 48 hours (per hour) or 30 days (per day), with their totals. The view is kept in ?range=.
 import type { Agent } from '@agenfleet/sdk';
-import { useSearchParams } from 'react-router';
+import { useSearchParams } from 'wouter';
 import { Loading } from '../../../components/bits';
 import { ErrorNotice } from '../../../components/ErrorNotice';
 import { useNow } from '../../../components/useNow';

@@ -1,6 +1,6 @@
 // A session's messages, oldest first (pages of 100), with its totals; archive it from here.
 import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import { Link, useParams } from 'react-router';
+import { Link, useParams } from 'wouter';
 import { useAuth } from '../../../api/auth';
 import { Empty, Loading, StatusBadge } from '../../../components/bits';
 import { ConfirmButton } from '../../../components/ConfirmButton';

@@ -2,7 +2,7 @@
 // opening its messages; archive one, or prune those inactive since a date (read-write keys only).
 import type { SessionStatus } from '@agenfleet/sdk';
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { Link, useSearchParams } from 'react-router';
+import { Link, useSearchParams } from 'wouter';
 import { useAuth } from '../../../api/auth';
 import { Empty, Loading, StatusBadge } from '../../../components/bits';
 import { ConfirmButton } from '../../../components/ConfirmButton';

@@ -3,14 +3,14 @@
 import type { Agent } from '@agenfleet/sdk';
 import { useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
-import { useNavigate } from 'react-router';
+import { useLocation } from 'wouter';
 import { useAuth } from '../../../api/auth';
 import { ErrorNotice } from '../../../components/ErrorNotice';
 
 export function DeleteAgent({ agent }: { agent: Agent }) {
   const { client } = useAuth();
   const queryClient = useQueryClient();
-  const navigate = useNavigate();
+  const [, navigate] = useLocation();
   const dialog = useRef<HTMLDialogElement>(null);
   const [typed, setTyped] = useState('');
   const [error, setError] = useState<unknown>(null);

@@ -1,1 +1,0 @@
-import{A as e,Z as t}from"./index-D_rlD2hW.js";var n=t();function r({id:t,agents:r,name:i}){if(!t)return(0,n.jsx)(`span`,{className:`muted`,children:`—`});let a=r.get(t);return a?(0,n.jsx)(e,{to:`/agents/${t}`,children:a.name}):i?(0,n.jsx)(`span`,{title:t,children:i}):(0,n.jsx)(`span`,{className:`mono small muted`,title:`Deleted, or not loaded yet`,children:t})}export{r as t};

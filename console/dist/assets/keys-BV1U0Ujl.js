@@ -1,1 +1,0 @@
-import{L as e,k as t}from"./index-D_rlD2hW.js";function n(){let{client:n}=t();return e({queryKey:[`api-keys`,`list`],queryFn:async()=>{let e=[];for await(let t of n.paginate(e=>n.listApiKeys({query:e})))e.push(t);return e}})}export{n as t};
