@@ -94,9 +94,8 @@ impl OutcomeWaiter {
     }
 
     async fn read(&self, command: CommandId) -> Result<Option<Outcome>, StoreError> {
-        let client = self.store.client().await?;
-        let found = outcomes::get_many(&client, &[command]).await?;
-        Ok(found.into_iter().next().map(|(_, outcome)| outcome))
+        let client = self.store.lookup_client().await?;
+        outcomes::get(&client, command).await
     }
 }
 

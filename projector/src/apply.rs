@@ -215,7 +215,19 @@ impl Projection {
     ) -> Result<BatchOutcome, StoreError> {
         let mut client = self.store.client().await?;
         let tx = client.transaction().await?;
-        let checkpoint = projection::lock_checkpoint(&tx, partition).await?;
+        // One round trip: the checkpoint's lock, then (run after it by the server) the state
+        // every decodable record of the batch needs. Entries the checkpoint shows as applied
+        // are loaded for nothing, which only happens after a seek.
+        let records: Vec<&CommandRecord> = entries
+            .iter()
+            .filter_map(|entry| entry.record.as_ref().ok())
+            .collect();
+        let (checkpoint, mut work) = projection::lock_checkpoint_then(
+            &tx,
+            partition,
+            UnitOfWork::load(&tx, &records, self.outbox),
+        )
+        .await?;
         let mut last = checkpoint.unwrap_or(-1);
         let mut batch = Vec::with_capacity(entries.len());
         for entry in entries {
@@ -238,8 +250,6 @@ impl Projection {
         if batch.is_empty() {
             return Ok(BatchOutcome::AlreadyApplied);
         }
-        let records: Vec<&CommandRecord> = batch.iter().map(|(record, _)| *record).collect();
-        let mut work = UnitOfWork::load(&tx, &records, self.outbox).await?;
         let mut applied = 0;
         for (record, offset) in &batch {
             // False for a duplicate of a record already decided (appended twice by a retry).
@@ -258,8 +268,9 @@ impl Projection {
             }
         }
         let rejected = work.rejection_codes();
-        work.flush(&tx).await?;
-        projection::finish_batch(&tx, partition, last).await?;
+        // One round trip: the batch's writes, then the checkpoint's advance.
+        work.flush_then(&tx, projection::finish_batch(&tx, partition, last))
+            .await?;
         if !commit {
             tx.rollback().await?;
             return Ok(BatchOutcome::AlreadyApplied);

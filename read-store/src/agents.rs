@@ -100,16 +100,19 @@ pub async fn state(
     Ok(get(client, tenant, id).await?.map(|row| row.state))
 }
 
+/// A lookup by primary key (see `Store::lookup_client`).
+pub(crate) static GET: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS}, a.open_session_count FROM agents a WHERE a.tenant_id = $1 AND a.id = $2"
+    )
+});
+
 pub async fn get(
     client: &impl GenericClient,
     tenant: TenantId,
     id: AgentId,
 ) -> Result<Option<AgentRow>, StoreError> {
-    let statement = client
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS}, a.open_session_count FROM agents a WHERE a.tenant_id = $1 AND a.id = $2"
-        ))
-        .await?;
+    let statement = client.prepare_cached(&GET).await?;
     let row = client
         .query_opt(&statement, &[&tenant.to_string(), &id.to_string()])
         .await?;

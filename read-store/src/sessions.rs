@@ -54,16 +54,17 @@ pub(crate) fn session_from_row(row: &Row) -> Result<SessionSnapshot, StoreError>
     })
 }
 
+/// A lookup by primary key (see `Store::lookup_client`).
+pub(crate) static GET: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!("SELECT {COLUMNS} FROM sessions s WHERE s.tenant_id = $1 AND s.id = $2")
+});
+
 pub async fn get(
     client: &impl GenericClient,
     tenant: TenantId,
     id: SessionId,
 ) -> Result<Option<SessionSnapshot>, StoreError> {
-    let statement = client
-        .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM sessions s WHERE s.tenant_id = $1 AND s.id = $2"
-        ))
-        .await?;
+    let statement = client.prepare_cached(&GET).await?;
     let row = client
         .query_opt(&statement, &[&tenant.to_string(), &id.to_string()])
         .await?;
@@ -194,17 +195,17 @@ pub async fn messages(
 }
 
 /// The message `id` of a tenant.
+/// A lookup by unique key (see `Store::lookup_client`).
+pub(crate) const MESSAGE: &str =
+    "SELECT id, session_id, agent_id, sequence, role, content, usage, tool_calls, created_at
+     FROM messages WHERE tenant_id = $1 AND id = $2";
+
 pub async fn message(
     client: &impl GenericClient,
     tenant: TenantId,
     id: schema::MessageId,
 ) -> Result<Option<MessageSnapshot>, StoreError> {
-    let statement = client
-        .prepare_cached(
-            "SELECT id, session_id, agent_id, sequence, role, content, usage, tool_calls, created_at
-             FROM messages WHERE tenant_id = $1 AND id = $2",
-        )
-        .await?;
+    let statement = client.prepare_cached(MESSAGE).await?;
     let row = client
         .query_opt(&statement, &[&tenant.to_string(), &id.to_string()])
         .await?;

@@ -86,11 +86,23 @@ impl From<deadpool_postgres::PoolError> for StoreError {
     }
 }
 
-/// A pool of connections whose `search_path` is one read-model schema.
+/// Two pools of connections whose `search_path` is one read-model schema: one that plans every
+/// execution for the data it meets (every statement may use it), and one for
+/// [lookups](Store::lookup_client).
 #[derive(Clone)]
 pub struct Store {
     pool: Pool,
+    lookups: Pool,
     schema: String,
+}
+
+/// How each connection of a pool plans its prepared statements.
+#[derive(Clone, Copy)]
+enum Plans {
+    /// Planned afresh on every execution.
+    Custom,
+    /// Planned once per connection and statement.
+    Generic,
 }
 
 impl Store {
@@ -105,33 +117,12 @@ impl Store {
                 "schema name {schema:?} is not a plain identifier"
             )));
         }
-        let mut config = tokio_postgres::Config::from_str(url)
-            .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
-        // Tables grow from empty: a generic plan cached by a long-lived connection while they
-        // were small would keep scanning them (seen: the projector slowing from 5,000 to 600
-        // records/s until autoanalyze). Plan each execution for the data it meets. JIT
-        // compilation, which large row estimates trigger, would add hundreds of milliseconds to
-        // queries that run in a few.
-        config.options(format!(
-            "-c search_path={schema} -c plan_cache_mode=force_custom_plan -c jit=off"
-        ));
-        config.connect_timeout(std::time::Duration::from_secs(5));
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(max_connections)
-            .wait_timeout(Some(std::time::Duration::from_secs(5)))
-            .create_timeout(Some(std::time::Duration::from_secs(5)))
-            .runtime(deadpool_postgres::Runtime::Tokio1)
-            .build()
+        let config = tokio_postgres::Config::from_str(url)
             .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
         Ok(Self {
-            pool,
+            pool: pool(config.clone(), schema, Plans::Custom, max_connections)?,
+            // Lookups are short and one per request: half as many connections serve them.
+            lookups: pool(config, schema, Plans::Generic, max_connections.div_ceil(2))?,
             schema: schema.to_owned(),
         })
     }
@@ -144,9 +135,25 @@ impl Store {
         Ok(self.pool.get().await?)
     }
 
-    /// The pool's size, idle connections and waiters, for `/metrics`.
+    /// A connection that plans each prepared statement once and reuses the plan (a generic
+    /// plan), for statements whose only possible plan is an index lookup: equality on every
+    /// column of a primary key or unique index (`WHERE tenant_id = $1 AND id = $2`, or `id =
+    /// ANY($1)`). Planning such a statement costs several times its execution, and no table
+    /// size can make a scan better. Anything else (ranges, joins, orderings, aggregates) takes
+    /// [`Store::client`]; `lookup_plans_are_index_lookups` checks every statement run here.
+    pub async fn lookup_client(&self) -> Result<deadpool_postgres::Object, StoreError> {
+        Ok(self.lookups.get().await?)
+    }
+
+    /// Both pools' size, idle connections and waiters together, for `/metrics`.
     pub fn pool_status(&self) -> deadpool_postgres::Status {
-        self.pool.status()
+        let (main, lookups) = (self.pool.status(), self.lookups.status());
+        deadpool_postgres::Status {
+            max_size: main.max_size + lookups.max_size,
+            size: main.size + lookups.size,
+            available: main.available + lookups.available,
+            waiting: main.waiting + lookups.waiting,
+        }
     }
 
     /// `SELECT 1`, for readiness checks.
@@ -154,4 +161,51 @@ impl Store {
         self.client().await?.simple_query("SELECT 1").await?;
         Ok(())
     }
+}
+
+/// Every statement run on [`Store::lookup_client`] connections, with sample arguments (text
+/// literals) for `EXPLAIN EXECUTE`: a test checks that each one's generic plan is an index
+/// lookup on empty tables.
+pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
+    vec![
+        (crate::agents::GET.clone(), &["ten_x", "agent_x"]),
+        (crate::sessions::GET.clone(), &["ten_x", "ses_x"]),
+        (crate::sessions::MESSAGE.to_owned(), &["ten_x", "msg_x"]),
+        (crate::outcomes::GET.to_owned(), &["cmd_x"]),
+    ]
+}
+
+fn pool(
+    mut config: tokio_postgres::Config,
+    schema: &str,
+    plans: Plans,
+    max_connections: usize,
+) -> Result<Pool, StoreError> {
+    // Tables grow from empty: a generic plan cached by a long-lived connection while they were
+    // small would keep scanning them (seen: the projector slowing from 5,000 to 600 records/s
+    // until autoanalyze). So plans are custom, but for lookups by a unique key, whose plan is
+    // the same at any size. JIT compilation, which large row estimates trigger, would add
+    // hundreds of milliseconds to queries that run in a few.
+    let plan_cache_mode = match plans {
+        Plans::Custom => "force_custom_plan",
+        Plans::Generic => "force_generic_plan",
+    };
+    config.options(format!(
+        "-c search_path={schema} -c plan_cache_mode={plan_cache_mode} -c jit=off"
+    ));
+    config.connect_timeout(std::time::Duration::from_secs(5));
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(max_connections.max(1))
+        .wait_timeout(Some(std::time::Duration::from_secs(5)))
+        .create_timeout(Some(std::time::Duration::from_secs(5)))
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .map_err(|e| StoreError::InvalidUrl(e.to_string()))
 }

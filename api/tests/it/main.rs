@@ -12,6 +12,7 @@ mod errors;
 mod hostile_input;
 mod idempotency;
 mod kafka;
+mod lookup_plans;
 mod messages;
 mod metrics;
 mod openapi;

@@ -14,6 +14,15 @@ use crate::LogError;
 
 /// Reserves `n` offsets under the head-row lock, inserts the records at them in order, and
 /// signals the partition once.
+///
+/// Committed without waiting for its WAL flush (`synchronous_commit` off for this transaction
+/// alone): nothing is acknowledged on the strength of the append. A command is answered once
+/// the projector's transaction that applied it has committed, and that commit waits for the
+/// WAL to be flushed up to its own position, which lies after the append's: the flush covers
+/// both. The scheduler's fires are claimed durably and re-appended when a claim goes stale; a
+/// dispatcher's follow-up command (after a recorded attempt) is lost by a crash of Postgres
+/// within the WAL writer's ~0.6 s, as by a crash of the dispatcher between the two steps. It
+/// saves one flush per group of appends; see docs/ARCHITECTURE.md.
 const APPEND_MANY: &str = r#"
 WITH head AS (
     UPDATE eventlog.partitions SET next_offset = next_offset + cardinality($2::text[])
@@ -24,7 +33,9 @@ WITH head AS (
     SELECT $1, head.base + r.ordinality - 1, r.command_id, r.tenant_id, r.record
     FROM head, unnest($2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS r(command_id, tenant_id, record)
 )
-SELECT base, pg_notify('agenfleet_log', $1::text) FROM head"#;
+SELECT base, pg_notify('agenfleet_log', $1::text),
+       set_config('synchronous_commit', 'off', true)
+FROM head"#;
 
 pub(super) struct Pending {
     pub partition: u32,

@@ -7,24 +7,41 @@ use crate::StoreError;
 /// The channel on which the projector announces "partition:offset applied".
 pub const APPLIED_CHANNEL: &str = "agenfleet_applied";
 
+/// An upsert that always returns the row and holds its lock until the end of the transaction.
+const LOCK: &str = "INSERT INTO checkpoints (partition, \"offset\") VALUES ($1, -1)
+     ON CONFLICT (partition) DO UPDATE SET \"offset\" = checkpoints.\"offset\"
+     RETURNING \"offset\"";
+
 /// The last applied offset of a partition, locked until the transaction ends, so that two
 /// projectors that both believe they own a partition cannot both advance it.
 pub async fn lock_checkpoint(
     tx: &Transaction<'_>,
     partition: u32,
 ) -> Result<Option<i64>, StoreError> {
-    let statement = tx
-        .prepare_cached(
-            // An upsert that always returns the row and holds its lock until the end of the
-            // transaction.
-            "INSERT INTO checkpoints (partition, \"offset\") VALUES ($1, -1)
-             ON CONFLICT (partition) DO UPDATE SET \"offset\" = checkpoints.\"offset\"
-             RETURNING \"offset\"",
-        )
-        .await?;
-    let rows = tx.query(&statement, &[&(partition as i32)]).await?;
-    let offset: i64 = rows.first().map(|row| row.get(0)).unwrap_or(-1);
-    Ok((offset >= 0).then_some(offset))
+    lock_checkpoint_then(tx, partition, async { Ok(()) })
+        .await
+        .map(|(offset, ())| offset)
+}
+
+/// Like [`lock_checkpoint`], with the statements of `then` sent in the same round trip: the
+/// server runs them after the lock is granted, so they read what the previous holder committed.
+/// (`then` must not send anything before it is first polled, as an `async` block or function
+/// does not.)
+pub async fn lock_checkpoint_then<T>(
+    tx: &Transaction<'_>,
+    partition: u32,
+    then: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<(Option<i64>, T), StoreError> {
+    // Prepared first (cached after the first batch), so the lock's execute is sent before
+    // anything of `then`: tokio-postgres sends a request when its future is first polled, and
+    // `try_join!` polls in order.
+    let statement = tx.prepare_cached(LOCK).await?;
+    let lock = async {
+        let rows = tx.query(&statement, &[&(partition as i32)]).await?;
+        let offset: i64 = rows.first().map(|row| row.get(0)).unwrap_or(-1);
+        Ok::<_, StoreError>((offset >= 0).then_some(offset))
+    };
+    futures::try_join!(lock, then)
 }
 
 /// The last applied offset of each partition (no lock), for seeking after an assignment.

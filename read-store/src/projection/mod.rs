@@ -13,6 +13,8 @@ mod prefetch;
 mod rollups;
 mod unit_of_work;
 
-pub use checkpoint::{checkpoints, finish_batch, lock_checkpoint, APPLIED_CHANNEL};
+pub use checkpoint::{
+    checkpoints, finish_batch, lock_checkpoint, lock_checkpoint_then, APPLIED_CHANNEL,
+};
 pub use failed_record::{record_failed, remember_skip, skipped_records, FailedRecord};
 pub use unit_of_work::UnitOfWork;

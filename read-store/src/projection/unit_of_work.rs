@@ -458,9 +458,15 @@ impl UnitOfWork {
             .insert((tenant, session.id), Some(session));
     }
 
-    /// Writes every staged change (see `flush`).
-    pub async fn flush(self, tx: &Transaction<'_>) -> Result<(), StoreError> {
-        super::flush::write(tx, &self.overlay, &self.changes).await
+    /// Writes every staged change (see the `flush` module), with the statements of `then` sent
+    /// in the same round trip.
+    pub async fn flush_then(
+        self,
+        tx: &Transaction<'_>,
+        then: impl std::future::Future<Output = Result<(), StoreError>>,
+    ) -> Result<(), StoreError> {
+        futures::try_join!(super::flush::write(tx, &self.overlay, &self.changes), then)?;
+        Ok(())
     }
 }
 
