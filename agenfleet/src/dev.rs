@@ -84,7 +84,7 @@ pub async fn run(listen: String, data_dir: PathBuf, demo: bool) -> anyhow::Resul
     for label in crate::migrate::apply(&database_url, &event_log_url).await? {
         tracing::debug!(migration = %label, "applied");
     }
-    let log = event_log::connect(&event_log_url).await?;
+    let log = event_log::connect_beside(&event_log_url, &database_url).await?;
     let shutdown = ops::shutdown::shutdown_token();
     let config = ApiConfig {
         database_url: database_url.clone(),

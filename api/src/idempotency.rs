@@ -81,7 +81,15 @@ pub async fn middleware(
     let claim = async {
         let client = state.store.client().await?;
         Ok::<_, ApiError>(
-            idempotency::claim(&client, tenant, &key, &fingerprint, locked_until).await?,
+            idempotency::claim(
+                &client,
+                tenant,
+                &key,
+                &fingerprint,
+                locked_until,
+                state.log.flushed_with_read_models(),
+            )
+            .await?,
         )
     };
     match claim.await {

@@ -12,7 +12,8 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     ops::telemetry::init();
     let args = Args::parse();
-    let log = event_log::connect(args.config.event_log_url()).await?;
+    let log =
+        event_log::connect_beside(args.config.event_log_url(), &args.config.database_url).await?;
     let running = api::serve(args.config, log, ops::shutdown::shutdown_token()).await?;
     running.task.await??;
     Ok(())

@@ -35,11 +35,29 @@ pub use postgres::{migrate_postgres_log, PostgresLog};
 ///   if it is missing and refuses one with another partition count. Parameters with a dot
 ///   (`session.timeout.ms=6000`) go to librdkafka.
 pub async fn connect(url: &str) -> Result<Arc<dyn EventLog>, LogError> {
+    open(url, None).await
+}
+
+/// Like [`connect`], for a process whose appends are answered only once applied into the read
+/// models at `read_models_url` (the API, the scheduler, the webhook dispatcher): a Postgres log
+/// in that same database lets appends commit without waiting for their own WAL flush, since
+/// the projector's commit flushes past them (see `postgres/appender.rs`).
+pub async fn connect_beside(
+    url: &str,
+    read_models_url: &str,
+) -> Result<Arc<dyn EventLog>, LogError> {
+    open(url, Some(read_models_url)).await
+}
+
+async fn open(url: &str, read_models_url: Option<&str>) -> Result<Arc<dyn EventLog>, LogError> {
     let parsed = crate::url::LogUrl::parse(url)?;
     Ok(match parsed.scheme {
         crate::url::Scheme::Memory => Arc::new(MemoryLog::from_url(parsed)?),
         crate::url::Scheme::Postgres => {
-            let log = PostgresLog::from_url(parsed)?;
+            let mut log = PostgresLog::from_url(parsed)?;
+            if let Some(read_models_url) = read_models_url {
+                log.beside(read_models_url);
+            }
             log.verify_layout().await?;
             // On the caller's runtime (the process's main one), not on whichever runtime
             // appends first (an HTTP worker's, which ends with that worker).
@@ -165,8 +183,18 @@ pub trait EventLog: Send + Sync + 'static {
         partition_of(tenant, self.partitions())
     }
 
-    /// Appends a record durably and says where it landed. Once this returns, every consumer
-    /// of the partition will see the record after all records before it.
+    /// Whether this log's appends are in the read models' own Postgres WAL (a Postgres log in the
+    /// database given to [`connect_beside`]): then an append is made durable by the next
+    /// synchronous commit there (the projector's, which every answer waits for), and state
+    /// written before an append (an idempotency claim) may rely on the same flush.
+    fn flushed_with_read_models(&self) -> bool {
+        false
+    }
+
+    /// Appends a record and says where it landed: durably, or, when
+    /// [`EventLog::flushed_with_read_models`], as durable as the read models' next commit.
+    /// Once this returns, every consumer of the partition will see the record after all records
+    /// before it.
     async fn append(&self, record: &CommandRecord) -> Result<Position, LogError> {
         self.append_encoded(record.tenant_id, &record.encode())
             .await

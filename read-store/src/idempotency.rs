@@ -31,19 +31,8 @@ pub struct StoredResponse {
     pub body: Vec<u8>,
 }
 
-/// Claims `key` for a request with `fingerprint` until `locked_until`. A key whose owner's
-/// lock ran out (it crashed, or answered 504) is taken over; one older than the retention
-/// counts as new.
-pub async fn claim(
-    client: &impl GenericClient,
-    tenant: TenantId,
-    key: &str,
-    fingerprint: &str,
-    locked_until: DateTime<Utc>,
-) -> Result<Claim, StoreError> {
-    let statement = client
-        .prepare_cached(
-            "INSERT INTO apistate.idempotency_keys AS k (tenant_id, key, fingerprint, created_at, locked_until)
+/// Takes a key (see `claim`).
+const CLAIM: &str = "INSERT INTO apistate.idempotency_keys AS k (tenant_id, key, fingerprint, created_at, locked_until)
              VALUES ($1, $2, $3, now(), $4)
              ON CONFLICT (tenant_id, key) DO UPDATE SET
                  locked_until = $4,
@@ -52,8 +41,30 @@ pub async fn claim(
                  response_status = CASE WHEN k.created_at < now() - make_interval(hours => $5) THEN NULL ELSE k.response_status END
              WHERE k.created_at < now() - make_interval(hours => $5)
                 OR (k.fingerprint = $3 AND k.response_status IS NULL AND (k.locked_until IS NULL OR k.locked_until < now()))
-             RETURNING created_at",
-        )
+             RETURNING created_at";
+
+/// `CLAIM` committed without waiting for its WAL flush.
+static CLAIM_UNFLUSHED: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| format!("{CLAIM}, set_config('synchronous_commit', 'off', true)"));
+
+/// Claims `key` for a request with `fingerprint` until `locked_until`. A key whose owner's
+/// lock ran out (it crashed, or answered 504) is taken over; one older than the retention
+/// counts as new.
+///
+/// `unflushed`: commit the claim without waiting for its WAL flush. Only when the command the
+/// request appends goes into this same WAL (`EventLog::flushed_with_read_models`): a crash
+/// that loses the claim loses every later write with it, the append included, and the answer
+/// waits for the projector's commit, whose flush covers the claim.
+pub async fn claim(
+    client: &impl GenericClient,
+    tenant: TenantId,
+    key: &str,
+    fingerprint: &str,
+    locked_until: DateTime<Utc>,
+    unflushed: bool,
+) -> Result<Claim, StoreError> {
+    let statement = client
+        .prepare_cached(if unflushed { &CLAIM_UNFLUSHED } else { CLAIM })
         .await?;
     let hours = RETENTION_HOURS as i32;
     let tenant = tenant.to_string();
@@ -96,7 +107,9 @@ pub async fn claim(
     }
 }
 
-/// Stores the answer to replay.
+/// Stores the answer to replay. Committed without waiting for its WAL flush: a crash that loses
+/// it leaves the key claimed and unanswered, so a retry takes it over when its lock runs out and
+/// derives the same command from the kept first use, whose outcome the projector kept.
 pub async fn complete(
     client: &impl GenericClient,
     tenant: TenantId,
@@ -107,7 +120,8 @@ pub async fn complete(
         .execute(
             "UPDATE apistate.idempotency_keys
              SET response_status = $3, response_headers = $4, response_body = $5, locked_until = NULL
-             WHERE tenant_id = $1 AND key = $2",
+             WHERE tenant_id = $1 AND key = $2
+             RETURNING set_config('synchronous_commit', 'off', true)",
             &[&tenant.to_string(), &key, &(response.status as i32), &Json(&response.headers), &response.body],
         )
         .await?;

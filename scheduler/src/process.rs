@@ -7,7 +7,7 @@ use crate::{CronScheduler, HeartbeatMonitor, SchedulerConfig};
 
 pub async fn run(config: SchedulerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     config.retention().validate()?;
-    let log = event_log::connect(config.event_log_url()).await?;
+    let log = event_log::connect_beside(config.event_log_url(), &config.database_url).await?;
     let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, 4)?;
     let readiness = {
         let store = store.clone();

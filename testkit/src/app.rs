@@ -65,7 +65,7 @@ impl TestApp {
         agenfleet::migrate::run(&db.url, &log_url)
             .await
             .expect("migrate the test database");
-        let log = event_log::connect(&log_url)
+        let log = event_log::connect_beside(&log_url, &db.url)
             .await
             .expect("connect the event log");
         let shutdown = CancellationToken::new();

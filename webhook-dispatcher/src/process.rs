@@ -61,7 +61,7 @@ pub fn listen_for_deliveries(database_url: String, shutdown: CancellationToken) 
 
 pub async fn run(config: DispatcherConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     let keyring = keyring(&config)?;
-    let log = event_log::connect(config.event_log_url()).await?;
+    let log = event_log::connect_beside(config.event_log_url(), &config.database_url).await?;
     let pool = (config.concurrency / 16).clamp(4, 16);
     let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, pool)?;
     let readiness = {

@@ -13,17 +13,11 @@ use super::db_error;
 use crate::LogError;
 
 /// Reserves `n` offsets under the head-row lock, inserts the records at them in order, and
-/// signals the partition once.
-///
-/// Committed without waiting for its WAL flush (`synchronous_commit` off for this transaction
-/// alone): nothing is acknowledged on the strength of the append. A command is answered once
-/// the projector's transaction that applied it has committed, and that commit waits for the
-/// WAL to be flushed up to its own position, which lies after the append's: the flush covers
-/// both. The scheduler's fires are claimed durably and re-appended when a claim goes stale; a
-/// dispatcher's follow-up command (after a recorded attempt) is lost by a crash of Postgres
-/// within the WAL writer's ~0.6 s, as by a crash of the dispatcher between the two steps. It
-/// saves one flush per group of appends; see docs/ARCHITECTURE.md.
-const APPEND_MANY: &str = r#"
+/// signals the partition once; `$extra` adds to what the statement selects.
+macro_rules! append_many {
+    ($extra:literal) => {
+        concat!(
+            r#"
 WITH head AS (
     UPDATE eventlog.partitions SET next_offset = next_offset + cardinality($2::text[])
     WHERE partition = $1
@@ -33,9 +27,25 @@ WITH head AS (
     SELECT $1, head.base + r.ordinality - 1, r.command_id, r.tenant_id, r.record
     FROM head, unnest($2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS r(command_id, tenant_id, record)
 )
-SELECT base, pg_notify('agenfleet_log', $1::text),
-       set_config('synchronous_commit', 'off', true)
-FROM head"#;
+SELECT base, pg_notify('agenfleet_log', $1::text)"#,
+            $extra,
+            " FROM head"
+        )
+    };
+}
+
+const APPEND_MANY: &str = append_many!("");
+
+/// `APPEND_MANY` committed without waiting for its WAL flush (`synchronous_commit` off for this
+/// transaction alone), used when the read models are in the log's database. Nothing is
+/// acknowledged on the strength of the append: a command is answered once the projector's
+/// transaction that applied it has committed, and that commit waits for the WAL to be flushed
+/// up to its own position, which lies after the append's, so one flush covers both. The
+/// scheduler's fires are claimed durably and appended again when a claim goes stale; a
+/// dispatcher's follow-up command (after a recorded attempt) is lost by a crash of Postgres
+/// within the WAL writer's ~0.6 s, as by a crash of the dispatcher between the two steps. See
+/// docs/ARCHITECTURE.md.
+const APPEND_MANY_UNFLUSHED: &str = append_many!(", set_config('synchronous_commit', 'off', true)");
 
 pub(super) struct Pending {
     pub partition: u32,
@@ -52,9 +62,15 @@ pub(super) struct Appender {
 }
 
 impl Appender {
-    pub fn start(pool: Pool) -> Self {
+    /// `unflushed`: commit appends without waiting for their flush (`APPEND_MANY_UNFLUSHED`).
+    pub fn start(pool: Pool, unflushed: bool) -> Self {
         let (queue, incoming) = mpsc::unbounded_channel();
-        tokio::spawn(run(pool, incoming));
+        let statement = if unflushed {
+            APPEND_MANY_UNFLUSHED
+        } else {
+            APPEND_MANY
+        };
+        tokio::spawn(run(pool, statement, incoming));
         Self { queue }
     }
 
@@ -69,7 +85,7 @@ impl Appender {
 /// Wakes on: a new append (queued, and written at once if its partition is idle), or a write
 /// finishing (the partition's queue, if any, is written next). Ends when every handle is gone
 /// and no write is in flight.
-async fn run(pool: Pool, mut incoming: mpsc::UnboundedReceiver<Pending>) {
+async fn run(pool: Pool, statement: &'static str, mut incoming: mpsc::UnboundedReceiver<Pending>) {
     let (finished_tx, mut finished) = mpsc::unbounded_channel::<u32>();
     let mut queued: HashMap<u32, Vec<Pending>> = HashMap::new();
     let mut in_flight: HashMap<u32, bool> = HashMap::new();
@@ -81,7 +97,7 @@ async fn run(pool: Pool, mut incoming: mpsc::UnboundedReceiver<Pending>) {
                     let partition = pending.partition;
                     queued.entry(partition).or_default().push(pending);
                     if !in_flight.get(&partition).copied().unwrap_or(false) {
-                        start(&pool, partition, &mut queued, &mut in_flight, &finished_tx);
+                        start(&pool, statement, partition, &mut queued, &mut in_flight, &finished_tx);
                     }
                 }
                 None => open = false,
@@ -89,7 +105,7 @@ async fn run(pool: Pool, mut incoming: mpsc::UnboundedReceiver<Pending>) {
             Some(partition) = finished.recv() => {
                 in_flight.insert(partition, false);
                 if queued.get(&partition).is_some_and(|queue| !queue.is_empty()) {
-                    start(&pool, partition, &mut queued, &mut in_flight, &finished_tx);
+                    start(&pool, statement, partition, &mut queued, &mut in_flight, &finished_tx);
                 }
             }
         }
@@ -101,6 +117,7 @@ async fn run(pool: Pool, mut incoming: mpsc::UnboundedReceiver<Pending>) {
 
 fn start(
     pool: &Pool,
+    statement: &'static str,
     partition: u32,
     queued: &mut HashMap<u32, Vec<Pending>>,
     in_flight: &mut HashMap<u32, bool>,
@@ -110,18 +127,18 @@ fn start(
     in_flight.insert(partition, true);
     let (pool, finished) = (pool.clone(), finished.clone());
     tokio::spawn(async move {
-        write(&pool, partition, group).await;
+        write(&pool, statement, partition, group).await;
         let _ = finished.send(partition);
     });
 }
 
-async fn write(pool: &Pool, partition: u32, group: Vec<Pending>) {
+async fn write(pool: &Pool, statement: &str, partition: u32, group: Vec<Pending>) {
     let result = async {
         let client = pool
             .get()
             .await
             .map_err(|e| LogError::Unavailable(format!("no Postgres connection: {e}")))?;
-        let statement = client.prepare_cached(APPEND_MANY).await.map_err(db_error)?;
+        let statement = client.prepare_cached(statement).await.map_err(db_error)?;
         let command_ids: Vec<&str> = group.iter().map(|p| p.command_id.as_str()).collect();
         let tenant_ids: Vec<&str> = group.iter().map(|p| p.tenant_id.as_str()).collect();
         let records: Vec<&serde_json::Value> = group.iter().map(|p| &p.record).collect();

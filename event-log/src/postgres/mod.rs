@@ -45,6 +45,9 @@ pub struct PostgresLog {
     appender: std::sync::Arc<std::sync::OnceLock<appender::Appender>>,
     config: tokio_postgres::Config,
     partitions: u32,
+    /// Appends commit without waiting for their own WAL flush (see `appender::APPEND_MANY`):
+    /// only when the read models are in this same database.
+    unflushed_appends: bool,
 }
 
 /// Creates or checks the log's tables for the URL (`agenfleet migrate`). Idempotent; fails if
@@ -96,6 +99,7 @@ impl PostgresLog {
             appender: Default::default(),
             config,
             partitions,
+            unflushed_appends: false,
         })
     }
 
@@ -116,9 +120,23 @@ impl PostgresLog {
         self.appender();
     }
 
+    /// Lets appends commit without waiting for their own WAL flush when the read models at
+    /// `read_models_url` are in this log's database (same hosts, ports and database name): the
+    /// projector's commit, which every answer waits for, then flushes the WAL past them. Call
+    /// before the first append.
+    pub fn beside(&mut self, read_models_url: &str) {
+        let Ok(read_models) = read_models_url.parse::<tokio_postgres::Config>() else {
+            return;
+        };
+        let log = &self.config;
+        self.unflushed_appends = log.get_hosts() == read_models.get_hosts()
+            && log.get_ports() == read_models.get_ports()
+            && log.get_dbname() == read_models.get_dbname();
+    }
+
     fn appender(&self) -> &appender::Appender {
         self.appender
-            .get_or_init(|| appender::Appender::start(self.pool.clone()))
+            .get_or_init(|| appender::Appender::start(self.pool.clone(), self.unflushed_appends))
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, LogError> {
@@ -133,6 +151,10 @@ impl PostgresLog {
 impl EventLog for PostgresLog {
     fn partitions(&self) -> u32 {
         self.partitions
+    }
+
+    fn flushed_with_read_models(&self) -> bool {
+        self.unflushed_appends
     }
 
     async fn append_encoded(&self, tenant: TenantId, bytes: &[u8]) -> Result<Position, LogError> {
@@ -227,5 +249,35 @@ pub(crate) fn db_error(error: tokio_postgres::Error) -> LogError {
         LogError::Unavailable(text)
     } else {
         LogError::Other(text)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PostgresLog;
+
+    fn unflushed(log_url: &str, read_models_url: &str) -> bool {
+        let mut log = PostgresLog::connect(log_url).unwrap();
+        log.beside(read_models_url);
+        log.unflushed_appends
+    }
+
+    #[test]
+    fn appends_skip_their_flush_only_beside_read_models_in_the_same_database() {
+        let db = "postgres://app@db.internal:5432/agenfleet";
+        assert!(unflushed(&format!("{db}?partitions=8"), db));
+        assert!(unflushed(
+            db,
+            "postgres://other-user@db.internal:5432/agenfleet"
+        ));
+        for elsewhere in [
+            "postgres://app@db.internal:5432/read_models",
+            "postgres://app@db2.internal:5432/agenfleet",
+            "postgres://app@db.internal:5433/agenfleet",
+            "not a url",
+        ] {
+            assert!(!unflushed(db, elsewhere), "{elsewhere}");
+        }
+        assert!(!PostgresLog::connect(db).unwrap().unflushed_appends);
     }
 }
