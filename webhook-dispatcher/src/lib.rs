@@ -8,6 +8,7 @@
 pub mod config;
 pub mod cron_output;
 pub mod dispatcher;
+mod metrics;
 pub mod policy;
 pub mod process;
 pub mod send;
