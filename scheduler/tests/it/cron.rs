@@ -11,10 +11,12 @@ use scheduler::{CronScheduler, CronSettings};
 use serde_json::{json, Value};
 use testkit::TestApp;
 
+/// The tests scan at a fire time up to ~3 h after the wall clock the runs start
+/// by; a run timeout longer than that keeps the scan from timing out the runs it just started.
 fn settings() -> CronSettings {
     CronSettings {
         catchup_window: Duration::from_secs(300),
-        run_timeout: Duration::from_secs(600),
+        run_timeout: Duration::from_secs(6 * 3600),
     }
 }
 
