@@ -50,7 +50,11 @@ impl TestApp {
     }
 
     pub async fn spawn_on(kind: LogKind) -> Self {
-        let db = TestDatabase::create().await;
+        Self::spawn_in(TestDatabase::create().await, kind).await
+    }
+
+    /// An app in `db` (on a server of the test's own, say).
+    pub async fn spawn_in(db: TestDatabase, kind: LogKind) -> Self {
         let log_url = match &kind {
             LogKind::Postgres => format!(
                 "{}{}partitions=4",

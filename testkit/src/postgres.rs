@@ -25,14 +25,22 @@ pub fn admin_url() -> String {
 impl TestDatabase {
     /// Creates a database with a unique name on the test server.
     pub async fn create() -> Self {
-        let admin = admin_url();
-        let (client, connection) = tokio_postgres::connect(&admin, NoTls)
+        Self::create_on(&admin_url(), true).await
+    }
+
+    /// Creates a database with a unique name on the server of `admin` (another than the
+    /// shared one: see [`crate::pg_server::PgServer`]); `drop_stale`: first drop the test
+    /// databases older than [`KEEP_TEST_DATABASES`] there, once per test process.
+    pub async fn create_on(admin: &str, drop_stale: bool) -> Self {
+        let (client, connection) = tokio_postgres::connect(admin, NoTls)
             .await
             .unwrap_or_else(|e| panic!("cannot connect to the test Postgres at {admin}: {e}"));
         let driver = tokio::spawn(connection);
-        STALE_DROPPED
-            .get_or_init(|| drop_stale_databases(&client))
-            .await;
+        if drop_stale {
+            STALE_DROPPED
+                .get_or_init(|| drop_stale_databases(&client))
+                .await;
+        }
         let name = format!("t_{}", ulid::Ulid::new().to_string().to_ascii_lowercase());
         client
             .batch_execute(&format!("CREATE DATABASE {name}"))
@@ -40,7 +48,7 @@ impl TestDatabase {
             .expect("create test database");
         drop(client);
         let _ = driver.await;
-        let url = replace_database(&admin, &name);
+        let url = replace_database(admin, &name);
         Self { url, name }
     }
 }

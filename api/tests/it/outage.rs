@@ -1,6 +1,6 @@
-//! The database going away under load: what an administrator's shutdown or a failover does to
-//! the app's connections (each ended with 57P01, then refused or reset), while clients write
-//! and read.
+//! The database going away under load, while clients write and read: its connections ended
+//! again and again (what an administrator's shutdown or a failover does to them: 57P01, then
+//! refused or reset), and the whole server stopped and started again.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
-use testkit::{eventually, TestApp};
+use testkit::TestApp;
 use tokio_postgres::NoTls;
 
 const CLIENTS: usize = 16;
@@ -34,6 +34,22 @@ async fn end_every_connection_for_a_while(database: String) {
     }
 }
 
+/// `Retry-After` of an answer, if it has one (capped at 2 s).
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    let seconds: u64 = response
+        .headers()
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
+    Some(Duration::from_secs(seconds.min(2)))
+}
+
+/// What a client met: the request (`POST`'s idempotency key, or `GET <id>`), the status,
+/// whether `Retry-After` came with it, and the body.
+type Answer = (String, StatusCode, bool, String);
+
 /// While the server ends the app's connections again and again, 16 clients create agents
 /// (each with an `Idempotency-Key`) and read them: every answer is a success, or 503 with
 /// `Retry-After` (504 if a command waited past its timeout), never a 500. Afterwards, retrying
@@ -41,9 +57,40 @@ async fn end_every_connection_for_a_while(database: String) {
 #[tokio::test(flavor = "multi_thread")]
 async fn connections_ended_by_the_server_answer_503_never_500() {
     let app = Arc::new(TestApp::spawn().await);
-    let running = Arc::new(AtomicBool::new(true));
-    let outage = tokio::spawn(end_every_connection_for_a_while(app.db.name.clone()));
+    let outage = end_every_connection_for_a_while(app.db.name.clone());
+    let answers = write_and_read_during(&app, outage).await;
+    check_answers_then_retry(&app, &answers).await;
+}
 
+/// The whole server stopped (`pg_ctl stop -m fast`: sessions ended with 57P01, then every
+/// connection refused) for `OUTAGE` under the same load, then started again: the same answers
+/// during the outage, and every process (the API, the projector) back by itself after it.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_server_stopped_and_started_again_answers_503_never_500() {
+    let server = testkit::pg_server::PgServer::start();
+    let db = testkit::postgres::TestDatabase::create_on(&server.admin_url(), false).await;
+    let app = Arc::new(TestApp::spawn_in(db, testkit::LogKind::Postgres).await);
+    let outage = async {
+        // Let the clients get going first, so the stop lands in the middle of requests.
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let server = &server;
+        tokio::task::block_in_place(|| server.stop());
+        tokio::time::sleep(OUTAGE).await;
+        tokio::task::block_in_place(|| server.resume());
+        // And a little while back up, so the clients meet the recovery too.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let answers = write_and_read_during(&app, outage).await;
+    check_answers_then_retry(&app, &answers).await;
+}
+
+/// 16 clients creating agents (each with a fresh `Idempotency-Key`) and reading each one
+/// created, until `outage` ends.
+async fn write_and_read_during(
+    app: &Arc<TestApp>,
+    outage: impl std::future::Future<Output = ()>,
+) -> Vec<Answer> {
+    let running = Arc::new(AtomicBool::new(true));
     let mut clients = Vec::new();
     for client in 0..CLIENTS {
         let app = app.clone();
@@ -62,9 +109,13 @@ async fn connections_ended_by_the_server_answer_503_never_500() {
                     .await
                     .unwrap();
                 let status = response.status();
-                let retry_after = response.headers().contains_key("retry-after");
+                let wait = retry_after(&response);
                 let body = response.text().await.unwrap();
-                answers.push((name.clone(), status, retry_after, body.clone()));
+                answers.push((name.clone(), status, wait.is_some(), body.clone()));
+                if status == StatusCode::SERVICE_UNAVAILABLE {
+                    // As a client should: back off as long as Retry-After says.
+                    tokio::time::sleep(wait.unwrap_or_default()).await;
+                }
                 if status == StatusCode::CREATED {
                     let id = serde_json::from_str::<serde_json::Value>(&body).unwrap()["id"]
                         .as_str()
@@ -88,15 +139,21 @@ async fn connections_ended_by_the_server_answer_503_never_500() {
             answers
         }));
     }
-    outage.await.unwrap();
+    outage.await;
     running.store(false, Ordering::Relaxed);
     let mut answers = Vec::new();
     for client in clients {
         answers.extend(client.await.unwrap());
     }
+    answers
+}
 
+/// Every answer a success, a 504, or a 503 with `Retry-After`, and some 503s (the outage was
+/// felt); then each refused create, retried with its key, is created, and every name exists
+/// exactly once.
+async fn check_answers_then_retry(app: &TestApp, answers: &[Answer]) {
     let mut by_status = BTreeMap::<u16, usize>::new();
-    for (what, status, retry_after, body) in &answers {
+    for (what, status, retry_after, body) in answers {
         *by_status.entry(status.as_u16()).or_default() += 1;
         match status.as_u16() {
             200 | 201 | 504 => {}
@@ -116,27 +173,34 @@ async fn connections_ended_by_the_server_answer_503_never_500() {
         .filter(|(what, status, _, _)| !what.starts_with("GET") && *status != StatusCode::CREATED)
         .map(|(what, _, _, _)| what)
         .collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     for name in &refused {
-        eventually(
-            Duration::from_secs(30),
-            "the create to succeed on retry",
-            || async {
-                let response = app
-                    .request(Method::POST, "/v1/agents")
-                    .header("Idempotency-Key", name.as_str())
-                    .json(&serde_json::json!({ "name": name }))
-                    .send()
-                    .await
-                    .unwrap();
-                let status = response.status();
-                let body = response.text().await.unwrap();
-                if status != StatusCode::CREATED {
-                    eprintln!("retry {name}: {status} {body}");
-                }
-                (status == StatusCode::CREATED).then_some(())
-            },
-        )
-        .await;
+        loop {
+            let response = app
+                .request(Method::POST, "/v1/agents")
+                .header("Idempotency-Key", name.as_str())
+                .json(&serde_json::json!({ "name": name }))
+                .send()
+                .await
+                .unwrap();
+            let status = response.status();
+            // 409: the key's owner never got to release it (the database was away); its lock
+            // runs out after the command timeout.
+            let wait = retry_after(&response).unwrap_or(Duration::from_secs(1));
+            let body = response.text().await.unwrap();
+            if status == StatusCode::CREATED {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "retry {name}: still {status} {body}"
+            );
+            assert!(
+                matches!(status.as_u16(), 409 | 429 | 503 | 504),
+                "retry {name}: {status} {body}"
+            );
+            tokio::time::sleep(wait).await;
+        }
     }
     let attempted = answers
         .iter()
