@@ -49,6 +49,10 @@ enum Bench {
         records: usize,
         #[arg(long, default_value_t = 64)]
         concurrency: usize,
+        /// Append with no projector running (stop it first), then start this `projector`
+        /// binary on the whole backlog and report its catch-up rate and peak memory.
+        #[arg(long)]
+        backlog_projector: Option<std::path::PathBuf>,
     },
     Replay {
         #[arg(long, env = "DATABASE_URL")]
@@ -365,6 +369,7 @@ async fn append(
     event_log_url: String,
     records: usize,
     concurrency: usize,
+    backlog_projector: Option<std::path::PathBuf>,
 ) -> anyhow::Result<()> {
     let log = event_log::connect(&event_log_url).await?;
     let before = decided(&database_url).await?;
@@ -396,6 +401,9 @@ async fn append(
         appended.as_secs_f64(),
         records as f64 / appended.as_secs_f64()
     );
+    if let Some(projector) = backlog_projector {
+        return catch_up(&projector, &database_url, before + records as i64).await;
+    }
     loop {
         let done = decided(&database_url).await? - before;
         if done >= records as i64 {
@@ -409,6 +417,45 @@ async fn append(
         applied.as_secs_f64(),
         records as f64 / applied.as_secs_f64()
     );
+    Ok(())
+}
+
+/// Starts the projector on a backlog and waits until `target` commands are decided, sampling its
+/// memory; stops it with SIGTERM after.
+async fn catch_up(
+    projector: &std::path::Path,
+    database_url: &str,
+    target: i64,
+) -> anyhow::Result<()> {
+    let backlog = target - decided(database_url).await?;
+    let mut child = tokio::process::Command::new(projector)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|error| anyhow::anyhow!("starting {}: {error}", projector.display()))?;
+    let pid = child
+        .id()
+        .ok_or_else(|| anyhow::anyhow!("the projector exited at once"))?;
+    let ticks = proc_stats::clock_ticks();
+    let (started, first) = (Instant::now(), proc_stats::sample(pid, ticks)?);
+    let mut last = first;
+    while decided(database_url).await? < target {
+        if let Some(status) = child.try_wait()? {
+            anyhow::bail!("the projector exited during the catch-up: {status}");
+        }
+        last = proc_stats::sample(pid, ticks)?;
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "backlog catch-up  records={backlog} seconds={seconds:.2} records/s={:.0} projector peak RSS={:.1} MiB CPU={:.0}%",
+        backlog as f64 / seconds,
+        last.peak_rss_mib,
+        last.cpu_percent_since(&first),
+    );
+    std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()?;
+    child.wait().await?;
     Ok(())
 }
 
@@ -440,7 +487,17 @@ async fn main() -> anyhow::Result<()> {
             event_log_url,
             records,
             concurrency,
-        } => append(database_url, event_log_url, records, concurrency).await,
+            backlog_projector,
+        } => {
+            append(
+                database_url,
+                event_log_url,
+                records,
+                concurrency,
+                backlog_projector,
+            )
+            .await
+        }
         Bench::Replay {
             database_url,
             event_log_url,

@@ -29,6 +29,7 @@ const CONSUMER_ONLY: &[&str] = &[
     "auto.",
     "enable.auto.",
     "isolation.",
+    "queued.",
 ];
 const PRODUCER_ONLY: &[&str] = &[
     "message.timeout.",
@@ -40,6 +41,14 @@ const PRODUCER_ONLY: &[&str] = &[
     "enable.idempotence",
     "retries",
 ];
+
+/// How much a consumer fetches ahead of what it has handed out. librdkafka's defaults (64 MiB
+/// queued, 100,000 records per partition, 50 MiB per fetch) let a projector reading a large
+/// backlog grow past 140 MiB; a batch is at most a few thousand records of a few hundred bytes,
+/// so 8 MiB ahead keeps it busy (measured in docs/BENCHMARKS.md, "Memory on a Kafka backlog").
+const PREFETCH_KBYTES: (&str, &str) = ("queued.max.messages.kbytes", "8192");
+const PREFETCH_MESSAGES: (&str, &str) = ("queued.min.messages", "10000");
+const FETCH_BYTES: (&str, &str) = ("fetch.max.bytes", "8388608");
 
 #[derive(Debug, Clone)]
 pub(super) struct Settings {
@@ -139,6 +148,9 @@ impl Settings {
                 // default). Kafka answers as soon as records arrive, so there it only sets how
                 // often an idle consumer asks.
                 ("fetch.wait.max.ms", "100"),
+                PREFETCH_KBYTES,
+                PREFETCH_MESSAGES,
+                FETCH_BYTES,
             ],
         )
     }
@@ -157,6 +169,9 @@ impl Settings {
                 // The end of the partition is only known from an answer; do not let the broker
                 // hold an empty one.
                 ("fetch.wait.max.ms", "10"),
+                PREFETCH_KBYTES,
+                PREFETCH_MESSAGES,
+                FETCH_BYTES,
             ],
         )
     }
