@@ -1,12 +1,20 @@
 use clap::Parser;
 
-/// Decoding records and encoding rows allocates a great deal; mimalloc made a rebuild 13 %
-/// faster than the system allocator (docs/BENCHMARKS.md).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
+fn main() -> std::process::ExitCode {
+    allocator::give_memory_back();
+    match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime.block_on(run()),
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> std::process::ExitCode {
     let cli = agenfleet::Cli::parse();
     ops::telemetry::init_with_default(cli.default_log_filter());
     match agenfleet::run(cli).await {

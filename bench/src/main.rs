@@ -19,7 +19,7 @@ mod webhooks;
 
 /// As in `projector` and `agenfleet`, whose replay this runs.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -478,8 +478,12 @@ async fn replay(database_url: String, event_log_url: String) -> anyhow::Result<(
     Ok(())
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    allocator::give_memory_back();
+    tokio::runtime::Runtime::new()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     match Cli::parse().command {
         Bench::Http(args) => http(args).await,
         Bench::Append {

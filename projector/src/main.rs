@@ -1,9 +1,7 @@
 use clap::Parser;
 
-/// Decoding records and encoding rows allocates a great deal; mimalloc made a rebuild 13 %
-/// faster than the system allocator (docs/BENCHMARKS.md).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 /// Consumes the event log, decides each command and builds the read models.
 #[derive(Parser)]
@@ -13,8 +11,12 @@ struct Args {
     config: projector::ProjectorConfig,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    allocator::give_memory_back();
+    tokio::runtime::Runtime::new()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     ops::telemetry::init();
     let args = Args::parse();
     projector::process::run(args.config, ops::shutdown::shutdown_token()).await

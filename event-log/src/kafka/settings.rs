@@ -45,7 +45,7 @@ const PRODUCER_ONLY: &[&str] = &[
 /// How much a consumer fetches ahead of what it has handed out. librdkafka's defaults (64 MiB
 /// queued, 100,000 records per partition, 50 MiB per fetch) let a projector reading a large
 /// backlog grow past 140 MiB; a batch is at most a few thousand records of a few hundred bytes,
-/// so 8 MiB ahead keeps it busy (measured in docs/BENCHMARKS.md, "Memory on a Kafka backlog").
+/// so 8 MiB ahead keeps it busy (measured in docs/BENCHMARKS.md, "Memory on a backlog").
 const PREFETCH_KBYTES: (&str, &str) = ("queued.max.messages.kbytes", "8192");
 const PREFETCH_MESSAGES: (&str, &str) = ("queued.min.messages", "10000");
 const FETCH_BYTES: (&str, &str) = ("fetch.max.bytes", "8388608");
