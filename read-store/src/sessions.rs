@@ -194,12 +194,12 @@ pub async fn messages(
     })
 }
 
-/// The message `id` of a tenant.
 /// A lookup by unique key (see `Store::lookup_client`).
 pub(crate) const MESSAGE: &str =
     "SELECT id, session_id, agent_id, sequence, role, content, usage, tool_calls, created_at
      FROM messages WHERE tenant_id = $1 AND id = $2";
 
+/// The message `id` of a tenant.
 pub async fn message(
     client: &impl GenericClient,
     tenant: TenantId,

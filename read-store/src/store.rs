@@ -137,9 +137,9 @@ impl Store {
 
     /// A connection that plans each prepared statement once and reuses the plan (a generic
     /// plan), for statements whose only possible plan is an index lookup: equality on every
-    /// column of a primary key or unique index (`WHERE tenant_id = $1 AND id = $2`, or `id =
-    /// ANY($1)`). Planning such a statement costs several times its execution, and no table
-    /// size can make a scan better. Anything else (ranges, joins, orderings, aggregates) takes
+    /// column of a primary key or unique index (`WHERE tenant_id = $1 AND id = $2`; not `id =
+    /// ANY($1)`, whose generic plan on an empty table is a scan). Planning such a statement
+    /// costs several times its execution, and no table size can make a scan better. Anything else (ranges, joins, orderings, aggregates) takes
     /// [`Store::client`]; `lookup_plans_are_index_lookups` checks every statement run here.
     pub async fn lookup_client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         Ok(self.lookups.get().await?)

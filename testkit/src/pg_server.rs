@@ -33,7 +33,6 @@ impl PgServer {
         server.run_as_owner(
             "initdb",
             &["-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync"],
-            &["-D"],
         );
         let conf = format!(
             "listen_addresses = '127.0.0.1'\nport = {}\nunix_socket_directories = '{}'\n\
@@ -59,26 +58,19 @@ impl PgServer {
     /// `pg_ctl stop -m fast`: every session is ended (57P01) and the server exits; new
     /// connections are refused until [`PgServer::resume`].
     pub fn stop(&self) {
-        self.pg_ctl(&["stop", "-m", "fast", "-w"]);
+        self.run_as_owner("pg_ctl", &["stop", "-m", "fast", "-w"]);
     }
 
     /// Starts the server (again), on the same port, and waits until it accepts connections.
     pub fn resume(&self) {
         let log = self.data.join("server.log");
-        self.pg_ctl(&["start", "-w", "-l", &log.display().to_string()]);
+        let log = log.display().to_string();
+        self.run_as_owner("pg_ctl", &["start", "-w", "-l", &log]);
     }
 
-    fn pg_ctl(&self, args: &[&str]) {
-        self.run_as_owner("pg_ctl", args, &["-D"]);
-    }
-
-    /// `bin/program args… flag DATA`, as the data directory's owner.
-    fn run_as_owner(&self, program: &str, args: &[&str], data_flag: &[&str]) {
-        run(self
-            .as_owner(program)
-            .args(args)
-            .args(data_flag)
-            .arg(&self.data));
+    /// `bin/program args… -D DATA`, as the data directory's owner.
+    fn run_as_owner(&self, program: &str, args: &[&str]) {
+        run(self.as_owner(program).args(args).arg("-D").arg(&self.data));
     }
 
     fn as_owner(&self, program: &str) -> Command {
