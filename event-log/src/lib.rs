@@ -162,6 +162,12 @@ pub struct ConsumerOptions {
     pub group: String,
     /// Upper bound on records in one `Records` event.
     pub max_batch: usize,
+    /// A name this member keeps across restarts, unique among the group's live members: a
+    /// member that comes back under the same name takes its partitions back at once instead of
+    /// waiting for the group to notice that its previous life died (Kafka's static membership,
+    /// `group.instance.id`; on the Postgres log, the member's heartbeat row). `None`: a new
+    /// member on every start.
+    pub instance: Option<String>,
 }
 
 impl Default for ConsumerOptions {
@@ -169,6 +175,7 @@ impl Default for ConsumerOptions {
         Self {
             group: "agenfleet-projector".to_owned(),
             max_batch: 500,
+            instance: None,
         }
     }
 }

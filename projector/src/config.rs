@@ -17,6 +17,12 @@ pub struct ProjectorConfig {
     /// Most records decided in one transaction.
     #[arg(long, env = "AGENFLEET_PROJECTOR_BATCH", default_value_t = 500)]
     pub batch_size: usize,
+    /// A name this process keeps across restarts, unique among the running projectors (for
+    /// example the pod's or the service replica's name): restarted under the same name, it takes
+    /// its partitions straight back instead of waiting for the group to notice that its previous
+    /// life died. Unset: a new member on every start. See docs/OPERATIONS.md, "Failover".
+    #[arg(long, env = "AGENFLEET_PROJECTOR_INSTANCE_ID", value_parser = parse_instance_id)]
+    pub instance_id: Option<String>,
     /// How long a shutdown may take to finish the batch in hand.
     #[arg(long, env = "AGENFLEET_SHUTDOWN_TIMEOUT", default_value = "30s", value_parser = ops::duration::parse_duration)]
     pub shutdown_timeout: Duration,
@@ -25,5 +31,32 @@ pub struct ProjectorConfig {
 impl ProjectorConfig {
     pub fn event_log_url(&self) -> &str {
         self.event_log_url.as_deref().unwrap_or(&self.database_url)
+    }
+}
+
+/// 1 to 64 letters, digits, `.`, `_` or `-`: it names a Kafka group member and a row of the
+/// Postgres log's member table, and shows in logs.
+fn parse_instance_id(value: &str) -> Result<String, String> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
+    if (1..=64).contains(&value.len()) && value.chars().all(allowed) {
+        Ok(value.to_owned())
+    } else {
+        Err("must be 1 to 64 characters, each a letter, a digit, `.`, `_` or `-`".to_owned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_instance_id;
+
+    #[test]
+    fn an_instance_id_is_a_short_plain_name() {
+        assert_eq!(
+            parse_instance_id("projector-1").as_deref(),
+            Ok("projector-1")
+        );
+        for bad in ["", "a b", "é", "x\u{0}", &"a".repeat(65)] {
+            assert!(parse_instance_id(bad).is_err(), "{bad:?} accepted");
+        }
     }
 }

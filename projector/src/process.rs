@@ -37,6 +37,7 @@ pub async fn run(config: ProjectorConfig, shutdown: CancellationToken) -> anyhow
     tracing::info!(%admin_addr, "projector admin endpoints listening");
     let options = ConsumerOptions {
         max_batch: config.batch_size,
+        instance: config.instance_id.clone(),
         ..ConsumerOptions::default()
     };
     Projector::with_metrics(Projection::new(store), log, options, &metrics)

@@ -135,11 +135,11 @@ impl TestApp {
         }
         let token = self.shutdown.child_token();
         let store = Store::connect(&self.db.url, READ_MODEL_SCHEMA, 4).expect("store");
-        let options = ConsumerOptions {
-            group: "agenfleet-projector".to_owned(),
-            max_batch: 500,
-        };
-        let projector = Projector::new(Projection::new(store), self.log.clone(), options);
+        let projector = Projector::new(
+            Projection::new(store),
+            self.log.clone(),
+            ConsumerOptions::default(),
+        );
         let task = tokio::spawn(projector.run(token.clone()));
         self.projector = Some((token, task));
     }

@@ -66,7 +66,7 @@ impl KafkaConsumer {
             changes: changes.clone(),
         };
         let consumer: StreamConsumer<GroupContext> = settings
-            .group_consumer(&options.group)
+            .group_consumer(&options.group, options.instance.as_deref())
             .create_with_context(context)
             .map_err(|e| LogError::InvalidUrl(format!("bad Kafka consumer configuration: {e}")))?;
         consumer

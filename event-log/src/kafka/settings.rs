@@ -131,10 +131,12 @@ impl Settings {
         )
     }
 
-    /// A member of `group`. Offsets are ours to manage (the projector's checkpoint is the
-    /// truth); short timeouts so a dead member's partitions move within seconds.
-    pub fn group_consumer(&self, group: &str) -> ClientConfig {
-        self.config(
+    /// A member of `group`, static when it has an `instance` name (`group.instance.id`: the
+    /// broker hands a restarted member its partitions back without a rebalance). Offsets are
+    /// ours to manage (the projector's checkpoint is the truth); short timeouts so a dead
+    /// member's partitions move within seconds.
+    pub fn group_consumer(&self, group: &str, instance: Option<&str>) -> ClientConfig {
+        let mut config = self.config(
             Role::Consumer,
             &[
                 ("group.id", group),
@@ -152,7 +154,11 @@ impl Settings {
                 PREFETCH_MESSAGES,
                 FETCH_BYTES,
             ],
-        )
+        );
+        if let Some(instance) = instance {
+            config.set("group.instance.id", instance);
+        }
+        config
     }
 
     /// A consumer assigned by hand, that says when it reached the end. librdkafka wants a
@@ -205,8 +211,14 @@ mod tests {
             ("a:9092", "t", 3)
         );
         assert_eq!(
-            s.group_consumer("g").get("session.timeout.ms"),
+            s.group_consumer("g", None).get("session.timeout.ms"),
             Some("9000")
+        );
+        assert_eq!(s.group_consumer("g", None).get("group.instance.id"), None);
+        assert_eq!(
+            s.group_consumer("g", Some("projector-1"))
+                .get("group.instance.id"),
+            Some("projector-1")
         );
         assert_eq!(s.producer().get("session.timeout.ms"), None);
     }

@@ -77,7 +77,10 @@ struct Live {
 
 impl PostgresConsumer {
     pub(super) async fn join(log: PostgresLog, options: ConsumerOptions) -> Result<Self, LogError> {
-        let member = ulid::Ulid::new().to_string().to_ascii_lowercase();
+        let member = options
+            .instance
+            .clone()
+            .unwrap_or_else(|| ulid::Ulid::new().to_string().to_ascii_lowercase());
         let hash = fnv1a(&format!("agenfleet-log/{}", options.group));
         let mut consumer = Self {
             first_choice: fnv1a(&member) % log.partitions,

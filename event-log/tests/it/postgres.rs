@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use event_log::{connect, migrate_postgres_log, LogError};
+use event_log::{connect, migrate_postgres_log, ConsumerEvent, LogError};
 use testkit::postgres::TestDatabase;
 
 use crate::contract::{contract_tests, Fixture};
@@ -94,4 +94,61 @@ async fn the_partitions_of_a_member_that_died_move_to_the_others() {
             m.owned == all
         })
         .await;
+}
+
+/// A member killed and started again under the same instance name is the same member: its
+/// heartbeat row is its own, so it does not wait for its previous life to age out of the group
+/// and takes every partition at its first look. Started under a new name, it counts its previous
+/// life as a live member and takes half.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_restarted_under_its_instance_name_takes_its_partitions_back_at_once() {
+    let database = TestDatabase::create().await;
+    migrate_postgres_log(&database.url).await.expect("migrate");
+    let log = connect(&database.url).await.expect("connect");
+    let all = all_partitions(&*log);
+    let (admin, connection) = tokio_postgres::connect(&database.url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+
+    for (restarted_as, expected) in [(None, all.len().div_ceil(2)), (Some("alpha"), all.len())] {
+        let group = format!("restart-{}", restarted_as.unwrap_or("anonymous"));
+        let mut first = Member::join_as(&*log, &group, Some("alpha")).await;
+        first
+            .poll_until(deadline(30), "the member owns every partition", |m| {
+                m.owned == all
+            })
+            .await;
+        // Killed: the connection goes with its locks; its heartbeat row stays, fresh.
+        drop(first);
+        let until = deadline(30);
+        while admin
+            .query_one(
+                "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'",
+                &[],
+            )
+            .await
+            .expect("count locks")
+            .get::<_, i64>(0)
+            > 0
+        {
+            assert!(tokio::time::Instant::now() < until, "the locks stayed");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let mut second = Member::join_as(&*log, &group, restarted_as).await;
+        let until = deadline(30);
+        let first_assignment = loop {
+            assert!(tokio::time::Instant::now() < until, "nothing assigned");
+            if let ConsumerEvent::Assigned(partitions) =
+                second.poll(Duration::from_millis(200)).await
+            {
+                break partitions;
+            }
+        };
+        assert_eq!(
+            first_assignment.len(),
+            expected,
+            "restarted as {restarted_as:?}: first assignment {first_assignment:?}"
+        );
+    }
 }

@@ -55,9 +55,15 @@ pub struct Member {
 
 impl Member {
     pub async fn join(log: &dyn EventLog, group: &str) -> Self {
+        Self::join_as(log, group, None).await
+    }
+
+    /// Joins under a name kept across restarts ([`ConsumerOptions::instance`]).
+    pub async fn join_as(log: &dyn EventLog, group: &str, instance: Option<&str>) -> Self {
         let options = ConsumerOptions {
             group: group.to_owned(),
             max_batch: 100,
+            instance: instance.map(str::to_owned),
         };
         let consumer = log
             .consumer(options)
