@@ -11,7 +11,10 @@
 //!   `webhook-dispatcher` processes, and the delay from a command's `201` to its webhook.
 //! - `cron`: with many jobs due in the same minute, the spread between their scheduled and
 //!   actual fire times, and the running scheduler's CPU and memory while idle between fires.
+//! - `churn`: commands sent one after another by many clients while the projector is killed and
+//!   started again every few seconds; the time they take, each applied exactly once.
 
+mod churn;
 mod cron;
 mod messages;
 mod proc_stats;
@@ -100,6 +103,26 @@ enum Bench {
         /// Sessions opened to measure the delay from `201` to webhook.
         #[arg(long, default_value_t = 1_000)]
         latency_events: usize,
+    },
+    Churn {
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        #[arg(long, env = "EVENT_LOG_URL")]
+        event_log_url: String,
+        /// The `projector` binary, run as a child process (with this process's environment),
+        /// killed with SIGKILL and started again every `kill_every`.
+        #[arg(long)]
+        projector_bin: std::path::PathBuf,
+        #[arg(long, default_value_t = 2_000)]
+        commands: usize,
+        /// Clients, each a tenant of its own sending one command after another.
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        #[arg(long, default_value = "2s", value_parser = ops::duration::parse_duration)]
+        kill_every: Duration,
+        /// Stop there and say how many commands were applied.
+        #[arg(long, default_value = "10m", value_parser = ops::duration::parse_duration)]
+        give_up_after: Duration,
     },
     Cron {
         #[arg(long)]
@@ -506,6 +529,26 @@ async fn run() -> anyhow::Result<()> {
             database_url,
             event_log_url,
         } => replay(database_url, event_log_url).await,
+        Bench::Churn {
+            database_url,
+            event_log_url,
+            projector_bin,
+            commands,
+            clients,
+            kill_every,
+            give_up_after,
+        } => {
+            churn::churn(churn::ChurnBench {
+                database_url,
+                event_log_url,
+                projector_bin,
+                commands,
+                clients,
+                kill_every,
+                give_up_after,
+            })
+            .await
+        }
         Bench::Metrics {
             database_url,
             event_log_url,
