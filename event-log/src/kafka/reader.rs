@@ -1,13 +1,12 @@
 //! `read`: one consumer outside any group, assigned by hand to the partition and offset asked
 //! for, reading until it has enough or librdkafka says it reached the end of the partition.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::{Message, Offset, TopicPartitionList};
-use tokio::sync::Mutex;
 use tokio::time::Instant;
 
 use super::context::TracingContext;
@@ -20,10 +19,14 @@ const READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(super) struct Reader {
     settings: Arc<Settings>,
-    /// Made on first use and kept, so a replay does not reconnect for every batch. One read at
-    /// a time.
-    state: Mutex<Option<ReaderState>>,
+    /// Consumers made on first use and kept, so a replay does not reconnect for every batch.
+    /// Each serves one read at a time; reads at once (a replay rebuilds partitions side by side)
+    /// take one each.
+    idle: Mutex<Vec<ReaderState>>,
 }
+
+/// Consumers kept between reads; more reads at once make more, dropped after.
+const KEPT: usize = 4;
 
 struct ReaderState {
     consumer: StreamConsumer<TracingContext>,
@@ -38,7 +41,7 @@ impl Reader {
     pub fn new(settings: Arc<Settings>) -> Self {
         Self {
             settings,
-            state: Mutex::new(None),
+            idle: Mutex::new(Vec::new()),
         }
     }
 
@@ -51,21 +54,8 @@ impl Reader {
         if max == 0 {
             return Ok(Vec::new());
         }
-        let mut slot = self.state.lock().await;
-        let state = match &mut *slot {
-            Some(state) => state,
-            empty => empty.insert(ReaderState {
-                consumer: self
-                    .settings
-                    .reader()
-                    .create_with_context(TracingContext)
-                    .map_err(|e| {
-                        LogError::InvalidUrl(format!("bad Kafka consumer configuration: {e}"))
-                    })?,
-                cursor: None,
-            }),
-        };
         let from_offset = from_offset.max(0);
+        let mut state = self.take(partition, from_offset)?;
         if state.cursor != Some((partition, from_offset)) {
             let mut assignment = TopicPartitionList::new();
             assignment
@@ -94,7 +84,46 @@ impl Reader {
                 }
             }
         }
+        self.give_back(state);
         result.map(|(entries, _)| entries)
+    }
+
+    /// An idle consumer, preferably the one standing where this read starts; a new one if
+    /// none is idle.
+    fn take(&self, partition: u32, from_offset: i64) -> Result<ReaderState, LogError> {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let here = idle
+            .iter()
+            .position(|state| state.cursor == Some((partition, from_offset)));
+        if let Some(state) = here.map(|i| idle.swap_remove(i)).or_else(|| idle.pop()) {
+            return Ok(state);
+        }
+        drop(idle);
+        let consumer = self
+            .settings
+            .reader()
+            .create_with_context(TracingContext)
+            .map_err(|e| LogError::InvalidUrl(format!("bad Kafka consumer configuration: {e}")))?;
+        Ok(ReaderState {
+            consumer,
+            cursor: None,
+        })
+    }
+
+    fn give_back(&self, state: ReaderState) {
+        let mut idle = self
+            .idle
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if idle.len() < KEPT {
+            idle.push(state);
+        } else {
+            // Closing a client may block on its threads.
+            drop(tokio::task::spawn_blocking(move || drop(state)));
+        }
     }
 }
 
