@@ -3,7 +3,6 @@
 //! every command was applied exactly once.
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -41,10 +40,16 @@ pub async fn churn(bench: ChurnBench) -> anyhow::Result<()> {
         };
         let record = CommandRecord::new(*tenant, actor.clone(), Command::CreateTenant(create));
         log.append(&record).await?;
-        wait_decided(&db, record.command_id, Duration::from_secs(120)).await?;
+        if let Err(error) = wait_decided(&db, record.command_id, bench.give_up_after).await {
+            projector.kill().await?;
+            println!(
+                "churn  gave up before the first kill: the tenants were not created ({error})"
+            );
+            return Ok(());
+        }
     }
 
-    let done = Arc::new(AtomicBool::new(false));
+    let done = Arc::new(tokio::sync::Notify::new());
     let started = Instant::now();
     let per_client = bench.commands.div_ceil(bench.clients);
     let clients: Vec<_> = tenants
@@ -65,11 +70,11 @@ pub async fn churn(bench: ChurnBench) -> anyhow::Result<()> {
         let bin = bench.projector_bin.clone();
         async move {
             let mut kills = 0u32;
-            while !done.load(Ordering::Relaxed) {
-                tokio::time::sleep(bench.kill_every).await;
-                if done.load(Ordering::Relaxed) {
-                    break;
-                }
+            // Until the clients are done (a stored permit: never missed).
+            while tokio::time::timeout(bench.kill_every, done.notified())
+                .await
+                .is_err()
+            {
                 projector.kill().await?;
                 projector = spawn(&bin)?;
                 kills += 1;
@@ -80,7 +85,7 @@ pub async fn churn(bench: ChurnBench) -> anyhow::Result<()> {
     let sending = async {
         let results =
             tokio::time::timeout(bench.give_up_after, futures::future::join_all(clients)).await;
-        done.store(true, Ordering::Relaxed);
+        done.notify_one();
         results
     };
     let (results, killed) = tokio::join!(sending, killer);
