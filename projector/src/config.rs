@@ -20,7 +20,7 @@ pub struct ProjectorConfig {
     /// A name this process keeps across restarts, unique among the running projectors (for
     /// example the pod's or the service replica's name): restarted under the same name, it takes
     /// its partitions straight back instead of waiting for the group to notice that its previous
-    /// life died. Unset: a new member on every start. See docs/OPERATIONS.md, "Failover".
+    /// life died. Unset: a new member on every start. See docs/OPERATIONS.md, "Draining a process".
     #[arg(long, env = "AGENFLEET_PROJECTOR_INSTANCE_ID", value_parser = parse_instance_id)]
     pub instance_id: Option<String>,
     /// How long a shutdown may take to finish the batch in hand.

@@ -1,5 +1,6 @@
-//! `read`: one consumer outside any group, assigned by hand to the partition and offset asked
-//! for, reading until it has enough or librdkafka says it reached the end of the partition.
+//! `read`: a consumer outside any group per read in flight, assigned by hand to the partition and
+//! offset asked for, reading until it has enough or librdkafka says it reached the end of the
+//! partition.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
