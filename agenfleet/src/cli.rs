@@ -44,6 +44,13 @@ pub enum Commands {
         /// history, and keep a few of its agents working while dev runs.
         #[arg(long)]
         demo: bool,
+        /// Custom requests per minute of the `default` tenant, overriding its plan's; set when
+        /// dev creates the tenant (the first start on a database).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i32::MAX as i64))]
+        per_minute: Option<u32>,
+        /// Custom requests per hour of the `default` tenant, as `--per-minute`.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=i32::MAX as i64))]
+        per_hour: Option<u32>,
     },
     /// Apply the SQL migrations to DATABASE_URL (and to a postgres:// EVENT_LOG_URL) and exit.
     Migrate(DatabaseArgs),
@@ -176,7 +183,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             listen,
             data_dir,
             demo,
-        } => crate::dev::run(listen, data_dir, demo).await,
+            per_minute,
+            per_hour,
+        } => crate::dev::run(listen, data_dir, demo, (per_minute, per_hour)).await,
         Commands::Migrate(database) => {
             crate::migrate::run(&database.database_url, database.event_log_url()).await
         }

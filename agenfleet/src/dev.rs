@@ -65,7 +65,13 @@ fn allow_private_targets() -> bool {
     env_flag("AGENFLEET_WEBHOOK_ALLOW_PRIVATE_TARGETS", true)
 }
 
-pub async fn run(listen: String, data_dir: PathBuf, demo: bool) -> anyhow::Result<()> {
+/// `limits`: the `default` tenant's custom requests per minute and per hour, if it is created.
+pub async fn run(
+    listen: String,
+    data_dir: PathBuf,
+    demo: bool,
+    limits: (Option<u32>, Option<u32>),
+) -> anyhow::Result<()> {
     std::fs::create_dir_all(&data_dir)?;
     let data_dir = data_dir.canonicalize()?;
     let secret_key = ensure_secret_key(&data_dir)?;
@@ -129,7 +135,7 @@ pub async fn run(listen: String, data_dir: PathBuf, demo: bool) -> anyhow::Resul
 
     // The default tenant (and with --demo its fleet) before the workers and the API: a client
     // that sees the API up sees all of it, and no scheduler acts on the demo's past meanwhile.
-    let (tenant, new_key) = default_tenant(&store, &database_url, &log).await?;
+    let (tenant, new_key) = default_tenant(&store, &database_url, &log, limits).await?;
     let (demo_line, motion) = if demo {
         let settings = crate::demo::Settings {
             seed: crate::demo::SEED,
@@ -250,6 +256,7 @@ async fn default_tenant(
     store: &Store,
     database_url: &str,
     log: &Arc<dyn EventLog>,
+    (per_minute, per_hour): (Option<u32>, Option<u32>),
 ) -> anyhow::Result<(TenantId, Option<String>)> {
     let client = store.client().await?;
     let existing = tenants::by_name(&client, DEFAULT_TENANT).await?;
@@ -258,9 +265,14 @@ async fn default_tenant(
         return Ok((tenant, None));
     }
     let submitter = Submitter::new(database_url, log.clone())?;
-    let (tenant, key) =
-        crate::admin::create_tenant(&submitter, DEFAULT_TENANT, Plan::Enterprise, None, None)
-            .await?;
+    let (tenant, key) = crate::admin::create_tenant(
+        &submitter,
+        DEFAULT_TENANT,
+        Plan::Enterprise,
+        per_minute,
+        per_hour,
+    )
+    .await?;
     Ok((tenant, Some(key.api_key)))
 }
 
