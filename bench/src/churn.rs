@@ -12,15 +12,26 @@ use schema::command::{CreateAgent, CreateTenant};
 use schema::tenant::Plan;
 use schema::{Actor, AgentId, Command, CommandId, CommandRecord, TenantId};
 
+#[derive(clap::Args)]
 pub struct ChurnBench {
-    pub database_url: String,
-    pub event_log_url: String,
-    pub projector_bin: PathBuf,
-    pub commands: usize,
-    pub clients: usize,
-    pub kill_every: Duration,
-    /// Stop there and say how far it got.
-    pub give_up_after: Duration,
+    #[arg(long, env = "DATABASE_URL")]
+    database_url: String,
+    #[arg(long, env = "EVENT_LOG_URL")]
+    event_log_url: String,
+    /// The `projector` binary, run as a child process (with this process's environment),
+    /// killed with SIGKILL and started again every `kill_every`.
+    #[arg(long)]
+    projector_bin: PathBuf,
+    #[arg(long, default_value_t = 2_000)]
+    commands: usize,
+    /// Clients, each a tenant of its own sending one command after another.
+    #[arg(long, default_value_t = 16)]
+    clients: usize,
+    #[arg(long, default_value = "2s", value_parser = ops::duration::parse_duration)]
+    kill_every: Duration,
+    /// Stop there and say how many commands were applied.
+    #[arg(long, default_value = "10m", value_parser = ops::duration::parse_duration)]
+    give_up_after: Duration,
 }
 
 /// How often a client looks for its command's outcome.

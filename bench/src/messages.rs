@@ -242,14 +242,14 @@ pub async fn metrics(bench: MetricsBench) -> anyhow::Result<()> {
         Command::CreateAgent(create) => create.agent_id,
         _ => unreachable!("the history starts with its agents"),
     };
-    let before = crate::decided(&bench.database_url).await?;
+    let before = crate::log_phases::decided(&bench.database_url).await?;
     let started = Instant::now();
     // Agents first, so every session finds its agent; then the rest, in order.
     append_all(log.clone(), Arc::new(records[..bench.agents].to_vec()), 1).await?;
     let rest = Arc::new(records[bench.agents..].to_vec());
     append_all(log, rest, 64).await?;
     loop {
-        let done = crate::decided(&bench.database_url).await? - before;
+        let done = crate::log_phases::decided(&bench.database_url).await? - before;
         if done >= records.len() as i64 {
             break;
         }
