@@ -17,6 +17,7 @@ use schema::{CommandId, CommandRecord, TenantId};
 pub use schema::record::DecodeError;
 
 pub mod kafka;
+mod membership;
 pub mod memory;
 pub mod postgres;
 mod url;
@@ -33,15 +34,17 @@ pub use postgres::{migrate_postgres_log, PostgresLog};
 ///   ([`migrate_postgres_log`]) and hold the same partition count, or this fails;
 /// - `kafka://host:port[,host:port]?topic=agenfleet.commands&partitions=12`: creates the topic
 ///   if it is missing and refuses one with another partition count. Parameters with a dot
-///   (`session.timeout.ms=6000`) go to librdkafka.
+///   (`fetch.wait.max.ms=50`) go to librdkafka. Its consumers need [`connect_beside`].
 pub async fn connect(url: &str) -> Result<Arc<dyn EventLog>, LogError> {
     open(url, None).await
 }
 
-/// Like [`connect`], for a process whose appends are answered only once applied into the read
-/// models at `read_models_url` (the API, the scheduler, the webhook dispatcher): a Postgres log
-/// in that same database lets appends commit without waiting for their own WAL flush, since
-/// the projector's commit flushes past them (see `postgres/appender.rs`).
+/// Like [`connect`], for a process that works beside the read models at `read_models_url`:
+/// - a Postgres log in that same database lets appends commit without waiting for their own WAL
+///   flush (the API, the scheduler, the webhook dispatcher answer only once the projector has
+///   applied them, and its commit flushes past them; see `postgres/appender.rs`);
+/// - a Kafka log's consumers (the projectors) share its partitions in that database (see
+///   `kafka/consumer.rs`).
 pub async fn connect_beside(
     url: &str,
     read_models_url: &str,
@@ -64,7 +67,13 @@ async fn open(url: &str, read_models_url: Option<&str>) -> Result<Arc<dyn EventL
             log.start_appender();
             Arc::new(log)
         }
-        crate::url::Scheme::Kafka => Arc::new(KafkaLog::from_url(parsed).await?),
+        crate::url::Scheme::Kafka => {
+            let mut log = KafkaLog::from_url(parsed).await?;
+            if let Some(read_models_url) = read_models_url {
+                log.beside(read_models_url)?;
+            }
+            Arc::new(log)
+        }
     })
 }
 
@@ -162,11 +171,9 @@ pub struct ConsumerOptions {
     pub group: String,
     /// Upper bound on records in one `Records` event.
     pub max_batch: usize,
-    /// A name this member keeps across restarts, unique among the group's live members: a
-    /// member that comes back under the same name takes its partitions back at once instead of
-    /// waiting for the group to notice that its previous life died (Kafka's static membership,
-    /// `group.instance.id`; on the Postgres log, the member's heartbeat row). `None`: a new
-    /// member on every start.
+    /// A name this member keeps across restarts, unique among the group's live members: its
+    /// row in `eventlog.consumers`, which a restart under the same name takes over instead of
+    /// adding one. `None`: a new member (and row) on every start.
     pub instance: Option<String>,
 }
 
@@ -220,7 +227,8 @@ pub trait EventLog: Send + Sync + 'static {
         max: usize,
     ) -> Result<Vec<LogEntry>, LogError>;
 
-    /// Joins the consumer group and returns a consumer that is handed its share of partitions.
+    /// Joins the consumer group and returns a consumer that is handed its share of partitions
+    /// (shared through advisory locks in Postgres on both logs, see `membership`).
     async fn consumer(&self, options: ConsumerOptions) -> Result<Box<dyn LogConsumer>, LogError>;
 
     /// Checks that the log is reachable (for `/readyz` and 503 decisions).

@@ -7,7 +7,8 @@ use tokio_util::sync::CancellationToken;
 use crate::{Projection, Projector, ProjectorConfig};
 
 pub async fn run(config: ProjectorConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
-    let log = event_log::connect(config.event_log_url()).await?;
+    // Beside the read models: a Kafka log's consumers share its partitions in that database.
+    let log = event_log::connect_beside(config.event_log_url(), &config.database_url).await?;
     let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, 4)?;
     let metrics = ops::Metrics::for_process(
         "projector",

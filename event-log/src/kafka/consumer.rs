@@ -1,43 +1,45 @@
-//! Group consumers of the Kafka log.
+//! Consumers of the Kafka log.
 //!
-//! Kafka's group protocol shares the partitions; the rebalance callbacks (see [`rebalance`])
-//! queue `Assigned`/`Revoked`, and `poll` hands those out before any record. They run inside
-//! `recv`, so a record can never be handed out before the change that concerns it.
+//! Who owns which partition is decided in Postgres, the same way as on the Postgres log (see
+//! [`membership`]), in the read models' database the projector writes to: a member's advisory
+//! locks go with its connection, so a killed projector's partitions move to the others within
+//! about a second, and a restarted one under its instance name takes them back at once — with
+//! no group coordinator, session timeout or rebalance of the broker in the way (Kafka's group
+//! protocol cannot notice a dead member faster than its session timeout, 6 s at the least on
+//! a stock broker). The broker only serves fetches: each owned partition is assigned to the
+//! librdkafka consumer by hand (`incremental_assign`) at the offset the owner asked for.
 //!
-//! [`rebalance`]: super::rebalance
+//! [`membership`]: crate::membership
 //!
-//! Offsets are ours: the projector's checkpoint in Postgres is the truth and it calls `seek`
-//! after each assignment. librdkafka refuses a seek on a partition whose fetching has not
-//! started yet ("Erroneous state"), so each partition keeps a cursor, the next offset expected:
-//! records below it are dropped, and after a refused seek a record above it means the broker
-//! is elsewhere, so the seek is retried then (fetching has started by that time). The offset
-//! sought is also committed to Kafka, only as a starting hint for the next owner.
+//! Offsets are ours: the projector's checkpoint is the truth and it calls `seek` after each
+//! assignment. A partition starts fetching at the next poll after it is assigned or sought, at
+//! the cursor's offset. Only the record at the cursor is taken: one below was handed out
+//! already, one above comes from a fetch position the partition has since left (a seek), and
+//! makes the partition start fetching again at its cursor.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::FutureExt;
-use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
+use rdkafka::consumer::{Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::{Message, Offset, TopicPartitionList};
 use tokio::time::Instant;
 
-use super::kafka_error;
-use super::rebalance::{Changes, GroupContext};
+use super::context::TracingContext;
 use super::settings::Settings;
+use crate::membership::Membership;
+use crate::postgres::db_error;
 use crate::{ConsumerEvent, ConsumerOptions, LogConsumer, LogEntry, LogError, Position};
-
-/// How long a seek may block a worker thread.
-const SEEK_TIMEOUT: Duration = Duration::from_millis(500);
 
 /// Where an owned partition stands.
 struct Cursor {
-    /// The next offset to hand out; records below it are dropped.
+    /// The next offset to hand out: the only one taken.
     next: i64,
-    /// The last seek was refused by librdkafka and must be retried.
-    seek_pending: bool,
+    /// Assigned to the librdkafka consumer at `next` (else it is at the next poll).
+    fetching: bool,
 }
 
 /// A message taken out of librdkafka's buffer.
@@ -48,78 +50,148 @@ struct Received {
 }
 
 pub(super) struct KafkaConsumer {
-    /// `None` once closed. Shared with the blocking seek tasks.
-    consumer: Option<Arc<StreamConsumer<GroupContext>>>,
-    changes: Changes,
+    membership: Membership,
+    /// `None` once closed. Shared with the blocking assignment tasks.
+    consumer: Option<Arc<StreamConsumer<TracingContext>>>,
     topic: String,
     max_batch: usize,
     cursors: BTreeMap<u32, Cursor>,
+    /// Partitions to take out of librdkafka's assignment before any is added to it: revoked,
+    /// sought, or fetching from the wrong place. Done at the next poll, so that a poll cancelled
+    /// meanwhile forgets none.
+    to_stop: BTreeSet<u32>,
     pending: VecDeque<ConsumerEvent>,
     buffer: VecDeque<LogEntry>,
 }
 
 impl KafkaConsumer {
-    pub(super) fn join(settings: &Settings, options: ConsumerOptions) -> Result<Self, LogError> {
-        let changes = Changes::default();
-        let context = GroupContext {
-            topic: settings.topic.clone(),
-            changes: changes.clone(),
-        };
-        let consumer: StreamConsumer<GroupContext> = settings
-            .group_consumer(&options.group, options.instance.as_deref())
-            .create_with_context(context)
+    /// A member of `options.group` that shares the partitions with the others in the database
+    /// of `members` (the read models').
+    pub(super) async fn join(
+        settings: &Settings,
+        members: tokio_postgres::Config,
+        options: ConsumerOptions,
+    ) -> Result<Self, LogError> {
+        let consumer: StreamConsumer<TracingContext> = settings
+            .owner(&options.group)
+            .create_with_context(TracingContext)
             .map_err(|e| LogError::InvalidUrl(format!("bad Kafka consumer configuration: {e}")))?;
-        consumer
-            .subscribe(&[&settings.topic])
-            .map_err(kafka_error)?;
+        Membership::create_table(&members).await?;
+        let membership = Membership::join(members, &options, settings.partitions, None).await?;
         Ok(Self {
+            membership,
             consumer: Some(Arc::new(consumer)),
-            changes,
             topic: settings.topic.clone(),
             max_batch: options.max_batch.max(1),
             cursors: BTreeMap::new(),
+            to_stop: BTreeSet::new(),
             pending: VecDeque::new(),
             buffer: VecDeque::new(),
         })
     }
 
-    /// Applies the queued assignment changes to the cursors and the buffer, and queues them
-    /// for the caller in the order they happened.
-    fn take_changes(&mut self) {
-        let changes: Vec<ConsumerEvent> = self
-            .changes
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
-            .drain(..)
-            .collect();
-        for change in changes {
-            match &change {
-                ConsumerEvent::Assigned(partitions) => {
-                    for partition in partitions {
-                        self.cursors.insert(
-                            *partition,
-                            Cursor {
-                                next: 0,
-                                seek_pending: false,
-                            },
-                        );
-                    }
+    /// Follows an assignment change in the cursors and the buffer, and queues it for the
+    /// caller; librdkafka's assignment follows at [`Self::fetch_owned`].
+    fn queue(&mut self, change: ConsumerEvent) {
+        match &change {
+            ConsumerEvent::Assigned(partitions) => {
+                for partition in partitions {
+                    let cursor = Cursor {
+                        next: 0,
+                        fetching: false,
+                    };
+                    self.cursors.insert(*partition, cursor);
                 }
-                ConsumerEvent::Revoked(partitions) => {
-                    for partition in partitions {
-                        self.cursors.remove(partition);
-                    }
-                    self.buffer
-                        .retain(|entry| !partitions.contains(&entry.position.partition));
-                }
-                ConsumerEvent::Records(_) | ConsumerEvent::Idle => {}
             }
-            self.pending.push_back(change);
+            ConsumerEvent::Revoked(partitions) => {
+                for partition in partitions {
+                    if self.cursors.remove(partition).is_some_and(|c| c.fetching) {
+                        self.to_stop.insert(*partition);
+                    }
+                }
+                self.buffer
+                    .retain(|entry| !partitions.contains(&entry.position.partition));
+            }
+            ConsumerEvent::Records(_) | ConsumerEvent::Idle => {}
+        }
+        self.pending.push_back(change);
+    }
+
+    /// Makes a partition fetch again from its cursor (from the next [`Self::fetch_owned`]).
+    fn refetch(&mut self, partition: u32) {
+        if let Some(cursor) = self.cursors.get_mut(&partition) {
+            if std::mem::replace(&mut cursor.fetching, false) {
+                self.to_stop.insert(partition);
+            }
         }
     }
 
-    /// Takes one message (or error) in: filtered by the cursors, decoded, buffered.
-    async fn accept(&mut self, received: Result<Received, KafkaError>) {
+    /// Makes librdkafka's assignment what the cursors say: partitions to stop first, then
+    /// those not fetching yet assigned at their cursors. What librdkafka refuses is tried
+    /// again at the next poll.
+    async fn fetch_owned(&mut self) {
+        if !self.to_stop.is_empty() {
+            let stopping: Vec<(u32, i64)> = self.to_stop.iter().map(|p| (*p, 0)).collect();
+            if !self.assignment(&stopping, false).await {
+                return;
+            }
+            self.to_stop.clear();
+        }
+        let starting: Vec<(u32, i64)> = self
+            .cursors
+            .iter()
+            .filter(|(_, cursor)| !cursor.fetching)
+            .map(|(partition, cursor)| (*partition, cursor.next))
+            .collect();
+        if !starting.is_empty() && self.assignment(&starting, true).await {
+            for (partition, _) in starting {
+                if let Some(cursor) = self.cursors.get_mut(&partition) {
+                    cursor.fetching = true;
+                }
+            }
+        }
+    }
+
+    /// Adds partitions to librdkafka's assignment at the offsets given, or removes them; false
+    /// if librdkafka refused (said, and tried again by the caller).
+    async fn assignment(&self, partitions: &[(u32, i64)], add: bool) -> bool {
+        let Some(consumer) = self.consumer.clone() else {
+            return false;
+        };
+        let mut list = TopicPartitionList::new();
+        for (partition, offset) in partitions {
+            let added =
+                list.add_partition_offset(&self.topic, *partition as i32, Offset::Offset(*offset));
+            if let Err(error) = added {
+                tracing::warn!(%error, partition, offset, "a partition's start offset");
+                return false;
+            }
+        }
+        // librdkafka's main thread applies the change; the call waits for it.
+        let changed = tokio::task::spawn_blocking(move || {
+            if add {
+                consumer.incremental_assign(&list)
+            } else {
+                consumer.incremental_unassign(&list)
+            }
+        })
+        .await;
+        match changed {
+            Ok(Ok(())) => true,
+            Ok(Err(KafkaError::Subscription(_))) if !add => true,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, add, "changing the Kafka consumer's assignment");
+                false
+            }
+            Err(error) => {
+                tracing::warn!(%error, "assignment task failed");
+                false
+            }
+        }
+    }
+
+    /// Takes one message (or error) in: only the record at its partition's cursor is kept.
+    fn accept(&mut self, received: Result<Received, KafkaError>) {
         let message = match received {
             Ok(message) => message,
             Err(KafkaError::PartitionEOF(_)) => return,
@@ -135,20 +207,21 @@ impl KafkaConsumer {
         let Some(cursor) = self.cursors.get_mut(&partition) else {
             return;
         };
-        if message.offset < cursor.next {
+        if !cursor.fetching || message.offset < cursor.next {
             return;
         }
-        if cursor.seek_pending && message.offset > cursor.next {
-            // The broker is still where it was before the refused seek. Fetching has started
-            // now, so the seek can work; until it does, records keep being dropped.
-            let next = cursor.next;
-            let sought = self.seek_now(partition, next).await;
-            if let Some(cursor) = self.cursors.get_mut(&partition) {
-                cursor.seek_pending = !sought;
-            }
+        if message.offset > cursor.next {
+            // Fetched from where the partition was before a seek (or the records at the cursor
+            // are gone from the topic): fetch again from the cursor.
+            tracing::debug!(
+                partition,
+                offset = message.offset,
+                expected = cursor.next,
+                "a record past the cursor; fetching again from the cursor"
+            );
+            self.refetch(partition);
             return;
         }
-        cursor.seek_pending = false;
         cursor.next = message.offset + 1;
         let position = Position {
             partition,
@@ -156,34 +229,6 @@ impl KafkaConsumer {
         };
         self.buffer
             .push_back(LogEntry::decode(position, &message.payload));
-    }
-
-    /// Asks librdkafka to move the partition; false if it refused.
-    async fn seek_now(&self, partition: u32, offset: i64) -> bool {
-        let Some(consumer) = self.consumer.clone() else {
-            return false;
-        };
-        let topic = self.topic.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            consumer.seek(
-                &topic,
-                partition as i32,
-                Offset::Offset(offset),
-                SEEK_TIMEOUT,
-            )
-        })
-        .await;
-        match result {
-            Ok(Ok(())) => true,
-            Ok(Err(error)) => {
-                tracing::debug!(%error, partition, offset, "seek refused, will retry");
-                false
-            }
-            Err(error) => {
-                tracing::warn!(%error, "seek task failed");
-                false
-            }
-        }
     }
 
     fn take_batch(&mut self) -> Vec<LogEntry> {
@@ -210,69 +255,61 @@ impl LogConsumer for KafkaConsumer {
             return Err(LogError::Other("the consumer is closed".to_owned()));
         };
         loop {
-            self.take_changes();
+            for change in self.membership.changes() {
+                self.queue(change);
+            }
             if let Some(change) = self.pending.pop_front() {
                 return Ok(change);
             }
+            // Lost connection: reconnect, then take partitions again at once. An error here
+            // goes to the caller, which retries with its own backoff.
+            self.membership.connect().await?;
+            match self.membership.rebalance().await {
+                Ok(()) if self.membership.has_changes() => continue,
+                Ok(()) => {}
+                Err(_) if self.membership.is_closed() => continue,
+                Err(error) => return Err(db_error(error)),
+            }
+            self.fetch_owned().await;
             if !self.buffer.is_empty() {
                 return Ok(ConsumerEvent::Records(self.take_batch()));
             }
-            // Waiting in `recv` also runs the rebalance callbacks and keeps the group
-            // membership alive.
-            let first = match tokio::time::timeout_at(deadline, consumer.recv()).await {
-                Ok(result) => received(result),
-                Err(_) => {
-                    self.take_changes();
-                    return Ok(self.pending.pop_front().unwrap_or(ConsumerEvent::Idle));
-                }
+            if Instant::now() >= deadline {
+                return Ok(ConsumerEvent::Idle);
+            }
+            let wake_at = deadline.min(self.membership.next_rebalance());
+            let Ok(first) = tokio::time::timeout_at(wake_at, consumer.recv()).await else {
+                continue;
             };
-            self.take_changes();
-            self.accept(first).await;
+            self.accept(received(first));
             // Whatever is already buffered joins the batch, without waiting.
             while self.buffer.len() < self.max_batch {
-                let Some(result) = consumer.recv().now_or_never() else {
+                let Some(next) = consumer.recv().now_or_never() else {
                     break;
                 };
-                let next = received(result);
-                self.take_changes();
-                self.accept(next).await;
+                self.accept(received(next));
             }
         }
     }
 
     async fn seek(&mut self, partition: u32, next_offset: i64) -> Result<(), LogError> {
-        let next_offset = next_offset.max(0);
         let Some(cursor) = self.cursors.get_mut(&partition) else {
             return Ok(());
         };
-        cursor.next = next_offset;
+        cursor.next = next_offset.max(0);
+        self.refetch(partition);
         self.buffer
             .retain(|entry| entry.position.partition != partition);
-        let sought = self.seek_now(partition, next_offset).await;
-        if let Some(cursor) = self.cursors.get_mut(&partition) {
-            cursor.seek_pending = !sought;
-        }
-        // Everything below the offset sought is applied: a safe start for the next owner.
-        if let Some(consumer) = &self.consumer {
-            let mut offsets = TopicPartitionList::new();
-            let added = offsets.add_partition_offset(
-                &self.topic,
-                partition as i32,
-                Offset::Offset(next_offset),
-            );
-            if let Err(error) = added.and_then(|()| consumer.commit(&offsets, CommitMode::Async)) {
-                tracing::debug!(%error, partition, "committing the offset sought");
-            }
-        }
         Ok(())
     }
 
     async fn close(mut self: Box<Self>) {
-        // Dropping the consumer leaves the group (so the others take the partitions at once)
-        // and blocks until it has, so it happens off the async threads.
+        // The partitions move to the others at their next look; the librdkafka consumer is
+        // destroyed off the async threads (it may block briefly).
         if let Some(consumer) = self.consumer.take() {
             let _ = tokio::task::spawn_blocking(move || drop(consumer)).await;
         }
+        self.membership.leave().await;
     }
 }
 

@@ -3,12 +3,11 @@
 //! The producer is idempotent (`enable.idempotence=true`, `acks=all`): a retried send never
 //! duplicates or reorders a record. Each record is keyed by its tenant id and sent to the
 //! partition [`partition_of`] names, so every backend and the API agree on where a tenant's
-//! history lives. Group consumers are described in [`consumer`], `read` in [`reader`].
+//! history lives. Consumers are described in [`consumer`], `read` in [`reader`].
 
 mod consumer;
 mod context;
 mod reader;
-mod rebalance;
 mod settings;
 mod topic;
 
@@ -30,6 +29,8 @@ use crate::{ConsumerOptions, EventLog, LogConsumer, LogEntry, LogError, Position
 /// A log on a Kafka topic.
 pub struct KafkaLog {
     settings: Arc<Settings>,
+    /// The read models' database, where consumers share the partitions ([`Self::beside`]).
+    members: Option<tokio_postgres::Config>,
     producer: FutureProducer<TracingContext>,
     reader: reader::Reader,
 }
@@ -50,9 +51,20 @@ impl KafkaLog {
         let reader = reader::Reader::new(settings.clone());
         Ok(Self {
             settings,
+            members: None,
             producer,
             reader,
         })
+    }
+
+    /// Makes the read models' database at `read_models_url` the place where this log's consumers
+    /// share its partitions (see [`consumer`]); a log without one cannot have consumers.
+    pub fn beside(&mut self, read_models_url: &str) -> Result<(), LogError> {
+        let config = read_models_url.parse().map_err(|e| {
+            LogError::InvalidUrl(format!("the read models' URL is not a Postgres URL: {e}"))
+        })?;
+        self.members = Some(config);
+        Ok(())
     }
 
     /// The topic the records go to.
@@ -104,10 +116,16 @@ impl EventLog for KafkaLog {
     }
 
     async fn consumer(&self, options: ConsumerOptions) -> Result<Box<dyn LogConsumer>, LogError> {
-        Ok(Box::new(consumer::KafkaConsumer::join(
-            &self.settings,
-            options,
-        )?))
+        let Some(members) = self.members.clone() else {
+            return Err(LogError::Other(
+                "a Kafka log's consumers share its partitions in the read models' Postgres \
+                 database: open the log with `connect_beside`"
+                    .to_owned(),
+            ));
+        };
+        Ok(Box::new(
+            consumer::KafkaConsumer::join(&self.settings, members, options).await?,
+        ))
     }
 
     async fn end_offsets(&self) -> Result<Vec<i64>, LogError> {

@@ -1,7 +1,7 @@
 //! What a `kafka://` URL says, and the librdkafka configuration of each client built from it.
 //!
 //! `kafka://host:port[,host:port]?topic=agenfleet.commands&partitions=12[&replication=1]`;
-//! every parameter with a dot in its name is a librdkafka property (`session.timeout.ms=6000`)
+//! every parameter with a dot in its name is a librdkafka property (`fetch.wait.max.ms=50`)
 //! and overrides the defaults below.
 
 use std::time::Duration;
@@ -131,20 +131,17 @@ impl Settings {
         )
     }
 
-    /// A member of `group`, static when it has an `instance` name (`group.instance.id`: the
-    /// broker hands a restarted member its partitions back without a rebalance). Offsets are
-    /// ours to manage (the projector's checkpoint is the truth); short timeouts so a dead
-    /// member's partitions move within seconds.
-    pub fn group_consumer(&self, group: &str, instance: Option<&str>) -> ClientConfig {
-        let mut config = self.config(
+    /// A projector's consumer: assigned its partitions by hand, at offsets it is given (the
+    /// projector's checkpoint is the truth; who owns which partition is decided in Postgres, see
+    /// `consumer`). librdkafka wants a group id even to assign; it never joins nor commits.
+    pub fn owner(&self, group: &str) -> ClientConfig {
+        self.config(
             Role::Consumer,
             &[
                 ("group.id", group),
                 ("enable.auto.commit", "false"),
                 ("enable.auto.offset.store", "false"),
                 ("auto.offset.reset", "earliest"),
-                ("session.timeout.ms", "6000"),
-                ("heartbeat.interval.ms", "1000"),
                 // Some brokers (tansu) hold an empty fetch for this long even when records
                 // arrive meanwhile, which would delay every command by up to 500 ms (the
                 // default). Kafka answers as soon as records arrive, so there it only sets how
@@ -154,11 +151,7 @@ impl Settings {
                 PREFETCH_MESSAGES,
                 FETCH_BYTES,
             ],
-        );
-        if let Some(instance) = instance {
-            config.set("group.instance.id", instance);
-        }
-        config
+        )
     }
 
     /// A consumer assigned by hand, that says when it reached the end. librdkafka wants a
@@ -205,22 +198,14 @@ mod tests {
             (s.bootstrap.as_str(), s.topic.as_str(), s.partitions),
             ("a:9092,b:9092", DEFAULT_TOPIC, 12)
         );
-        let s = settings("kafka://a:9092/?topic=t&partitions=3&session.timeout.ms=9000").unwrap();
+        let s = settings("kafka://a:9092/?topic=t&partitions=3&fetch.wait.max.ms=50").unwrap();
         assert_eq!(
             (s.bootstrap.as_str(), s.topic.as_str(), s.partitions),
             ("a:9092", "t", 3)
         );
-        assert_eq!(
-            s.group_consumer("g", None).get("session.timeout.ms"),
-            Some("9000")
-        );
-        assert_eq!(s.group_consumer("g", None).get("group.instance.id"), None);
-        assert_eq!(
-            s.group_consumer("g", Some("projector-1"))
-                .get("group.instance.id"),
-            Some("projector-1")
-        );
-        assert_eq!(s.producer().get("session.timeout.ms"), None);
+        assert_eq!(s.owner("g").get("fetch.wait.max.ms"), Some("50"));
+        assert_eq!(s.owner("g").get("group.id"), Some("g"));
+        assert_eq!(s.producer().get("fetch.wait.max.ms"), None);
     }
 
     #[test]

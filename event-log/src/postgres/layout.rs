@@ -13,9 +13,7 @@ use crate::LogError;
 
 const DDL: &str = include_str!("../../../migrations/event-log/0001_command_log.sql");
 
-/// Serializes concurrent migrations (`CREATE … IF NOT EXISTS` alone can still race). The text
-/// "evlogmig" as a number, to stay clear of other advisory locks.
-const MIGRATION_LOCK: i64 = 0x6576_6c6f_676d_6967;
+use crate::membership::MIGRATION_LOCK;
 
 pub(super) async fn migrate(pool: &Pool, partitions: u32) -> Result<(), LogError> {
     let mut client = pool

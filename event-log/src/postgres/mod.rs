@@ -10,7 +10,6 @@
 mod appender;
 mod consumer;
 mod layout;
-mod session;
 
 use std::time::Duration;
 

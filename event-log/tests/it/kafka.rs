@@ -1,7 +1,10 @@
-//! The contract on `kafka://`, against a real Kafka-protocol broker (tansu) per test.
+//! The contract on `kafka://`, against a real Kafka-protocol broker (tansu) per test, its
+//! consumers sharing the partitions in a fresh Postgres database (the read models' in
+//! production).
 
-use event_log::{connect, LogError};
+use event_log::{connect, connect_beside, LogError};
 use testkit::kafka::Broker;
+use testkit::postgres::TestDatabase;
 
 use crate::contract::{contract_tests, Fixture};
 
@@ -9,10 +12,11 @@ const TOPIC: &str = "agenfleet.commands";
 
 async fn fixture() -> Fixture {
     let broker = Broker::start().await;
-    let log = connect(&broker.url(TOPIC, 4))
+    let members = TestDatabase::create().await;
+    let log = connect_beside(&broker.url(TOPIC, 4), &members.url)
         .await
         .expect("connect to the broker");
-    Fixture::new(log, broker)
+    Fixture::new(log, (broker, members))
 }
 
 contract_tests!(fixture);

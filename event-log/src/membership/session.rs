@@ -1,6 +1,7 @@
-//! A consumer's own connection: it holds the advisory locks that make the consumer the owner of
-//! its partitions (they are session-level, so they go away with the connection if the process
-//! dies), it LISTENs for appends, and it keeps the member's heartbeat row fresh.
+//! A member's own connection: it holds the advisory locks that make the member the owner of its
+//! partitions (they are session-level, so they go away with the connection if the process
+//! dies), it keeps the member's heartbeat row fresh and, for the Postgres log, it LISTENs for
+//! appends.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
-use super::{db_error, CHANNEL};
+use crate::postgres::db_error;
 use crate::LogError;
 
 /// How often a member says it is alive.
@@ -29,11 +30,12 @@ pub(super) struct Session {
 }
 
 impl Session {
-    /// Connects, listens, registers the member and starts its heartbeat.
+    /// Connects, listens on `channel` if given, registers the member and starts its heartbeat.
     pub async fn open(
         config: &tokio_postgres::Config,
         group: &str,
         member: &str,
+        channel: Option<&str>,
     ) -> Result<Self, LogError> {
         let (client, mut connection) = config.connect(NoTls).await.map_err(db_error)?;
         let wake = Arc::new(Notify::new());
@@ -59,7 +61,9 @@ impl Session {
         });
         let client = Arc::new(client);
         let started = async {
-            client.batch_execute(&format!("LISTEN {CHANNEL}")).await?;
+            if let Some(channel) = channel {
+                client.batch_execute(&format!("LISTEN {channel}")).await?;
+            }
             client.execute(REGISTER, &[&group, &member]).await?;
             // Rows of members long gone are only noise.
             client
