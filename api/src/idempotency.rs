@@ -79,7 +79,7 @@ pub async fn middleware(
 
     let locked_until = chrono::Utc::now() + state.command_timeout + chrono::Duration::seconds(5);
     let claim = async {
-        let client = state.store.client().await?;
+        let client = state.store.lookup_client().await?;
         Ok::<_, ApiError>(
             idempotency::claim(
                 &client,
@@ -149,7 +149,7 @@ async fn remember(
         body: body.to_vec(),
     };
     let bookkeeping = async {
-        let client = state.store.client().await?;
+        let client = state.store.lookup_client().await?;
         if status.is_server_error() {
             // The command may be in the log: a retry must build the same one.
             idempotency::release(&client, tenant, key).await

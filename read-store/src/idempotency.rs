@@ -31,8 +31,9 @@ pub struct StoredResponse {
     pub body: Vec<u8>,
 }
 
-/// Takes a key (see `claim`).
-const CLAIM: &str = "INSERT INTO apistate.idempotency_keys AS k (tenant_id, key, fingerprint, created_at, locked_until)
+/// Takes a key (see `claim`). Run on `Store::lookup_client` connections, as are [`STORED`] and
+/// [`COMPLETE`]: an insert by primary key and lookups by it.
+pub const CLAIM: &str = "INSERT INTO apistate.idempotency_keys AS k (tenant_id, key, fingerprint, created_at, locked_until)
              VALUES ($1, $2, $3, now(), $4)
              ON CONFLICT (tenant_id, key) DO UPDATE SET
                  locked_until = $4,
@@ -79,13 +80,8 @@ pub async fn claim(
             first_seen: row.get(0),
         });
     }
-    let row = client
-        .query_opt(
-            "SELECT fingerprint, response_status, response_headers, response_body
-             FROM apistate.idempotency_keys WHERE tenant_id = $1 AND key = $2",
-            &[&tenant, &key],
-        )
-        .await?;
+    let stored = client.prepare_cached(STORED).await?;
+    let row = client.query_opt(&stored, &[&tenant, &key]).await?;
     let Some(row) = row else {
         // Deleted between the two statements (a 5xx released it): the caller may try again.
         return Ok(Claim::InFlight);
@@ -107,6 +103,23 @@ pub async fn claim(
     }
 }
 
+/// What a claim that did not take the key finds.
+pub const STORED: &str = "SELECT fingerprint, response_status, response_headers, response_body
+             FROM apistate.idempotency_keys WHERE tenant_id = $1 AND key = $2";
+
+/// Stores the answer (see `complete`).
+pub const COMPLETE: &str = "UPDATE apistate.idempotency_keys
+             SET response_status = $3, response_headers = $4, response_body = $5, locked_until = NULL
+             WHERE tenant_id = $1 AND key = $2
+             RETURNING set_config('synchronous_commit', 'off', true)";
+
+/// Unlocks a key, keeping its first use (see `release`).
+pub const RELEASE: &str =
+    "UPDATE apistate.idempotency_keys SET locked_until = NULL WHERE tenant_id = $1 AND key = $2";
+
+/// Forgets a key (see `forget`).
+pub const FORGET: &str = "DELETE FROM apistate.idempotency_keys WHERE tenant_id = $1 AND key = $2";
+
 /// Stores the answer to replay. Committed without waiting for its WAL flush: a crash that loses
 /// it leaves the key claimed and unanswered, so a retry takes it over when its lock runs out and
 /// derives the same command from the kept first use, whose outcome the projector kept.
@@ -116,13 +129,17 @@ pub async fn complete(
     key: &str,
     response: &StoredResponse,
 ) -> Result<(), StoreError> {
+    let statement = client.prepare_cached(COMPLETE).await?;
     client
         .execute(
-            "UPDATE apistate.idempotency_keys
-             SET response_status = $3, response_headers = $4, response_body = $5, locked_until = NULL
-             WHERE tenant_id = $1 AND key = $2
-             RETURNING set_config('synchronous_commit', 'off', true)",
-            &[&tenant.to_string(), &key, &(response.status as i32), &Json(&response.headers), &response.body],
+            &statement,
+            &[
+                &tenant.to_string(),
+                &key,
+                &(response.status as i32),
+                &Json(&response.headers),
+                &response.body,
+            ],
         )
         .await?;
     Ok(())
@@ -136,10 +153,7 @@ pub async fn release(
     key: &str,
 ) -> Result<(), StoreError> {
     client
-        .execute(
-            "UPDATE apistate.idempotency_keys SET locked_until = NULL WHERE tenant_id = $1 AND key = $2",
-            &[&tenant.to_string(), &key],
-        )
+        .execute(RELEASE, &[&tenant.to_string(), &key])
         .await?;
     Ok(())
 }
@@ -150,12 +164,7 @@ pub async fn forget(
     tenant: TenantId,
     key: &str,
 ) -> Result<(), StoreError> {
-    client
-        .execute(
-            "DELETE FROM apistate.idempotency_keys WHERE tenant_id = $1 AND key = $2",
-            &[&tenant.to_string(), &key],
-        )
-        .await?;
+    client.execute(FORGET, &[&tenant.to_string(), &key]).await?;
     Ok(())
 }
 

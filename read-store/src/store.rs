@@ -172,6 +172,17 @@ pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
         (crate::sessions::GET.clone(), &["ten_x", "ses_x"]),
         (crate::sessions::MESSAGE.to_owned(), &["ten_x", "msg_x"]),
         (crate::outcomes::GET.to_owned(), &["cmd_x"]),
+        (
+            crate::idempotency::CLAIM.to_owned(),
+            &["ten_x", "key", "fingerprint", "2026-01-01T00:00:00Z", "24"],
+        ),
+        (crate::idempotency::STORED.to_owned(), &["ten_x", "key"]),
+        (
+            crate::idempotency::COMPLETE.to_owned(),
+            &["ten_x", "key", "201", "[]", "body"],
+        ),
+        (crate::idempotency::RELEASE.to_owned(), &["ten_x", "key"]),
+        (crate::idempotency::FORGET.to_owned(), &["ten_x", "key"]),
     ]
 }
 
