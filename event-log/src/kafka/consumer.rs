@@ -56,10 +56,9 @@ pub(super) struct KafkaConsumer {
     topic: String,
     max_batch: usize,
     cursors: BTreeMap<u32, Cursor>,
-    /// Partitions to take out of librdkafka's assignment before any is added to it: revoked,
-    /// sought, or fetching from the wrong place. Done at the next poll, so that a poll cancelled
-    /// meanwhile forgets none.
-    to_stop: BTreeSet<u32>,
+    /// librdkafka's assignment may hold partitions to take out (revoked, sought, fetching from
+    /// the wrong place): [`Self::fetch_owned`] looks at it. Cleared only once it has.
+    unsettled: bool,
     pending: VecDeque<ConsumerEvent>,
     buffer: VecDeque<LogEntry>,
 }
@@ -84,7 +83,7 @@ impl KafkaConsumer {
             topic: settings.topic.clone(),
             max_batch: options.max_batch.max(1),
             cursors: BTreeMap::new(),
-            to_stop: BTreeSet::new(),
+            unsettled: false,
             pending: VecDeque::new(),
             buffer: VecDeque::new(),
         })
@@ -105,10 +104,9 @@ impl KafkaConsumer {
             }
             ConsumerEvent::Revoked(partitions) => {
                 for partition in partitions {
-                    if self.cursors.remove(partition).is_some_and(|c| c.fetching) {
-                        self.to_stop.insert(*partition);
-                    }
+                    self.cursors.remove(partition);
                 }
+                self.unsettled = true;
                 self.buffer
                     .retain(|entry| !partitions.contains(&entry.position.partition));
             }
@@ -120,23 +118,32 @@ impl KafkaConsumer {
     /// Makes a partition fetch again from its cursor (from the next [`Self::fetch_owned`]).
     fn refetch(&mut self, partition: u32) {
         if let Some(cursor) = self.cursors.get_mut(&partition) {
-            if std::mem::replace(&mut cursor.fetching, false) {
-                self.to_stop.insert(partition);
-            }
+            cursor.fetching = false;
+            self.unsettled = true;
         }
     }
 
-    /// Makes librdkafka's assignment what the cursors say: partitions to stop first, then
-    /// those not fetching yet assigned at their cursors. What librdkafka refuses is tried
-    /// again at the next poll.
+    /// Makes librdkafka's assignment what the cursors say: what it holds of partitions not
+    /// owned or not fetching is taken out, then the partitions not fetching are assigned at
+    /// their cursors. It reads librdkafka's assignment rather than trusting what was asked of
+    /// it: a poll cancelled while a change was being made leaves that change done or not, and
+    /// the next poll finds out which. What librdkafka refuses is tried again at the next poll.
     async fn fetch_owned(&mut self) {
-        if !self.to_stop.is_empty() {
-            let stopping: Vec<(u32, i64)> = self.to_stop.iter().map(|p| (*p, 0)).collect();
-            if !self.assignment(&stopping, false).await {
-                return;
-            }
-            self.to_stop.clear();
+        if !self.unsettled && self.cursors.values().all(|cursor| cursor.fetching) {
+            return;
         }
+        let Some(assigned) = self.assigned().await else {
+            return;
+        };
+        let stopping: Vec<(u32, i64)> = assigned
+            .iter()
+            .filter(|p| !self.cursors.get(p).is_some_and(|cursor| cursor.fetching))
+            .map(|p| (*p, 0))
+            .collect();
+        if !stopping.is_empty() && !self.assignment(&stopping, false).await {
+            return;
+        }
+        self.unsettled = false;
         let starting: Vec<(u32, i64)> = self
             .cursors
             .iter()
@@ -148,6 +155,29 @@ impl KafkaConsumer {
                 if let Some(cursor) = self.cursors.get_mut(&partition) {
                     cursor.fetching = true;
                 }
+            }
+        }
+    }
+
+    /// The partitions in librdkafka's assignment now.
+    async fn assigned(&self) -> Option<BTreeSet<u32>> {
+        let consumer = self.consumer.clone()?;
+        let topic = self.topic.clone();
+        let assignment = tokio::task::spawn_blocking(move || consumer.assignment()).await;
+        match assignment {
+            Ok(Ok(list)) => Some(
+                list.elements_for_topic(&topic)
+                    .iter()
+                    .filter_map(|element| u32::try_from(element.partition()).ok())
+                    .collect(),
+            ),
+            Ok(Err(error)) => {
+                tracing::warn!(%error, "reading the Kafka consumer's assignment");
+                None
+            }
+            Err(error) => {
+                tracing::warn!(%error, "assignment task failed");
+                None
             }
         }
     }
@@ -178,7 +208,6 @@ impl KafkaConsumer {
         .await;
         match changed {
             Ok(Ok(())) => true,
-            Ok(Err(KafkaError::Subscription(_))) if !add => true,
             Ok(Err(error)) => {
                 tracing::warn!(%error, add, "changing the Kafka consumer's assignment");
                 false

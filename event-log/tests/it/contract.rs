@@ -40,6 +40,7 @@ macro_rules! contract_tests {
             concurrent_appends_never_show_an_offset_before_a_lower_one,
             two_consumers_split_the_partitions_and_one_takes_all_when_the_other_closes,
             a_cancelled_poll_loses_nothing,
+            records_come_out_once_and_in_order_through_cancelled_polls,
             ping_answers_when_the_log_is_up,
         );
     };
@@ -376,6 +377,61 @@ pub async fn a_cancelled_poll_loses_nothing(fx: Fixture) {
         )
         .await;
     first.consumer.close().await;
+}
+
+/// Polls dropped at every stage of their work — while partitions are being assigned and sought
+/// (as a projector seeks each to its checkpoint) and records fetched — hand out every record of
+/// every partition once, in order.
+pub async fn records_come_out_once_and_in_order_through_cancelled_polls(fx: Fixture) {
+    const RECORDS: usize = 120;
+    let log = fx.log;
+    let tenants = tenants(&*log, 6);
+    let mut appended: BTreeMap<u32, i64> = BTreeMap::new();
+    for n in 0..RECORDS {
+        let position = log
+            .append(&record(tenants[n % tenants.len()], n))
+            .await
+            .expect("append");
+        *appended.entry(position.partition).or_default() += 1;
+    }
+    let mut member = Member::join(&*log, "cancelled-records").await;
+    let mut handed_out: BTreeMap<u32, Vec<i64>> = BTreeMap::new();
+    let until = deadline(60);
+    let mut round: u64 = 0;
+    while handed_out.values().map(Vec::len).sum::<usize>() < RECORDS {
+        assert!(
+            Instant::now() < until,
+            "records handed out: {handed_out:?}, appended: {appended:?}"
+        );
+        round += 1;
+        let wait = Duration::from_micros(round * 397 % 20_000);
+        let polled = tokio::time::timeout(wait, member.poll(Duration::from_millis(50))).await;
+        match polled {
+            Ok(ConsumerEvent::Assigned(partitions)) => {
+                for partition in partitions {
+                    member.consumer.seek(partition, 0).await.expect("seek");
+                }
+            }
+            Ok(ConsumerEvent::Records(entries)) => {
+                for entry in entries {
+                    let position = entry.position;
+                    handed_out
+                        .entry(position.partition)
+                        .or_default()
+                        .push(position.offset);
+                }
+            }
+            _ => {}
+        }
+    }
+    for (partition, offsets) in &handed_out {
+        assert_eq!(
+            *offsets,
+            (0..appended[partition]).collect::<Vec<_>>(),
+            "partition {partition}"
+        );
+    }
+    member.consumer.close().await;
 }
 
 /// Polls both (a group moves partitions only as its members answer) until they own disjoint,
