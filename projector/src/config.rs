@@ -18,9 +18,9 @@ pub struct ProjectorConfig {
     #[arg(long, env = "AGENFLEET_PROJECTOR_BATCH", default_value_t = 500)]
     pub batch_size: usize,
     /// A name this process keeps across restarts, unique among the running projectors (for
-    /// example the pod's or the service replica's name): restarted under the same name, it takes
-    /// its partitions straight back instead of waiting for the group to notice that its previous
-    /// life died. Unset: a new member on every start. See docs/OPERATIONS.md, "Draining a process".
+    /// example the pod's or the service replica's name): its row in `eventlog.consumers`, taken
+    /// over by a restart under the same name. Unset: a new row on every start. Failover does not
+    /// depend on it: see docs/OPERATIONS.md, "Which projector owns which partition".
     #[arg(long, env = "AGENFLEET_PROJECTOR_INSTANCE_ID", value_parser = parse_instance_id)]
     pub instance_id: Option<String>,
     /// How long a shutdown may take to finish the batch in hand.
@@ -34,8 +34,8 @@ impl ProjectorConfig {
     }
 }
 
-/// 1 to 64 letters, digits, `.`, `_` or `-`: it names a Kafka group member and a row of the
-/// Postgres log's member table, and shows in logs.
+/// 1 to 64 letters, digits, `.`, `_` or `-`: it names a row of the members' table
+/// (`eventlog.consumers`) and shows in logs.
 fn parse_instance_id(value: &str) -> Result<String, String> {
     let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-');
     if (1..=64).contains(&value.len()) && value.chars().all(allowed) {

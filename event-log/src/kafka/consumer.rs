@@ -2,9 +2,9 @@
 //!
 //! Who owns which partition is decided in Postgres, the same way as on the Postgres log (see
 //! [`membership`]), in the read models' database the projector writes to: a member's advisory
-//! locks go with its connection, so a killed projector's partitions move to the others within
-//! about a second, and a restarted one under its instance name takes them back at once — with
-//! no group coordinator, session timeout or rebalance of the broker in the way (Kafka's group
+//! locks go with its connection, so a killed projector's partitions move to the others (or to
+//! its restarted self) within about a second — with no group coordinator, session timeout or
+//! rebalance of the broker in the way (Kafka's group
 //! protocol cannot notice a dead member faster than its session timeout, 6 s at the least on
 //! a stock broker). The broker only serves fetches: each owned partition is assigned to the
 //! librdkafka consumer by hand (`incremental_assign`) at the offset the owner asked for.
