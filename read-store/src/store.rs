@@ -137,8 +137,10 @@ impl Store {
 
     /// A connection that plans each prepared statement once and reuses the plan (a generic
     /// plan), for statements whose only possible plan is an index lookup: equality on every
-    /// column of a primary key or unique index (`WHERE tenant_id = $1 AND id = $2`; not `id =
-    /// ANY($1)`, whose generic plan on an empty table is a scan). Planning such a statement
+    /// column of a primary key or unique index, and no other index holding those columns (not
+    /// `id = ANY($1)`, whose generic plan on an empty table is a scan; not an agent by
+    /// `tenant_id = $1 AND id = $2`, which on an empty table plans as a scan of
+    /// `agents_by_status`, every agent of the tenant, until an `ANALYZE` replans it). Planning such a statement
     /// costs several times its execution, and no table size can make a scan better. Anything else (ranges, joins, orderings, aggregates) takes
     /// [`Store::client`]; `lookup_plans_are_index_lookups` checks every statement run here.
     pub async fn lookup_client(&self) -> Result<deadpool_postgres::Object, StoreError> {
@@ -168,8 +170,6 @@ impl Store {
 /// lookup on empty tables.
 pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
     vec![
-        (crate::agents::GET.clone(), &["ten_x", "agent_x"]),
-        (crate::sessions::GET.clone(), &["ten_x", "ses_x"]),
         (crate::sessions::MESSAGE.to_owned(), &["ten_x", "msg_x"]),
         (crate::outcomes::GET.to_owned(), &["cmd_x"]),
         (

@@ -32,6 +32,28 @@ async fn every_lookup_statement_plans_as_an_index_lookup_on_empty_tables() {
             .map(|row| row.get::<_, String>(0))
             .collect();
         let plan = plan.join("\n");
+        // The index must be a unique one: a generic plan made on empty tables may otherwise
+        // pick any index with the key's columns among others (`agents_by_status` for an agent by
+        // id) and scan every row of the tenant on each lookup, forever after.
+        for index in plan
+            .split(" using ")
+            .skip(1)
+            .filter_map(|rest| rest.split_whitespace().next())
+        {
+            let unique: bool = sql
+                .query_one(
+                    "SELECT i.indisunique FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+                     WHERE c.relname = $1",
+                    &[&index],
+                )
+                .await
+                .unwrap_or_else(|e| panic!("{index}: {e}"))
+                .get(0);
+            assert!(
+                unique,
+                "{statement}\nscans {index}, not a unique index:\n{plan}"
+            );
+        }
         // An insert from values scans nothing; its conflicts are found through the index.
         assert!(
             plan.contains("Index Scan")
