@@ -75,6 +75,33 @@ pub(crate) async fn decided(database_url: &str) -> anyhow::Result<i64> {
         .get(0))
 }
 
+/// Appends `records[range]` to the log, in order, with `concurrency` appends in flight.
+pub(crate) async fn append_range(
+    log: &Arc<dyn event_log::EventLog>,
+    records: &Arc<Vec<CommandRecord>>,
+    range: std::ops::Range<usize>,
+    concurrency: usize,
+) -> anyhow::Result<()> {
+    let next = Arc::new(std::sync::atomic::AtomicUsize::new(range.start));
+    let tasks = (0..concurrency).map(|_| {
+        let (log, records, next) = (log.clone(), records.clone(), next.clone());
+        let end = range.end.min(records.len());
+        tokio::spawn(async move {
+            loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                if i >= end {
+                    return Ok::<_, anyhow::Error>(());
+                }
+                log.append(&records[i]).await?;
+            }
+        })
+    });
+    for task in futures::future::join_all(tasks).await {
+        task??;
+    }
+    Ok(())
+}
+
 pub(crate) async fn append(
     database_url: String,
     event_log_url: String,
@@ -87,25 +114,8 @@ pub(crate) async fn append(
     let history = Arc::new(history(records));
     let started = Instant::now();
     // Tenants first, so every agent creation finds its tenant.
-    for record in &history[..100] {
-        log.append(record).await?;
-    }
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(100));
-    let tasks = (0..concurrency).map(|_| {
-        let (log, history, next) = (log.clone(), history.clone(), next.clone());
-        tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(record) = history.get(i) else {
-                    return Ok::<_, anyhow::Error>(());
-                };
-                log.append(record).await?;
-            }
-        })
-    });
-    for task in futures::future::join_all(tasks).await {
-        task??;
-    }
+    append_range(&log, &history, 0..100, 1).await?;
+    append_range(&log, &history, 100..history.len(), concurrency).await?;
     let appended = started.elapsed();
     println!(
         "append  records={records} seconds={:.2} records/s={:.0}",

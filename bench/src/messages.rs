@@ -11,6 +11,7 @@ use schema::session::{MessageRole, ToolCall, ToolCallStatus, Usage};
 use schema::{Actor, AgentId, Command, CommandRecord, MessageId, SessionId, TenantId};
 use serde_json::json;
 
+use crate::log_phases::append_range;
 use crate::{percentile, Reference};
 
 /// `POST /v1/sessions/{id}/messages` round trips: one session per client, user messages and
@@ -192,31 +193,6 @@ fn history(tenant: TenantId, agents: usize, days: i64, messages: usize) -> Vec<C
     out
 }
 
-/// Appends `records` to the log, in order, with `concurrency` appends in flight.
-async fn append_all(
-    log: Arc<dyn event_log::EventLog>,
-    records: Arc<Vec<CommandRecord>>,
-    concurrency: usize,
-) -> anyhow::Result<()> {
-    let next = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    let tasks = (0..concurrency).map(|_| {
-        let (log, records, next) = (log.clone(), records.clone(), next.clone());
-        tokio::spawn(async move {
-            loop {
-                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(record) = records.get(i) else {
-                    return Ok::<_, anyhow::Error>(());
-                };
-                log.append(record).await?;
-            }
-        })
-    });
-    for task in futures::future::join_all(tasks).await {
-        task??;
-    }
-    Ok(())
-}
-
 pub struct MetricsBench {
     pub database_url: String,
     pub event_log_url: String,
@@ -245,9 +221,9 @@ pub async fn metrics(bench: MetricsBench) -> anyhow::Result<()> {
     let before = crate::log_phases::decided(&bench.database_url).await?;
     let started = Instant::now();
     // Agents first, so every session finds its agent; then the rest, in order.
-    append_all(log.clone(), Arc::new(records[..bench.agents].to_vec()), 1).await?;
-    let rest = Arc::new(records[bench.agents..].to_vec());
-    append_all(log, rest, 64).await?;
+    let records = Arc::new(records);
+    append_range(&log, &records, 0..bench.agents, 1).await?;
+    append_range(&log, &records, bench.agents..records.len(), 64).await?;
     loop {
         let done = crate::log_phases::decided(&bench.database_url).await? - before;
         if done >= records.len() as i64 {
