@@ -2,7 +2,7 @@
 
 use std::str::FromStr;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
 /// The schema the live read models are in.
@@ -217,6 +217,16 @@ fn pool(
         .wait_timeout(Some(std::time::Duration::from_secs(5)))
         .create_timeout(Some(std::time::Duration::from_secs(5)))
         .runtime(deadpool_postgres::Runtime::Tokio1)
+        .pre_recycle(Hook::sync_fn(|client, _| {
+            // A connection whose task has gone (it ran on an actix worker's runtime, which
+            // ends with the server) closed without a word from the server: drop it quietly,
+            // where the pool's own check would log a warning for each.
+            if client.is_closed() {
+                tracing::debug!("dropping a pooled connection that has closed");
+                return Err(HookError::Message("closed".into()));
+            }
+            Ok(())
+        }))
         .build()
         .map_err(|e| StoreError::InvalidUrl(e.to_string()))
 }
