@@ -100,8 +100,7 @@ pub async fn state(
     Ok(get(client, tenant, id).await?.map(|row| row.state))
 }
 
-/// A lookup by primary key, on the custom-plan pool: `agents_by_status` also holds its columns (see
-/// `Store::lookup_client`).
+/// A lookup by primary key (see `Store::lookup_client`).
 pub(crate) static GET: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
         "SELECT {COLUMNS}, a.open_session_count FROM agents a WHERE a.tenant_id = $1 AND a.id = $2"

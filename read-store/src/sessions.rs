@@ -54,8 +54,7 @@ pub(crate) fn session_from_row(row: &Row) -> Result<SessionSnapshot, StoreError>
     })
 }
 
-/// A lookup by primary key, on the custom-plan pool: `sessions_by_agent` also holds its columns
-/// (see `Store::lookup_client`).
+/// A lookup by primary key (see `Store::lookup_client`).
 pub(crate) static GET: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!("SELECT {COLUMNS} FROM sessions s WHERE s.tenant_id = $1 AND s.id = $2")
 });

@@ -101,7 +101,7 @@ pub struct Store {
 enum Plans {
     /// Planned afresh on every execution.
     Custom,
-    /// Planned once per connection and statement.
+    /// Planned once per connection and statement, again every [`REPLAN_EVERY`] uses.
     Generic,
 }
 
@@ -136,13 +136,17 @@ impl Store {
     }
 
     /// A connection that plans each prepared statement once and reuses the plan (a generic
-    /// plan), for statements whose only possible plan is an index lookup: equality on every
-    /// column of a primary key or unique index, and no other index holding those columns (not
-    /// `id = ANY($1)`, whose generic plan on an empty table is a scan; not an agent by
-    /// `tenant_id = $1 AND id = $2`, which on an empty table plans as a scan of
-    /// `agents_by_status`, every agent of the tenant, until an `ANALYZE` replans it). Planning such a statement
-    /// costs several times its execution, and no table size can make a scan better. Anything else (ranges, joins, orderings, aggregates) takes
-    /// [`Store::client`]; `lookup_plans_are_index_lookups` checks every statement run here.
+    /// plan) for [`REPLAN_EVERY`] uses, with sequential scans off: for statements whose only
+    /// sensible plan is an index lookup, i.e. equality on every column of a primary key or
+    /// unique index. Planning such a statement costs more than running it (twice the lookups
+    /// per second of a Postgres core with the plan kept). A generic plan is made without the
+    /// arguments, from the table's size and statistics then: on a small or never-analysed table
+    /// it may pick another index holding the key's columns among others (`agents_by_status`
+    /// for an agent by `tenant_id = $1 AND id = $2`: a scan of the tenant's agents), which stays
+    /// cheap only while the table is small; replanning every few uses picks the unique index
+    /// once the table has grown, analysed or not. Anything else (ranges, joins, orderings,
+    /// aggregates) takes [`Store::client`]; `lookup_plans` (api tests) checks every statement
+    /// run here, small and grown.
     pub async fn lookup_client(&self) -> Result<deadpool_postgres::Object, StoreError> {
         Ok(self.lookups.get().await?)
     }
@@ -167,9 +171,11 @@ impl Store {
 
 /// Every statement run on [`Store::lookup_client`] connections, with sample arguments (text
 /// literals) for `EXPLAIN EXECUTE`: a test checks that each one's generic plan is an index
-/// lookup on empty tables.
+/// lookup on empty tables, and a lookup by a unique index once they have grown.
 pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
     vec![
+        (crate::agents::GET.clone(), &["ten_x", "agent_x"]),
+        (crate::sessions::GET.clone(), &["ten_x", "ses_x"]),
         (crate::sessions::MESSAGE.to_owned(), &["ten_x", "msg_x"]),
         (crate::outcomes::GET.to_owned(), &["cmd_x"]),
         (
@@ -186,6 +192,17 @@ pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
     ]
 }
 
+/// How often a lookup connection forgets its prepared statements, so that the next use plans
+/// them again for the tables as they are now (see [`Store::lookup_client`]): one planning per
+/// this many uses of a connection.
+pub const REPLAN_EVERY: usize = 1_000;
+
+/// The settings of lookup connections (see [`Store::lookup_client`]).
+pub const LOOKUP_SETTINGS: [(&str, &str); 2] = [
+    ("plan_cache_mode", "force_generic_plan"),
+    ("enable_seqscan", "off"),
+];
+
 fn pool(
     mut config: tokio_postgres::Config,
     schema: &str,
@@ -194,16 +211,18 @@ fn pool(
 ) -> Result<Pool, StoreError> {
     // Tables grow from empty: a generic plan cached by a long-lived connection while they were
     // small would keep scanning them (seen: the projector slowing from 5,000 to 600 records/s
-    // until autoanalyze). So plans are custom, but for lookups by a unique key, whose plan is
-    // the same at any size. JIT compilation, which large row estimates trigger, would add
-    // hundreds of milliseconds to queries that run in a few.
-    let plan_cache_mode = match plans {
-        Plans::Custom => "force_custom_plan",
-        Plans::Generic => "force_generic_plan",
+    // until autoanalyze). So plans are custom, but for lookups by a unique key. JIT
+    // compilation, which large row estimates trigger, would add hundreds of milliseconds to
+    // queries that run in a few.
+    let settings: &[(&str, &str)] = match plans {
+        Plans::Custom => &[("plan_cache_mode", "force_custom_plan")],
+        Plans::Generic => &LOOKUP_SETTINGS,
     };
-    config.options(format!(
-        "-c search_path={schema} -c plan_cache_mode={plan_cache_mode} -c jit=off"
-    ));
+    let mut options = format!("-c search_path={schema} -c jit=off");
+    for (name, value) in settings {
+        options.push_str(&format!(" -c {name}={value}"));
+    }
+    config.options(options);
     config.connect_timeout(std::time::Duration::from_secs(5));
     let manager = Manager::from_config(
         config,
@@ -217,13 +236,18 @@ fn pool(
         .wait_timeout(Some(std::time::Duration::from_secs(5)))
         .create_timeout(Some(std::time::Duration::from_secs(5)))
         .runtime(deadpool_postgres::Runtime::Tokio1)
-        .pre_recycle(Hook::sync_fn(|client, _| {
+        .pre_recycle(Hook::sync_fn(move |client, metrics| {
             // A connection whose task has gone (it ran on an actix worker's runtime, which
             // ends with the server) closed without a word from the server: drop it quietly,
             // where the pool's own check would log a warning for each.
             if client.is_closed() {
                 tracing::debug!("dropping a pooled connection that has closed");
                 return Err(HookError::Message("closed".into()));
+            }
+            if matches!(plans, Plans::Generic)
+                && metrics.recycle_count % REPLAN_EVERY == REPLAN_EVERY - 1
+            {
+                client.statement_cache.clear();
             }
             Ok(())
         }))

@@ -157,7 +157,7 @@ async fn load_session(
     caller: &Caller,
     id: SessionId,
 ) -> Result<schema::session::SessionSnapshot, ApiError> {
-    let client = state.store.client().await?;
+    let client = state.store.lookup_client().await?;
     sessions::get(&client, caller.tenant_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(ErrorCode::SessionNotFound, "session", &id.to_string()))
