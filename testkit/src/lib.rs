@@ -6,6 +6,7 @@ pub mod app;
 pub mod dispatcher;
 pub mod hostile_server;
 pub mod kafka;
+pub mod logs;
 pub mod pg_server;
 pub mod postgres;
 pub mod receiver;
