@@ -139,6 +139,8 @@ async fn collect(
     let deadline = Instant::now() + READ_TIMEOUT;
     let mut entries = Vec::new();
     let mut next = from_offset;
+    // What librdkafka last said instead of a record, for the message if the read times out.
+    let mut last_error = None;
     loop {
         let message = match tokio::time::timeout_at(deadline, consumer.recv()).await {
             Ok(Ok(message)) => message,
@@ -148,17 +150,29 @@ async fn collect(
             // Transport errors are retried by librdkafka; keep waiting until the deadline.
             Ok(Err(error)) => {
                 tracing::debug!(%error, "reading the log");
+                last_error = Some(error);
                 continue;
             }
             Err(_) if entries.is_empty() => {
+                let said = last_error.map_or_else(
+                    || "no record, no error".to_owned(),
+                    |error| format!("last error: {error}"),
+                );
                 return Err(LogError::Unavailable(format!(
-                    "Kafka did not answer a read of partition {partition} within {READ_TIMEOUT:?}"
-                )))
+                    "Kafka did not answer a read of partition {partition} from offset \
+                     {from_offset} within {READ_TIMEOUT:?} ({said})"
+                )));
             }
             Err(_) => return Ok((entries, true)),
         };
         // Leftovers of an earlier assignment, or the broker starting below the offset asked for.
         if message.partition() != partition as i32 || message.offset() < next {
+            tracing::debug!(
+                partition = message.partition(),
+                offset = message.offset(),
+                expected = next,
+                "reader skips a record"
+            );
             continue;
         }
         let position = Position {
