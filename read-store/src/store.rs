@@ -143,8 +143,8 @@ impl Store {
     /// arguments, from the table's size and statistics then: on a small or never-analysed table
     /// it may pick another index holding the key's columns among others (`agents_by_status`
     /// for an agent by `tenant_id = $1 AND id = $2`: a scan of the tenant's agents), which stays
-    /// cheap only while the table is small; replanning every few uses picks the unique index
-    /// once the table has grown, analysed or not. Anything else (ranges, joins, orderings,
+    /// cheap only while the table is small; planning again every [`REPLAN_EVERY`] uses picks
+    /// the unique index once the table has grown, analysed or not. Anything else (ranges, joins, orderings,
     /// aggregates) takes [`Store::client`]; `lookup_plans` (api tests) checks every statement
     /// run here, small and grown.
     pub async fn lookup_client(&self) -> Result<deadpool_postgres::Object, StoreError> {
