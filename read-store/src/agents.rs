@@ -9,7 +9,8 @@ use schema::agent::{AgentConfig, AgentStatus};
 use schema::{AgentId, TenantId};
 use tokio_postgres::Row;
 
-use crate::{Listed, Page, StoreError};
+use crate::batch::{ordinal, Batched, Lookup};
+use crate::{Listed, Page, Store, StoreError};
 
 /// Every column of an agent (except its SOUL text).
 pub(crate) const COLUMNS: &str =
@@ -117,6 +118,49 @@ pub async fn get(
         .query_opt(&statement, &[&tenant.to_string(), &id.to_string()])
         .await?;
     row.as_ref().map(agent_row).transpose()
+}
+
+/// Agents by key, many in one query (see [`crate::batch`]): a lookup by primary key for each.
+pub(crate) static GET_MANY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS}, a.open_session_count, w.n
+         FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(tenant_id, id, n)
+         JOIN agents a ON a.tenant_id = w.tenant_id AND a.id = w.id"
+    )
+});
+
+/// Agents by tenant and id, looked up together (see [`find`]).
+pub struct ByKey;
+
+impl Lookup for ByKey {
+    type Key = (TenantId, AgentId);
+    type Row = AgentRow;
+
+    async fn fetch(
+        client: &deadpool_postgres::Client,
+        keys: &[Self::Key],
+    ) -> Result<Vec<(usize, AgentRow)>, StoreError> {
+        let tenants: Vec<String> = keys.iter().map(|(tenant, _)| tenant.to_string()).collect();
+        let ids: Vec<String> = keys.iter().map(|(_, id)| id.to_string()).collect();
+        let statement = client.prepare_cached(&GET_MANY).await?;
+        let rows = client.query(&statement, &[&tenants, &ids]).await?;
+        rows.iter()
+            .map(|row| Ok((ordinal(row.get("n"))?, agent_row(row)?)))
+            .collect()
+    }
+}
+
+/// The agent `id` of `tenant`, looked up in one query with the others asked for at the same
+/// moment ([`crate::batch`]); what [`get`] on a lookup connection would find.
+pub async fn find(
+    store: &Store,
+    tenant: TenantId,
+    id: AgentId,
+) -> Result<Option<AgentRow>, StoreError> {
+    match store.agent_lookups().get((tenant, id)).await {
+        Batched::Found(row) => Ok(row),
+        Batched::Alone => get(&store.lookup_client().await?, tenant, id).await,
+    }
 }
 
 pub async fn list(

@@ -8,6 +8,7 @@
 pub mod activity;
 pub mod agents;
 pub mod api_keys;
+pub mod batch;
 pub mod cron;
 pub mod deliveries;
 pub mod dispatch_queue;

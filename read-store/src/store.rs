@@ -5,6 +5,8 @@ use std::str::FromStr;
 use deadpool_postgres::{Hook, HookError, Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio_postgres::NoTls;
 
+use crate::batch::Batcher;
+
 /// The schema the live read models are in.
 pub const READ_MODEL_SCHEMA: &str = "readmodel";
 
@@ -93,6 +95,7 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 pub struct Store {
     pool: Pool,
     lookups: Pool,
+    agent_lookups: Batcher<crate::agents::ByKey>,
     schema: String,
 }
 
@@ -119,10 +122,17 @@ impl Store {
         }
         let config = tokio_postgres::Config::from_str(url)
             .map_err(|e| StoreError::InvalidUrl(e.to_string()))?;
+        // Lookups are short and one per request: half as many connections serve them.
+        let lookups = pool(
+            config.clone(),
+            schema,
+            Plans::Generic,
+            max_connections.div_ceil(2),
+        )?;
         Ok(Self {
-            pool: pool(config.clone(), schema, Plans::Custom, max_connections)?,
-            // Lookups are short and one per request: half as many connections serve them.
-            lookups: pool(config, schema, Plans::Generic, max_connections.div_ceil(2))?,
+            pool: pool(config, schema, Plans::Custom, max_connections)?,
+            agent_lookups: Batcher::new(lookups.clone()),
+            lookups,
             schema: schema.to_owned(),
         })
     }
@@ -151,6 +161,11 @@ impl Store {
         Ok(self.lookups.get().await?)
     }
 
+    /// Agent lookups by key, gathered into shared queries on lookup connections.
+    pub(crate) fn agent_lookups(&self) -> &Batcher<crate::agents::ByKey> {
+        &self.agent_lookups
+    }
+
     /// Both pools' size, idle connections and waiters together, for `/metrics`.
     pub fn pool_status(&self) -> deadpool_postgres::Status {
         let (main, lookups) = (self.pool.status(), self.lookups.status());
@@ -175,6 +190,10 @@ impl Store {
 pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
     vec![
         (crate::agents::GET.clone(), &["ten_x", "agent_x"]),
+        (
+            crate::agents::GET_MANY.clone(),
+            &["{ten_x,ten_y}", "{agent_x,agent_y}"],
+        ),
         (crate::sessions::GET.clone(), &["ten_x", "ses_x"]),
         (crate::sessions::MESSAGE.to_owned(), &["ten_x", "msg_x"]),
         (crate::outcomes::GET.to_owned(), &["cmd_x"]),

@@ -96,8 +96,7 @@ async fn render_agent_with_secret(
     status: actix_web::http::StatusCode,
     gateway_secret: Option<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let client = state.store.lookup_client().await?;
-    let row = agents::get(&client, caller.tenant_id, id)
+    let row = agents::find(&state.store, caller.tenant_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(ErrorCode::AgentNotFound, "agent", &id.to_string()))?;
     let mut response = HttpResponse::build(status);

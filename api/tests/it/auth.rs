@@ -57,6 +57,65 @@ async fn another_tenants_agent_is_not_found_on_every_verb() {
     assert_eq!(mine, created);
 }
 
+/// Lookups asked for at the same moment share queries (`read_store::batch`): two tenants
+/// reading each other's agents at once still each get their own and a 404 for the other's.
+#[tokio::test]
+async fn agents_read_at_once_by_two_tenants_are_each_only_their_owners() {
+    let app = TestApp::spawn().await;
+    let (_, other_key) = app
+        .create_tenant_with_limits(Plan::Enterprise, Some(100_000), Some(100_000))
+        .await;
+    let mut agents = Vec::new();
+    for i in 0..4 {
+        agents.push((
+            app.key.clone(),
+            app.create_agent(json!({"name": format!("mine {i}")})).await,
+        ));
+        let (status, agent) = app
+            .call_to(
+                &app.base,
+                &other_key,
+                Method::POST,
+                "/v1/agents",
+                Some(json!({"name": format!("theirs {i}")})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{agent}");
+        agents.push((other_key.clone(), agent["id"].as_str().unwrap().to_owned()));
+    }
+    let reads = (0..4).flat_map(|_| {
+        agents.iter().flat_map(|(owner, id)| {
+            [&app.key, &other_key].map(|key| (key.clone(), owner.clone(), id.clone()))
+        })
+    });
+    let answers = futures::future::join_all(reads.map(|(key, owner, id)| {
+        let app = &app;
+        async move {
+            let (status, body) = app
+                .call_to(
+                    &app.base,
+                    &key,
+                    Method::GET,
+                    &format!("/v1/agents/{id}"),
+                    None,
+                )
+                .await;
+            (key == owner, id, status, body)
+        }
+    }))
+    .await;
+    assert_eq!(answers.len(), 64);
+    for (owned, id, status, body) in answers {
+        if owned {
+            assert_eq!(status, StatusCode::OK, "{body}");
+            assert_eq!(body["id"], id.as_str());
+        } else {
+            assert_eq!(status, StatusCode::NOT_FOUND, "{id}: {body}");
+            assert_eq!(body["error"]["code"], "AGENT_NOT_FOUND");
+        }
+    }
+}
+
 #[tokio::test]
 async fn a_read_key_reads_but_gets_403_on_writes() {
     let app = TestApp::spawn().await;
