@@ -94,8 +94,7 @@ impl OutcomeWaiter {
     }
 
     async fn read(&self, command: CommandId) -> Result<Option<Outcome>, StoreError> {
-        let client = self.store.lookup_client().await?;
-        outcomes::get(&client, command).await
+        outcomes::find(&self.store, command).await
     }
 }
 

@@ -9,7 +9,7 @@ use schema::agent::{AgentConfig, AgentStatus};
 use schema::{AgentId, TenantId};
 use tokio_postgres::Row;
 
-use crate::batch::{ordinal, Batched, Lookup};
+use crate::batch::{fetch_rows, Lookup};
 use crate::{Listed, Page, Store, StoreError};
 
 /// Every column of an agent (except its SOUL text).
@@ -92,34 +92,6 @@ pub(crate) fn agent_state_from_row(row: &Row) -> Result<AgentState, StoreError> 
     })
 }
 
-/// The decision state of one agent.
-pub async fn state(
-    client: &impl GenericClient,
-    tenant: TenantId,
-    id: AgentId,
-) -> Result<Option<AgentState>, StoreError> {
-    Ok(get(client, tenant, id).await?.map(|row| row.state))
-}
-
-/// A lookup by primary key (see `Store::lookup_client`).
-pub(crate) static GET: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "SELECT {COLUMNS}, a.open_session_count FROM agents a WHERE a.tenant_id = $1 AND a.id = $2"
-    )
-});
-
-pub async fn get(
-    client: &impl GenericClient,
-    tenant: TenantId,
-    id: AgentId,
-) -> Result<Option<AgentRow>, StoreError> {
-    let statement = client.prepare_cached(&GET).await?;
-    let row = client
-        .query_opt(&statement, &[&tenant.to_string(), &id.to_string()])
-        .await?;
-    row.as_ref().map(agent_row).transpose()
-}
-
 /// Agents by key, many in one query (see [`crate::batch`]): a lookup by primary key for each.
 pub(crate) static GET_MANY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
@@ -142,25 +114,18 @@ impl Lookup for ByKey {
     ) -> Result<Vec<(usize, AgentRow)>, StoreError> {
         let tenants: Vec<String> = keys.iter().map(|(tenant, _)| tenant.to_string()).collect();
         let ids: Vec<String> = keys.iter().map(|(_, id)| id.to_string()).collect();
-        let statement = client.prepare_cached(&GET_MANY).await?;
-        let rows = client.query(&statement, &[&tenants, &ids]).await?;
-        rows.iter()
-            .map(|row| Ok((ordinal(row.get("n"))?, agent_row(row)?)))
-            .collect()
+        fetch_rows(client, &GET_MANY, &[&tenants, &ids], agent_row).await
     }
 }
 
 /// The agent `id` of `tenant`, looked up in one query with the others asked for at the same
-/// moment ([`crate::batch`]); what [`get`] on a lookup connection would find.
+/// moment ([`crate::batch`]).
 pub async fn find(
     store: &Store,
     tenant: TenantId,
     id: AgentId,
 ) -> Result<Option<AgentRow>, StoreError> {
-    match store.agent_lookups().get((tenant, id)).await {
-        Batched::Found(row) => Ok(row),
-        Batched::Alone => get(&store.lookup_client().await?, tenant, id).await,
-    }
+    store.batchers().agents.get((tenant, id)).await
 }
 
 pub async fn list(

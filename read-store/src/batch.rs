@@ -11,8 +11,8 @@
 //! Every query starts after each lookup in it was asked for, so a lookup sees every write
 //! committed before it was asked for, as a lookup of its own would (read-your-writes). A query
 //! that fails, or whose task is dropped, answers none of its lookups: each caller then runs
-//! its lookup alone ([`Batched::Alone`]), which gives it the error (and status) its own
-//! lookup meets.
+//! its lookup alone, so that a key that makes a query fail fails only its own caller, and each
+//! caller meets the error (and status) of its own lookup.
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -45,19 +45,25 @@ pub trait Lookup: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<(usize, Self::Row)>, StoreError>> + Send;
 }
 
-/// The index in `keys` of a row's key, from the 1-based `WITH ORDINALITY` of the query's
-/// `unnest` of the keys.
-pub(crate) fn ordinal(n: i64) -> Result<usize, StoreError> {
-    usize::try_from(n - 1).map_err(|_| StoreError::Corrupt(format!("key ordinal {n}")))
-}
-
-/// What a batched lookup found.
-#[derive(Debug)]
-pub enum Batched<R> {
-    /// The row of the key, or `None` when there is none.
-    Found(Option<R>),
-    /// The shared query failed or was dropped: run the lookup alone.
-    Alone,
+/// Runs `statement`, a join of the keys' `unnest(…) WITH ORDINALITY AS w(…, n)` (the keys'
+/// arrays as `params`) selecting `w.n` among its columns, and reads each row with `read`, with
+/// the index of its key.
+pub(crate) async fn fetch_rows<R>(
+    client: &deadpool_postgres::Client,
+    statement: &str,
+    params: &[&(dyn postgres_types::ToSql + Sync)],
+    read: impl Fn(&tokio_postgres::Row) -> Result<R, StoreError>,
+) -> Result<Vec<(usize, R)>, StoreError> {
+    let statement = client.prepare_cached(statement).await?;
+    let rows = client.query(&statement, params).await?;
+    rows.iter()
+        .map(|row| {
+            let n: i64 = row.get("n");
+            let index = usize::try_from(n - 1)
+                .map_err(|_| StoreError::Corrupt(format!("key ordinal {n}")))?;
+            Ok((index, read(row)?))
+        })
+        .collect()
 }
 
 /// Gathers lookups of one kind into shared queries on a pool's connections.
@@ -101,9 +107,20 @@ impl<L: Lookup> Batcher<L> {
         }
     }
 
-    /// The row of `key`, looked up in the next query of this kind. Must be called within a
-    /// Tokio runtime: a query is run by a task spawned on it.
-    pub async fn get(&self, key: L::Key) -> Batched<L::Row> {
+    /// The row of `key`, looked up in the next query of this kind; when that query fails,
+    /// looked up alone, so that the error is this lookup's own. Must be called within a Tokio
+    /// runtime: a query is run by a task spawned on it.
+    pub async fn get(&self, key: L::Key) -> Result<Option<L::Row>, StoreError> {
+        if let Ok(row) = self.shared(key.clone()).await {
+            return Ok(row);
+        }
+        let client = self.shared.pool.get().await?;
+        let rows = L::fetch(&client, std::slice::from_ref(&key)).await?;
+        Ok(rows.into_iter().next().map(|(_, row)| row))
+    }
+
+    /// The row of `key` from a shared query, or `Err` when that query failed or was dropped.
+    async fn shared(&self, key: L::Key) -> Result<Option<L::Row>, oneshot::error::RecvError> {
         let (sender, receiver) = oneshot::channel();
         let start_runner = {
             let mut state = self.shared.lock();
@@ -121,10 +138,7 @@ impl<L: Lookup> Batcher<L> {
             };
             tokio::spawn(runner.run());
         }
-        match receiver.await {
-            Ok(row) => Batched::Found(row),
-            Err(_) => Batched::Alone,
-        }
+        receiver.await
     }
 }
 

@@ -1,10 +1,10 @@
 //! Reads of `command_outcomes`: how the projector decided a command.
 
-use deadpool_postgres::GenericClient;
 use postgres_types::Json;
 use schema::{CommandId, ErrorCode, FieldError, Rejection};
 
-use crate::StoreError;
+use crate::batch::{fetch_rows, Lookup};
+use crate::{Store, StoreError};
 
 /// The decision on one command.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,18 +13,33 @@ pub enum Outcome {
     Rejected(Rejection),
 }
 
-/// A lookup by primary key (see `Store::lookup_client`).
-pub(crate) const GET: &str = "SELECT accepted, error_code, error_message, error_details, retry_at
-     FROM command_outcomes WHERE command_id = $1";
+/// Outcomes by command, many in one query (see [`crate::batch`]): a lookup by primary key for
+/// each.
+pub(crate) const GET_MANY: &str =
+    "SELECT o.accepted, o.error_code, o.error_message, o.error_details, o.retry_at, w.n
+     FROM unnest($1::text[]) WITH ORDINALITY AS w(command_id, n)
+     JOIN command_outcomes o ON o.command_id = w.command_id";
 
-/// The outcome of `id`, if it has been decided.
-pub async fn get(
-    client: &impl GenericClient,
-    id: CommandId,
-) -> Result<Option<Outcome>, StoreError> {
-    let statement = client.prepare_cached(GET).await?;
-    let row = client.query_opt(&statement, &[&id.to_string()]).await?;
-    row.as_ref().map(outcome_from_row).transpose()
+/// Outcomes by command, looked up together (see [`find`]).
+pub struct ByCommand;
+
+impl Lookup for ByCommand {
+    type Key = CommandId;
+    type Row = Outcome;
+
+    async fn fetch(
+        client: &deadpool_postgres::Client,
+        keys: &[CommandId],
+    ) -> Result<Vec<(usize, Outcome)>, StoreError> {
+        let ids: Vec<String> = keys.iter().map(ToString::to_string).collect();
+        fetch_rows(client, GET_MANY, &[&ids], outcome_from_row).await
+    }
+}
+
+/// The outcome of `id`, if it has been decided, looked up in one query with the others asked
+/// for at the same moment ([`crate::batch`]).
+pub async fn find(store: &Store, id: CommandId) -> Result<Option<Outcome>, StoreError> {
+    store.batchers().outcomes.get(id).await
 }
 
 fn outcome_from_row(row: &tokio_postgres::Row) -> Result<Outcome, StoreError> {

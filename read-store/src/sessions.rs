@@ -8,7 +8,8 @@ use schema::session::{
 use schema::{AgentId, SessionId, TenantId};
 use tokio_postgres::Row;
 
-use crate::{parse_column, Listed, Page, StoreError};
+use crate::batch::{fetch_rows, Lookup};
+use crate::{parse_column, Listed, Page, Store, StoreError};
 
 pub(crate) const COLUMNS: &str =
     "s.tenant_id, s.id, s.agent_id, s.name, s.status, s.origin, s.cron_job_id,
@@ -54,21 +55,45 @@ pub(crate) fn session_from_row(row: &Row) -> Result<SessionSnapshot, StoreError>
     })
 }
 
-/// A lookup by primary key (see `Store::lookup_client`).
-pub(crate) static GET: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!("SELECT {COLUMNS} FROM sessions s WHERE s.tenant_id = $1 AND s.id = $2")
+/// Sessions by key, many in one query (see [`crate::batch`]): a lookup by primary key for each.
+pub(crate) static GET_MANY: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {COLUMNS}, w.n FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(tenant_id, id, n)
+         JOIN sessions s ON s.tenant_id = w.tenant_id AND s.id = w.id"
+    )
 });
 
-pub async fn get(
-    client: &impl GenericClient,
+/// Sessions by tenant and id, looked up together (see [`find`]).
+pub struct ByKey;
+
+impl Lookup for ByKey {
+    type Key = (TenantId, SessionId);
+    type Row = SessionSnapshot;
+
+    async fn fetch(
+        client: &deadpool_postgres::Client,
+        keys: &[Self::Key],
+    ) -> Result<Vec<(usize, SessionSnapshot)>, StoreError> {
+        let (tenants, ids) = key_arrays(keys);
+        fetch_rows(client, &GET_MANY, &[&tenants, &ids], session_from_row).await
+    }
+}
+
+/// The session `id` of `tenant`, looked up in one query with the others asked for at the same
+/// moment ([`crate::batch`]).
+pub async fn find(
+    store: &Store,
     tenant: TenantId,
     id: SessionId,
 ) -> Result<Option<SessionSnapshot>, StoreError> {
-    let statement = client.prepare_cached(&GET).await?;
-    let row = client
-        .query_opt(&statement, &[&tenant.to_string(), &id.to_string()])
-        .await?;
-    row.as_ref().map(session_from_row).transpose()
+    store.batchers().sessions.get((tenant, id)).await
+}
+
+/// The tenants and the ids of `keys`, as the two text arrays of a `GET_MANY`.
+fn key_arrays<I: std::fmt::Display>(keys: &[(TenantId, I)]) -> (Vec<String>, Vec<String>) {
+    keys.iter()
+        .map(|(tenant, id)| (tenant.to_string(), id.to_string()))
+        .unzip()
 }
 
 /// Filters of `GET /v1/sessions`.
@@ -194,22 +219,37 @@ pub async fn messages(
     })
 }
 
-/// A lookup by unique key (see `Store::lookup_client`).
-pub(crate) const MESSAGE: &str =
-    "SELECT id, session_id, agent_id, sequence, role, content, usage, tool_calls, created_at
-     FROM messages WHERE tenant_id = $1 AND id = $2";
+/// Messages by key, many in one query (see [`crate::batch`]): a lookup by primary key for each.
+pub(crate) const MESSAGE_MANY: &str =
+    "SELECT m.id, m.session_id, m.agent_id, m.sequence, m.role, m.content, m.usage, m.tool_calls,
+            m.created_at, w.n
+     FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS w(tenant_id, id, n)
+     JOIN messages m ON m.tenant_id = w.tenant_id AND m.id = w.id";
 
-/// The message `id` of a tenant.
-pub async fn message(
-    client: &impl GenericClient,
+/// Messages by tenant and id, looked up together (see [`find_message`]).
+pub struct MessageByKey;
+
+impl Lookup for MessageByKey {
+    type Key = (TenantId, schema::MessageId);
+    type Row = MessageSnapshot;
+
+    async fn fetch(
+        client: &deadpool_postgres::Client,
+        keys: &[Self::Key],
+    ) -> Result<Vec<(usize, MessageSnapshot)>, StoreError> {
+        let (tenants, ids) = key_arrays(keys);
+        fetch_rows(client, MESSAGE_MANY, &[&tenants, &ids], message_from_row).await
+    }
+}
+
+/// The message `id` of `tenant`, looked up in one query with the others asked for at the same
+/// moment ([`crate::batch`]).
+pub async fn find_message(
+    store: &Store,
     tenant: TenantId,
     id: schema::MessageId,
 ) -> Result<Option<MessageSnapshot>, StoreError> {
-    let statement = client.prepare_cached(MESSAGE).await?;
-    let row = client
-        .query_opt(&statement, &[&tenant.to_string(), &id.to_string()])
-        .await?;
-    row.as_ref().map(message_from_row).transpose()
+    store.batchers().messages.get((tenant, id)).await
 }
 
 /// How many sessions a prune archived: the events its command produced.

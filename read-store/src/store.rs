@@ -95,8 +95,29 @@ impl From<deadpool_postgres::PoolError> for StoreError {
 pub struct Store {
     pool: Pool,
     lookups: Pool,
-    agent_lookups: Batcher<crate::agents::ByKey>,
+    batchers: Batchers,
     schema: String,
+}
+
+/// The lookups gathered into shared queries on lookup connections ([`crate::batch`]), one
+/// batcher per kind.
+#[derive(Clone)]
+pub(crate) struct Batchers {
+    pub agents: Batcher<crate::agents::ByKey>,
+    pub sessions: Batcher<crate::sessions::ByKey>,
+    pub messages: Batcher<crate::sessions::MessageByKey>,
+    pub outcomes: Batcher<crate::outcomes::ByCommand>,
+}
+
+impl Batchers {
+    fn new(lookups: &Pool) -> Self {
+        Self {
+            agents: Batcher::new(lookups.clone()),
+            sessions: Batcher::new(lookups.clone()),
+            messages: Batcher::new(lookups.clone()),
+            outcomes: Batcher::new(lookups.clone()),
+        }
+    }
 }
 
 /// How each connection of a pool plans its prepared statements.
@@ -131,7 +152,7 @@ impl Store {
         )?;
         Ok(Self {
             pool: pool(config, schema, Plans::Custom, max_connections)?,
-            agent_lookups: Batcher::new(lookups.clone()),
+            batchers: Batchers::new(&lookups),
             lookups,
             schema: schema.to_owned(),
         })
@@ -161,9 +182,9 @@ impl Store {
         Ok(self.lookups.get().await?)
     }
 
-    /// Agent lookups by key, gathered into shared queries on lookup connections.
-    pub(crate) fn agent_lookups(&self) -> &Batcher<crate::agents::ByKey> {
-        &self.agent_lookups
+    /// Lookups by key gathered into shared queries on lookup connections.
+    pub(crate) fn batchers(&self) -> &Batchers {
+        &self.batchers
     }
 
     /// Both pools' size, idle connections and waiters together, for `/metrics`.
@@ -189,14 +210,19 @@ impl Store {
 /// lookup on empty tables, and a lookup by a unique index once they have grown.
 pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
     vec![
-        (crate::agents::GET.clone(), &["ten_x", "agent_x"]),
         (
             crate::agents::GET_MANY.clone(),
             &["{ten_x,ten_y}", "{agent_x,agent_y}"],
         ),
-        (crate::sessions::GET.clone(), &["ten_x", "ses_x"]),
-        (crate::sessions::MESSAGE.to_owned(), &["ten_x", "msg_x"]),
-        (crate::outcomes::GET.to_owned(), &["cmd_x"]),
+        (
+            crate::sessions::GET_MANY.clone(),
+            &["{ten_x,ten_y}", "{ses_x,ses_y}"],
+        ),
+        (
+            crate::sessions::MESSAGE_MANY.to_owned(),
+            &["{ten_x,ten_y}", "{msg_x,msg_y}"],
+        ),
+        (crate::outcomes::GET_MANY.to_owned(), &["{cmd_x,cmd_y}"]),
         (
             crate::idempotency::CLAIM.to_owned(),
             &["ten_x", "key", "fingerprint", "2026-01-01T00:00:00Z", "24"],

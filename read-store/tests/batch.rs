@@ -1,12 +1,12 @@
 //! Lookups asked for together share queries, each caller gets its own key's row, and a query
 //! that fails or whose runtime stops leaves its callers to run their lookups alone rather
-//! than wait.
+//! than wait: only the caller whose key makes a query fail gets the error.
 
 use std::sync::Mutex;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
-use read_store::batch::{Batched, Batcher, Lookup, IN_FLIGHT};
+use read_store::batch::{Batcher, Lookup, IN_FLIGHT};
 use read_store::StoreError;
 use testkit::postgres::TestDatabase;
 
@@ -60,11 +60,14 @@ fn pool(url: &str) -> Pool {
     Pool::builder(manager).max_size(4).build().unwrap()
 }
 
-fn found(answer: Batched<i64>) -> Option<i64> {
-    match answer {
-        Batched::Found(row) => row,
-        Batched::Alone => panic!("the shared query failed"),
-    }
+/// The queries run with exactly `keys`.
+fn queries_of(keys: &[i64]) -> usize {
+    QUERIES
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|query| query.as_slice() == keys)
+        .count()
 }
 
 #[tokio::test]
@@ -76,7 +79,7 @@ async fn lookups_asked_for_while_queries_run_share_the_next_one() {
     let slow: Vec<_> = (0..IN_FLIGHT as i64)
         .map(|i| {
             let batcher = batcher.clone();
-            tokio::spawn(async move { found(batcher.get(1_300_000 + i).await) })
+            tokio::spawn(async move { batcher.get(1_300_000 + i).await.unwrap() })
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(100)).await;
@@ -91,7 +94,7 @@ async fn lookups_asked_for_while_queries_run_share_the_next_one() {
         .iter()
         .map(|&key| {
             let batcher = batcher.clone();
-            tokio::spawn(async move { (key, found(batcher.get(key).await)) })
+            tokio::spawn(async move { (key, batcher.get(key).await.unwrap()) })
         })
         .collect();
     for (i, lookup) in slow.into_iter().enumerate() {
@@ -131,12 +134,12 @@ async fn a_lookup_alone_runs_at_once() {
         let answer = tokio::time::timeout(Duration::from_secs(5), batcher.get(key))
             .await
             .expect("answered");
-        assert_eq!(found(answer), (key >= 0).then_some(key * 10));
+        assert_eq!(answer.unwrap(), (key >= 0).then_some(key * 10));
     }
 }
 
 #[tokio::test]
-async fn callers_of_a_failed_query_run_their_lookups_alone() {
+async fn only_the_lookup_that_fails_a_shared_query_gets_the_error() {
     let db = TestDatabase::create().await;
     let batcher = Batcher::<Numbers>::new(pool(&db.url));
     let slow: Vec<_> = (0..IN_FLIGHT as i64)
@@ -146,22 +149,32 @@ async fn callers_of_a_failed_query_run_their_lookups_alone() {
         })
         .collect();
     tokio::time::sleep(Duration::from_millis(100)).await;
-    // Queued together behind the slow queries: the one that fails takes the others with it.
-    let failing: Vec<_> = [30_000, 999, 30_001]
+    // Queued together behind the slow queries: the one that fails fails their shared query.
+    let queued: Vec<_> = [30_000, 999, 30_001]
         .into_iter()
         .map(|key| {
             let batcher = batcher.clone();
-            tokio::spawn(async move { batcher.get(key).await })
+            tokio::spawn(async move { (key, batcher.get(key).await) })
         })
         .collect();
     for lookup in slow {
-        assert!(matches!(lookup.await.unwrap(), Batched::Found(Some(_))));
+        assert!(lookup.await.unwrap().unwrap().is_some());
     }
-    for lookup in failing {
-        assert!(matches!(lookup.await.unwrap(), Batched::Alone));
+    for lookup in queued {
+        match lookup.await.unwrap() {
+            (999, answer) => {
+                let error = answer.expect_err("the failing key's own lookup fails");
+                assert_eq!(error.sqlstate(), Some("22012"), "division by zero: {error}");
+            }
+            (key, answer) => assert_eq!(answer.unwrap(), Some(key * 10)),
+        }
+    }
+    assert_eq!(queries_of(&[30_000, 999, 30_001]), 1, "shared, and failed");
+    for key in [30_000, 999, 30_001] {
+        assert_eq!(queries_of(&[key]), 1, "then {key} alone");
     }
     // The failure is not kept: the next lookups are answered.
-    assert_eq!(found(batcher.get(30_002).await), Some(300_020));
+    assert_eq!(batcher.get(30_002).await.unwrap(), Some(300_020));
 }
 
 #[tokio::test]
@@ -190,7 +203,8 @@ async fn lookups_queued_when_the_runtime_of_the_queries_stops_are_run_alone() {
         .await
         .expect("the queued lookup is not left waiting")
         .unwrap();
-    assert!(matches!(answer, Batched::Alone), "{answer:?}");
-    // Its places are given back: new lookups start queries of their own.
-    assert_eq!(found(batcher.get(40_001).await), Some(400_010));
+    assert_eq!(answer.unwrap(), Some(400_000));
+    assert_eq!(queries_of(&[40_000]), 1, "run alone");
+    // Their places are given back: new lookups start queries of their own.
+    assert_eq!(batcher.get(40_001).await.unwrap(), Some(400_010));
 }

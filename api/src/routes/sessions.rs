@@ -157,8 +157,7 @@ async fn load_session(
     caller: &Caller,
     id: SessionId,
 ) -> Result<schema::session::SessionSnapshot, ApiError> {
-    let client = state.store.lookup_client().await?;
-    sessions::get(&client, caller.tenant_id, id)
+    sessions::find(&state.store, caller.tenant_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(ErrorCode::SessionNotFound, "session", &id.to_string()))
 }
@@ -352,8 +351,7 @@ pub async fn post_message(
         cron_session: session.origin == SessionOrigin::Cron,
     });
     submit(&state, &caller, command).await?;
-    let client = state.store.lookup_client().await?;
-    let message = sessions::message(&client, caller.tenant_id, message_id)
+    let message = sessions::find_message(&state.store, caller.tenant_id, message_id)
         .await?
         .ok_or_else(|| {
             ApiError::internal(format!("accepted message {message_id} is not stored"))

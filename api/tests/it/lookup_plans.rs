@@ -149,7 +149,7 @@ async fn agent_lookup_plan(store: &Store, tenant: &str) -> (String, i32) {
     let client = store.lookup_client().await.unwrap();
     let (get_agent, _) = lookup_statements()
         .into_iter()
-        .find(|(statement, _)| statement.contains("FROM agents"))
+        .find(|(statement, _)| statement.contains("JOIN agents"))
         .expect("the agent lookup");
     client.prepare_cached(&get_agent).await.unwrap();
     let name: String = client
@@ -160,7 +160,11 @@ async fn agent_lookup_plan(store: &Store, tenant: &str) -> (String, i32) {
         .await
         .unwrap()
         .get(0);
-    let plan = explain(&client, &format!("EXECUTE {name}('{tenant}', 'agent_x')")).await;
+    let plan = explain(
+        &client,
+        &format!("EXECUTE {name}('{{{tenant}}}', '{{agent_x}}')"),
+    )
+    .await;
     let pid: i32 = client
         .query_one("SELECT pg_backend_pid()", &[])
         .await
