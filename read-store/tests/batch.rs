@@ -180,7 +180,14 @@ async fn only_the_lookup_that_fails_a_shared_query_gets_the_error() {
 #[tokio::test]
 async fn lookups_queued_when_the_runtime_of_the_queries_stops_are_run_alone() {
     let db = TestDatabase::create().await;
-    let batcher = Batcher::<Numbers>::new(pool(&db.url));
+    let pool = pool(&db.url);
+    // The pool's connections are made, and driven, on this runtime: the one stopped below
+    // takes the queries' tasks with it, not the connections the lookup run alone then uses.
+    let connections = futures::future::try_join_all((0..4).map(|_| pool.get()))
+        .await
+        .unwrap();
+    drop(connections);
+    let batcher = Batcher::<Numbers>::new(pool);
     // Slow queries started on a runtime of their own, which is dropped while they run.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
