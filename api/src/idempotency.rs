@@ -78,21 +78,15 @@ pub async fn middleware(
     req.set_payload(actix_web::dev::Payload::from(body));
 
     let locked_until = chrono::Utc::now() + state.command_timeout + chrono::Duration::seconds(5);
-    let claim = async {
-        let client = state.store.lookup_client().await?;
-        Ok::<_, ApiError>(
-            idempotency::claim(
-                &client,
-                tenant,
-                &key,
-                &fingerprint,
-                locked_until,
-                state.log.flushed_with_read_models(),
-            )
-            .await?,
-        )
-    };
-    match claim.await {
+    let claim = idempotency::claim(
+        &state.store,
+        tenant,
+        &key,
+        &fingerprint,
+        locked_until,
+        state.log.flushed_with_read_models(),
+    );
+    match claim.await.map_err(ApiError::from) {
         Err(error) => Ok(req.error_response(error).map_into_boxed_body()),
         Ok(Claim::Mismatch) => {
             let error = ApiError::new(
@@ -149,15 +143,14 @@ async fn remember(
         body: body.to_vec(),
     };
     let bookkeeping = async {
-        let client = state.store.lookup_client().await?;
         if status.is_server_error() {
             // The command may be in the log: a retry must build the same one.
-            idempotency::release(&client, tenant, key).await
+            idempotency::release(&state.store.lookup_client().await?, tenant, key).await
         } else if status == StatusCode::TOO_MANY_REQUESTS {
             // Nothing was applied; a retry after `Retry-After` must be decided anew.
-            idempotency::forget(&client, tenant, key).await
+            idempotency::forget(&state.store.lookup_client().await?, tenant, key).await
         } else {
-            idempotency::complete(&client, tenant, key, &stored).await
+            idempotency::complete(&state.store, tenant, key, &stored).await
         }
     };
     if let Err(error) = bookkeeping.await {

@@ -5,7 +5,11 @@ use deadpool_postgres::GenericClient;
 use postgres_types::Json;
 use schema::TenantId;
 
-use crate::StoreError;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use crate::batch::{fetch_rows, Lookup};
+use crate::{Store, StoreError};
 
 /// How long a key is kept.
 pub const RETENTION_HOURS: i64 = 24;
@@ -31,57 +35,162 @@ pub struct StoredResponse {
     pub body: Vec<u8>,
 }
 
-/// Takes a key (see `claim`). Run on `Store::lookup_client` connections, as are [`STORED`] and
-/// [`COMPLETE`]: an insert by primary key and lookups by it.
+/// Takes keys for requests (see [`claim`]), many in one statement ([`crate::batch`]); returns
+/// the keys taken, with their first use. Run on `Store::lookup_client` connections, as are
+/// [`STORED`] and [`COMPLETE`]: an insert by primary key and lookups by it. A key asked for
+/// twice in one statement fails it (`ON CONFLICT DO UPDATE` cannot touch a row twice): each
+/// claim then runs alone, and one takes the key.
 pub const CLAIM: &str = "INSERT INTO apistate.idempotency_keys AS k (tenant_id, key, fingerprint, created_at, locked_until)
-             VALUES ($1, $2, $3, now(), $4)
+             SELECT w.tenant_id, w.key, w.fingerprint, now(), w.locked_until
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[]) AS w(tenant_id, key, fingerprint, locked_until)
              ON CONFLICT (tenant_id, key) DO UPDATE SET
-                 locked_until = $4,
-                 fingerprint = CASE WHEN k.created_at < now() - make_interval(hours => $5) THEN $3 ELSE k.fingerprint END,
+                 locked_until = EXCLUDED.locked_until,
+                 fingerprint = CASE WHEN k.created_at < now() - make_interval(hours => $5) THEN EXCLUDED.fingerprint ELSE k.fingerprint END,
                  created_at = CASE WHEN k.created_at < now() - make_interval(hours => $5) THEN now() ELSE k.created_at END,
                  response_status = CASE WHEN k.created_at < now() - make_interval(hours => $5) THEN NULL ELSE k.response_status END
              WHERE k.created_at < now() - make_interval(hours => $5)
-                OR (k.fingerprint = $3 AND k.response_status IS NULL AND (k.locked_until IS NULL OR k.locked_until < now()))
-             RETURNING created_at";
+                OR (k.fingerprint = EXCLUDED.fingerprint AND k.response_status IS NULL AND (k.locked_until IS NULL OR k.locked_until < now()))
+             RETURNING k.tenant_id, k.key, k.created_at";
 
 /// `CLAIM` committed without waiting for its WAL flush.
 static CLAIM_UNFLUSHED: std::sync::LazyLock<String> =
     std::sync::LazyLock::new(|| format!("{CLAIM}, set_config('synchronous_commit', 'off', true)"));
 
+/// Tells apart requests that carry the same key: two claims are never one (see [`Ticket`]).
+static TICKETS: AtomicU64 = AtomicU64::new(0);
+
+/// One request's part in a shared statement, equal only to itself: a batcher answers equal
+/// keys with one row, and two requests with one key must not both own it.
+#[derive(Debug, Clone)]
+pub struct Ticket<T> {
+    number: u64,
+    tenant: TenantId,
+    key: String,
+    what: T,
+}
+
+impl<T> Ticket<T> {
+    fn new(tenant: TenantId, key: &str, what: T) -> Self {
+        Self {
+            number: TICKETS.fetch_add(1, Ordering::Relaxed),
+            tenant,
+            key: key.to_owned(),
+            what,
+        }
+    }
+}
+
+impl<T> PartialEq for Ticket<T> {
+    fn eq(&self, other: &Self) -> bool {
+        self.number == other.number
+    }
+}
+
+impl<T> Eq for Ticket<T> {}
+
+impl<T> std::hash::Hash for Ticket<T> {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.number.hash(state);
+    }
+}
+
+/// A claim's fingerprint and lock.
+#[derive(Debug, Clone)]
+pub struct ClaimOf {
+    fingerprint: String,
+    locked_until: DateTime<Utc>,
+}
+
+/// Claims of requests, taken together; `UNFLUSHED`: committed without waiting for their flush.
+pub struct Claims<const UNFLUSHED: bool>;
+
+impl<const UNFLUSHED: bool> Lookup for Claims<UNFLUSHED> {
+    type Key = Ticket<ClaimOf>;
+    /// When the key was first used, for a claim that took it.
+    type Row = DateTime<Utc>;
+
+    async fn fetch(
+        client: &deadpool_postgres::Client,
+        claims: &[Self::Key],
+    ) -> Result<Vec<(usize, DateTime<Utc>)>, StoreError> {
+        let statement = client
+            .prepare_cached(if UNFLUSHED { &CLAIM_UNFLUSHED } else { CLAIM })
+            .await?;
+        // In key order, so that two statements that share keys take their rows' locks in one
+        // order and never wait on each other in a cycle.
+        let mut claims: Vec<(usize, &Self::Key)> = claims.iter().enumerate().collect();
+        claims.sort_by_key(|(_, c)| (c.tenant.to_string(), c.key.as_str()));
+        let tenants: Vec<String> = claims.iter().map(|(_, c)| c.tenant.to_string()).collect();
+        let keys: Vec<&str> = claims.iter().map(|(_, c)| c.key.as_str()).collect();
+        let fingerprints: Vec<&str> = claims
+            .iter()
+            .map(|(_, c)| c.what.fingerprint.as_str())
+            .collect();
+        let locks: Vec<DateTime<Utc>> = claims.iter().map(|(_, c)| c.what.locked_until).collect();
+        let hours = RETENTION_HOURS as i32;
+        let rows = client
+            .query(
+                &statement,
+                &[&tenants, &keys, &fingerprints, &locks, &hours],
+            )
+            .await?;
+        // A key appears once in a statement that succeeded: its row is its claim's.
+        let index: HashMap<(&str, &str), usize> = tenants
+            .iter()
+            .zip(&keys)
+            .enumerate()
+            .map(|(i, (tenant, key))| ((tenant.as_str(), *key), claims[i].0))
+            .collect();
+        rows.iter()
+            .map(|row| {
+                let at = index
+                    .get(&(row.get::<_, &str>(0), row.get::<_, &str>(1)))
+                    .copied()
+                    .ok_or_else(|| StoreError::Corrupt("a claim of a key not asked for".into()))?;
+                Ok((at, row.get(2)))
+            })
+            .collect()
+    }
+}
+
 /// Claims `key` for a request with `fingerprint` until `locked_until`. A key whose owner's
 /// lock ran out (it crashed, or answered 504) is taken over; one older than the retention
-/// counts as new.
+/// counts as new. Claims made at the same moment share a statement ([`crate::batch`]).
 ///
 /// `unflushed`: commit the claim without waiting for its WAL flush. Only when the command the
 /// request appends goes into this same WAL (`EventLog::flushed_with_read_models`): a crash
 /// that loses the claim loses every later write with it, the append included, and the answer
 /// waits for the projector's commit, whose flush covers the claim.
 pub async fn claim(
-    client: &impl GenericClient,
+    store: &Store,
     tenant: TenantId,
     key: &str,
     fingerprint: &str,
     locked_until: DateTime<Utc>,
     unflushed: bool,
 ) -> Result<Claim, StoreError> {
-    let statement = client
-        .prepare_cached(if unflushed { &CLAIM_UNFLUSHED } else { CLAIM })
-        .await?;
-    let hours = RETENTION_HOURS as i32;
-    let tenant = tenant.to_string();
-    if let Some(row) = client
-        .query_opt(
-            &statement,
-            &[&tenant, &key, &fingerprint, &locked_until, &hours],
-        )
-        .await?
-    {
-        return Ok(Claim::Owned {
-            first_seen: row.get(0),
-        });
+    let ticket = Ticket::new(
+        tenant,
+        key,
+        ClaimOf {
+            fingerprint: fingerprint.to_owned(),
+            locked_until,
+        },
+    );
+    let batchers = store.batchers();
+    let owned = if unflushed {
+        batchers.claims_unflushed.get(ticket).await?
+    } else {
+        batchers.claims.get(ticket).await?
+    };
+    if let Some(first_seen) = owned {
+        return Ok(Claim::Owned { first_seen });
     }
+    let client = store.lookup_client().await?;
     let stored = client.prepare_cached(STORED).await?;
-    let row = client.query_opt(&stored, &[&tenant, &key]).await?;
+    let row = client
+        .query_opt(&stored, &[&tenant.to_string(), &key])
+        .await?;
     let Some(row) = row else {
         // Deleted between the two statements (a 5xx released it): the caller may try again.
         return Ok(Claim::InFlight);
@@ -107,11 +216,41 @@ pub async fn claim(
 pub const STORED: &str = "SELECT fingerprint, response_status, response_headers, response_body
              FROM apistate.idempotency_keys WHERE tenant_id = $1 AND key = $2";
 
-/// Stores the answer (see `complete`).
-pub const COMPLETE: &str = "UPDATE apistate.idempotency_keys
-             SET response_status = $3, response_headers = $4, response_body = $5, locked_until = NULL
-             WHERE tenant_id = $1 AND key = $2
-             RETURNING set_config('synchronous_commit', 'off', true)";
+/// Stores answers (see [`complete`]), many in one statement ([`crate::batch`]).
+pub const COMPLETE: &str = "UPDATE apistate.idempotency_keys k
+             SET response_status = w.status, response_headers = w.headers, response_body = w.body,
+                 locked_until = NULL
+             FROM unnest($1::text[], $2::text[], $3::int4[], $4::jsonb[], $5::bytea[])
+                  WITH ORDINALITY AS w(tenant_id, key, status, headers, body, n)
+             WHERE k.tenant_id = w.tenant_id AND k.key = w.key
+             RETURNING w.n, set_config('synchronous_commit', 'off', true)";
+
+/// Answers of requests stored together.
+pub struct Completions;
+
+impl Lookup for Completions {
+    type Key = Ticket<StoredResponse>;
+    type Row = ();
+
+    async fn fetch(
+        client: &deadpool_postgres::Client,
+        answers: &[Self::Key],
+    ) -> Result<Vec<(usize, ())>, StoreError> {
+        let tenants: Vec<String> = answers.iter().map(|a| a.tenant.to_string()).collect();
+        let keys: Vec<&str> = answers.iter().map(|a| a.key.as_str()).collect();
+        let statuses: Vec<i32> = answers.iter().map(|a| i32::from(a.what.status)).collect();
+        let headers: Vec<Json<&Vec<(String, String)>>> =
+            answers.iter().map(|a| Json(&a.what.headers)).collect();
+        let bodies: Vec<&[u8]> = answers.iter().map(|a| a.what.body.as_slice()).collect();
+        fetch_rows(
+            client,
+            COMPLETE,
+            &[&tenants, &keys, &statuses, &headers, &bodies],
+            |_| Ok(()),
+        )
+        .await
+    }
+}
 
 /// Unlocks a key, keeping its first use (see `release`).
 pub const RELEASE: &str =
@@ -120,27 +259,20 @@ pub const RELEASE: &str =
 /// Forgets a key (see `forget`).
 pub const FORGET: &str = "DELETE FROM apistate.idempotency_keys WHERE tenant_id = $1 AND key = $2";
 
-/// Stores the answer to replay. Committed without waiting for its WAL flush: a crash that loses
-/// it leaves the key claimed and unanswered, so a retry takes it over when its lock runs out and
+/// Stores the answer to replay, in one statement with the others stored at the same moment
+/// ([`crate::batch`]). Committed without waiting for its WAL flush: a crash that loses it
+/// leaves the key claimed and unanswered, so a retry takes it over when its lock runs out and
 /// derives the same command from the kept first use, whose outcome the projector kept.
 pub async fn complete(
-    client: &impl GenericClient,
+    store: &Store,
     tenant: TenantId,
     key: &str,
     response: &StoredResponse,
 ) -> Result<(), StoreError> {
-    let statement = client.prepare_cached(COMPLETE).await?;
-    client
-        .execute(
-            &statement,
-            &[
-                &tenant.to_string(),
-                &key,
-                &(response.status as i32),
-                &Json(&response.headers),
-                &response.body,
-            ],
-        )
+    store
+        .batchers()
+        .completions
+        .get(Ticket::new(tenant, key, response.clone()))
         .await?;
     Ok(())
 }

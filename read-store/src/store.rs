@@ -107,6 +107,9 @@ pub(crate) struct Batchers {
     pub sessions: Batcher<crate::sessions::ByKey>,
     pub messages: Batcher<crate::sessions::MessageByKey>,
     pub outcomes: Batcher<crate::outcomes::ByCommand>,
+    pub claims: Batcher<crate::idempotency::Claims<false>>,
+    pub claims_unflushed: Batcher<crate::idempotency::Claims<true>>,
+    pub completions: Batcher<crate::idempotency::Completions>,
 }
 
 impl Batchers {
@@ -116,6 +119,9 @@ impl Batchers {
             sessions: Batcher::new(lookups.clone()),
             messages: Batcher::new(lookups.clone()),
             outcomes: Batcher::new(lookups.clone()),
+            claims: Batcher::new(lookups.clone()),
+            claims_unflushed: Batcher::new(lookups.clone()),
+            completions: Batcher::new(lookups.clone()),
         }
     }
 }
@@ -225,12 +231,24 @@ pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
         (crate::outcomes::GET_MANY.to_owned(), &["{cmd_x,cmd_y}"]),
         (
             crate::idempotency::CLAIM.to_owned(),
-            &["ten_x", "key", "fingerprint", "2026-01-01T00:00:00Z", "24"],
+            &[
+                "{ten_x,ten_y}",
+                "{key,key}",
+                "{fingerprint,fingerprint}",
+                "{2026-01-01T00:00:00Z,2026-01-01T00:00:00Z}",
+                "24",
+            ],
         ),
         (crate::idempotency::STORED.to_owned(), &["ten_x", "key"]),
         (
             crate::idempotency::COMPLETE.to_owned(),
-            &["ten_x", "key", "201", "[]", "body"],
+            &[
+                "{ten_x,ten_y}",
+                "{key,key}",
+                "{201,201}",
+                "{[],[]}",
+                "{body,body}",
+            ],
         ),
         (crate::idempotency::RELEASE.to_owned(), &["ten_x", "key"]),
         (crate::idempotency::FORGET.to_owned(), &["ten_x", "key"]),

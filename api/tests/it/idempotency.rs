@@ -271,3 +271,75 @@ async fn keys_older_than_24_hours_are_forgotten_and_expired() {
         .get(0);
     assert_eq!(left, 0);
 }
+
+/// Claims and stored answers made at the same moment share statements (`read_store::batch`):
+/// many claims of one key in one statement still give the key to exactly one of them, claims of
+/// distinct keys all take theirs, and every answer stored together is replayed as stored.
+#[tokio::test(flavor = "multi_thread")]
+async fn claims_made_together_give_a_key_to_one_request_and_store_every_answer() {
+    use read_store::idempotency::{claim, complete, Claim, StoredResponse};
+
+    let app = TestApp::spawn().await;
+    let store = read_store::Store::connect(&app.db.url, read_store::READ_MODEL_SCHEMA, 4).unwrap();
+    let until = chrono::Utc::now() + chrono::Duration::seconds(30);
+    for unflushed in [false, true] {
+        let one_key = format!("one-key-{unflushed}");
+        let claims = futures::future::join_all((0..8).map(|_| {
+            claim(
+                &store,
+                app.tenant,
+                &one_key,
+                "same request",
+                until,
+                unflushed,
+            )
+        }))
+        .await;
+        let owners = claims
+            .iter()
+            .filter(|claim| matches!(claim, Ok(Claim::Owned { .. })))
+            .count();
+        assert_eq!(owners, 1, "{claims:?}");
+        assert!(
+            claims
+                .iter()
+                .all(|claim| matches!(claim, Ok(Claim::Owned { .. } | Claim::InFlight))),
+            "{claims:?}"
+        );
+
+        let keys: Vec<String> = (0..8).map(|i| format!("key-{unflushed}-{i}")).collect();
+        let claims = futures::future::join_all(
+            keys.iter()
+                .map(|key| claim(&store, app.tenant, key, key, until, unflushed)),
+        )
+        .await;
+        assert!(
+            claims
+                .iter()
+                .all(|claim| matches!(claim, Ok(Claim::Owned { .. }))),
+            "{claims:?}"
+        );
+        let answers: Vec<StoredResponse> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, key)| StoredResponse {
+                status: 200 + i as u16,
+                headers: vec![("location".into(), format!("/v1/agents/{key}"))],
+                body: key.as_bytes().to_vec(),
+            })
+            .collect();
+        let stored = futures::future::join_all(
+            keys.iter()
+                .zip(&answers)
+                .map(|(key, answer)| complete(&store, app.tenant, key, answer)),
+        )
+        .await;
+        assert!(stored.iter().all(Result::is_ok), "{stored:?}");
+        for (key, answer) in keys.iter().zip(answers) {
+            let replayed = claim(&store, app.tenant, key, key, until, unflushed)
+                .await
+                .unwrap();
+            assert_eq!(replayed, Claim::Completed(answer), "{key}");
+        }
+    }
+}
