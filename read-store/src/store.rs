@@ -131,7 +131,7 @@ impl Batchers {
 enum Plans {
     /// Planned afresh on every execution.
     Custom,
-    /// Planned once per connection and statement, again every [`REPLAN_EVERY`] uses.
+    /// Planned once per connection and statement, again as [`plans_again_after`] says.
     Generic,
 }
 
@@ -173,14 +173,14 @@ impl Store {
     }
 
     /// A connection that plans each prepared statement once and reuses the plan (a generic
-    /// plan) for [`REPLAN_EVERY`] uses, with sequential scans off: for statements whose only
+    /// plan) until [`plans_again_after`] says, with sequential scans off: for statements whose only
     /// sensible plan is an index lookup, i.e. equality on every column of a primary key or
     /// unique index. Planning such a statement costs more than running it (twice the lookups
     /// per second of a Postgres core with the plan kept). A generic plan is made without the
     /// arguments, from the table's size and statistics then: on a small or never-analysed table
     /// it may pick another index holding the key's columns among others (`agents_by_status`
     /// for an agent by `tenant_id = $1 AND id = $2`: a scan of the tenant's agents), which stays
-    /// cheap only while the table is small; planning again every [`REPLAN_EVERY`] uses picks
+    /// cheap only while the table is small; planning again as the connection is used picks
     /// the unique index once the table has grown, analysed or not. Anything else (ranges, joins, orderings,
     /// aggregates) takes [`Store::client`]; `lookup_plans` (api tests) checks every statement
     /// run here, small and grown.
@@ -257,8 +257,21 @@ pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
 
 /// How often a lookup connection forgets its prepared statements, so that the next use plans
 /// them again for the tables as they are now (see [`Store::lookup_client`]): one planning per
-/// this many uses of a connection.
-pub const REPLAN_EVERY: usize = 1_000;
+/// this many uses of a connection, once it has made as many (see [`plans_again_after`]).
+pub const REPLAN_EVERY: usize = 1_024;
+
+/// Whether a lookup connection forgets its prepared statements after its `uses`-th use: after
+/// uses 1, 2, 4, 8, … up to [`REPLAN_EVERY`], then every [`REPLAN_EVERY`]. A young connection's
+/// tables are likely young too, growing as it is used: a plan made after `n` uses lasts at most
+/// `n` more, so it follows the tables' growth early, when a plan goes stale fastest, and costs
+/// one planning per [`REPLAN_EVERY`] uses later.
+pub fn plans_again_after(uses: usize) -> bool {
+    if uses < REPLAN_EVERY {
+        uses.is_power_of_two()
+    } else {
+        uses.is_multiple_of(REPLAN_EVERY)
+    }
+}
 
 /// The settings of lookup connections (see [`Store::lookup_client`]).
 pub const LOOKUP_SETTINGS: [(&str, &str); 2] = [
@@ -307,9 +320,8 @@ fn pool(
                 tracing::debug!("dropping a pooled connection that has closed");
                 return Err(HookError::Message("closed".into()));
             }
-            if matches!(plans, Plans::Generic)
-                && metrics.recycle_count % REPLAN_EVERY == REPLAN_EVERY - 1
-            {
+            // Called before each reuse: `recycle_count` uses have ended, and one more now.
+            if matches!(plans, Plans::Generic) && plans_again_after(metrics.recycle_count + 1) {
                 client.statement_cache.clear();
             }
             Ok(())

@@ -4,7 +4,9 @@
 //! lookup by a unique index; and a lookup connection plans its statements again as the tables
 //! grow, instead of keeping the plan it made on the empty ones.
 
-use read_store::store::{lookup_statements, Store, LOOKUP_SETTINGS, REPLAN_EVERY};
+use read_store::store::{
+    lookup_statements, plans_again_after, Store, LOOKUP_SETTINGS, REPLAN_EVERY,
+};
 use read_store::READ_MODEL_SCHEMA;
 use testkit::TestApp;
 use tokio_postgres::Client;
@@ -187,7 +189,13 @@ async fn a_lookup_connection_plans_again_once_the_table_has_grown() {
     // One lookup connection, so that every use below is of the same one.
     let store = Store::connect(&app.db.url, READ_MODEL_SCHEMA, 1).unwrap();
     let tenant = app.tenant.to_string();
-    let (small, pid) = agent_lookup_plan(&store, &tenant).await;
+    // Uses 1 to 5 on the empty table: the connection plans again after uses 1, 2 and 4, so the
+    // plan of use 5 is the empty table's and is kept until use 8 has ended.
+    let mut small = (String::new(), 0);
+    for _ in 0..5 {
+        small = agent_lookup_plan(&store, &tenant).await;
+    }
+    let (small, pid) = small;
     // The premise: on the empty table, the generic plan reads another index than the key's.
     let read = indexes(&sql, &small).await;
     assert!(
@@ -196,11 +204,11 @@ async fn a_lookup_connection_plans_again_once_the_table_has_grown() {
     );
 
     grow(&app, &sql, 2_000).await;
-    let (kept, _) = agent_lookup_plan(&store, &tenant).await;
-    assert_eq!(kept, small, "the plan is kept between uses");
-    for _ in 0..REPLAN_EVERY {
-        agent_lookup_plan(&store, &tenant).await;
+    for use_ in 6..=8 {
+        let (kept, _) = agent_lookup_plan(&store, &tenant).await;
+        assert_eq!(kept, small, "use {use_}: the plan is kept between uses");
     }
+    // Use 9: planned again after use 8.
     let (grown, same_pid) = agent_lookup_plan(&store, &tenant).await;
     assert_eq!(same_pid, pid, "the same connection, planning again");
     let read = indexes(&sql, &grown).await;
@@ -208,4 +216,17 @@ async fn a_lookup_connection_plans_again_once_the_table_has_grown() {
         !read.is_empty() && read.iter().all(|(_, unique)| *unique),
         "{grown}"
     );
+}
+
+#[test]
+fn lookup_connections_plan_again_after_doubling_uses_then_every_replan_every() {
+    let after: Vec<usize> = (1..=3 * REPLAN_EVERY)
+        .filter(|&uses| plans_again_after(uses))
+        .collect();
+    let mut expected: Vec<usize> = (0..)
+        .map(|i| 1 << i)
+        .take_while(|&n| n < REPLAN_EVERY)
+        .collect();
+    expected.extend([REPLAN_EVERY, 2 * REPLAN_EVERY, 3 * REPLAN_EVERY]);
+    assert_eq!(after, expected);
 }
