@@ -211,11 +211,12 @@ impl Store {
     }
 }
 
-/// Every statement run on [`Store::lookup_client`] connections, with sample arguments (text
-/// literals) for `EXPLAIN EXECUTE`: a test checks that each one's generic plan is an index
+/// Every statement run with a generic plan — on [`Store::lookup_client`] connections, and the
+/// projector prefetch's lookups by key — with sample arguments (text literals) for
+/// `EXPLAIN EXECUTE`: a test checks that each one's generic plan is an index
 /// lookup on empty tables, and a lookup by a unique index once they have grown.
 pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
-    vec![
+    let mut statements: Vec<(String, &'static [&'static str])> = vec![
         (
             crate::agents::GET_MANY.clone(),
             &["{ten_x,ten_y}", "{agent_x,agent_y}"],
@@ -252,7 +253,9 @@ pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
         ),
         (crate::idempotency::RELEASE.to_owned(), &["ten_x", "key"]),
         (crate::idempotency::FORGET.to_owned(), &["ten_x", "key"]),
-    ]
+    ];
+    statements.extend(crate::projection::prefetch::unique_lookups());
+    statements
 }
 
 /// How often a lookup connection forgets its prepared statements, so that the next use plans
@@ -321,7 +324,9 @@ fn pool(
                 return Err(HookError::Message("closed".into()));
             }
             // Called before each reuse: `recycle_count` uses have ended, and one more now.
-            if matches!(plans, Plans::Generic) && plans_again_after(metrics.recycle_count + 1) {
+            // Both pools: the projector's batches take custom-plan connections and run their
+            // prefetch's lookups by key with generic plans (`projection::prefetch`).
+            if plans_again_after(metrics.recycle_count + 1) {
                 client.statement_cache.clear();
             }
             Ok(())

@@ -1,8 +1,9 @@
-//! The statements the API runs on generic-plan connections (`Store::lookup_client`) are index
-//! lookups whatever the tables hold: on a fresh database, where the tables are empty (analysed
-//! or not), none scans a table; once the tables have grown (analysed or not), each one is a
-//! lookup by a unique index; and a lookup connection plans its statements again as the tables
-//! grow, instead of keeping the plan it made on the empty ones.
+//! The statements run with generic plans (on `Store::lookup_client` connections, and the
+//! projector prefetch's lookups by key) are index lookups whatever the tables hold: on a fresh
+//! database, where the tables are empty (analysed or not), none scans a table; once the tables
+//! have grown (analysed or not), each one is a lookup by a unique index; and a lookup
+//! connection plans its statements again as the tables grow, instead of keeping the plan it
+//! made on the empty ones.
 
 use read_store::store::{
     lookup_statements, plans_again_after, Store, LOOKUP_SETTINGS, REPLAN_EVERY,
@@ -90,7 +91,8 @@ fn assert_no_scan(statement: &str, plan: &str) {
 }
 
 /// One agent and one session made through the API, then `copies` more of each by SQL (same
-/// tenant, so that an index led by the tenant is no shortcut), not analysed.
+/// tenant, so that an index led by the tenant is no shortcut), and as many command outcomes,
+/// activity heads and tenants, not analysed.
 async fn grow(app: &TestApp, sql: &Client, copies: i32) {
     let agent = app
         .create_agent(serde_json::json!({ "name": "template" }))
@@ -102,7 +104,17 @@ async fn grow(app: &TestApp, sql: &Client, copies: i32) {
          FROM agents a, generate_series(1, {copies}) g;
          INSERT INTO sessions SELECT (jsonb_populate_record(s, jsonb_build_object(
              'id', s.id || '_' || g))).*
-         FROM sessions s, generate_series(1, {copies}) g;"
+         FROM sessions s, generate_series(1, {copies}) g;
+         INSERT INTO command_outcomes SELECT (jsonb_populate_record(o, jsonb_build_object(
+             'command_id', o.command_id || '_' || g))).*
+         FROM command_outcomes o, generate_series(1, {copies}) g
+         WHERE o.command_id = (SELECT min(command_id) FROM command_outcomes);
+         INSERT INTO activity_heads SELECT (jsonb_populate_record(h, jsonb_build_object(
+             'tenant_id', h.tenant_id || '_' || g))).*
+         FROM activity_heads h, generate_series(1, {copies}) g;
+         INSERT INTO tenants SELECT (jsonb_populate_record(t, jsonb_build_object(
+             'id', t.id || '_' || g))).*
+         FROM tenants t, generate_series(1, {copies}) g;"
     ))
     .await
     .unwrap();
@@ -126,9 +138,12 @@ async fn lookups_never_scan_a_table_and_use_a_unique_index_once_tables_have_grow
     grow(&app, &sql, 2_000).await;
     for analysed in [false, true] {
         if analysed {
-            sql.batch_execute("ANALYZE agents; ANALYZE sessions")
-                .await
-                .unwrap();
+            sql.batch_execute(
+                "ANALYZE agents; ANALYZE sessions; ANALYZE command_outcomes; \
+                 ANALYZE activity_heads; ANALYZE tenants",
+            )
+            .await
+            .unwrap();
         }
         for (statement, plan) in plans(&sql).await {
             assert_no_scan(&statement, &plan);
@@ -229,4 +244,72 @@ fn lookup_connections_plan_again_after_doubling_uses_then_every_replan_every() {
         .collect();
     expected.extend([REPLAN_EVERY, 2 * REPLAN_EVERY, 3 * REPLAN_EVERY]);
     assert_eq!(after, expected);
+}
+
+/// The projector's prefetch runs its lookups by key on generic plans — kept by the connection
+/// from one batch to the next — and its other statements planned afresh, as the connection
+/// plans everything else.
+#[tokio::test]
+async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
+    use read_store::projection::UnitOfWork;
+    use schema::agent::HeartbeatState;
+    use schema::command::RecordHeartbeat;
+    use schema::{Actor, AgentId, Command, CommandRecord};
+
+    let app = TestApp::spawn().await;
+    let store = Store::connect(&app.db.url, READ_MODEL_SCHEMA, 1).unwrap();
+    let record = CommandRecord::new(
+        app.tenant,
+        Actor::system("test"),
+        Command::RecordHeartbeat(RecordHeartbeat {
+            agent_id: AgentId::new(),
+            state: HeartbeatState::Ok,
+            latency_ms: None,
+            detail: None,
+        }),
+    );
+    let mut client = store.client().await.unwrap();
+    for _ in 0..2 {
+        let tx = client.transaction().await.unwrap();
+        UnitOfWork::load(&tx, &[&record], true).await.unwrap();
+        tx.rollback().await.unwrap();
+    }
+
+    let generic: Vec<String> = lookup_statements().into_iter().map(|(s, _)| s).collect();
+    let prepared = client
+        .query(
+            "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements
+             WHERE statement NOT LIKE '%pg_prepared_statements%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let (mut kept, mut afresh) = (0, 0);
+    for row in &prepared {
+        let (statement, generic_plans, custom_plans): (String, i64, i64) =
+            (row.get(0), row.get(1), row.get(2));
+        if generic.contains(&statement) {
+            assert_eq!((generic_plans, custom_plans), (2, 0), "{statement}");
+            kept += 1;
+        } else {
+            // The cron statements are prepared but run only for batches that touch cron.
+            assert_eq!(generic_plans, 0, "{statement}");
+            if custom_plans > 0 {
+                assert_eq!(custom_plans, 2, "{statement}");
+                afresh += 1;
+            }
+        }
+    }
+    assert!(kept >= 6 && afresh >= 1, "{kept} kept, {afresh} afresh");
+    let settings = client
+        .query_one(
+            "SELECT current_setting('plan_cache_mode'), current_setting('enable_seqscan')",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (settings.get::<_, String>(0), settings.get::<_, String>(1)),
+        ("force_custom_plan".to_owned(), "on".to_owned())
+    );
 }

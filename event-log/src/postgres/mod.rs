@@ -25,6 +25,11 @@ const DEFAULT_PARTITIONS: u32 = 8;
 const DEFAULT_POOL_SIZE: u32 = 16;
 /// Connection option: plan every execution of a prepared statement anew.
 pub(crate) const CUSTOM_PLANS: &str = "-c plan_cache_mode=force_custom_plan";
+/// Connection option of the appender's connections: plan the append once per connection. Its
+/// only statement (`appender::APPEND_MANY`) reads nothing but the partition's row of
+/// `eventlog.partitions`, a table of one row per partition that never grows, and inserts the
+/// records: no plan of it can scan the growing log, and planning it cost as much as running it.
+const GENERIC_PLANS: &str = "-c plan_cache_mode=force_generic_plan";
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The NOTIFY channel appends signal on; the payload is the partition number.
@@ -40,6 +45,8 @@ ORDER BY "offset" LIMIT $3"#;
 #[derive(Clone)]
 pub struct PostgresLog {
     pool: Pool,
+    /// The appender's connections: at most one append in flight per partition.
+    append_pool: Pool,
     /// Started on the first append (it needs a runtime), shared by clones.
     appender: std::sync::Arc<std::sync::OnceLock<appender::Appender>>,
     config: tokio_postgres::Config,
@@ -47,6 +54,30 @@ pub struct PostgresLog {
     /// Appends commit without waiting for their own WAL flush (see `appender::APPEND_MANY`):
     /// only when the read models are in this same database.
     unflushed_appends: bool,
+}
+
+/// A pool of connections to `config` with the connection `options`, made when first needed.
+fn pool_of(
+    mut config: tokio_postgres::Config,
+    options: &str,
+    size: usize,
+) -> Result<Pool, LogError> {
+    config.options(options);
+    let manager = Manager::from_config(
+        config,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(Runtime::Tokio1)
+        .wait_timeout(Some(CONNECT_TIMEOUT))
+        .create_timeout(Some(CONNECT_TIMEOUT))
+        .recycle_timeout(Some(CONNECT_TIMEOUT))
+        .build()
+        .map_err(|e| LogError::Other(format!("cannot build the connection pool: {e}")))
 }
 
 /// Creates or checks the log's tables for the URL (`agenfleet migrate`). Idempotent; fails if
@@ -75,26 +106,14 @@ impl PostgresLog {
         if config.get_application_name().is_none() {
             config.application_name("agenfleet-event-log");
         }
+        let append_pool = pool_of(config.clone(), GENERIC_PLANS, partitions as usize)?;
         // The log starts empty and grows without bound: a generic plan cached while the tables
         // were small would keep scanning them. Plan each execution for the data it meets.
         config.options(CUSTOM_PLANS);
-        let manager = Manager::from_config(
-            config.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(pool_size as usize)
-            .runtime(Runtime::Tokio1)
-            .wait_timeout(Some(CONNECT_TIMEOUT))
-            .create_timeout(Some(CONNECT_TIMEOUT))
-            .recycle_timeout(Some(CONNECT_TIMEOUT))
-            .build()
-            .map_err(|e| LogError::Other(format!("cannot build the connection pool: {e}")))?;
+        let pool = pool_of(config.clone(), CUSTOM_PLANS, pool_size as usize)?;
         Ok(Self {
             pool,
+            append_pool,
             appender: Default::default(),
             config,
             partitions,
@@ -134,8 +153,9 @@ impl PostgresLog {
     }
 
     fn appender(&self) -> &appender::Appender {
-        self.appender
-            .get_or_init(|| appender::Appender::start(self.pool.clone(), self.unflushed_appends))
+        self.appender.get_or_init(|| {
+            appender::Appender::start(self.append_pool.clone(), self.unflushed_appends)
+        })
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, LogError> {

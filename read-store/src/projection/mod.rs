@@ -9,7 +9,7 @@ mod failed_record;
 mod flush;
 mod overlay;
 mod pipeline;
-mod prefetch;
+pub(crate) mod prefetch;
 mod rollups;
 mod unit_of_work;
 

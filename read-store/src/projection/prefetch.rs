@@ -22,6 +22,67 @@ fn texts<T: ToString>(items: impl IntoIterator<Item = T>) -> Vec<String> {
     items.into_iter().map(|item| item.to_string()).collect()
 }
 
+/// Decided commands by id.
+pub(crate) const DECIDED: &str =
+    "SELECT command_id FROM command_outcomes WHERE command_id = ANY($1)";
+/// Known tenants by id.
+pub(crate) const KNOWN_TENANTS: &str = "SELECT id FROM tenants WHERE id = ANY($1)";
+/// The agents holding names, by `(tenant, name key)`.
+pub(crate) const NAMES: &str = "SELECT a.tenant_id, a.name_key, a.id FROM agents a
+             JOIN unnest($1::text[], $2::text[]) AS w(tenant_id, name_key)
+               ON a.tenant_id = w.tenant_id AND a.name_key = w.name_key";
+/// API keys by id, with whether they are revoked. Planned afresh (rare: only key commands
+/// need it): on a small table a generic plan reads `api_keys_by_tenant`, whose other columns
+/// make it a scan of the index once the table has grown.
+pub(crate) const KEYS: &str =
+    "SELECT tenant_id, id, revoked_at IS NOT NULL FROM api_keys WHERE id = ANY($1)";
+/// The heads of tenants' activity chains.
+pub(crate) const HEADS: &str =
+    "SELECT tenant_id, last_sequence, last_hash FROM activity_heads WHERE tenant_id = ANY($1)";
+
+/// The prefetch's lookups by a unique key, with sample arguments: they run with generic plans
+/// (see [`GENERIC_PLANS`]), and `lookup_plans` (api tests) checks each one's plan on empty and
+/// grown tables, with [`crate::store::lookup_statements`].
+pub(crate) fn unique_lookups() -> Vec<(String, &'static [&'static str])> {
+    vec![
+        (DECIDED.to_owned(), &["{cmd_x,cmd_y}"]),
+        (KNOWN_TENANTS.to_owned(), &["{ten_x,ten_y}"]),
+        (
+            crate::agents::STATE_BY_IDS.clone(),
+            &["{ten_x,ten_y}", "{agent_x,agent_y}"],
+        ),
+        (NAMES.to_owned(), &["{ten_x,ten_y}", "{name_x,name_y}"]),
+        (HEADS.to_owned(), &["{ten_x,ten_y}"]),
+        (
+            crate::sessions::BY_IDS.clone(),
+            &["{ten_x,ten_y}", "{ses_x,ses_y}"],
+        ),
+    ]
+}
+
+/// Sent before the prefetch's lookups by a unique key: they are planned once per connection
+/// and reused (generic plans, as on lookup connections; planning them cost more than running
+/// them, about an eighth of a batch), planned again as the pool's connections are used
+/// (`store::plans_again_after`).
+const GENERIC_PLANS: &str =
+    "SET LOCAL plan_cache_mode = force_generic_plan; SET LOCAL enable_seqscan = off";
+/// Sent after them: the rest of the batch plans each execution afresh, as the connection does.
+const CUSTOM_PLANS: &str =
+    "SET LOCAL plan_cache_mode TO DEFAULT; SET LOCAL enable_seqscan TO DEFAULT";
+
+/// The rows of `statement`, or none without running it when `empty` (nothing is asked).
+async fn query_unless_empty(
+    tx: &Transaction<'_>,
+    statement: &tokio_postgres::Statement,
+    params: &[&(dyn postgres_types::ToSql + Sync)],
+    empty: bool,
+) -> Result<Vec<tokio_postgres::Row>, tokio_postgres::Error> {
+    if empty {
+        return Ok(Vec::new());
+    }
+    tx.query(statement, params).await
+}
+
 /// Fills an overlay with the facts `wanted` names, as stored before the batch.
 pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, StoreError> {
     let commands = texts(&wanted.commands);
@@ -59,30 +120,12 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
     let (run_session_tenants, run_sessions) = pairs_of(&wanted.cron_sessions);
     let (agent_job_tenants, agent_job_agents) = pairs_of(&wanted.cron_agents);
 
-    let decided = tx
-        .prepare_cached("SELECT command_id FROM command_outcomes WHERE command_id = ANY($1)")
-        .await?;
-    let known_tenants = tx
-        .prepare_cached("SELECT id FROM tenants WHERE id = ANY($1)")
-        .await?;
+    let decided = tx.prepare_cached(DECIDED).await?;
+    let known_tenants = tx.prepare_cached(KNOWN_TENANTS).await?;
     let agents = tx.prepare_cached(&crate::agents::STATE_BY_IDS).await?;
-    let names = tx
-        .prepare_cached(
-            "SELECT a.tenant_id, a.name_key, a.id FROM agents a
-             JOIN unnest($1::text[], $2::text[]) AS w(tenant_id, name_key)
-               ON a.tenant_id = w.tenant_id AND a.name_key = w.name_key",
-        )
-        .await?;
-    let keys = tx
-        .prepare_cached(
-            "SELECT tenant_id, id, revoked_at IS NOT NULL FROM api_keys WHERE id = ANY($1)",
-        )
-        .await?;
-    let heads = tx
-        .prepare_cached(
-            "SELECT tenant_id, last_sequence, last_hash FROM activity_heads WHERE tenant_id = ANY($1)",
-        )
-        .await?;
+    let names = tx.prepare_cached(NAMES).await?;
+    let keys = tx.prepare_cached(KEYS).await?;
+    let heads = tx.prepare_cached(HEADS).await?;
 
     let sessions = tx.prepare_cached(&crate::sessions::BY_IDS).await?;
     let active_sessions = tx.prepare_cached(&crate::sessions::ACTIVE_MATCHING).await?;
@@ -119,19 +162,36 @@ pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, Stor
         && wanted.cron_sessions.is_empty()
         && wanted.cron_agents.is_empty());
     let (
-        (decided, known_tenants, agents, names, keys, heads, sessions, active_sessions, webhooks),
+        (
+            (),
+            decided,
+            known_tenants,
+            agents,
+            names,
+            heads,
+            sessions,
+            (),
+            keys,
+            active_sessions,
+            webhooks,
+        ),
         (cron_runs, cron_jobs, run_sessions_rows),
     ) = futures::try_join!(
         async {
+            // Sent in this order (each when first polled): the settings apply to the lookups
+            // between them.
             futures::try_join!(
+                tx.batch_execute(GENERIC_PLANS),
                 tx.query(&decided, p_commands),
                 tx.query(&known_tenants, p_tenants),
                 tx.query(&agents, p_agents),
                 tx.query(&names, p_names),
-                tx.query(&keys, p_keys),
                 tx.query(&heads, p_tenants),
                 tx.query(&sessions, p_sessions),
-                tx.query(&active_sessions, p_active),
+                tx.batch_execute(CUSTOM_PLANS),
+                // Skipped when nothing is asked: planning one costs more than running it.
+                query_unless_empty(tx, &keys, p_keys, key_ids.is_empty()),
+                query_unless_empty(tx, &active_sessions, p_active, filter_tenants.is_empty()),
                 tx.query(&webhooks, p_tenants),
             )
         },
