@@ -258,6 +258,12 @@ pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
     statements
 }
 
+/// The projector's inserts from a batch's arrays, run with generic plans (see
+/// `projection::pipeline`): a test checks that none of their plans reads a table.
+pub fn inserts_from_arrays() -> Vec<&'static str> {
+    crate::projection::flush::INSERTS_FROM_ARRAYS.clone()
+}
+
 /// How often a lookup connection forgets its prepared statements, so that the next use plans
 /// them again for the tables as they are now (see [`Store::lookup_client`]): one planning per
 /// this many uses of a connection, once it has made as many (see [`plans_again_after`]).

@@ -6,7 +6,7 @@
 //! made on the empty ones.
 
 use read_store::store::{
-    lookup_statements, plans_again_after, Store, LOOKUP_SETTINGS, REPLAN_EVERY,
+    inserts_from_arrays, lookup_statements, plans_again_after, Store, LOOKUP_SETTINGS, REPLAN_EVERY,
 };
 use read_store::READ_MODEL_SCHEMA;
 use testkit::TestApp;
@@ -246,9 +246,9 @@ fn lookup_connections_plan_again_after_doubling_uses_then_every_replan_every() {
     assert_eq!(after, expected);
 }
 
-/// The projector's prefetch runs its lookups by key on generic plans — kept by the connection
-/// from one batch to the next — and its other statements planned afresh, as the connection
-/// plans everything else.
+/// The projector runs its prefetch's lookups by key and its inserts from arrays on generic
+/// plans — kept by the connection from one batch to the next — and its other statements
+/// planned afresh, as the connection plans everything else.
 #[tokio::test]
 async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
     use read_store::projection::UnitOfWork;
@@ -271,11 +271,15 @@ async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
     let mut client = store.client().await.unwrap();
     for _ in 0..2 {
         let tx = client.transaction().await.unwrap();
-        UnitOfWork::load(&tx, &[&record], true).await.unwrap();
+        let mut work = UnitOfWork::load(&tx, &[&record], true).await.unwrap();
+        // Rejected (no such agent): its outcome is inserted.
+        work.decide(&record, (0, 0));
+        work.flush_then(&tx, async { Ok(()) }).await.unwrap();
         tx.rollback().await.unwrap();
     }
 
-    let generic: Vec<String> = lookup_statements().into_iter().map(|(s, _)| s).collect();
+    let mut generic: Vec<String> = lookup_statements().into_iter().map(|(s, _)| s).collect();
+    generic.extend(inserts_from_arrays().into_iter().map(str::to_owned));
     let prepared = client
         .query(
             "SELECT statement, generic_plans, custom_plans FROM pg_prepared_statements
@@ -300,7 +304,7 @@ async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
             }
         }
     }
-    assert!(kept >= 6 && afresh >= 1, "{kept} kept, {afresh} afresh");
+    assert!(kept >= 7 && afresh >= 1, "{kept} kept, {afresh} afresh");
     let settings = client
         .query_one(
             "SELECT current_setting('plan_cache_mode'), current_setting('enable_seqscan')",
@@ -312,4 +316,36 @@ async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
         (settings.get::<_, String>(0), settings.get::<_, String>(1)),
         ("force_custom_plan".to_owned(), "on".to_owned())
     );
+}
+
+/// The projector's inserts from a batch's arrays, run on generic plans, read no table: their
+/// rows come from the arrays and their conflicts are found through the arbiter index.
+#[tokio::test]
+async fn the_projectors_inserts_from_arrays_scan_nothing_but_their_arrays() {
+    let app = TestApp::spawn().await;
+    let sql = app.sql().await;
+    sql.batch_execute("SET plan_cache_mode = force_generic_plan")
+        .await
+        .unwrap();
+    let inserts = inserts_from_arrays();
+    assert!(inserts.len() >= 10, "{inserts:?}");
+    for (index, insert) in inserts.iter().enumerate() {
+        sql.batch_execute(&format!("PREPARE insert_{index} AS {insert}"))
+            .await
+            .unwrap_or_else(|e| panic!("{insert}: {e}"));
+        let parameters: i32 = sql
+            .query_one(
+                "SELECT cardinality(parameter_types) FROM pg_prepared_statements WHERE name = $1",
+                &[&format!("insert_{index}")],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let nulls = vec!["NULL"; parameters as usize].join(", ");
+        let plan = explain(&sql, &format!("EXECUTE insert_{index}({nulls})")).await;
+        assert!(plan.starts_with("Insert on "), "{insert}\n{plan}");
+        for line in plan.lines().filter(|line| line.contains("Scan")) {
+            assert!(line.contains("Function Scan on "), "{insert}\n{plan}");
+        }
+    }
 }

@@ -160,13 +160,38 @@ const NOTIFY_DELIVERIES: &str = "SELECT pg_notify('agenfleet_deliveries', '')";
 /// Schedulers wake at commit only when jobs changed (not on every batch).
 const NOTIFY_CRON_JOBS: &str = "SELECT pg_notify('agenfleet_cron_jobs', '')";
 
+/// The statements that only insert (or upsert) the rows of the batch's arrays, reading no
+/// table: [`super::pipeline::execute_all`] runs them on generic plans. `lookup_plans` (api
+/// tests) checks that each one's generic plan scans nothing but its arrays.
+pub(crate) static INSERTS_FROM_ARRAYS: std::sync::LazyLock<Vec<&'static str>> =
+    std::sync::LazyLock::new(|| {
+        let mut inserts = vec![
+            UPSERT_AGENTS,
+            UPSERT_SESSIONS,
+            INSERT_MESSAGES,
+            INSERT_TENANTS,
+            INSERT_KEYS,
+            INSERT_ACTIVITY,
+            SET_HEADS,
+            ADD_ACTIVITY_COUNTS,
+            INSERT_OUTCOMES,
+            UPSERT_WEBHOOKS,
+            INSERT_DELIVERIES,
+            SET_GATEWAY_SECRETS,
+            UPSERT_CRON_JOBS,
+            UPSERT_CRON_RUNS,
+        ];
+        inserts.extend(super::rollups::upserts());
+        inserts
+    });
+
 macro_rules! columns {
     ($rows:expr, $($column:expr),+ $(,)?) => {
         vec![$(Box::new($rows.iter().map($column).collect::<Vec<_>>()) as super::pipeline::Param),+]
     };
 }
 
-pub async fn write(
+pub(super) async fn write(
     tx: &Transaction<'_>,
     overlay: &Overlay,
     changes: &Changes,

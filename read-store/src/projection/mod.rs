@@ -6,7 +6,7 @@
 mod checkpoint;
 mod endpoints;
 mod failed_record;
-mod flush;
+pub(crate) mod flush;
 mod overlay;
 mod pipeline;
 pub(crate) mod prefetch;

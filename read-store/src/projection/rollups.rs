@@ -228,6 +228,15 @@ fn upsert(table: &str, key_columns: &[(&str, &str)], conflict: &str) -> String {
     )
 }
 
+/// The rollups' upserts (inserts from arrays, see `flush::INSERTS_FROM_ARRAYS`).
+pub(super) fn upserts() -> [&'static str; 3] {
+    [
+        UPSERT_AGENT_HOURS.as_str(),
+        UPSERT_TENANT_HOURS.as_str(),
+        UPSERT_TENANT_DAYS,
+    ]
+}
+
 static UPSERT_AGENT_HOURS: LazyLock<String> = LazyLock::new(|| {
     upsert(
         "metrics_agent_hourly",
