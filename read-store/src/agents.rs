@@ -112,8 +112,7 @@ impl Lookup for ByKey {
         client: &deadpool_postgres::Client,
         keys: &[Self::Key],
     ) -> Result<Vec<(usize, AgentRow)>, StoreError> {
-        let tenants: Vec<String> = keys.iter().map(|(tenant, _)| tenant.to_string()).collect();
-        let ids: Vec<String> = keys.iter().map(|(_, id)| id.to_string()).collect();
+        let (tenants, ids) = crate::batch::key_arrays(keys);
         fetch_rows(client, &GET_MANY, &[&tenants, &ids], agent_row).await
     }
 }

@@ -45,6 +45,15 @@ pub trait Lookup: Send + Sync + 'static {
     ) -> impl Future<Output = Result<Vec<(usize, Self::Row)>, StoreError>> + Send;
 }
 
+/// The tenants and the ids of `(tenant, id)` keys, as the two text arrays of a lookup by them.
+pub(crate) fn key_arrays<I: std::fmt::Display>(
+    keys: &[(schema::TenantId, I)],
+) -> (Vec<String>, Vec<String>) {
+    keys.iter()
+        .map(|(tenant, id)| (tenant.to_string(), id.to_string()))
+        .unzip()
+}
+
 /// Runs `statement`, a join of the keys' `unnest(…) WITH ORDINALITY AS w(…, n)` (the keys'
 /// arrays as `params`) selecting `w.n` among its columns, and reads each row with `read`, with
 /// the index of its key.

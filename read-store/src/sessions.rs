@@ -74,7 +74,7 @@ impl Lookup for ByKey {
         client: &deadpool_postgres::Client,
         keys: &[Self::Key],
     ) -> Result<Vec<(usize, SessionSnapshot)>, StoreError> {
-        let (tenants, ids) = key_arrays(keys);
+        let (tenants, ids) = crate::batch::key_arrays(keys);
         fetch_rows(client, &GET_MANY, &[&tenants, &ids], session_from_row).await
     }
 }
@@ -87,13 +87,6 @@ pub async fn find(
     id: SessionId,
 ) -> Result<Option<SessionSnapshot>, StoreError> {
     store.batchers().sessions.get((tenant, id)).await
-}
-
-/// The tenants and the ids of `keys`, as the two text arrays of a `GET_MANY`.
-fn key_arrays<I: std::fmt::Display>(keys: &[(TenantId, I)]) -> (Vec<String>, Vec<String>) {
-    keys.iter()
-        .map(|(tenant, id)| (tenant.to_string(), id.to_string()))
-        .unzip()
 }
 
 /// Filters of `GET /v1/sessions`.
@@ -237,7 +230,7 @@ impl Lookup for MessageByKey {
         client: &deadpool_postgres::Client,
         keys: &[Self::Key],
     ) -> Result<Vec<(usize, MessageSnapshot)>, StoreError> {
-        let (tenants, ids) = key_arrays(keys);
+        let (tenants, ids) = crate::batch::key_arrays(keys);
         fetch_rows(client, MESSAGE_MANY, &[&tenants, &ids], message_from_row).await
     }
 }
