@@ -15,10 +15,10 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use event_log::{LogEntry, Position, Unreadable};
-use read_store::projection::{self, FailedRecord, UnitOfWork};
+use read_store::projection::{self, End, FailedRecord, PipelinedTransaction, UnitOfWork};
 use read_store::{Store, StoreError};
 use schema::CommandRecord;
 
@@ -213,21 +213,21 @@ impl Projection {
         entries: &[LogEntry],
         commit: bool,
     ) -> Result<BatchOutcome, StoreError> {
-        let mut client = self.store.client().await?;
-        let tx = client.transaction().await?;
-        // One round trip: the checkpoint's lock, then (run after it by the server) the state
-        // every decodable record of the batch needs. Entries the checkpoint shows as applied
-        // are loaded for nothing, which only happens after a seek.
+        let tx = PipelinedTransaction::new(self.store.client().await?);
+        // One round trip: BEGIN, the checkpoint's lock, then (run after it by the server) the
+        // state every decodable record of the batch needs. Entries the checkpoint shows as
+        // applied are loaded for nothing, which only happens after a seek.
         let records: Vec<&CommandRecord> = entries
             .iter()
             .filter_map(|entry| entry.record.as_ref().ok())
             .collect();
-        let (checkpoint, mut work) = projection::lock_checkpoint_then(
-            &tx,
-            partition,
-            UnitOfWork::load(&tx, &records, self.outbox),
-        )
-        .await?;
+        let (checkpoint, mut work) = tx
+            .begin_then(projection::lock_checkpoint_then(
+                &tx,
+                partition,
+                UnitOfWork::load(&tx, &records, self.outbox),
+            ))
+            .await?;
         let mut last = checkpoint.unwrap_or(-1);
         let mut batch = Vec::with_capacity(entries.len());
         for entry in entries {
@@ -237,7 +237,8 @@ impl Projection {
                 continue;
             }
             if offset != last + 1 {
-                // Rolled back on drop: nothing of this batch is kept.
+                // Nothing of this batch is kept.
+                tx.rollback().await?;
                 return Ok(BatchOutcome::Gap {
                     next_offset: last + 1,
                 });
@@ -248,6 +249,7 @@ impl Projection {
             last = offset;
         }
         if batch.is_empty() {
+            tx.rollback().await?;
             return Ok(BatchOutcome::AlreadyApplied);
         }
         let mut applied = 0;
@@ -268,21 +270,21 @@ impl Projection {
             }
         }
         let rejected = work.rejection_codes();
-        // One round trip: the batch's writes, then the checkpoint's advance.
-        work.flush_then(&tx, projection::finish_batch(&tx, partition, last))
+        // One round trip: the batch's writes, the checkpoint's advance, then COMMIT (or
+        // ROLLBACK for a trial).
+        let end = if commit { End::Commit } else { End::Rollback };
+        let commit_time = work
+            .flush(&tx, vec![projection::advance(partition, last)], end)
             .await?;
         if !commit {
-            tx.rollback().await?;
             return Ok(BatchOutcome::AlreadyApplied);
         }
-        let committing = Instant::now();
-        tx.commit().await?;
         Ok(BatchOutcome::Committed {
             last_offset: last,
             applied,
             failed: Vec::new(),
             rejected,
-            commit_time: committing.elapsed(),
+            commit_time,
         })
     }
 
@@ -333,28 +335,29 @@ impl Projection {
     }
 
     async fn store_failed(&self, failed: FailedRecord) -> Result<BatchOutcome, StoreError> {
-        let mut client = self.store.client().await?;
-        let tx = client.transaction().await?;
-        let checkpoint = projection::lock_checkpoint(&tx, failed.partition)
+        let tx = PipelinedTransaction::new(self.store.client().await?);
+        let checkpoint = tx
+            .begin_then(projection::lock_checkpoint(&tx, failed.partition))
             .await?
             .unwrap_or(-1);
         if failed.offset <= checkpoint {
+            tx.rollback().await?;
             return Ok(BatchOutcome::AlreadyApplied);
         }
         if failed.offset != checkpoint + 1 {
+            tx.rollback().await?;
             return Ok(BatchOutcome::Gap {
                 next_offset: checkpoint + 1,
             });
         }
         projection::record_failed(&tx, &failed).await?;
-        let committing = Instant::now();
-        tx.commit().await?;
+        let commit_time = tx.commit().await?;
         Ok(BatchOutcome::Committed {
             last_offset: failed.offset,
             applied: 0,
             failed: vec![failed],
             rejected: Vec::new(),
-            commit_time: committing.elapsed(),
+            commit_time,
         })
     }
 
@@ -378,10 +381,12 @@ impl Projection {
         entry: &LogEntry,
         reason: &str,
     ) -> Result<Result<FailedRecord, Option<i64>>, StoreError> {
-        let mut client = self.store.client().await?;
-        let tx = client.transaction().await?;
-        let checkpoint = projection::lock_checkpoint(&tx, entry.position.partition).await?;
+        let tx = PipelinedTransaction::new(self.store.client().await?);
+        let checkpoint = tx
+            .begin_then(projection::lock_checkpoint(&tx, entry.position.partition))
+            .await?;
         if entry.position.offset != checkpoint.unwrap_or(-1) + 1 {
+            tx.rollback().await?;
             return Ok(Err(checkpoint));
         }
         let failed = failed_record(entry, true);

@@ -251,7 +251,7 @@ fn lookup_connections_plan_again_after_doubling_uses_then_every_replan_every() {
 /// planned afresh, as the connection plans everything else.
 #[tokio::test]
 async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
-    use read_store::projection::UnitOfWork;
+    use read_store::projection::{End, PipelinedTransaction, UnitOfWork};
     use schema::agent::HeartbeatState;
     use schema::command::RecordHeartbeat;
     use schema::{Actor, AgentId, Command, CommandRecord};
@@ -268,15 +268,18 @@ async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
             detail: None,
         }),
     );
-    let mut client = store.client().await.unwrap();
+    // One connection for both batches (its prepared statements are read below).
+    let tx = PipelinedTransaction::new(store.client().await.unwrap());
     for _ in 0..2 {
-        let tx = client.transaction().await.unwrap();
-        let mut work = UnitOfWork::load(&tx, &[&record], true).await.unwrap();
+        let mut work = tx
+            .begin_then(UnitOfWork::load(&tx, &[&record], true))
+            .await
+            .unwrap();
         // Rejected (no such agent): its outcome is inserted.
         work.decide(&record, (0, 0));
-        work.flush_then(&tx, async { Ok(()) }).await.unwrap();
-        tx.rollback().await.unwrap();
+        work.flush(&tx, Vec::new(), End::Rollback).await.unwrap();
     }
+    let client = &tx;
 
     let mut generic: Vec<String> = lookup_statements().into_iter().map(|(s, _)| s).collect();
     generic.extend(inserts_from_arrays().into_iter().map(str::to_owned));

@@ -1,6 +1,9 @@
 //! The projector's position per partition, committed with the writes it covers.
 
-use deadpool_postgres::{GenericClient, Transaction};
+use deadpool_postgres::GenericClient;
+
+use super::pipeline::Statement;
+use super::transaction::PipelinedTransaction;
 
 use crate::StoreError;
 
@@ -15,7 +18,7 @@ const LOCK: &str = "INSERT INTO checkpoints (partition, \"offset\") VALUES ($1, 
 /// The last applied offset of a partition, locked until the transaction ends, so that two
 /// projectors that both believe they own a partition cannot both advance it.
 pub async fn lock_checkpoint(
-    tx: &Transaction<'_>,
+    tx: &PipelinedTransaction,
     partition: u32,
 ) -> Result<Option<i64>, StoreError> {
     lock_checkpoint_then(tx, partition, async { Ok(()) })
@@ -28,7 +31,7 @@ pub async fn lock_checkpoint(
 /// (`then` must not send anything before it is first polled, as an `async` block or function
 /// does not.)
 pub async fn lock_checkpoint_then<T>(
-    tx: &Transaction<'_>,
+    tx: &PipelinedTransaction,
     partition: u32,
     then: impl std::future::Future<Output = Result<T, StoreError>>,
 ) -> Result<(Option<i64>, T), StoreError> {
@@ -66,22 +69,16 @@ pub async fn checkpoints(
     Ok(out)
 }
 
-/// Advances the checkpoint and tells API processes (the notification is delivered on commit).
-pub async fn finish_batch(
-    tx: &Transaction<'_>,
-    partition: u32,
-    offset: i64,
-) -> Result<(), StoreError> {
-    let statement = tx
-        .prepare_cached(
-            "WITH moved AS (UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1)
-             SELECT pg_notify($3, $1::text || ':' || $2::text)",
-        )
-        .await?;
-    tx.execute(
-        &statement,
-        &[&(partition as i32), &offset, &APPLIED_CHANNEL],
+/// Advances the checkpoint and tells API processes (the notification is delivered on commit):
+/// the last statement of a batch.
+pub fn advance(partition: u32, offset: i64) -> Statement {
+    Statement::new(
+        "WITH moved AS (UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1)
+         SELECT pg_notify($3, $1::text || ':' || $2::text)",
+        vec![
+            Box::new(partition as i32),
+            Box::new(offset),
+            Box::new(APPLIED_CHANNEL),
+        ],
     )
-    .await?;
-    Ok(())
 }

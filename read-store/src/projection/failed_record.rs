@@ -1,8 +1,9 @@
 //! A record the projection can never apply: stored as a failed outcome so the API call waiting
 //! for it answers, and passed over by the checkpoint so the partition goes on.
 
+use super::pipeline::{execute_all, End};
+use super::transaction::PipelinedTransaction;
 use chrono::{DateTime, Utc};
-use deadpool_postgres::Transaction;
 use schema::{CommandId, ErrorCode, TenantId};
 
 use crate::StoreError;
@@ -53,7 +54,10 @@ impl FailedRecord {
 /// Stores `record`'s failed outcome (unless the command was decided before: a duplicate
 /// append) and advances the checkpoint past it, in the caller's transaction. The caller has
 /// locked the checkpoint and checked that `record` is the next offset.
-pub async fn record_failed(tx: &Transaction<'_>, record: &FailedRecord) -> Result<(), StoreError> {
+pub async fn record_failed(
+    tx: &PipelinedTransaction,
+    record: &FailedRecord,
+) -> Result<(), StoreError> {
     if let (Some(command_id), Some(tenant_id)) = (record.command_id, record.tenant_id) {
         let statement = tx
             .prepare_cached(
@@ -80,12 +84,14 @@ pub async fn record_failed(tx: &Transaction<'_>, record: &FailedRecord) -> Resul
         )
         .await?;
     }
-    super::finish_batch(tx, record.partition, record.offset).await
+    let advance = super::checkpoint::advance(record.partition, record.offset);
+    execute_all(tx, &[advance], End::Open).await?;
+    Ok(())
 }
 
 /// Remembers that an operator passed over `record` because of `reason`, for rebuilds.
 pub async fn remember_skip(
-    tx: &Transaction<'_>,
+    tx: &PipelinedTransaction,
     record: &FailedRecord,
     reason: &str,
 ) -> Result<(), StoreError> {

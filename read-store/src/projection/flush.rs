@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use deadpool_postgres::Transaction;
 use domain::usage::to_bigint;
 use postgres_types::Json;
 use schema::TenantId;
 
 use super::overlay::Overlay;
-use super::pipeline::{execute_all, Statement};
+use super::pipeline::{execute_all, End, Statement};
+use super::transaction::PipelinedTransaction;
 use super::unit_of_work::Changes;
 use crate::StoreError;
 
@@ -191,11 +191,15 @@ macro_rules! columns {
     };
 }
 
+/// Writes `changes` (their final state in `overlay`), then `after`, then ends the transaction
+/// as `end` says, all in one round trip; returns the end's time alone.
 pub(super) async fn write(
-    tx: &Transaction<'_>,
+    tx: &PipelinedTransaction,
     overlay: &Overlay,
     changes: &Changes,
-) -> Result<(), StoreError> {
+    after: Vec<Statement>,
+    end: End,
+) -> Result<std::time::Duration, StoreError> {
     let mut statements = Vec::new();
     let (mut deleted, mut upserted) = (Vec::new(), Vec::new());
     for key in &changes.agents {
@@ -520,7 +524,8 @@ pub(super) async fn write(
             ),
         ));
     }
-    execute_all(tx, &statements).await
+    statements.extend(after);
+    execute_all(tx, &statements, end).await
 }
 
 /// Cron jobs (upserted or deleted) and runs (upserted), from their final state in the overlay.

@@ -11,10 +11,13 @@ mod overlay;
 mod pipeline;
 pub(crate) mod prefetch;
 mod rollups;
+mod transaction;
 mod unit_of_work;
 
 pub use checkpoint::{
-    checkpoints, finish_batch, lock_checkpoint, lock_checkpoint_then, APPLIED_CHANNEL,
+    advance, checkpoints, lock_checkpoint, lock_checkpoint_then, APPLIED_CHANNEL,
 };
 pub use failed_record::{record_failed, remember_skip, skipped_records, FailedRecord};
+pub use pipeline::{execute_all, End, Statement};
+pub use transaction::PipelinedTransaction;
 pub use unit_of_work::UnitOfWork;

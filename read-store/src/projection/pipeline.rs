@@ -3,9 +3,13 @@
 //! their futures are first polled, and `try_join_all` polls in order, so the server runs them
 //! in the order given.
 
-use deadpool_postgres::Transaction;
+use std::time::{Duration, Instant};
+
+use futures::future::{try_maybe_done, BoxFuture, TryMaybeDone};
+use futures::FutureExt;
 use postgres_types::ToSql;
 
+use super::transaction::PipelinedTransaction;
 use crate::StoreError;
 
 pub type Param = Box<dyn ToSql + Sync + Send>;
@@ -29,12 +33,35 @@ const GENERIC_PLANS: &str = "SET LOCAL plan_cache_mode = force_generic_plan";
 /// Sent before a run of other statements: planned afresh, as the connection plans.
 const CUSTOM_PLANS: &str = "SET LOCAL plan_cache_mode TO DEFAULT";
 
-pub async fn execute_all(tx: &Transaction<'_>, statements: &[Statement]) -> Result<(), StoreError> {
+/// How a run of statements ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum End {
+    /// The transaction stays open.
+    Open,
+    /// `COMMIT`, sent right after the statements.
+    Commit,
+    /// `ROLLBACK`, sent right after the statements (a trial).
+    Rollback,
+}
+
+/// Runs `statements` in one round trip, then ends the transaction as `end` says, in the same
+/// round trip. Returns the time between the statements' last answer and the end's (the disk
+/// flush of a commit).
+///
+/// `COMMIT` is sent only once every statement before it was sent: a statement that fails
+/// before it is sent (a parameter that cannot be encoded) would otherwise be left out of a
+/// committed transaction. One that the server fails aborts the transaction, and the `COMMIT`
+/// after it then rolls back.
+pub async fn execute_all(
+    tx: &PipelinedTransaction,
+    statements: &[Statement],
+    end: End,
+) -> Result<Duration, StoreError> {
     let mut prepared = Vec::with_capacity(statements.len());
     for statement in statements {
         prepared.push(tx.prepare_cached(statement.sql).await?);
     }
-    type Sent<'a> = futures::future::BoxFuture<'a, Result<(), tokio_postgres::Error>>;
+    type Sent<'a> = TryMaybeDone<BoxFuture<'a, Result<(), tokio_postgres::Error>>>;
     let mut requests: Vec<Sent> = Vec::with_capacity(statements.len() + 2);
     let mut generic = false;
     for (statement, prepared) in statements.iter().zip(&prepared) {
@@ -44,21 +71,55 @@ pub async fn execute_all(tx: &Transaction<'_>, statements: &[Statement]) -> Resu
         if wants_generic != generic {
             generic = wants_generic;
             let setting = if generic { GENERIC_PLANS } else { CUSTOM_PLANS };
-            requests.push(Box::pin(tx.batch_execute(setting)));
+            requests.push(try_maybe_done(Box::pin(tx.batch_execute(setting))));
         }
         let params: Vec<&(dyn ToSql + Sync)> = statement
             .params
             .iter()
             .map(|p| p.as_ref() as &(dyn ToSql + Sync))
             .collect();
-        requests.push(Box::pin(async move {
+        requests.push(try_maybe_done(Box::pin(async move {
             tx.execute(prepared, &params).await.map(|_| ())
-        }));
+        })));
     }
-    if generic {
+    if generic && end == End::Open {
         // What follows in the transaction (the checkpoint's advance) plans as the connection.
-        requests.push(Box::pin(tx.batch_execute(CUSTOM_PLANS)));
+        requests.push(try_maybe_done(Box::pin(tx.batch_execute(CUSTOM_PLANS))));
+    }
+    send_each(&mut requests).await?;
+    let mut finish = match end {
+        End::Open => None,
+        End::Commit => Some(try_maybe_done(tx.batch_execute("COMMIT").boxed())),
+        End::Rollback => Some(try_maybe_done(tx.batch_execute("ROLLBACK").boxed())),
+    };
+    if let Some(finish) = &mut finish {
+        send_each(std::slice::from_mut(finish)).await?;
+        // Sent: the server ends the transaction whatever is answered (a COMMIT after a failed
+        // statement rolls back), so nothing is left to roll back on drop.
+        tx.ended();
     }
     futures::future::try_join_all(requests).await?;
-    Ok(())
+    let answered = Instant::now();
+    if let Some(finish) = finish {
+        finish.await?;
+    }
+    Ok(answered.elapsed())
+}
+
+/// Polls each request once, in order, which sends it; stops at the first that fails at once
+/// (before or while being sent). Answers are awaited later.
+async fn send_each<F>(requests: &mut [TryMaybeDone<F>]) -> Result<(), F::Error>
+where
+    F: futures::TryFuture + Unpin,
+{
+    use std::task::Poll;
+    futures::future::poll_fn(|cx| {
+        for request in requests.iter_mut() {
+            if let Poll::Ready(Err(error)) = request.poll_unpin(cx) {
+                return Poll::Ready(Err(error));
+            }
+        }
+        Poll::Ready(Ok(()))
+    })
+    .await
 }

@@ -1,6 +1,6 @@
 //! Loading what a batch needs in one pipelined round trip of set queries.
 
-use deadpool_postgres::Transaction;
+use super::transaction::PipelinedTransaction;
 use domain::AgentState;
 use schema::{AgentId, ApiKeyId, CommandId, TenantId};
 
@@ -72,7 +72,7 @@ const CUSTOM_PLANS: &str =
 
 /// The rows of `statement`, or none without running it when `empty` (nothing is asked).
 async fn query_unless_empty(
-    tx: &Transaction<'_>,
+    tx: &PipelinedTransaction,
     statement: &tokio_postgres::Statement,
     params: &[&(dyn postgres_types::ToSql + Sync)],
     empty: bool,
@@ -84,7 +84,7 @@ async fn query_unless_empty(
 }
 
 /// Fills an overlay with the facts `wanted` names, as stored before the batch.
-pub async fn load(tx: &Transaction<'_>, wanted: &Wanted) -> Result<Overlay, StoreError> {
+pub async fn load(tx: &PipelinedTransaction, wanted: &Wanted) -> Result<Overlay, StoreError> {
     let commands = texts(&wanted.commands);
     let tenants = texts(&wanted.tenants);
     let (agent_tenants, agent_ids): (Vec<String>, Vec<String>) = wanted

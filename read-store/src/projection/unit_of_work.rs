@@ -4,7 +4,6 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::Transaction;
 use domain::{AgentState, Needs};
 use schema::event::{Event, EventKind};
 use schema::session::MessageSnapshot;
@@ -12,7 +11,9 @@ use schema::{webhook, WebhookId};
 use schema::{AgentId, CommandRecord, CronJobId, CronRunId, Rejection, SessionId, TenantId};
 
 use super::overlay::{Overlay, Wanted};
+use super::pipeline::{End, Statement};
 use super::rollups::Rollups;
+use super::transaction::PipelinedTransaction;
 use crate::StoreError;
 
 pub(super) struct NewTenant {
@@ -98,7 +99,7 @@ impl UnitOfWork {
     /// Loads, in one round trip, everything the records of a batch need to be decided.
     /// `outbox`: queue deliveries of the accepted events (false while rebuilding).
     pub async fn load(
-        tx: &Transaction<'_>,
+        tx: &PipelinedTransaction,
         records: &[&CommandRecord],
         outbox: bool,
     ) -> Result<Self, StoreError> {
@@ -458,15 +459,16 @@ impl UnitOfWork {
             .insert((tenant, session.id), Some(session));
     }
 
-    /// Writes every staged change (see the `flush` module), with the statements of `then` sent
-    /// in the same round trip.
-    pub async fn flush_then(
+    /// Writes every staged change (see the `flush` module), then `after` (the checkpoint's
+    /// advance), then ends the transaction as `end` says, in one round trip. Returns the time
+    /// of the end alone (a commit's disk flush).
+    pub async fn flush(
         self,
-        tx: &Transaction<'_>,
-        then: impl std::future::Future<Output = Result<(), StoreError>>,
-    ) -> Result<(), StoreError> {
-        futures::try_join!(super::flush::write(tx, &self.overlay, &self.changes), then)?;
-        Ok(())
+        tx: &PipelinedTransaction,
+        after: Vec<Statement>,
+        end: End,
+    ) -> Result<std::time::Duration, StoreError> {
+        super::flush::write(tx, &self.overlay, &self.changes, after, end).await
     }
 }
 

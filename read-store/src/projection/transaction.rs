@@ -1,0 +1,92 @@
+//! The projector's transaction, whose `BEGIN` travels with its first statements and whose
+//! `COMMIT` with its last ones.
+//!
+//! tokio-postgres's `Client::transaction` waits for `BEGIN`'s answer before anything else can
+//! be sent, and `Transaction::commit` is sent only after the writes were answered: two round
+//! trips of their own per batch, on the path every command of a partition waits on in turn.
+//! Here `BEGIN` is sent right before the checkpoint's lock and the prefetch, and `COMMIT` right
+//! after the batch's writes (see [`super::pipeline::execute_all`] for why that cannot commit a
+//! part of them).
+
+use std::ops::Deref;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use deadpool_postgres::{ClientWrapper, Object};
+use futures::FutureExt;
+
+use crate::StoreError;
+
+/// A transaction on a pooled connection. Dropped while open (an error, or its future
+/// dropped), it sends `ROLLBACK` before the connection goes back to the pool, as
+/// tokio-postgres's own transaction does: the next user's statements run after it.
+pub struct PipelinedTransaction {
+    client: Object,
+    /// `BEGIN` was sent and neither `COMMIT` nor `ROLLBACK` since.
+    open: AtomicBool,
+}
+
+impl PipelinedTransaction {
+    /// A transaction on `client`; nothing is sent until [`Self::begin_then`].
+    pub fn new(client: Object) -> Self {
+        Self {
+            client,
+            open: AtomicBool::new(false),
+        }
+    }
+
+    /// Sends `BEGIN`, then the statements of `first` in the same round trip. (`first` must not
+    /// send anything before it is first polled, as an `async` block or function does not.)
+    pub async fn begin_then<T>(
+        &self,
+        first: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        self.open.store(true, Ordering::Release);
+        let begin = async {
+            self.client
+                .batch_execute("BEGIN")
+                .await
+                .map_err(StoreError::from)
+        };
+        let ((), first) = futures::try_join!(begin, first)?;
+        Ok(first)
+    }
+
+    /// Commits, in a round trip of its own; returns the time it took (the disk flush).
+    pub async fn commit(self) -> Result<Duration, StoreError> {
+        let started = Instant::now();
+        self.client.batch_execute("COMMIT").await?;
+        self.ended();
+        Ok(started.elapsed())
+    }
+
+    /// Rolls back, in a round trip of its own.
+    pub async fn rollback(self) -> Result<(), StoreError> {
+        self.client.batch_execute("ROLLBACK").await?;
+        self.ended();
+        Ok(())
+    }
+
+    /// Marks the transaction ended: `COMMIT` or `ROLLBACK` was sent.
+    pub(super) fn ended(&self) {
+        self.open.store(false, Ordering::Release);
+    }
+}
+
+impl Deref for PipelinedTransaction {
+    type Target = ClientWrapper;
+
+    fn deref(&self) -> &ClientWrapper {
+        &self.client
+    }
+}
+
+impl Drop for PipelinedTransaction {
+    fn drop(&mut self) {
+        if *self.open.get_mut() {
+            // Polled once: that sends the request (tokio-postgres sends on the first poll);
+            // its answer is read and dropped by the connection.
+            let _ = self.client.batch_execute("ROLLBACK").now_or_never();
+        }
+    }
+}
