@@ -33,9 +33,11 @@ pub fn give_memory_back() {
         .filter(|(name, _)| std::env::var_os(name).is_none())
         .collect();
     if missing.is_empty() {
+        keep_name();
         return;
     }
     let mut args = std::env::args_os();
+    // The very file this process runs, even if its path now names another (an upgrade).
     let mut again = std::process::Command::new("/proc/self/exe");
     if let Some(name) = args.next() {
         again.arg0(name);
@@ -47,4 +49,28 @@ pub fn give_memory_back() {
     // Returns only if it failed.
     let error = again.exec();
     eprintln!("note: mimalloc keeps its default options (cannot restart with them set: {error})");
+}
+
+/// Started again through `/proc/self/exe`, the process is named `exe` by the kernel (the last
+/// part of the path it was started from): what `ps`, `top`, `pgrep` and `pkill` would show and
+/// match. Gives it back the name it was started under (the last part of its `argv[0]`, which
+/// the restart keeps), as the kernel would have named it.
+fn keep_name() {
+    let named_exe = std::fs::read("/proc/self/comm").is_ok_and(|comm| comm == b"exe\n");
+    if !named_exe {
+        return;
+    }
+    let Some(name) = std::env::args_os()
+        .next()
+        .map(std::path::PathBuf::from)
+        .and_then(|path| {
+            path.file_name()
+                .map(|name| name.as_encoded_bytes().to_vec())
+        })
+        .filter(|name| !name.is_empty())
+    else {
+        return;
+    };
+    // The kernel keeps the first 15 bytes. A failure leaves the name as it is.
+    let _ = std::fs::write("/proc/self/comm", &name[..name.len().min(15)]);
 }

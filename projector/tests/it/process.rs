@@ -83,3 +83,34 @@ impl ProjectorProcess {
         owned.into_iter().collect()
     }
 }
+
+/// The binaries start themselves again with mimalloc's options set (the `allocator` crate),
+/// through `/proc/self/exe`: the process must still be named `projector` (what `ps`, `top` and
+/// `pkill projector` see), not `exe`.
+#[tokio::test]
+async fn the_restarted_process_keeps_its_name_and_its_allocator_options() {
+    let app = testkit::TestApp::spawn().await;
+    let projector = ProjectorProcess::spawn(&app.db.url, &app.log_url, 1);
+    let pid = projector.child.id().expect("running");
+    let environ = || std::fs::read(format!("/proc/{pid}/environ")).unwrap_or_default();
+    testkit::eventually(
+        std::time::Duration::from_secs(10),
+        "the projector to start again with mimalloc's options",
+        || async {
+            let environ = environ();
+            environ
+                .split(|byte| *byte == 0)
+                .any(|variable| variable == b"MIMALLOC_PURGE_DELAY=0")
+                .then_some(())
+        },
+    )
+    .await;
+    // The name is set right after the restart, before anything else runs: give it a moment.
+    let name = || std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default();
+    testkit::eventually(
+        std::time::Duration::from_secs(10),
+        "the projector to be named projector",
+        || async { (name() == "projector\n").then_some(()) },
+    )
+    .await;
+}
