@@ -3,15 +3,16 @@
 //! One listener per API process receives the projector's "partition P applied up to offset O"
 //! notifications and publishes them on one watch channel per partition. A waiter sleeps on
 //! the channel of its partition until the watermark reaches its offset, then reads its outcome
-//! by `commandId`. If notifications are lost (the listener reconnecting), waiters fall back to
-//! reading their outcome every `FALLBACK_POLL`.
+//! by `commandId` — unless the batch that reached it said it accepted the waiter's record
+//! ([`DecidedBatch`]): then it is accepted, with no read. If notifications are lost (the
+//! listener reconnecting), waiters fall back to reading their outcome every `FALLBACK_POLL`.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use event_log::Position;
 use read_store::outcomes::{self, Outcome};
-use read_store::projection::APPLIED_CHANNEL;
+use read_store::projection::{DecidedBatch, APPLIED_CHANNEL, DECIDED_CHANNEL};
 use read_store::{Store, StoreError};
 use schema::CommandId;
 use tokio::sync::watch;
@@ -20,10 +21,30 @@ use tokio_util::sync::CancellationToken;
 
 const FALLBACK_POLL: Duration = Duration::from_millis(500);
 
+/// How far a partition is applied, and what the batch that got it there decided.
+#[derive(Debug, Clone)]
+struct Applied {
+    offset: i64,
+    /// The last batch's records, when told (and the batch ended at `offset`).
+    batch: Option<Arc<DecidedBatch>>,
+}
+
+impl Applied {
+    const NONE: Self = Self {
+        offset: -1,
+        batch: None,
+    };
+
+    /// `None` until `offset` is applied; then whether it is known accepted (no read needed).
+    fn reached(&self, offset: i64) -> Option<bool> {
+        (self.offset >= offset).then(|| self.batch.as_ref().is_some_and(|b| b.accepted(offset)))
+    }
+}
+
 #[derive(Clone)]
 pub struct OutcomeWaiter {
     store: Store,
-    watermarks: Arc<Vec<watch::Sender<i64>>>,
+    watermarks: Arc<Vec<watch::Sender<Applied>>>,
     /// Bumped on every notification, whatever the partition (the activity tail waits on it).
     applied: Arc<watch::Sender<u64>>,
 }
@@ -36,11 +57,15 @@ impl OutcomeWaiter {
         partitions: u32,
         shutdown: CancellationToken,
     ) -> Self {
-        let watermarks: Arc<Vec<_>> =
-            Arc::new((0..partitions).map(|_| watch::channel(-1i64).0).collect());
+        let watermarks: Arc<Vec<_>> = Arc::new(
+            (0..partitions)
+                .map(|_| watch::channel(Applied::NONE).0)
+                .collect(),
+        );
         let applied = Arc::new(watch::channel(0u64).0);
         tokio::spawn(listen(
             database_url,
+            store.schema().to_owned(),
             watermarks.clone(),
             applied.clone(),
             shutdown,
@@ -73,8 +98,11 @@ impl OutcomeWaiter {
             })?;
         let mut next_poll = Instant::now() + FALLBACK_POLL;
         loop {
-            let reached = *applied.borrow_and_update() >= position.offset;
-            if reached || Instant::now() >= next_poll {
+            let reached = applied.borrow_and_update().reached(position.offset);
+            if reached == Some(true) {
+                return Ok(Some(Outcome::Accepted));
+            }
+            if reached.is_some() || Instant::now() >= next_poll {
                 if let Some(outcome) = self.read(command).await? {
                     return Ok(Some(outcome));
                 }
@@ -101,24 +129,32 @@ impl OutcomeWaiter {
 /// Keeps one LISTEN connection open until shutdown, reconnecting after failures.
 async fn listen(
     database_url: String,
-    watermarks: Arc<Vec<watch::Sender<i64>>>,
+    schema: String,
+    watermarks: Arc<Vec<watch::Sender<Applied>>>,
     applied: Arc<watch::Sender<u64>>,
     shutdown: CancellationToken,
 ) {
     read_store::listener::listen(
         database_url,
-        APPLIED_CHANNEL,
+        &[DECIDED_CHANNEL, APPLIED_CHANNEL],
         shutdown.cancelled_owned(),
-        |payload| {
-            publish(&watermarks, payload);
-            applied.send_modify(|count| *count = count.wrapping_add(1));
+        |channel, payload| {
+            if channel == DECIDED_CHANNEL {
+                // Of a batch written where this process reads (not a rebuild's).
+                if let Some(batch) = DecidedBatch::parse(payload).filter(|b| b.schema == schema) {
+                    publish_batch(&watermarks, batch);
+                }
+            } else {
+                publish(&watermarks, payload);
+                applied.send_modify(|count| *count = count.wrapping_add(1));
+            }
         },
     )
     .await
 }
 
 /// Applies a `partition:offset` payload to the watermarks.
-fn publish(watermarks: &[watch::Sender<i64>], payload: &str) {
+fn publish(watermarks: &[watch::Sender<Applied>], payload: &str) {
     let Some((partition, offset)) = payload.split_once(':') else {
         return;
     };
@@ -127,9 +163,29 @@ fn publish(watermarks: &[watch::Sender<i64>], payload: &str) {
     };
     if let Some(sender) = watermarks.get(partition) {
         sender.send_if_modified(|current| {
-            let newer = offset > *current;
+            let newer = offset > current.offset;
             if newer {
-                *current = offset;
+                *current = Applied {
+                    offset,
+                    batch: None,
+                };
+            }
+            newer
+        });
+    }
+}
+
+/// Applies a batch's notification (sent before its `partition:offset`, which then changes
+/// nothing).
+fn publish_batch(watermarks: &[watch::Sender<Applied>], batch: DecidedBatch) {
+    if let Some(sender) = watermarks.get(batch.partition as usize) {
+        sender.send_if_modified(|current| {
+            let newer = batch.last > current.offset;
+            if newer {
+                *current = Applied {
+                    offset: batch.last,
+                    batch: Some(Arc::new(batch)),
+                };
             }
             newer
         });

@@ -273,9 +273,10 @@ impl Projection {
         // One round trip: the batch's writes, the checkpoint's advance, then COMMIT (or
         // ROLLBACK for a trial).
         let end = if commit { End::Commit } else { End::Rollback };
-        let commit_time = work
-            .flush(&tx, vec![projection::advance(partition, last)], end)
-            .await?;
+        let first = batch.first().map_or(last, |(_, offset)| *offset);
+        let decided = projection::decided_payload(partition, first, last, &work.accepted_offsets());
+        let advance = projection::advance(partition, last, decided);
+        let commit_time = work.flush(&tx, vec![advance], end).await?;
         if !commit {
             return Ok(BatchOutcome::AlreadyApplied);
         }

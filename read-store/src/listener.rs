@@ -1,5 +1,5 @@
-//! One LISTEN connection kept open until shutdown: every notification on a channel is handed
-//! to a callback. Reconnects after failures; callers that must not miss work poll as a
+//! One LISTEN connection kept open until shutdown: every notification on its channels is handed
+//! to a callback, in the order the server sends them. Reconnects after failures; callers that must not miss work poll as a
 //! fallback, since notifications sent while reconnecting are lost.
 
 use std::future::Future;
@@ -9,20 +9,24 @@ use futures::StreamExt;
 
 const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 
-/// Listens on `channel` until `shutdown` resolves, calling `on_payload` for each notification.
+/// Listens on `channels` until `shutdown` resolves, calling `on_payload` with the channel and
+/// the payload of each notification.
 pub async fn listen(
     database_url: String,
-    channel: &'static str,
+    channels: &'static [&'static str],
     shutdown: impl Future<Output = ()>,
-    mut on_payload: impl FnMut(&str),
+    mut on_payload: impl FnMut(&str, &str),
 ) {
+    let channel = channels.join(",");
+    let channel = channel.as_str();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         match tokio_postgres::connect(&database_url, tokio_postgres::NoTls).await {
             Ok((client, mut connection)) => {
                 let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
                 let subscribed = {
-                    let statement = format!("LISTEN {channel}");
+                    let statement: String =
+                        channels.iter().map(|c| format!("LISTEN {c};")).collect();
                     let listen = client.batch_execute(&statement);
                     // The connection must be driven for LISTEN to complete.
                     let mut listen = std::pin::pin!(listen);
@@ -42,7 +46,7 @@ pub async fn listen(
                         };
                         match message {
                             Some(Ok(tokio_postgres::AsyncMessage::Notification(note))) => {
-                                on_payload(note.payload())
+                                on_payload(note.channel(), note.payload())
                             }
                             Some(Ok(_)) => {}
                             Some(Err(error)) => {

@@ -48,9 +48,9 @@ pub fn wake_on_job_changes(
     let wake = changed.clone();
     tokio::spawn(read_store::listener::listen(
         database_url,
-        read_store::cron::JOBS_CHANNEL,
+        &[read_store::cron::JOBS_CHANNEL],
         shutdown.cancelled_owned(),
-        move |_| wake.notify_one(),
+        move |_, _| wake.notify_one(),
     ));
     changed
 }

@@ -52,9 +52,9 @@ pub fn listen_for_deliveries(database_url: String, shutdown: CancellationToken) 
     let wake = due.clone();
     tokio::spawn(read_store::listener::listen(
         database_url,
-        DELIVERIES_CHANNEL,
+        &[DELIVERIES_CHANNEL],
         shutdown.cancelled_owned(),
-        move |_| wake.notify_one(),
+        move |_, _| wake.notify_one(),
     ));
     due
 }

@@ -18,6 +18,7 @@ mod metrics;
 mod openapi;
 mod operations;
 mod outage;
+mod outcome_waiter;
 mod rate_limits;
 mod sessions;
 mod soul_and_heartbeat;

@@ -69,16 +69,28 @@ pub async fn checkpoints(
     Ok(out)
 }
 
-/// Advances the checkpoint and tells API processes (the notification is delivered on commit):
-/// the last statement of a batch.
-pub fn advance(partition: u32, offset: i64) -> Statement {
-    Statement::new(
-        "WITH moved AS (UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1)
-         SELECT pg_notify($3, $1::text || ':' || $2::text)",
-        vec![
-            Box::new(partition as i32),
-            Box::new(offset),
-            Box::new(APPLIED_CHANNEL),
-        ],
-    )
+/// Advances the checkpoint and tells API processes (the notifications are delivered on
+/// commit): the last statement of a batch. `decided`, from [`super::decided_payload`], goes
+/// first on [`super::DECIDED_CHANNEL`] (a `FROM` on its row makes the server send it before the
+/// other).
+pub fn advance(partition: u32, offset: i64, decided: Option<String>) -> Statement {
+    let mut params: Vec<super::pipeline::Param> = vec![
+        Box::new(partition as i32),
+        Box::new(offset),
+        Box::new(APPLIED_CHANNEL),
+    ];
+    let sql = match decided {
+        None => {
+            "WITH moved AS (UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1)
+             SELECT pg_notify($3, $1::text || ':' || $2::text)"
+        }
+        Some(decided) => {
+            params.push(Box::new(super::DECIDED_CHANNEL));
+            params.push(Box::new(decided));
+            "WITH moved AS (UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1),
+                  decided AS (SELECT pg_notify($4, current_schema() || ' ' || $5))
+             SELECT pg_notify($3, $1::text || ':' || $2::text) FROM decided"
+        }
+    };
+    Statement::new(sql, params)
 }

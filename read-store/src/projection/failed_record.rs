@@ -84,7 +84,7 @@ pub async fn record_failed(
         )
         .await?;
     }
-    let advance = super::checkpoint::advance(record.partition, record.offset);
+    let advance = super::checkpoint::advance(record.partition, record.offset, None);
     execute_all(tx, &[advance], End::Open).await?;
     Ok(())
 }

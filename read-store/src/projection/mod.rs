@@ -4,6 +4,7 @@
 //! the result set-based in one more round trip: read models, activity entries, outcomes.
 
 mod checkpoint;
+mod decided;
 mod endpoints;
 mod failed_record;
 pub(crate) mod flush;
@@ -17,6 +18,7 @@ mod unit_of_work;
 pub use checkpoint::{
     advance, checkpoints, lock_checkpoint, lock_checkpoint_then, APPLIED_CHANNEL,
 };
+pub use decided::{payload as decided_payload, DecidedBatch, DECIDED_CHANNEL};
 pub use failed_record::{record_failed, remember_skip, skipped_records, FailedRecord};
 pub use pipeline::{execute_all, End, Statement};
 pub use transaction::PipelinedTransaction;

@@ -142,6 +142,16 @@ impl UnitOfWork {
         true
     }
 
+    /// The offsets of the records decided as accepted so far.
+    pub fn accepted_offsets(&self) -> Vec<i64> {
+        self.changes
+            .outcomes
+            .iter()
+            .filter(|outcome| outcome.accepted)
+            .map(|outcome| outcome.offset)
+            .collect()
+    }
+
     /// The error codes of the commands decided as rejected so far (for `/metrics`).
     pub fn rejection_codes(&self) -> Vec<&'static str> {
         self.changes

@@ -1,0 +1,261 @@
+//! A request waiting for its command answers from the projector's notification when the batch
+//! that decided its record says it accepted it, and reads its outcome in every other case.
+//! The notifications here are sent by hand, for offsets far past anything the test app's own
+//! projector writes, and for commands whose outcome is stored (or not) by hand: an answer
+//! given without the notification's word, or in spite of it, shows.
+
+use std::time::Duration;
+
+use api::outcome_waiter::OutcomeWaiter;
+use event_log::Position;
+use read_store::outcomes::Outcome;
+use read_store::projection::{APPLIED_CHANNEL, DECIDED_CHANNEL};
+use read_store::{Store, READ_MODEL_SCHEMA};
+use schema::CommandId;
+use testkit::TestApp;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+const PARTITIONS: u32 = 4;
+/// Far past the offsets of the test app's own commands.
+const FAR: i64 = 1_000_000_000;
+
+struct Waiting {
+    app: TestApp,
+    waiter: OutcomeWaiter,
+    sql: tokio_postgres::Client,
+    _stop: tokio_util::sync::DropGuard,
+}
+
+impl Waiting {
+    async fn start() -> Self {
+        let app = TestApp::spawn().await;
+        let store = Store::connect(&app.db.url, READ_MODEL_SCHEMA, 2).unwrap();
+        let stop = CancellationToken::new();
+        let waiter = OutcomeWaiter::start(app.db.url.clone(), store, PARTITIONS, stop.clone());
+        let sql = app.sql().await;
+        // The listener is up once a notification of its own reaches a waiter.
+        let probe = Position {
+            partition: 0,
+            offset: FAR - 1,
+        };
+        {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let waiting = waiter.wait(CommandId::new(), probe, deadline);
+            let mut waiting = std::pin::pin!(waiting);
+            loop {
+                tokio::select! {
+                    outcome = &mut waiting => {
+                        assert_eq!(outcome.unwrap(), Some(Outcome::Accepted), "no listener");
+                        break;
+                    }
+                    () = tokio::time::sleep(Duration::from_millis(50)) => {
+                        let payload = format!("{READ_MODEL_SCHEMA} 0 {} {} ", FAR - 1, FAR - 1);
+                        notify_decided(&sql, &payload).await;
+                    }
+                }
+            }
+        }
+        Self {
+            app,
+            waiter,
+            sql,
+            _stop: stop.drop_guard(),
+        }
+    }
+
+    /// What a waiter for `command` at `position` answers, given up after one second.
+    async fn outcome(&self, command: CommandId, position: Position) -> Option<Outcome> {
+        let deadline = Instant::now() + Duration::from_secs(1);
+        self.waiter.wait(command, position, deadline).await.unwrap()
+    }
+
+    /// Stores a rejection as the outcome of `command`.
+    async fn store_rejection(&self, command: CommandId, position: Position) {
+        self.sql
+            .execute(
+                "INSERT INTO command_outcomes (command_id, tenant_id, partition, \"offset\", kind,
+                                               accepted, error_code, error_message, event_count,
+                                               decided_at)
+                 VALUES ($1, $2, $3, $4, 'create_agent', false, 'CONFLICT', 'taken', 0, now())",
+                &[
+                    &command.to_string(),
+                    &self.app.tenant.to_string(),
+                    &(position.partition as i32),
+                    &position.offset,
+                ],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+async fn notify_decided(sql: &tokio_postgres::Client, payload: &str) {
+    sql.execute("SELECT pg_notify($1, $2)", &[&DECIDED_CHANNEL, &payload])
+        .await
+        .unwrap();
+}
+
+fn at(partition: u32, offset: i64) -> Position {
+    Position { partition, offset }
+}
+
+#[tokio::test]
+async fn a_record_the_batch_accepted_is_answered_without_its_outcome() {
+    let waiting = Waiting::start().await;
+    let command = CommandId::new();
+    let wait = waiting.outcome(command, at(2, FAR + 7));
+    let tell = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let payload = format!("{READ_MODEL_SCHEMA} 2 {} {} {}", FAR + 5, FAR + 9, FAR + 6);
+        notify_decided(&waiting.sql, &payload).await;
+    };
+    let (outcome, ()) = tokio::join!(wait, tell);
+    // No outcome is stored for the command: only the notification can have said so.
+    assert_eq!(outcome, Some(Outcome::Accepted));
+}
+
+#[tokio::test]
+async fn a_record_the_batch_names_to_read_gets_its_stored_outcome() {
+    let waiting = Waiting::start().await;
+    let command = CommandId::new();
+    let position = at(1, FAR + 6);
+    waiting.store_rejection(command, position).await;
+    let wait = waiting.outcome(command, position);
+    let tell = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let payload = format!("{READ_MODEL_SCHEMA} 1 {} {} {}", FAR + 5, FAR + 9, FAR + 6);
+        notify_decided(&waiting.sql, &payload).await;
+    };
+    let (outcome, ()) = tokio::join!(wait, tell);
+    match outcome {
+        Some(Outcome::Rejected(rejection)) => assert_eq!(rejection.code.as_str(), "CONFLICT"),
+        other => panic!("expected the stored rejection, got {other:?}"),
+    }
+}
+
+/// A rebuild's batches (written to another schema), a bare watermark (a projector of an older
+/// build, or a record stored as failed) and a batch that ended before the record say nothing
+/// of it: the waiter reads, finds no outcome, and gives up at its deadline.
+#[tokio::test]
+async fn nothing_but_a_batch_of_the_schema_read_that_covers_the_record_answers_for_it() {
+    let waiting = Waiting::start().await;
+    let command = CommandId::new();
+    let position = at(3, FAR + 20);
+    let wait = waiting.outcome(command, position);
+    let tell = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let rebuild = format!("readmodel_rebuild 3 {} {} ", FAR + 20, FAR + 20);
+        notify_decided(&waiting.sql, &rebuild).await;
+        let watermark = format!("3:{}", FAR + 21);
+        waiting
+            .sql
+            .execute("SELECT pg_notify($1, $2)", &[&APPLIED_CHANNEL, &watermark])
+            .await
+            .unwrap();
+        let later = format!("{READ_MODEL_SCHEMA} 3 {} {} ", FAR + 22, FAR + 23);
+        notify_decided(&waiting.sql, &later).await;
+    };
+    let (outcome, ()) = tokio::join!(wait, tell);
+    assert_eq!(outcome, None);
+}
+
+/// The projector's side: for every record it decides, its batch's notification says accepted
+/// exactly when the record's own decision accepted it — not for a rejection, and not for a
+/// second append of a command already decided (whose outcome is the first one's).
+#[tokio::test]
+async fn the_projector_tells_accepted_exactly_the_records_it_accepted() {
+    use schema::command::CreateAgent;
+    use schema::{Actor, AgentId, Command, CommandRecord};
+    use std::sync::{Arc, Mutex};
+
+    let app = TestApp::spawn().await;
+    let told = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = CancellationToken::new();
+    let sink = told.clone();
+    tokio::spawn(read_store::listener::listen(
+        app.db.url.clone(),
+        &[DECIDED_CHANNEL],
+        stop.clone().cancelled_owned(),
+        move |_, payload| sink.lock().unwrap().push(payload.to_owned()),
+    ));
+    let _stop = stop.drop_guard();
+    let sql = app.sql().await;
+    testkit::eventually(Duration::from_secs(10), "the listener", || async {
+        notify_decided(&sql, "probe").await;
+        (!told.lock().unwrap().is_empty()).then_some(())
+    })
+    .await;
+
+    let mut positions = Vec::new();
+    for i in 0..60 {
+        // Every fifth name is taken already (rejected); every seventh record is appended twice.
+        let name = if i % 5 == 4 {
+            format!("a{}", i - 1)
+        } else {
+            format!("a{i}")
+        };
+        let record = CommandRecord::new(
+            app.tenant,
+            Actor::system("test"),
+            Command::CreateAgent(CreateAgent {
+                agent_id: AgentId::new(),
+                name,
+                role: None,
+                description: None,
+                soul: None,
+                config: Default::default(),
+                gateway_secret: None,
+            }),
+        );
+        positions.push(app.log.append(&record).await.unwrap());
+        if i % 7 == 0 {
+            positions.push(app.log.append(&record).await.unwrap());
+        }
+    }
+    let last = *positions.last().unwrap();
+    let covered = |batches: &[read_store::projection::DecidedBatch]| {
+        batches
+            .iter()
+            .any(|b| b.partition == last.partition && (b.first..=b.last).contains(&last.offset))
+    };
+    let batches = testkit::eventually(Duration::from_secs(30), "every record told", || async {
+        let batches: Vec<_> = told
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|payload| read_store::projection::DecidedBatch::parse(payload))
+            .collect();
+        covered(&batches).then_some(batches)
+    })
+    .await;
+
+    let (mut accepted, mut to_read) = (0, 0);
+    for position in &positions {
+        let stored: Option<bool> = sql
+            .query_opt(
+                "SELECT accepted FROM command_outcomes WHERE partition = $1 AND \"offset\" = $2",
+                &[&(position.partition as i32), &position.offset],
+            )
+            .await
+            .unwrap()
+            .map(|row| row.get(0));
+        let batch = batches
+            .iter()
+            .find(|b| {
+                b.partition == position.partition && (b.first..=b.last).contains(&position.offset)
+            })
+            .unwrap_or_else(|| panic!("no batch told of {position:?}"));
+        assert_eq!(batch.schema, READ_MODEL_SCHEMA);
+        // Accepted by its own decision: an outcome stored for this very offset, accepted.
+        let expected = stored == Some(true);
+        assert_eq!(batch.accepted(position.offset), expected, "{position:?}");
+        if expected {
+            accepted += 1;
+        } else {
+            to_read += 1;
+        }
+    }
+    // 60 records, 12 of them rejected, and 9 second appends.
+    assert_eq!((accepted, to_read), (48, 21));
+}
