@@ -22,8 +22,9 @@ CREATE TABLE IF NOT EXISTS eventlog.records (
     PRIMARY KEY (partition, "offset")
 );
 
--- Members of consumer groups, with a heartbeat. A member not seen for 5 seconds is dead and no
--- longer counts when the live members share the partitions out.
+-- Members of consumer groups, with a heartbeat (every second). Whether a member is live is told
+-- by its presence lock, held on its connection, not by this table: rows of members gone for an
+-- hour are deleted (event-log/src/membership).
 CREATE TABLE IF NOT EXISTS eventlog.consumers (
     "group"   text        NOT NULL,
     member_id text        NOT NULL,
