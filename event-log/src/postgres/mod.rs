@@ -76,6 +76,16 @@ fn pool_of(
         .wait_timeout(Some(CONNECT_TIMEOUT))
         .create_timeout(Some(CONNECT_TIMEOUT))
         .recycle_timeout(Some(CONNECT_TIMEOUT))
+        .pre_recycle(deadpool_postgres::Hook::sync_fn(|client, _| {
+            // A connection whose task has gone (it ran on a runtime that ended: an actix
+            // worker's, when `agenfleet dev` stops) closed without a word from the server: drop
+            // it quietly, where the pool's own check would log a warning for each.
+            if client.is_closed() {
+                tracing::debug!("dropping a pooled log connection that has closed");
+                return Err(deadpool_postgres::HookError::Message("closed".into()));
+            }
+            Ok(())
+        }))
         .build()
         .map_err(|e| LogError::Other(format!("cannot build the connection pool: {e}")))
 }

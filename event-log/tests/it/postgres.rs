@@ -151,3 +151,41 @@ async fn a_killed_member_no_longer_counts_once_its_connection_is_gone() {
         );
     }
 }
+
+/// A pooled connection made on a runtime that then stopped (an actix worker's, when `agenfleet
+/// dev` stops) is closed; the next user gets a new one and nothing above debug is logged (CI
+/// once failed on the pool's own warning at dev's stop).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connections_whose_runtime_stopped_are_replaced_without_a_warning() {
+    let database = TestDatabase::create().await;
+    migrate_postgres_log(&database.url).await.expect("migrate");
+    let log = connect(&database.url).await.expect("connect");
+    let read_twice = || async {
+        let (a, b) = futures::join!(log.end_offsets(), log.end_offsets());
+        a.and(b).expect("read");
+    };
+    // Two at once: besides the connection the test's runtime made, one made on a runtime of its
+    // own, which then stops.
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap();
+                runtime.block_on(read_twice())
+            })
+            .join()
+            .unwrap()
+    });
+
+    let logs = testkit::logs::CapturedLogs::start();
+    tokio::time::timeout(Duration::from_secs(10), read_twice())
+        .await
+        .expect("reads on new connections");
+    let logged = logs.text();
+    assert!(
+        logged.contains("closed") && !logged.contains("WARN") && !logged.contains("ERROR"),
+        "the closed connection is dropped quietly:\n{logged}"
+    );
+}
