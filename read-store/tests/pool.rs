@@ -20,21 +20,10 @@ async fn connections_whose_runtime_stopped_are_replaced_without_a_warning() {
     let db = TestDatabase::create().await;
     let store = Store::connect(&db.url, "public", 2).unwrap();
     // One connection of each pool made on a runtime of its own, which then stops.
-    let (main_before, lookup_before) = std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                runtime.block_on(async {
-                    let main = store.client().await.unwrap();
-                    let lookup = store.lookup_client().await.unwrap();
-                    (backend(&main).await, backend(&lookup).await)
-                })
-            })
-            .join()
-            .unwrap()
+    let (main_before, lookup_before) = testkit::runtime::on_a_runtime_that_stops(|| async {
+        let main = store.client().await.unwrap();
+        let lookup = store.lookup_client().await.unwrap();
+        (backend(&main).await, backend(&lookup).await)
     });
 
     let logs = CapturedLogs::start();

@@ -10,6 +10,7 @@ pub mod logs;
 pub mod pg_server;
 pub mod postgres;
 pub mod receiver;
+pub mod runtime;
 pub mod scrape;
 pub mod smtp;
 pub mod standard_webhooks;

@@ -166,18 +166,7 @@ async fn connections_whose_runtime_stopped_are_replaced_without_a_warning() {
     };
     // Two at once: besides the connection the test's runtime made, one made on a runtime of its
     // own, which then stops.
-    std::thread::scope(|scope| {
-        scope
-            .spawn(|| {
-                let runtime = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                    .unwrap();
-                runtime.block_on(read_twice())
-            })
-            .join()
-            .unwrap()
-    });
+    testkit::runtime::on_a_runtime_that_stops(read_twice);
 
     let logs = testkit::logs::CapturedLogs::start();
     tokio::time::timeout(Duration::from_secs(10), read_twice())
