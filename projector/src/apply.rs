@@ -237,8 +237,7 @@ impl Projection {
                 continue;
             }
             if offset != last + 1 {
-                // Nothing of this batch is kept.
-                tx.rollback().await?;
+                // Rolled back on drop: nothing of this batch is kept.
                 return Ok(BatchOutcome::Gap {
                     next_offset: last + 1,
                 });
@@ -249,7 +248,6 @@ impl Projection {
             last = offset;
         }
         if batch.is_empty() {
-            tx.rollback().await?;
             return Ok(BatchOutcome::AlreadyApplied);
         }
         let mut applied = 0;
@@ -342,11 +340,9 @@ impl Projection {
             .await?
             .unwrap_or(-1);
         if failed.offset <= checkpoint {
-            tx.rollback().await?;
             return Ok(BatchOutcome::AlreadyApplied);
         }
         if failed.offset != checkpoint + 1 {
-            tx.rollback().await?;
             return Ok(BatchOutcome::Gap {
                 next_offset: checkpoint + 1,
             });
@@ -387,7 +383,6 @@ impl Projection {
             .begin_then(projection::lock_checkpoint(&tx, entry.position.partition))
             .await?;
         if entry.position.offset != checkpoint.unwrap_or(-1) + 1 {
-            tx.rollback().await?;
             return Ok(Err(checkpoint));
         }
         let failed = failed_record(entry, true);

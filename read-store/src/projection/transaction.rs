@@ -17,9 +17,10 @@ use futures::FutureExt;
 
 use crate::StoreError;
 
-/// A transaction on a pooled connection. Dropped while open (an error, or its future
-/// dropped), it sends `ROLLBACK` before the connection goes back to the pool, as
-/// tokio-postgres's own transaction does: the next user's statements run after it.
+/// A transaction on a pooled connection. Dropped while open (an error, a batch that turns out
+/// to have nothing to write, or its future dropped), it sends `ROLLBACK` before the connection
+/// goes back to the pool, as tokio-postgres's own transaction does: the next user's statements
+/// run after it, and nobody waits for its answer.
 pub struct PipelinedTransaction {
     client: Object,
     /// `BEGIN` was sent and neither `COMMIT` nor `ROLLBACK` since.
@@ -58,13 +59,6 @@ impl PipelinedTransaction {
         self.client.batch_execute("COMMIT").await?;
         self.ended();
         Ok(started.elapsed())
-    }
-
-    /// Rolls back, in a round trip of its own.
-    pub async fn rollback(self) -> Result<(), StoreError> {
-        self.client.batch_execute("ROLLBACK").await?;
-        self.ended();
-        Ok(())
     }
 
     /// Marks the transaction ended: `COMMIT` or `ROLLBACK` was sent.
