@@ -1,6 +1,7 @@
 use std::time::Duration;
 
 use chrono::{Timelike, Utc};
+use futures::StreamExt;
 use reqwest::{Method, StatusCode};
 use schema::tenant::Plan;
 use testkit::TestApp;
@@ -157,5 +158,84 @@ async fn a_burst_of_first_requests_far_below_the_limit_is_not_refused() {
     assert!(
         statuses.iter().all(|s| *s == StatusCode::OK),
         "{statuses:?}"
+    );
+}
+
+/// A busy tenant's next lease is taken while its process still holds slots: with the tenant's
+/// counters locked by another transaction (so that any lease now waits), requests are still
+/// answered at once from the slots taken ahead. The counters granted every slot spent and
+/// never more than the limit.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_busy_tenants_next_lease_is_taken_before_its_slots_run_out() {
+    let app = TestApp::spawn().await;
+    // 3,200 a minute: leases of 1/32 of what is left, about 100 slots.
+    let (tenant, key) = app
+        .create_tenant_with_limits(Plan::Operational, Some(3_200), Some(1_000_000))
+        .await;
+    stay_inside_one_minute().await;
+    let get = |count: usize| {
+        let requests = (0..count).map(|_| {
+            let request = app
+                .request_to(&app.base, &key, Method::GET, "/v1/models")
+                .timeout(Duration::from_secs(5));
+            async move { request.send().await.map(|r| r.status()) }
+        });
+        futures::stream::iter(requests)
+            .buffer_unordered(8)
+            .collect::<Vec<_>>()
+    };
+    let sql = app.sql().await;
+    let counted = || async {
+        sql.query_opt(
+            "SELECT minute_count FROM apistate.rate_limits WHERE tenant_id = $1",
+            &[&tenant.to_string()],
+        )
+        .await
+        .unwrap()
+        .map_or(0, |row| row.get::<_, i32>(0))
+    };
+    // The first request leases ~100 slots; spending 60 of them leaves less than half a lease
+    // held, and the next lease is taken in the background.
+    for status in get(61).await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    let first_lease = 100;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while counted().await <= first_lease {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no lease was taken ahead: {} slots counted",
+            counted().await
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let held = counted().await - 61;
+    assert!(held >= 100, "{held} slots held after the lease taken ahead");
+
+    // Any lease from now waits for this transaction's lock on the counters.
+    let mut locker = app.sql().await;
+    let lock = locker.transaction().await.unwrap();
+    lock.execute(
+        "SELECT 1 FROM apistate.rate_limits WHERE tenant_id = $1 FOR UPDATE",
+        &[&tenant.to_string()],
+    )
+    .await
+    .unwrap();
+    let answered = get(100).await;
+    assert!(
+        answered
+            .iter()
+            .all(|status| matches!(status, Ok(StatusCode::OK))),
+        "requests within the held slots waited for a lease: {answered:?}"
+    );
+    lock.rollback().await.unwrap();
+
+    for status in get(50).await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    let counted = counted().await;
+    assert!(
+        (211..=3_200).contains(&counted),
+        "{counted} slots counted for 211 requests"
     );
 }
