@@ -133,13 +133,21 @@ impl Metrics {
         }
         let mut families = self.lock();
         let family = Self::family_in(&mut families, name, help, kind);
+        // Compared borrowed: a request's histogram is looked up on every answer.
+        let same = |known: &Labels| {
+            known.len() == labels.len()
+                && known
+                    .iter()
+                    .zip(labels)
+                    .all(|((k, v), (key, value))| k == key && v == value)
+        };
+        if let Some((_, series)) = family.series.iter().find(|(known, _)| same(known)) {
+            return series.clone();
+        }
         let labels: Labels = labels
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
-        if let Some((_, series)) = family.series.iter().find(|(l, _)| *l == labels) {
-            return series.clone();
-        }
         let series = match &family.kind {
             Kind::Counter => Series::Counter(Counter::default()),
             Kind::Gauge => Series::Gauge(Gauge::default()),
@@ -161,11 +169,17 @@ impl Metrics {
         help: &str,
         kind: Kind,
     ) -> &'a mut Family {
-        let family = families.entry(name.to_owned()).or_insert_with(|| Family {
-            help: help.to_owned(),
-            kind: kind.clone(),
-            series: Vec::new(),
-        });
+        if !families.contains_key(name) {
+            families.insert(
+                name.to_owned(),
+                Family {
+                    help: help.to_owned(),
+                    kind: kind.clone(),
+                    series: Vec::new(),
+                },
+            );
+        }
+        let family = families.get_mut(name).expect("inserted above");
         if std::mem::discriminant(&family.kind) != std::mem::discriminant(&kind) {
             panic!(
                 "metric `{name}` is already registered as a {}, not a {}",
