@@ -302,6 +302,9 @@ async fn decide(
 /// ([`LEASE_AHEAD_FROM`]), unless a lease is being taken already. A lease that fails is
 /// dropped: the request that finds no slot left takes one itself and meets the error.
 fn lease_ahead(state: &web::Data<AppState>, tenant: TenantId, held: &Held, limits: Limits) {
+    if held.left > MAX_LEASE / 2 {
+        return;
+    }
     let wanted = state.leases.wanted(tenant, held.minute_start, limits);
     if wanted < LEASE_AHEAD_FROM || held.left > wanted / 2 {
         return;
