@@ -121,7 +121,6 @@ pub async fn serve_with_metrics(
     );
     spawn_idempotency_expiry(store.clone(), shutdown.clone());
     let usage = std::sync::Arc::new(crate::key_usage::KeyUsage::default());
-    let flusher = usage.start_flusher(store.clone(), shutdown.clone());
     let activity = crate::activity_stream::ActivityHub::start(
         store.clone(),
         waiter.applied(),
@@ -133,11 +132,11 @@ pub async fn serve_with_metrics(
     }
     let state = web::Data::new(AppState {
         activity,
-        usage,
+        usage: usage.clone(),
         limits: Default::default(),
         leases: Default::default(),
         rate_limits: config.rate_limits,
-        store,
+        store: store.clone(),
         log,
         waiter,
         signals: crate::ops_signals::ApiSignals::new(&metrics),
@@ -173,6 +172,13 @@ pub async fn serve_with_metrics(
         .first()
         .copied()
         .ok_or_else(|| anyhow::anyhow!("no address bound"))?;
+    // Key usage is flushed on a connection of its own, opened by the flusher's task: the
+    // pool's connections run on the runtime of the HTTP worker that opened each, and those end
+    // with the server, closing their connections under whoever holds one. The last flush runs
+    // once the server has stopped, when every request's use is noted.
+    let usage_store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, 1)?;
+    let flush_stop = CancellationToken::new();
+    let flusher = usage.start_flusher(usage_store, flush_stop.clone());
     let server = server.run();
     let handle = server.handle();
     tokio::spawn(async move {
@@ -185,6 +191,7 @@ pub async fn serve_with_metrics(
         // Ends once the server has stopped and the last key usage is written.
         task: tokio::spawn(async move {
             let stopped = server.await;
+            flush_stop.cancel();
             let _ = flusher.await;
             stopped
         }),
