@@ -209,8 +209,10 @@ impl Leases {
         (left / LEASE_SHARE).clamp(1, MAX_LEASE)
     }
 
-    /// Keeps a new lease's slots. Concurrent requests may each have taken a lease: slots of
-    /// the same windows add up, so none is lost.
+    /// Keeps a new lease's slots. Slots of the same windows add up, so none is lost. A
+    /// tenant's leases are taken one at a time (its gate), so the counts the new lease read
+    /// include every slot still held here: those are not spent yet, and the requests counted
+    /// are the lease's counts less them.
     fn keep(&self, tenant: TenantId, lease: Held) {
         let mut held = self
             .held
@@ -221,9 +223,10 @@ impl Leases {
                 if current.minute_start == lease.minute_start
                     && current.hour_start == lease.hour_start =>
             {
+                let counted = |count: i32| count - current.left;
+                current.minute_count = current.minute_count.max(counted(lease.minute_count));
+                current.hour_count = current.hour_count.max(counted(lease.hour_count));
                 current.left += lease.left;
-                current.minute_count = current.minute_count.max(lease.minute_count);
-                current.hour_count = current.hour_count.max(lease.hour_count);
             }
             _ => {
                 held.insert(tenant, lease);
