@@ -19,7 +19,9 @@ use crate::{ConsumerEvent, ConsumerOptions, LogConsumer, LogEntry, LogError};
 /// only delays.
 const FALLBACK_POLL: Duration = Duration::from_millis(500);
 
-const FETCH: &str = r#"
+/// The next records of each owned partition: `$1` partitions, `$2` their next offsets, `$3` at
+/// most this many of each.
+pub const FETCH: &str = r#"
 SELECT c.partition, r."offset", r.record
 FROM unnest($1::int[], $2::bigint[]) AS c(partition, next_offset)
 CROSS JOIN LATERAL (
@@ -28,6 +30,17 @@ CROSS JOIN LATERAL (
     ORDER BY "offset" LIMIT $3
 ) r
 ORDER BY c.partition, r."offset""#;
+
+/// The settings of a consumer's connection. Its fetch is planned once per connection (a generic
+/// plan): planning it for each poll cost more than running it, on the path of every batch. No
+/// plan of it can scan the growing log: with sequential scans off it reads the records' primary
+/// key on a log empty or grown, analysed or not (`the_consumers_fetch_reads_the_records_key…`,
+/// event-log tests). The membership's other statements read `pg_locks` and the members' table
+/// by its key.
+pub const FETCH_SETTINGS: [(&str, &str); 2] = [
+    ("plan_cache_mode", "force_generic_plan"),
+    ("enable_seqscan", "off"),
+];
 
 pub(super) struct PostgresConsumer {
     membership: Membership,
@@ -41,8 +54,13 @@ pub(super) struct PostgresConsumer {
 
 impl PostgresConsumer {
     pub(super) async fn join(log: PostgresLog, options: ConsumerOptions) -> Result<Self, LogError> {
-        let membership =
-            Membership::join(log.config.clone(), &options, log.partitions, Some(CHANNEL)).await?;
+        let mut config = log.config.clone();
+        let settings: Vec<String> = FETCH_SETTINGS
+            .iter()
+            .map(|(name, value)| format!("-c {name}={value}"))
+            .collect();
+        config.options(settings.join(" "));
+        let membership = Membership::join(config, &options, log.partitions, Some(CHANNEL)).await?;
         let mut consumer = Self {
             membership,
             fetch: None,

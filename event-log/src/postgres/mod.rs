@@ -21,6 +21,9 @@ use tokio_postgres::NoTls;
 use crate::url::LogUrl;
 use crate::{ConsumerOptions, EventLog, LogConsumer, LogEntry, LogError, Position};
 
+#[doc(hidden)] // for the plan's test
+pub use consumer::{FETCH, FETCH_SETTINGS};
+
 const DEFAULT_PARTITIONS: u32 = 8;
 const DEFAULT_POOL_SIZE: u32 = 16;
 /// Connection option: plan every execution of a prepared statement anew.

@@ -178,3 +178,65 @@ async fn connections_whose_runtime_stopped_are_replaced_without_a_warning() {
         "the closed connection is dropped quietly:\n{logged}"
     );
 }
+
+/// A consumer's fetch runs on a plan made once per connection: it must read the records'
+/// primary key whatever the log holds — empty or grown, analysed or not — never scan the log.
+#[tokio::test]
+async fn the_consumers_fetch_reads_the_records_key_on_a_log_empty_or_grown() {
+    use event_log::postgres::{FETCH, FETCH_SETTINGS};
+
+    let database = TestDatabase::create().await;
+    migrate_postgres_log(&database.url).await.expect("migrate");
+    let (sql, connection) = tokio_postgres::connect(&database.url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    for (name, value) in FETCH_SETTINGS {
+        sql.batch_execute(&format!("SET {name} = {value}"))
+            .await
+            .unwrap();
+    }
+    sql.batch_execute(&format!("PREPARE next_records AS {FETCH}"))
+        .await
+        .unwrap();
+    let plan = || async {
+        let rows = sql
+            .query(
+                "EXPLAIN EXECUTE next_records('{0,1,2}', '{0,10,5000}', 100)",
+                &[],
+            )
+            .await
+            .unwrap();
+        let lines: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+        lines.join("\n")
+    };
+    let reads_the_key = |plan: &str, when: &str| {
+        assert!(
+            plan.contains("Index Scan using records_pkey") && !plan.contains("Seq Scan"),
+            "{when}:\n{plan}"
+        );
+    };
+    reads_the_key(&plan().await, "empty, not analysed");
+    sql.batch_execute("ANALYZE eventlog.records").await.unwrap();
+    reads_the_key(&plan().await, "empty, analysed");
+    // One partition's long history (an index led by the partition is no shortcut), not analysed.
+    sql.batch_execute(
+        "INSERT INTO eventlog.records (partition, \"offset\", command_id, tenant_id, record)
+         SELECT 0, g, 'cmd_' || g, 'ten_x', '{}' FROM generate_series(0, 49999) g",
+    )
+    .await
+    .unwrap();
+    reads_the_key(&plan().await, "grown, not analysed");
+    sql.batch_execute("ANALYZE eventlog.records").await.unwrap();
+    reads_the_key(&plan().await, "grown, analysed");
+    // Each was the generic plan, the one the connection keeps.
+    let row = sql
+        .query_one(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements
+             WHERE name = 'next_records'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (4, 0));
+}
