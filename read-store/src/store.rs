@@ -264,6 +264,12 @@ pub fn inserts_from_arrays() -> Vec<&'static str> {
     crate::projection::flush::INSERTS_FROM_ARRAYS.clone()
 }
 
+/// The checkpoint's advances, run with generic plans (see `projection::pipeline`): a test
+/// checks that their plans read nothing but the checkpoints.
+pub fn checkpoint_advances() -> Vec<&'static str> {
+    crate::projection::CHECKPOINT_ADVANCES.to_vec()
+}
+
 /// How often a lookup connection forgets its prepared statements, so that the next use plans
 /// them again for the tables as they are now (see [`Store::lookup_client`]): one planning per
 /// this many uses of a connection, once it has made as many (see [`plans_again_after`]).

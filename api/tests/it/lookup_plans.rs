@@ -6,7 +6,8 @@
 //! made on the empty ones.
 
 use read_store::store::{
-    inserts_from_arrays, lookup_statements, plans_again_after, Store, LOOKUP_SETTINGS, REPLAN_EVERY,
+    checkpoint_advances, inserts_from_arrays, lookup_statements, plans_again_after, Store,
+    LOOKUP_SETTINGS, REPLAN_EVERY,
 };
 use read_store::READ_MODEL_SCHEMA;
 use testkit::TestApp;
@@ -253,30 +254,36 @@ fn lookup_connections_plan_again_after_doubling_uses_then_every_replan_every() {
 async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
     use read_store::projection::{End, PipelinedTransaction, UnitOfWork};
     use schema::agent::HeartbeatState;
-    use schema::command::RecordHeartbeat;
-    use schema::{Actor, AgentId, Command, CommandRecord};
+    use schema::command::{RecordHeartbeat, RevokeApiKey};
+    use schema::{Actor, AgentId, ApiKeyId, Command, CommandRecord};
 
     let app = TestApp::spawn().await;
     let store = Store::connect(&app.db.url, READ_MODEL_SCHEMA, 1).unwrap();
-    let record = CommandRecord::new(
-        app.tenant,
-        Actor::system("test"),
-        Command::RecordHeartbeat(RecordHeartbeat {
+    let record = |command| CommandRecord::new(app.tenant, Actor::system("test"), command);
+    // Both rejected (no such agent, no such key): their outcomes are inserted. The key's
+    // lookup is one of the statements planned afresh.
+    let records = [
+        record(Command::RecordHeartbeat(RecordHeartbeat {
             agent_id: AgentId::new(),
             state: HeartbeatState::Ok,
             latency_ms: None,
             detail: None,
-        }),
-    );
+        })),
+        record(Command::RevokeApiKey(RevokeApiKey {
+            key_id: ApiKeyId::new(),
+        })),
+    ];
     // One connection for both batches (its prepared statements are read below).
     let tx = PipelinedTransaction::new(store.client().await.unwrap());
     for _ in 0..2 {
+        let batch: Vec<&CommandRecord> = records.iter().collect();
         let mut work = tx
-            .begin_then(UnitOfWork::load(&tx, &[&record], true))
+            .begin_then(UnitOfWork::load(&tx, &batch, true))
             .await
             .unwrap();
-        // Rejected (no such agent): its outcome is inserted.
-        work.decide(&record, (0, 0));
+        for (offset, record) in records.iter().enumerate() {
+            work.decide(record, (0, offset as i64));
+        }
         work.flush(&tx, Vec::new(), End::Rollback).await.unwrap();
     }
     let client = &tx;
@@ -349,6 +356,39 @@ async fn the_projectors_inserts_from_arrays_scan_nothing_but_their_arrays() {
         assert!(plan.starts_with("Insert on "), "{insert}\n{plan}");
         for line in plan.lines().filter(|line| line.contains("Scan")) {
             assert!(line.contains("Function Scan on "), "{insert}\n{plan}");
+        }
+    }
+}
+
+/// The checkpoint's advances, run on generic plans, read nothing but `checkpoints` (a row per
+/// partition of the log): no plan of theirs can scan a table that grows.
+#[tokio::test]
+async fn the_checkpoints_advance_reads_nothing_but_the_checkpoints() {
+    let app = TestApp::spawn().await;
+    let sql = app.sql().await;
+    sql.batch_execute("SET plan_cache_mode = force_generic_plan")
+        .await
+        .unwrap();
+    for (index, advance) in checkpoint_advances().iter().enumerate() {
+        sql.batch_execute(&format!("PREPARE advance_{index} AS {advance}"))
+            .await
+            .unwrap_or_else(|e| panic!("{advance}: {e}"));
+        let parameters: i32 = sql
+            .query_one(
+                "SELECT cardinality(parameter_types) FROM pg_prepared_statements WHERE name = $1",
+                &[&format!("advance_{index}")],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let nulls = vec!["NULL"; parameters as usize].join(", ");
+        let plan = explain(&sql, &format!("EXECUTE advance_{index}({nulls})")).await;
+        assert!(plan.contains("Update on checkpoints"), "{advance}\n{plan}");
+        for line in plan.lines().filter(|line| line.contains("Scan")) {
+            assert!(
+                line.contains(" on checkpoints") || line.contains("CTE Scan on "),
+                "{advance}\n{plan}"
+            );
         }
     }
 }

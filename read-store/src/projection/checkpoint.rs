@@ -69,10 +69,25 @@ pub async fn checkpoints(
     Ok(out)
 }
 
+/// The checkpoint's advance with its `partition:offset` notification.
+const ADVANCE: &str = "WITH moved AS (UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1)
+     SELECT pg_notify($3, $1::text || ':' || $2::text)";
+/// The same, with the batch's decisions sent first on their channel (a `FROM` on its row makes
+/// the server send it before the other).
+const ADVANCE_WITH_DECIDED: &str =
+    "WITH moved AS (UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1),
+          decided AS (SELECT pg_notify($4, current_schema() || ' ' || $5))
+     SELECT pg_notify($3, $1::text || ':' || $2::text) FROM decided";
+
+/// The advances, run on generic plans ([`super::pipeline::execute_all`]): each updates one row
+/// of a table that holds one per partition, by its key, so no plan of it can scan anything
+/// large; planning one afresh cost the server more than running it (49 µs against 16 µs per
+/// batch).
+pub(crate) const ADVANCES: [&str; 2] = [ADVANCE, ADVANCE_WITH_DECIDED];
+
 /// Advances the checkpoint and tells API processes (the notifications are delivered on
 /// commit): the last statement of a batch. `decided`, from [`super::decided_payload`], goes
-/// first on [`super::DECIDED_CHANNEL`] (a `FROM` on its row makes the server send it before the
-/// other).
+/// first on [`super::DECIDED_CHANNEL`].
 pub fn advance(partition: u32, offset: i64, decided: Option<String>) -> Statement {
     let mut params: Vec<super::pipeline::Param> = vec![
         Box::new(partition as i32),
@@ -80,16 +95,11 @@ pub fn advance(partition: u32, offset: i64, decided: Option<String>) -> Statemen
         Box::new(APPLIED_CHANNEL),
     ];
     let sql = match decided {
-        None => {
-            "WITH moved AS (UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1)
-             SELECT pg_notify($3, $1::text || ':' || $2::text)"
-        }
+        None => ADVANCE,
         Some(decided) => {
             params.push(Box::new(super::DECIDED_CHANNEL));
             params.push(Box::new(decided));
-            "WITH moved AS (UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1),
-                  decided AS (SELECT pg_notify($4, current_schema() || ' ' || $5))
-             SELECT pg_notify($3, $1::text || ':' || $2::text) FROM decided"
+            ADVANCE_WITH_DECIDED
         }
     };
     Statement::new(sql, params)

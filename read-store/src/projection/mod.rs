@@ -15,6 +15,7 @@ mod rollups;
 mod transaction;
 mod unit_of_work;
 
+pub(crate) use checkpoint::ADVANCES as CHECKPOINT_ADVANCES;
 pub use checkpoint::{
     advance, checkpoints, lock_checkpoint, lock_checkpoint_then, APPLIED_CHANNEL,
 };

@@ -25,10 +25,11 @@ impl Statement {
     }
 }
 
-/// Sent before a run of inserts from arrays ([`super::flush::INSERTS_FROM_ARRAYS`]): planned
-/// once per connection (generic plans). They read no table — their rows come from the batch's
-/// arrays and their conflicts are found through the arbiter index — so no plan of theirs can
-/// scan a growing table, and planning each cost about a third of running it.
+/// Sent before a run of statements planned once per connection (generic plans): the inserts from
+/// arrays ([`super::flush::INSERTS_FROM_ARRAYS`]), which read no table — their rows come from
+/// the batch's arrays and their conflicts are found through the arbiter index — so no plan of
+/// theirs can scan a growing table, and planning each cost about a third of running it; and the
+/// checkpoint's advance ([`super::checkpoint::ADVANCES`]).
 const GENERIC_PLANS: &str = "SET LOCAL plan_cache_mode = force_generic_plan";
 /// Sent before a run of other statements: planned afresh, as the connection plans.
 const CUSTOM_PLANS: &str = "SET LOCAL plan_cache_mode TO DEFAULT";
@@ -65,9 +66,8 @@ pub async fn execute_all(
     let mut requests: Vec<Sent> = Vec::with_capacity(statements.len() + 2);
     let mut generic = false;
     for (statement, prepared) in statements.iter().zip(&prepared) {
-        let wants_generic = super::flush::INSERTS_FROM_ARRAYS
-            .iter()
-            .any(|insert| **insert == *statement.sql);
+        let wants_generic = super::flush::INSERTS_FROM_ARRAYS.contains(&statement.sql)
+            || super::checkpoint::ADVANCES.contains(&statement.sql);
         if wants_generic != generic {
             generic = wants_generic;
             let setting = if generic { GENERIC_PLANS } else { CUSTOM_PLANS };

@@ -40,9 +40,10 @@ pub(crate) const KEYS: &str =
 pub(crate) const HEADS: &str =
     "SELECT tenant_id, last_sequence, last_hash FROM activity_heads WHERE tenant_id = ANY($1)";
 
-/// The prefetch's lookups by a unique key, with sample arguments: they run with generic plans
-/// (see [`GENERIC_PLANS`]), and `lookup_plans` (api tests) checks each one's plan on empty and
-/// grown tables, with [`crate::store::lookup_statements`].
+/// The prefetch's lookups by a unique key (or, for a tenant's webhooks, by the first column of
+/// one: at most `MAX_WEBHOOKS_PER_TENANT` rows each), with sample arguments: they run with
+/// generic plans (see [`GENERIC_PLANS`]), and `lookup_plans` (api tests) checks each one's plan
+/// on empty and grown tables, with [`crate::store::lookup_statements`].
 pub(crate) fn unique_lookups() -> Vec<(String, &'static [&'static str])> {
     vec![
         (DECIDED.to_owned(), &["{cmd_x,cmd_y}"]),
@@ -57,6 +58,7 @@ pub(crate) fn unique_lookups() -> Vec<(String, &'static [&'static str])> {
             crate::sessions::BY_IDS.clone(),
             &["{ten_x,ten_y}", "{ses_x,ses_y}"],
         ),
+        (crate::webhooks::BY_TENANTS.clone(), &["{ten_x,ten_y}"]),
     ]
 }
 
@@ -170,10 +172,10 @@ pub async fn load(tx: &PipelinedTransaction, wanted: &Wanted) -> Result<Overlay,
             names,
             heads,
             sessions,
+            webhooks,
             (),
             keys,
             active_sessions,
-            webhooks,
         ),
         (cron_runs, cron_jobs, run_sessions_rows),
     ) = futures::try_join!(
@@ -188,11 +190,11 @@ pub async fn load(tx: &PipelinedTransaction, wanted: &Wanted) -> Result<Overlay,
                 tx.query(&names, p_names),
                 tx.query(&heads, p_tenants),
                 tx.query(&sessions, p_sessions),
+                tx.query(&webhooks, p_tenants),
                 tx.batch_execute(CUSTOM_PLANS),
                 // Skipped when nothing is asked: planning one costs more than running it.
                 query_unless_empty(tx, &keys, p_keys, key_ids.is_empty()),
                 query_unless_empty(tx, &active_sessions, p_active, filter_tenants.is_empty()),
-                tx.query(&webhooks, p_tenants),
             )
         },
         async {
