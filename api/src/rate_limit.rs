@@ -1,6 +1,7 @@
 //! Per-tenant rate limits in fixed UTC windows (a minute and an hour), global across API
 //! processes: each process leases request slots from the tenant's counters in Postgres
-//! (`read_store::rate_limits`) and spends them locally. A busy tenant's next lease is taken
+//! (`read_store::rate_limits`) and spends them locally, until the lease's minute ends. The
+//! windows are Postgres's, never this host's clock: every process counts in the same ones. A busy tenant's next lease is taken
 //! in the background while the process still holds slots, so its requests do not queue behind
 //! a round trip whenever a lease runs out. The tenant's limits (plan, or its overrides) are
 //! cached here.
@@ -11,7 +12,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::web;
-use chrono::{DateTime, DurationRound, Utc};
+use chrono::{DateTime, Utc};
 use read_store::{rate_limits, tenants};
 use schema::{ErrorCode, TenantId};
 
@@ -102,8 +103,13 @@ const LEASE_AHEAD_FROM: i32 = 16;
 /// The slots this process holds for a tenant in the current windows.
 #[derive(Clone, Copy)]
 struct Held {
+    /// The windows, by Postgres's clock (for the headers, and to add up leases of the same).
     minute_start: DateTime<Utc>,
     hour_start: DateTime<Utc>,
+    /// When they end, on this process's monotonic clock: the time Postgres had left in each
+    /// when it granted, from before the lease was asked for (so never later than the end).
+    minute_ends: Instant,
+    hour_ends: Instant,
     left: i32,
     /// Counts as this process last knew them (plus its own use since).
     minute_count: i32,
@@ -111,18 +117,19 @@ struct Held {
 }
 
 impl Held {
-    /// The slots of a `lease` just granted for these windows, `taken_now` of them spent by
-    /// the request that asked for it.
-    fn leased(
-        lease: rate_limits::Lease,
-        minute_start: DateTime<Utc>,
-        hour_start: DateTime<Utc>,
-        taken_now: i32,
-    ) -> Self {
+    /// The slots of a `lease` asked for at `asked`, `taken_now` of them spent by the request
+    /// that asked for it.
+    fn leased(lease: rate_limits::Lease, asked: Instant, taken_now: i32) -> Self {
         let unspent = (lease.granted - taken_now).max(0);
+        let ends = |start: DateTime<Utc>, length: chrono::Duration| {
+            let left = (start + length - lease.now).to_std().unwrap_or_default();
+            asked + left
+        };
         Self {
-            minute_start,
-            hour_start,
+            minute_start: lease.minute_start,
+            hour_start: lease.hour_start,
+            minute_ends: ends(lease.minute_start, chrono::Duration::minutes(1)),
+            hour_ends: ends(lease.hour_start, chrono::Duration::hours(1)),
             left: unspent,
             minute_count: lease.minute_count - unspent,
             hour_count: lease.hour_count - unspent,
@@ -171,19 +178,14 @@ impl Leases {
             .clone()
     }
 
-    /// Spends a held slot if there is one for these windows.
-    fn spend(
-        &self,
-        tenant: TenantId,
-        minute_start: DateTime<Utc>,
-        hour_start: DateTime<Utc>,
-    ) -> Option<Held> {
+    /// Spends a held slot if there is one in windows that have not ended.
+    fn spend(&self, tenant: TenantId) -> Option<Held> {
         let mut held = self
             .held
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let lease = held.get_mut(&tenant)?;
-        if lease.minute_start != minute_start || lease.hour_start != hour_start || lease.left == 0 {
+        if lease.left == 0 || Instant::now() >= lease.minute_ends {
             return None;
         }
         lease.left -= 1;
@@ -193,16 +195,25 @@ impl Leases {
     }
 
     /// How many slots to ask for: a share of what was left when last seen.
-    fn wanted(&self, tenant: TenantId, minute_start: DateTime<Utc>, limits: Limits) -> i32 {
+    fn wanted(&self, tenant: TenantId, limits: Limits) -> i32 {
         let held = self
             .held
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let now = Instant::now();
         let (minute_used, hour_used) = match held.get(&tenant) {
-            Some(lease) if lease.minute_start == minute_start => {
-                (lease.minute_count, lease.hour_count)
-            }
-            Some(lease) => (0, lease.hour_count),
+            Some(lease) => (
+                if now < lease.minute_ends {
+                    lease.minute_count
+                } else {
+                    0
+                },
+                if now < lease.hour_ends {
+                    lease.hour_count
+                } else {
+                    0
+                },
+            ),
             None => (0, 0),
         };
         let left = (limits.0 - minute_used).min(limits.1 - hour_used);
@@ -227,21 +238,14 @@ impl Leases {
                 current.minute_count = current.minute_count.max(counted(lease.minute_count));
                 current.hour_count = current.hour_count.max(counted(lease.hour_count));
                 current.left += lease.left;
+                current.minute_ends = current.minute_ends.min(lease.minute_ends);
+                current.hour_ends = current.hour_ends.min(lease.hour_ends);
             }
             _ => {
                 held.insert(tenant, lease);
             }
         }
     }
-}
-
-/// The starts of the minute and the hour `now` is in.
-fn windows(now: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
-    let start = |unit| now.duration_trunc(unit).unwrap_or(now);
-    (
-        start(chrono::Duration::minutes(1)),
-        start(chrono::Duration::hours(1)),
-    )
 }
 
 /// Counts a request of `tenant`; a refused one is 429 `RATE_LIMITED` with `Retry-After`.
@@ -262,40 +266,40 @@ async fn decide(
     state: &web::Data<AppState>,
     tenant: TenantId,
 ) -> Result<(RateStatus, Result<(), ApiError>), ApiError> {
-    let now = Utc::now();
-    let (minute_start, hour_start) = windows(now);
     let limits = state.limits.limits(state, tenant).await?;
-    if let Some(held) = state.leases.spend(tenant, minute_start, hour_start) {
+    if let Some(held) = state.leases.spend(tenant) {
         lease_ahead(state, tenant, &held, limits);
         return Ok((held.status(limits), Ok(())));
     }
     let gate = state.leases.gate(tenant);
     let _leasing = gate.lock().await;
     // Another request may have leased while this one waited.
-    if let Some(held) = state.leases.spend(tenant, minute_start, hour_start) {
+    if let Some(held) = state.leases.spend(tenant) {
         return Ok((held.status(limits), Ok(())));
     }
-    let wanted = state.leases.wanted(tenant, minute_start, limits);
+    let wanted = state.leases.wanted(tenant, limits);
     let client = state.store.client().await?;
-    let lease =
-        rate_limits::lease(&client, tenant, minute_start, hour_start, limits, wanted).await?;
+    let asked = Instant::now();
+    let lease = rate_limits::lease(&client, tenant, limits, wanted).await?;
     // A granted lease: this request takes its first slot and the process keeps the rest.
-    let held = Held::leased(lease, minute_start, hour_start, 1);
+    let held = Held::leased(lease, asked, 1);
     state.leases.keep(tenant, held);
     if lease.granted > 0 {
         return Ok((held.status(limits), Ok(())));
     }
     let (per_minute, per_hour) = limits;
     let resets = if lease.hour_count >= per_hour {
-        hour_start + chrono::Duration::hours(1)
+        lease.hour_start + chrono::Duration::hours(1)
     } else {
-        minute_start + chrono::Duration::minutes(1)
+        lease.minute_start + chrono::Duration::minutes(1)
     };
     let mut error = ApiError::new(
         ErrorCode::RateLimited,
         format!("Rate limit exceeded ({per_minute}/minute, {per_hour}/hour); retry after the delay in Retry-After"),
     );
-    error.retry_after = Some((resets - now).num_seconds().max(1) as u64);
+    // Whole seconds, rounded up: a retry after that many is in the next window.
+    let wait_ms = (resets - lease.now).num_milliseconds();
+    error.retry_after = Some(((wait_ms + 999) / 1000).max(1) as u64);
     state.signals.rate_limited.inc();
     Ok((held.status(limits), Err(error)))
 }
@@ -308,7 +312,7 @@ fn lease_ahead(state: &web::Data<AppState>, tenant: TenantId, held: &Held, limit
     if held.left > MAX_LEASE / 2 {
         return;
     }
-    let wanted = state.leases.wanted(tenant, held.minute_start, limits);
+    let wanted = state.leases.wanted(tenant, limits);
     if wanted < LEASE_AHEAD_FROM || held.left > wanted / 2 {
         return;
     }
@@ -316,20 +320,19 @@ fn lease_ahead(state: &web::Data<AppState>, tenant: TenantId, held: &Held, limit
         return;
     };
     let state = state.clone();
-    let (minute_start, hour_start) = (held.minute_start, held.hour_start);
+    let minute_ends = held.minute_ends;
     tokio::spawn(async move {
-        // A lease for windows that have ended would set the tenant's counters back to them.
-        if windows(Utc::now()) != (minute_start, hour_start) {
+        // The minute has ended: the next request leases in the new one, with its own share.
+        if Instant::now() >= minute_ends {
             return;
         }
+        let asked = Instant::now();
         let lease = async {
             let client = state.store.client().await?;
-            rate_limits::lease(&client, tenant, minute_start, hour_start, limits, wanted).await
+            rate_limits::lease(&client, tenant, limits, wanted).await
         };
         match lease.await {
-            Ok(lease) => state
-                .leases
-                .keep(tenant, Held::leased(lease, minute_start, hour_start, 0)),
+            Ok(lease) => state.leases.keep(tenant, Held::leased(lease, asked, 0)),
             Err(error) => tracing::debug!(%tenant, %error, "a rate-limit lease taken ahead failed"),
         }
         drop(leasing);

@@ -250,3 +250,56 @@ async fn a_busy_tenants_next_lease_is_taken_before_its_slots_run_out() {
         "{counted} slots counted for 212 requests"
     );
 }
+
+/// The windows are Postgres's, and a lease never takes a tenant's counters back to an earlier
+/// one: here the row counts in the minute after the current one (as a process on a host whose
+/// clock runs ahead would have left it under the old scheme), and a request counts on in it —
+/// before, the API's own clock set the row back to the current minute, starting it again from
+/// zero.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lease_never_sets_the_counters_back_to_an_earlier_window() {
+    let app = TestApp::spawn().await;
+    let (tenant, key) = app.create_tenant(Plan::Foundation).await;
+    let sql = app.sql().await;
+    let first = app
+        .request_to(&app.base, &key, Method::GET, "/v1/agents")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(first.status(), StatusCode::OK);
+    // Foundation leases one slot at a time (30/minute): the next request leases again.
+    let ahead: chrono::DateTime<Utc> = sql
+        .query_one(
+            "UPDATE apistate.rate_limits
+             SET minute_start = date_trunc('minute', now(), 'UTC') + interval '1 minute',
+                 minute_count = 10
+             WHERE tenant_id = $1 RETURNING minute_start",
+            &[&tenant.to_string()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+
+    let second = app
+        .request_to(&app.base, &key, Method::GET, "/v1/agents")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.status(), StatusCode::OK);
+    assert_eq!(second.headers()["x-ratelimit-remaining"], "19");
+    let reset = (ahead + chrono::Duration::minutes(1))
+        .timestamp()
+        .to_string();
+    assert_eq!(second.headers()["x-ratelimit-reset"], reset.as_str());
+    let row = sql
+        .query_one(
+            "SELECT minute_start, minute_count FROM apistate.rate_limits WHERE tenant_id = $1",
+            &[&tenant.to_string()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, chrono::DateTime<Utc>>(0), row.get::<_, i32>(1)),
+        (ahead, 11)
+    );
+}
