@@ -273,8 +273,11 @@ impl Projection {
         let end = if commit { End::Commit } else { End::Rollback };
         let first = batch.first().map_or(last, |(_, offset)| *offset);
         let decided = projection::decided_payload(partition, first, last, &work.accepted_offsets());
-        let advance = projection::advance(partition, last, decided);
-        let commit_time = work.flush(&tx, vec![advance], end).await?;
+        let advance = projection::advance(partition, last);
+        let announcement = projection::Announcement::new(partition, last, decided);
+        let commit_time = work
+            .flush(&tx, vec![advance], Some(announcement), end)
+            .await?;
         if !commit {
             return Ok(BatchOutcome::AlreadyApplied);
         }

@@ -41,7 +41,7 @@ async fn rows(store: &Store) -> Vec<String> {
 async fn run(store: &Store, statements: &[Statement], end: End) -> Result<(), StoreError> {
     let tx = PipelinedTransaction::new(store.client().await?);
     tx.begin_then(async { Ok(()) }).await?;
-    execute_all(&tx, statements, end).await.map(drop)
+    execute_all(&tx, statements, end, None).await.map(drop)
 }
 
 #[tokio::test]
@@ -108,7 +108,9 @@ async fn a_transaction_dropped_open_is_rolled_back_before_its_connection_is_used
     {
         let tx = PipelinedTransaction::new(store.client().await.unwrap());
         tx.begin_then(async { Ok(()) }).await.unwrap();
-        execute_all(&tx, &[insert("a")], End::Open).await.unwrap();
+        execute_all(&tx, &[insert("a")], End::Open, None)
+            .await
+            .unwrap();
     }
     run(&store, &[insert("b")], End::Commit).await.unwrap();
     assert_eq!(rows(&store).await, ["b"]);
@@ -120,4 +122,96 @@ async fn a_transaction_dropped_open_is_rolled_back_before_its_connection_is_used
         .unwrap()
         .get(0);
     assert!(!open);
+}
+
+/// A batch's announcement is sent after its `COMMIT`, as a transaction of its own, and only if
+/// the commit went through: a batch the server fails sends nothing; one that commits sends
+/// its notifications in order (what it decided, the services it wakes, then
+/// `partition:offset`).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_announces_itself_after_its_commit_and_only_if_it_committed() {
+    use read_store::projection::{advance, Announcement, APPLIED_CHANNEL, DECIDED_CHANNEL};
+    use std::time::Duration;
+
+    let (db, store) = one_connection().await;
+    let client = store.client().await.unwrap();
+    client
+        .batch_execute(
+            "CREATE TABLE checkpoints (partition integer PRIMARY KEY, \"offset\" bigint NOT NULL);
+             INSERT INTO checkpoints VALUES (3, 9)",
+        )
+        .await
+        .unwrap();
+    drop(client);
+    let (sender, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(read_store::listener::listen(
+        db.url.clone(),
+        &[DECIDED_CHANNEL, "agenfleet_deliveries", APPLIED_CHANNEL],
+        async {
+            let _ = stopped.await;
+        },
+        move |channel, payload| {
+            let _ = sender.send(format!("{channel} {payload}"));
+        },
+    ));
+    // Listening once a notification of its own comes back.
+    let listening = async {
+        loop {
+            let client = store.client().await.unwrap();
+            client
+                .batch_execute("SELECT pg_notify('agenfleet_applied', 'ping')")
+                .await
+                .unwrap();
+            drop(client);
+            if let Ok(Some(_)) =
+                tokio::time::timeout(Duration::from_millis(100), heard.recv()).await
+            {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), listening)
+        .await
+        .expect("the listener to start");
+    while heard.try_recv().is_ok() {}
+
+    let announcement = Announcement {
+        partition: 3,
+        offset: 10,
+        decided: Some("3 10 10".to_owned()),
+        wake: vec!["agenfleet_deliveries"],
+    };
+    let batch = |statements: Vec<Statement>| {
+        let store = store.clone();
+        let announcement = announcement.clone();
+        async move {
+            let tx = PipelinedTransaction::new(store.client().await?);
+            tx.begin_then(async { Ok(()) }).await?;
+            execute_all(&tx, &statements, End::Commit, Some(&announcement)).await
+        }
+    };
+    let failed = batch(vec![advance(3, 10), insert("a"), insert("a")]).await;
+    assert!(failed.is_err());
+    let nothing = tokio::time::timeout(Duration::from_millis(500), heard.recv()).await;
+    assert!(nothing.is_err(), "a batch rolled back announced {nothing:?}");
+
+    batch(vec![advance(3, 10), insert("a")]).await.unwrap();
+    let mut said = Vec::new();
+    for _ in 0..3 {
+        let note = tokio::time::timeout(Duration::from_secs(5), heard.recv())
+            .await
+            .expect("the announcement")
+            .unwrap();
+        said.push(note);
+    }
+    assert_eq!(
+        said,
+        [
+            "agenfleet_decided public 3 10 10",
+            "agenfleet_deliveries ",
+            "agenfleet_applied 3:10"
+        ]
+    );
+    let _ = stop.send(());
 }

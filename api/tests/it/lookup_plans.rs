@@ -284,7 +284,9 @@ async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
         for (offset, record) in records.iter().enumerate() {
             work.decide(record, (0, offset as i64));
         }
-        work.flush(&tx, Vec::new(), End::Rollback).await.unwrap();
+        work.flush(&tx, Vec::new(), None, End::Rollback)
+            .await
+            .unwrap();
     }
     let client = &tx;
 

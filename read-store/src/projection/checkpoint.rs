@@ -69,38 +69,104 @@ pub async fn checkpoints(
     Ok(out)
 }
 
-/// The checkpoint's advance with its `partition:offset` notification.
-const ADVANCE: &str = "WITH moved AS (UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1)
-     SELECT pg_notify($3, $1::text || ':' || $2::text)";
-/// The same, with the batch's decisions sent first on their channel (a `FROM` on its row makes
-/// the server send it before the other).
-const ADVANCE_WITH_DECIDED: &str =
-    "WITH moved AS (UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1),
-          decided AS (SELECT pg_notify($4, current_schema() || ' ' || $5))
-     SELECT pg_notify($3, $1::text || ':' || $2::text) FROM decided";
+/// The checkpoint's advance.
+const ADVANCE: &str = "UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1";
 
 /// The advances, run on generic plans ([`super::pipeline::execute_all`]): each updates one row
 /// of a table that holds one per partition, by its key, so no plan of it can scan anything
-/// large; planning one afresh cost the server more than running it (49 µs against 16 µs per
-/// batch).
-pub(crate) const ADVANCES: [&str; 2] = [ADVANCE, ADVANCE_WITH_DECIDED];
+/// large; planning one afresh cost the server more than running it.
+pub(crate) const ADVANCES: [&str; 1] = [ADVANCE];
 
-/// Advances the checkpoint and tells API processes (the notifications are delivered on
-/// commit): the last statement of a batch. `decided`, from [`super::decided_payload`], goes
-/// first on [`super::DECIDED_CHANNEL`].
-pub fn advance(partition: u32, offset: i64, decided: Option<String>) -> Statement {
-    let mut params: Vec<super::pipeline::Param> = vec![
-        Box::new(partition as i32),
-        Box::new(offset),
-        Box::new(APPLIED_CHANNEL),
-    ];
-    let sql = match decided {
-        None => ADVANCE,
-        Some(decided) => {
-            params.push(Box::new(super::DECIDED_CHANNEL));
-            params.push(Box::new(decided));
-            ADVANCE_WITH_DECIDED
+/// Advances the checkpoint: the last write of a batch, before its [`Announcement`].
+pub fn advance(partition: u32, offset: i64) -> Statement {
+    Statement::new(ADVANCE, vec![Box::new(partition as i32), Box::new(offset)])
+}
+
+/// The notifications of a batch, in order (`$3` channels, `$4` payloads, `$5` whether the
+/// payload follows the schema's name), sent only if the checkpoint shows the batch (`$1`
+/// partition, `$2` its last offset) committed. After the batch's `COMMIT`, in the same round
+/// trip, it runs as a transaction of its own whose commit does not wait for its WAL flush (it
+/// writes nothing but the notifications' transaction id).
+///
+/// Why not in the batch's transaction: Postgres serializes the commits of every transaction
+/// that notifies, cluster-wide, from just before the commit until after it, WAL flush
+/// included (a lock on "database 0", so that notifications queue in commit order). A batch that
+/// notified held that lock through its flush (about 0.5 ms here), and every append — which
+/// notifies — and every other partition's batch queued behind it: partitions applied side by
+/// side got slower than one (docs/BENCHMARKS.md).
+const ANNOUNCE: &str = "SELECT pg_notify(n.channel,
+                  CASE WHEN n.schema_first THEN current_schema() || ' ' || n.payload
+                       ELSE n.payload END)
+     FROM (SELECT channel, payload, schema_first
+           FROM unnest($3::text[], $4::text[], $5::bool[]) WITH ORDINALITY
+                AS n(channel, payload, schema_first, position)
+           WHERE EXISTS (SELECT 1 FROM checkpoints WHERE partition = $1 AND \"offset\" >= $2)
+           ORDER BY position) n";
+/// The same, as a transaction of its own that commits without waiting for its flush.
+const ANNOUNCE_UNFLUSHED: &str = "SELECT pg_notify(n.channel,
+                  CASE WHEN n.schema_first THEN current_schema() || ' ' || n.payload
+                       ELSE n.payload END),
+            set_config('synchronous_commit', 'off', true)
+     FROM (SELECT channel, payload, schema_first
+           FROM unnest($3::text[], $4::text[], $5::bool[]) WITH ORDINALITY
+                AS n(channel, payload, schema_first, position)
+           WHERE EXISTS (SELECT 1 FROM checkpoints WHERE partition = $1 AND \"offset\" >= $2)
+           ORDER BY position) n";
+
+/// What a batch tells once it has committed: API processes the records it decided
+/// ([`super::DECIDED_CHANNEL`], from [`super::decided_payload`], first) and `partition:offset`
+/// on [`APPLIED_CHANNEL`] (last); before that, the services its writes concern (`wake`).
+#[derive(Debug, Clone)]
+pub struct Announcement {
+    pub partition: u32,
+    pub offset: i64,
+    pub decided: Option<String>,
+    pub wake: Vec<&'static str>,
+}
+
+impl Announcement {
+    pub fn new(partition: u32, offset: i64, decided: Option<String>) -> Self {
+        Self {
+            partition,
+            offset,
+            decided,
+            wake: Vec::new(),
         }
-    };
-    Statement::new(sql, params)
+    }
+
+    /// The statement that sends it: `after_commit` as a transaction of its own (sent after the
+    /// batch's `COMMIT`), else inside the batch's transaction (delivered at its commit).
+    pub(crate) fn statement(&self, after_commit: bool) -> Statement {
+        let mut channels = Vec::new();
+        let mut payloads = Vec::new();
+        let mut schema_first = Vec::new();
+        if let Some(decided) = &self.decided {
+            channels.push(super::DECIDED_CHANNEL.to_owned());
+            payloads.push(decided.clone());
+            schema_first.push(true);
+        }
+        for channel in &self.wake {
+            channels.push((*channel).to_owned());
+            payloads.push(String::new());
+            schema_first.push(false);
+        }
+        channels.push(APPLIED_CHANNEL.to_owned());
+        payloads.push(format!("{}:{}", self.partition, self.offset));
+        schema_first.push(false);
+        let sql = if after_commit {
+            ANNOUNCE_UNFLUSHED
+        } else {
+            ANNOUNCE
+        };
+        Statement::new(
+            sql,
+            vec![
+                Box::new(self.partition as i32),
+                Box::new(self.offset),
+                Box::new(channels),
+                Box::new(payloads),
+                Box::new(schema_first),
+            ],
+        )
+    }
 }

@@ -8,6 +8,7 @@ use domain::usage::to_bigint;
 use postgres_types::Json;
 use schema::TenantId;
 
+use super::checkpoint::Announcement;
 use super::overlay::Overlay;
 use super::pipeline::{execute_all, End, Statement};
 use super::transaction::PipelinedTransaction;
@@ -156,9 +157,10 @@ const UPSERT_CRON_RUNS: &str = "INSERT INTO cron_runs (tenant_id, id, cron_job_i
          status = EXCLUDED.status, session_id = EXCLUDED.session_id,
          input_tokens = EXCLUDED.input_tokens, output_tokens = EXCLUDED.output_tokens,
          delivery_status = EXCLUDED.delivery_status, error = EXCLUDED.error";
-const NOTIFY_DELIVERIES: &str = "SELECT pg_notify('agenfleet_deliveries', '')";
-/// Schedulers wake at commit only when jobs changed (not on every batch).
-const NOTIFY_CRON_JOBS: &str = "SELECT pg_notify('agenfleet_cron_jobs', '')";
+/// Dispatchers are woken when deliveries are queued.
+const DELIVERIES_CHANNEL: &str = "agenfleet_deliveries";
+/// Schedulers are woken only when jobs changed (not on every batch).
+const CRON_JOBS_CHANNEL: &str = "agenfleet_cron_jobs";
 
 /// The statements that only insert (or upsert) the rows of the batch's arrays, reading no
 /// table: [`super::pipeline::execute_all`] runs them on generic plans. `lookup_plans` (api
@@ -192,14 +194,22 @@ macro_rules! columns {
 }
 
 /// Writes `changes` (their final state in `overlay`), then `after`, then ends the transaction
-/// as `end` says, all in one round trip; returns the end's time alone.
+/// as `end` says, all in one round trip, with `announce` (plus the services these writes
+/// concern) after it; returns the end's time alone. Without an announcement nothing is
+/// notified.
 pub(super) async fn write(
     tx: &PipelinedTransaction,
     overlay: &Overlay,
     changes: &Changes,
     after: Vec<Statement>,
+    mut announce: Option<Announcement>,
     end: End,
 ) -> Result<std::time::Duration, StoreError> {
+    let mut wake = |channel: &'static str| {
+        if let Some(announcement) = &mut announce {
+            announcement.wake.push(channel);
+        }
+    };
     let mut statements = Vec::new();
     let (mut deleted, mut upserted) = (Vec::new(), Vec::new());
     for key in &changes.agents {
@@ -464,6 +474,9 @@ pub(super) async fn write(
         ));
     }
     cron_statements(overlay, changes, &mut statements);
+    if !changes.cron_jobs.is_empty() {
+        wake(CRON_JOBS_CHANNEL);
+    }
     let (set, removed): (Vec<_>, Vec<_>) = changes
         .gateway_secrets
         .iter()
@@ -502,7 +515,7 @@ pub(super) async fn write(
                 |d| d.created_at,
             ),
         ));
-        statements.push(Statement::new(NOTIFY_DELIVERIES, Vec::new()));
+        wake(DELIVERIES_CHANNEL);
     }
     if !changes.outcomes.is_empty() {
         statements.push(Statement::new(
@@ -525,7 +538,7 @@ pub(super) async fn write(
         ));
     }
     statements.extend(after);
-    execute_all(tx, &statements, end).await
+    execute_all(tx, &statements, end, announce.as_ref()).await
 }
 
 /// Cron jobs (upserted or deleted) and runs (upserted), from their final state in the overlay.
@@ -567,9 +580,7 @@ fn cron_statements(overlay: &Overlay, changes: &Changes, statements: &mut Vec<St
             ),
         ));
     }
-    if !changes.cron_jobs.is_empty() {
-        statements.push(Statement::new(NOTIFY_CRON_JOBS, Vec::new()));
-    }
+
     let runs: Vec<_> = changes
         .cron_runs
         .iter()

@@ -9,6 +9,7 @@ use futures::future::{try_maybe_done, BoxFuture, TryMaybeDone};
 use futures::FutureExt;
 use postgres_types::ToSql;
 
+use super::checkpoint::Announcement;
 use super::transaction::PipelinedTransaction;
 use crate::StoreError;
 
@@ -49,6 +50,14 @@ pub enum End {
 /// round trip. Returns the time between the statements' last answer and the end's (the disk
 /// flush of a commit).
 ///
+/// `announce`, the batch's notifications ([`super::checkpoint::Announcement`]), is sent right
+/// after a `COMMIT`, in the same round trip, as a transaction of its own: it notifies only if
+/// the commit went through, and it keeps the batch's transaction free of notifications, whose
+/// cluster-wide lock would otherwise be held through the batch's WAL flush. A transaction left
+/// open sends it inside (delivered at its commit); a rollback drops it. A failure to announce
+/// after a commit is logged, not returned: the batch is committed, and waiters find it by
+/// their fallback read.
+///
 /// `COMMIT` is sent only once every statement before it was sent: a statement that fails
 /// before it is sent (a parameter that cannot be encoded) would otherwise be left out of a
 /// committed transaction. One that the server fails aborts the transaction, and the `COMMIT`
@@ -57,15 +66,29 @@ pub async fn execute_all(
     tx: &PipelinedTransaction,
     statements: &[Statement],
     end: End,
+    announce: Option<&Announcement>,
 ) -> Result<Duration, StoreError> {
+    let inside = match (announce, end) {
+        (Some(announcement), End::Open) => Some(announcement.statement(false)),
+        _ => None,
+    };
+    let statements: Vec<&Statement> = statements.iter().chain(&inside).collect();
+    let after_commit = match (announce, end) {
+        (Some(announcement), End::Commit) => Some(announcement.statement(true)),
+        _ => None,
+    };
     let mut prepared = Vec::with_capacity(statements.len());
-    for statement in statements {
+    for statement in &statements {
         prepared.push(tx.prepare_cached(statement.sql).await?);
     }
+    let announcing = match &after_commit {
+        Some(statement) => Some(tx.prepare_cached(statement.sql).await?),
+        None => None,
+    };
     type Sent<'a> = TryMaybeDone<BoxFuture<'a, Result<(), tokio_postgres::Error>>>;
     let mut requests: Vec<Sent> = Vec::with_capacity(statements.len() + 2);
     let mut generic = false;
-    for (statement, prepared) in statements.iter().zip(&prepared) {
+    for (statement, prepared) in statements.iter().copied().zip(&prepared) {
         let wants_generic = super::flush::INSERTS_FROM_ARRAYS.contains(&statement.sql)
             || super::checkpoint::ADVANCES.contains(&statement.sql);
         if wants_generic != generic {
@@ -73,11 +96,7 @@ pub async fn execute_all(
             let setting = if generic { GENERIC_PLANS } else { CUSTOM_PLANS };
             requests.push(try_maybe_done(Box::pin(tx.batch_execute(setting))));
         }
-        let params: Vec<&(dyn ToSql + Sync)> = statement
-            .params
-            .iter()
-            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-            .collect();
+        let params = params_of(statement);
         requests.push(try_maybe_done(Box::pin(async move {
             tx.execute(prepared, &params).await.map(|_| ())
         })));
@@ -98,12 +117,40 @@ pub async fn execute_all(
         // statement rolls back), so nothing is left to roll back on drop.
         tx.ended();
     }
+    // Sent after the COMMIT (the server runs it once the commit is done), answered last.
+    let announced = match (&after_commit, &announcing) {
+        (Some(statement), Some(prepared)) => {
+            let params = params_of(statement);
+            let mut sent =
+                try_maybe_done(Box::pin(
+                    async move { tx.execute(prepared, &params).await.map(|_| ()) },
+                ) as BoxFuture<'_, _>);
+            // Nothing to answer here: a failure to send is logged below with the answer's.
+            let _ = send_each(std::slice::from_mut(&mut sent)).await;
+            Some(sent)
+        }
+        _ => None,
+    };
     futures::future::try_join_all(requests).await?;
     let answered = Instant::now();
     if let Some(finish) = finish {
         finish.await?;
     }
-    Ok(answered.elapsed())
+    let commit_time = answered.elapsed();
+    if let Some(announced) = announced {
+        if let Err(error) = announced.await {
+            tracing::warn!(%error, "a committed batch could not announce itself; waiters read it after their fallback delay");
+        }
+    }
+    Ok(commit_time)
+}
+
+fn params_of(statement: &Statement) -> Vec<&(dyn ToSql + Sync)> {
+    statement
+        .params
+        .iter()
+        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+        .collect()
 }
 
 /// Polls each request once, in order, which sends it; stops at the first that fails at once

@@ -10,6 +10,7 @@ use schema::session::MessageSnapshot;
 use schema::{webhook, WebhookId};
 use schema::{AgentId, CommandRecord, CronJobId, CronRunId, Rejection, SessionId, TenantId};
 
+use super::checkpoint::Announcement;
 use super::overlay::{Overlay, Wanted};
 use super::pipeline::{End, Statement};
 use super::rollups::Rollups;
@@ -470,15 +471,16 @@ impl UnitOfWork {
     }
 
     /// Writes every staged change (see the `flush` module), then `after` (the checkpoint's
-    /// advance), then ends the transaction as `end` says, in one round trip. Returns the time
-    /// of the end alone (a commit's disk flush).
+    /// advance), then ends the transaction as `end` says, with `announce` after a commit, in
+    /// one round trip. Returns the time of the end alone (a commit's disk flush).
     pub async fn flush(
         self,
         tx: &PipelinedTransaction,
         after: Vec<Statement>,
+        announce: Option<Announcement>,
         end: End,
     ) -> Result<std::time::Duration, StoreError> {
-        super::flush::write(tx, &self.overlay, &self.changes, after, end).await
+        super::flush::write(tx, &self.overlay, &self.changes, after, announce, end).await
     }
 }
 
