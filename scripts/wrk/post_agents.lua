@@ -1,0 +1,30 @@
+-- wrk script of scripts/bench (TENANTS=…): POST /v1/agents with a fresh name each time; thread i
+-- sends with the i-th API key given after `--` (one tenant per thread). Prints the answers that
+-- were not 201.
+local threads = {}
+local count = 0
+function setup(thread)
+  count = count + 1
+  thread:set("tid", count)
+  table.insert(threads, thread)
+end
+function init(args)
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/json"
+  wrk.headers["Authorization"] = "Bearer " .. args[tid]
+  bad = 0
+  sent = 0
+  run = string.format("%x%x", os.time(), math.floor(os.clock() * 1000000))
+end
+function request()
+  sent = sent + 1
+  return wrk.format(nil, nil, nil, string.format('{"name":"wrk-%s-%d-%d"}', run, tid, sent))
+end
+function response(status, headers, body)
+  if status ~= 201 then bad = bad + 1 end
+end
+function done(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("bad") end
+  io.write(string.format("not 201: %d\n", total))
+end
