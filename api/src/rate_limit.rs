@@ -1,10 +1,10 @@
 //! Per-tenant rate limits in fixed UTC windows (a minute and an hour), global across API
 //! processes: each process leases request slots from the tenant's counters in Postgres
 //! (`read_store::rate_limits`) and spends them locally, until the lease's minute ends. The
-//! windows are Postgres's, never this host's clock: every process counts in the same ones. A busy tenant's next lease is taken
-//! in the background while the process still holds slots, so its requests do not queue behind
-//! a round trip whenever a lease runs out. The tenant's limits (plan, or its overrides) are
-//! cached here.
+//! windows are Postgres's, never this host's clock: every process counts in the same ones. A
+//! busy tenant's next lease is taken in the background while the process still holds slots, so
+//! its requests do not queue behind a round trip whenever a lease runs out. The tenant's limits
+//! (plan, or its overrides) are cached here.
 
 use std::collections::HashMap;
 use std::sync::Mutex;

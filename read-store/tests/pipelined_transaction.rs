@@ -194,7 +194,10 @@ async fn a_batch_announces_itself_after_its_commit_and_only_if_it_committed() {
     let failed = batch(vec![advance(3, 10), insert("a"), insert("a")]).await;
     assert!(failed.is_err());
     let nothing = tokio::time::timeout(Duration::from_millis(500), heard.recv()).await;
-    assert!(nothing.is_err(), "a batch rolled back announced {nothing:?}");
+    assert!(
+        nothing.is_err(),
+        "a batch rolled back announced {nothing:?}"
+    );
 
     batch(vec![advance(3, 10), insert("a")]).await.unwrap();
     let mut said = Vec::new();
