@@ -102,6 +102,13 @@ const BUSY_READ_INTERVAL: Duration = Duration::from_millis(20);
 /// A batch that ran: its partition, its result and how long it took.
 type Finished = (u32, Result<BatchOutcome, StoreError>, Duration);
 
+/// What a batch task did: the batches it ran, or — a batch of several partitions that could not
+/// run together — the batches to run one by one.
+enum Ran {
+    Batches(Vec<Finished>),
+    Separately(Vec<(u32, Vec<LogEntry>)>),
+}
+
 impl Projector {
     pub fn new(projection: Projection, log: Arc<dyn EventLog>, options: ConsumerOptions) -> Self {
         Self::with_metrics(projection, log, options, &ops::Metrics::new())
@@ -143,9 +150,9 @@ impl Projector {
         };
         tracing::info!(group = %self.options.group, "projector joined the event log");
         let mut partitions = Partitions::new(self.options.max_batch);
-        let mut running: JoinSet<Finished> = JoinSet::new();
-        // The partition of each batch task, to tell which one a panic came from.
-        let mut tasks: HashMap<tokio::task::Id, u32> = HashMap::new();
+        let mut running: JoinSet<Ran> = JoinSet::new();
+        // The partitions of each batch task, to tell which ones a panic came from.
+        let mut tasks: HashMap<tokio::task::Id, Vec<u32>> = HashMap::new();
         // When the log may be read next: at once when no batch is in flight or one has just
         // finished; otherwise every BUSY_READ_INTERVAL, so records of other partitions are
         // taken in while a batch is slow, without a read per record while batches are quick
@@ -154,10 +161,10 @@ impl Projector {
         let mut read_at = Instant::now();
         while !shutdown.is_cancelled() {
             self.resume(consumer.as_mut(), &mut partitions).await;
-            while let Some((partition, batch)) = partitions.next_batch() {
-                let task = running.spawn(self.apply(partition, batch));
-                tasks.insert(task.id(), partition);
-            }
+            // The partitions ready now go in one batch (one transaction) when there are several.
+            let ready: Vec<(u32, Vec<LogEntry>)> =
+                std::iter::from_fn(|| partitions.next_batch()).collect();
+            self.spawn(&mut running, &mut tasks, ready);
             self.metrics
                 .paused_partitions
                 .set(partitions.paused() as i64);
@@ -178,10 +185,20 @@ impl Projector {
             // batches in hand, leave the group).
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                Some(finished) = running.join_next_with_id(), if !running.is_empty() => {
-                    let finished = finished_batch(&mut tasks, finished);
-                    self.finished(consumer.as_mut(), &mut partitions, finished).await;
-                    read_at = Instant::now();
+                Some(ran) = running.join_next_with_id(), if !running.is_empty() => {
+                    match finished_task(&mut tasks, ran) {
+                        Ran::Batches(finished) => {
+                            for finished in finished {
+                                self.finished(consumer.as_mut(), &mut partitions, finished).await;
+                            }
+                            read_at = Instant::now();
+                        }
+                        Ran::Separately(batches) => {
+                            for batch in batches {
+                                self.spawn(&mut running, &mut tasks, vec![batch]);
+                            }
+                        }
+                    }
                 }
                 event = consumer.poll(POLL_WAIT), if read_now => {
                     self.handle(consumer.as_mut(), &mut partitions, event).await;
@@ -191,10 +208,21 @@ impl Projector {
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
             }
         }
-        while let Some(finished) = running.join_next_with_id().await {
-            let finished = finished_batch(&mut tasks, finished);
-            self.finished(consumer.as_mut(), &mut partitions, finished)
-                .await;
+        while let Some(ran) = running.join_next_with_id().await {
+            match finished_task(&mut tasks, ran) {
+                Ran::Batches(finished) => {
+                    for finished in finished {
+                        self.finished(consumer.as_mut(), &mut partitions, finished)
+                            .await;
+                    }
+                }
+                // Not started: the partitions read them again from their checkpoints.
+                Ran::Separately(batches) => {
+                    for (partition, _) in batches {
+                        partitions.finished(partition, true);
+                    }
+                }
+            }
         }
         consumer.close().await;
         self.metrics.partitions_owned.set(0);
@@ -202,18 +230,40 @@ impl Projector {
         Ok(())
     }
 
-    /// One batch of one partition, on its own task.
-    fn apply(
+    /// Starts a task for `batches` (each of its own partition): one alone as it is; several in
+    /// one transaction, or — when they cannot go together — handed back to be started one by
+    /// one, so that a partition that fails or is stuck holds back no other.
+    fn spawn(
         &self,
-        partition: u32,
-        batch: Vec<LogEntry>,
-    ) -> impl std::future::Future<Output = Finished> + Send + 'static {
-        let projection = self.projection.clone();
-        async move {
-            let started = std::time::Instant::now();
-            let result = projection.apply_batch(partition, &batch).await;
-            (partition, result, started.elapsed())
+        running: &mut JoinSet<Ran>,
+        tasks: &mut HashMap<tokio::task::Id, Vec<u32>>,
+        batches: Vec<(u32, Vec<LogEntry>)>,
+    ) {
+        if batches.is_empty() {
+            return;
         }
+        let owners: Vec<u32> = batches.iter().map(|(partition, _)| *partition).collect();
+        let projection = self.projection.clone();
+        let task = running.spawn(async move {
+            let started = std::time::Instant::now();
+            if let [(partition, batch)] = batches.as_slice() {
+                let result = projection.apply_batch(*partition, batch).await;
+                return Ran::Batches(vec![(*partition, result, started.elapsed())]);
+            }
+            match projection.apply_together(&batches).await {
+                Some(outcomes) => {
+                    let took = started.elapsed();
+                    Ran::Batches(
+                        outcomes
+                            .into_iter()
+                            .map(|(partition, outcome)| (partition, Ok(outcome), took))
+                            .collect(),
+                    )
+                }
+                None => Ran::Separately(batches),
+            }
+        });
+        tasks.insert(task.id(), owners);
     }
 
     async fn handle(
@@ -341,20 +391,28 @@ impl Projector {
 }
 
 /// A batch task's result; a panic (a bug in deciding or applying some record) counts as a
-/// failure of its partition, which is retried like any other — never taking down the others.
-fn finished_batch(
-    tasks: &mut HashMap<tokio::task::Id, u32>,
-    joined: Result<(tokio::task::Id, Finished), tokio::task::JoinError>,
-) -> Finished {
+/// failure of its partitions, which are retried like any other — never taking down the others.
+fn finished_task(
+    tasks: &mut HashMap<tokio::task::Id, Vec<u32>>,
+    joined: Result<(tokio::task::Id, Ran), tokio::task::JoinError>,
+) -> Ran {
     match joined {
-        Ok((id, finished)) => {
+        Ok((id, ran)) => {
             tasks.remove(&id);
-            finished
+            ran
         }
         Err(error) => {
-            let partition = tasks.remove(&error.id()).unwrap_or(u32::MAX);
-            let failure = StoreError::Corrupt(format!("the batch task failed: {error}"));
-            (partition, Err(failure), Duration::ZERO)
+            let partitions = tasks.remove(&error.id()).unwrap_or_default();
+            Ran::Batches(
+                partitions
+                    .into_iter()
+                    .map(|partition| {
+                        let failure =
+                            StoreError::Corrupt(format!("the batch task failed: {error}"));
+                        (partition, Err(failure), Duration::ZERO)
+                    })
+                    .collect(),
+            )
         }
     }
 }

@@ -41,7 +41,7 @@ async fn rows(store: &Store) -> Vec<String> {
 async fn run(store: &Store, statements: &[Statement], end: End) -> Result<(), StoreError> {
     let tx = PipelinedTransaction::new(store.client().await?);
     tx.begin_then(async { Ok(()) }).await?;
-    execute_all(&tx, statements, end, None).await.map(drop)
+    execute_all(&tx, statements, end, &[]).await.map(drop)
 }
 
 #[tokio::test]
@@ -108,7 +108,7 @@ async fn a_transaction_dropped_open_is_rolled_back_before_its_connection_is_used
     {
         let tx = PipelinedTransaction::new(store.client().await.unwrap());
         tx.begin_then(async { Ok(()) }).await.unwrap();
-        execute_all(&tx, &[insert("a")], End::Open, None)
+        execute_all(&tx, &[insert("a")], End::Open, &[])
             .await
             .unwrap();
     }
@@ -188,10 +188,10 @@ async fn a_batch_announces_itself_after_its_commit_and_only_if_it_committed() {
         async move {
             let tx = PipelinedTransaction::new(store.client().await?);
             tx.begin_then(async { Ok(()) }).await?;
-            execute_all(&tx, &statements, End::Commit, Some(&announcement)).await
+            execute_all(&tx, &statements, End::Commit, &[announcement]).await
         }
     };
-    let failed = batch(vec![advance(3, 10), insert("a"), insert("a")]).await;
+    let failed = batch(vec![advance(&[(3, 10)]), insert("a"), insert("a")]).await;
     assert!(failed.is_err());
     let nothing = tokio::time::timeout(Duration::from_millis(500), heard.recv()).await;
     assert!(
@@ -199,7 +199,7 @@ async fn a_batch_announces_itself_after_its_commit_and_only_if_it_committed() {
         "a batch rolled back announced {nothing:?}"
     );
 
-    batch(vec![advance(3, 10), insert("a")]).await.unwrap();
+    batch(vec![advance(&[(3, 10)]), insert("a")]).await.unwrap();
     let mut said = Vec::new();
     for _ in 0..3 {
         let note = tokio::time::timeout(Duration::from_secs(5), heard.recv())

@@ -284,7 +284,7 @@ async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
         for (offset, record) in records.iter().enumerate() {
             work.decide(record, (0, offset as i64));
         }
-        work.flush(&tx, Vec::new(), None, End::Rollback)
+        work.flush(&tx, Vec::new(), Vec::new(), End::Rollback)
             .await
             .unwrap();
     }
@@ -388,7 +388,7 @@ async fn the_checkpoints_advance_reads_nothing_but_the_checkpoints() {
         assert!(plan.contains("Update on checkpoints"), "{advance}\n{plan}");
         for line in plan.lines().filter(|line| line.contains("Scan")) {
             assert!(
-                line.contains(" on checkpoints") || line.contains("CTE Scan on "),
+                line.contains(" on checkpoints") || line.contains("Function Scan on "),
                 "{advance}\n{plan}"
             );
         }

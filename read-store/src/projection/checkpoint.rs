@@ -47,6 +47,44 @@ pub async fn lock_checkpoint_then<T>(
     futures::try_join!(lock, then)
 }
 
+/// The checkpoints of several partitions, locked in partition order, without waiting: one held
+/// by another transaction fails this one at once (SQLSTATE 55P03).
+const LOCK_SEVERAL: &str = "SELECT partition, \"offset\" FROM checkpoints WHERE partition = ANY($1)
+     ORDER BY partition FOR UPDATE NOWAIT";
+
+/// How long a batch that spans partitions waits for any lock before it gives up (its
+/// partitions are then applied one by one, where one that is stuck holds back no other).
+const LOCK_WAIT_TOGETHER: &str = "SET LOCAL lock_timeout = '100ms'";
+
+/// Like [`lock_checkpoint_then`] for several partitions (a batch that spans them), with the
+/// statements of `then` in the same round trip. Returns the checkpoint of each partition that
+/// has a row. The transaction waits for no lock longer than 100 ms — a checkpoint held by
+/// another transaction fails it at once — so that one partition stuck behind a lock (a write
+/// waiting on a row someone else holds) does not hold back the others: the caller then
+/// applies each partition on its own.
+pub async fn lock_checkpoints_then<T>(
+    tx: &PipelinedTransaction,
+    partitions: &[u32],
+    then: impl std::future::Future<Output = Result<T, StoreError>>,
+) -> Result<(Vec<(u32, i64)>, T), StoreError> {
+    let statement = tx.prepare_cached(LOCK_SEVERAL).await?;
+    let wanted: Vec<i32> = partitions.iter().map(|p| *p as i32).collect();
+    let lock = async {
+        // Sent first (each request is sent when first polled, in this order).
+        let params: [&(dyn postgres_types::ToSql + Sync); 1] = [&wanted];
+        let (_, rows) = futures::try_join!(
+            tx.batch_execute(LOCK_WAIT_TOGETHER),
+            tx.query(&statement, &params)
+        )?;
+        Ok::<_, StoreError>(
+            rows.iter()
+                .map(|row| (row.get::<_, i32>(0) as u32, row.get::<_, i64>(1)))
+                .collect(),
+        )
+    };
+    futures::try_join!(lock, then)
+}
+
 /// The last applied offset of each partition (no lock), for seeking after an assignment.
 pub async fn checkpoints(
     client: &impl GenericClient,
@@ -69,17 +107,22 @@ pub async fn checkpoints(
     Ok(out)
 }
 
-/// The checkpoint's advance.
-const ADVANCE: &str = "UPDATE checkpoints SET \"offset\" = $2 WHERE partition = $1";
+/// The checkpoints' advance: `$1` partitions, `$2` their new offsets.
+const ADVANCE: &str = "UPDATE checkpoints c SET \"offset\" = n.to_offset
+     FROM unnest($1::int[], $2::bigint[]) AS n(partition, to_offset)
+     WHERE c.partition = n.partition";
 
 /// The advances, run on generic plans ([`super::pipeline::execute_all`]): each updates one row
 /// of a table that holds one per partition, by its key, so no plan of it can scan anything
 /// large; planning one afresh cost the server more than running it.
 pub(crate) const ADVANCES: [&str; 1] = [ADVANCE];
 
-/// Advances the checkpoint: the last write of a batch, before its [`Announcement`].
-pub fn advance(partition: u32, offset: i64) -> Statement {
-    Statement::new(ADVANCE, vec![Box::new(partition as i32), Box::new(offset)])
+/// Advances the checkpoints of `(partition, offset)`: the last write of a batch, before its
+/// [`Announcement`]s.
+pub fn advance(to: &[(u32, i64)]) -> Statement {
+    let partitions: Vec<i32> = to.iter().map(|(partition, _)| *partition as i32).collect();
+    let offsets: Vec<i64> = to.iter().map(|(_, offset)| *offset).collect();
+    Statement::new(ADVANCE, vec![Box::new(partitions), Box::new(offsets)])
 }
 
 /// The notifications of a batch, in order (`$3` channels, `$4` payloads, `$5` whether the
@@ -134,39 +177,51 @@ impl Announcement {
         }
     }
 
-    /// The statement that sends it: `after_commit` as a transaction of its own (sent after the
-    /// batch's `COMMIT`), else inside the batch's transaction (delivered at its commit).
-    pub(crate) fn statement(&self, after_commit: bool) -> Statement {
+    /// The statement that sends `announcements` (a batch's, one per partition it applied), in
+    /// their order: `after_commit` as a transaction of its own (sent after the batch's
+    /// `COMMIT`, sending nothing unless the first one's checkpoint shows the commit), else
+    /// inside the batch's transaction (delivered at its commit). One statement for all: each
+    /// transaction that notifies wakes every listening backend.
+    pub(crate) fn statement(
+        announcements: &[Announcement],
+        after_commit: bool,
+    ) -> Option<Statement> {
+        let first = announcements.first()?;
         let mut channels = Vec::new();
         let mut payloads = Vec::new();
         let mut schema_first = Vec::new();
-        if let Some(decided) = &self.decided {
-            channels.push(super::DECIDED_CHANNEL.to_owned());
-            payloads.push(decided.clone());
-            schema_first.push(true);
-        }
-        for channel in &self.wake {
-            channels.push((*channel).to_owned());
-            payloads.push(String::new());
+        for announcement in announcements {
+            if let Some(decided) = &announcement.decided {
+                channels.push(super::DECIDED_CHANNEL.to_owned());
+                payloads.push(decided.clone());
+                schema_first.push(true);
+            }
+            for channel in &announcement.wake {
+                channels.push((*channel).to_owned());
+                payloads.push(String::new());
+                schema_first.push(false);
+            }
+            channels.push(APPLIED_CHANNEL.to_owned());
+            payloads.push(format!(
+                "{}:{}",
+                announcement.partition, announcement.offset
+            ));
             schema_first.push(false);
         }
-        channels.push(APPLIED_CHANNEL.to_owned());
-        payloads.push(format!("{}:{}", self.partition, self.offset));
-        schema_first.push(false);
         let sql = if after_commit {
             ANNOUNCE_UNFLUSHED
         } else {
             ANNOUNCE
         };
-        Statement::new(
+        Some(Statement::new(
             sql,
             vec![
-                Box::new(self.partition as i32),
-                Box::new(self.offset),
+                Box::new(first.partition as i32),
+                Box::new(first.offset),
                 Box::new(channels),
                 Box::new(payloads),
                 Box::new(schema_first),
             ],
-        )
+        ))
     }
 }

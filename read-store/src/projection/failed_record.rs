@@ -85,9 +85,9 @@ pub async fn record_failed(
         .await?;
     }
     // Rare: announced inside the transaction, delivered when the caller commits it.
-    let advance = super::checkpoint::advance(record.partition, record.offset);
+    let advance = super::checkpoint::advance(&[(record.partition, record.offset)]);
     let announcement = super::checkpoint::Announcement::new(record.partition, record.offset, None);
-    execute_all(tx, &[advance], End::Open, Some(&announcement)).await?;
+    execute_all(tx, &[advance], End::Open, &[announcement]).await?;
     Ok(())
 }
 

@@ -194,19 +194,19 @@ macro_rules! columns {
 }
 
 /// Writes `changes` (their final state in `overlay`), then `after`, then ends the transaction
-/// as `end` says, all in one round trip, with `announce` (plus the services these writes
-/// concern) after it; returns the end's time alone. Without an announcement nothing is
-/// notified.
+/// as `end` says, all in one round trip, with `announce` (the first also waking the services
+/// these writes concern) after it; returns the end's time alone. Without an announcement
+/// nothing is notified.
 pub(super) async fn write(
     tx: &PipelinedTransaction,
     overlay: &Overlay,
     changes: &Changes,
     after: Vec<Statement>,
-    mut announce: Option<Announcement>,
+    mut announce: Vec<Announcement>,
     end: End,
 ) -> Result<std::time::Duration, StoreError> {
     let mut wake = |channel: &'static str| {
-        if let Some(announcement) = &mut announce {
+        if let Some(announcement) = announce.first_mut() {
             announcement.wake.push(channel);
         }
     };
@@ -538,7 +538,7 @@ pub(super) async fn write(
         ));
     }
     statements.extend(after);
-    execute_all(tx, &statements, end, announce.as_ref()).await
+    execute_all(tx, &statements, end, &announce).await
 }
 
 /// Cron jobs (upserted or deleted) and runs (upserted), from their final state in the overlay.

@@ -17,7 +17,8 @@ mod unit_of_work;
 
 pub(crate) use checkpoint::ADVANCES as CHECKPOINT_ADVANCES;
 pub use checkpoint::{
-    advance, checkpoints, lock_checkpoint, lock_checkpoint_then, Announcement, APPLIED_CHANNEL,
+    advance, checkpoints, lock_checkpoint, lock_checkpoint_then, lock_checkpoints_then,
+    Announcement, APPLIED_CHANNEL,
 };
 pub use decided::{payload as decided_payload, DecidedBatch, DECIDED_CHANNEL};
 pub use failed_record::{record_failed, remember_skip, skipped_records, FailedRecord};

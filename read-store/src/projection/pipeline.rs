@@ -66,17 +66,14 @@ pub async fn execute_all(
     tx: &PipelinedTransaction,
     statements: &[Statement],
     end: End,
-    announce: Option<&Announcement>,
+    announce: &[Announcement],
 ) -> Result<Duration, StoreError> {
-    let inside = match (announce, end) {
-        (Some(announcement), End::Open) => Some(announcement.statement(false)),
-        _ => None,
+    let (inside, after_commit) = match end {
+        End::Open => (Announcement::statement(announce, false), None),
+        End::Commit => (None, Announcement::statement(announce, true)),
+        End::Rollback => (None, None),
     };
     let statements: Vec<&Statement> = statements.iter().chain(&inside).collect();
-    let after_commit = match (announce, end) {
-        (Some(announcement), End::Commit) => Some(announcement.statement(true)),
-        _ => None,
-    };
     let mut prepared = Vec::with_capacity(statements.len());
     for statement in &statements {
         prepared.push(tx.prepare_cached(statement.sql).await?);
@@ -117,28 +114,28 @@ pub async fn execute_all(
         // statement rolls back), so nothing is left to roll back on drop.
         tx.ended();
     }
-    // Sent after the COMMIT (the server runs it once the commit is done), answered last.
-    let announced = match (&after_commit, &announcing) {
-        (Some(statement), Some(prepared)) => {
+    // Sent after the COMMIT (the server runs them once the commit is done), answered last.
+    let mut announced: Vec<Sent> = after_commit
+        .iter()
+        .zip(&announcing)
+        .map(|(statement, prepared)| {
             let params = params_of(statement);
-            let mut sent =
-                try_maybe_done(Box::pin(
-                    async move { tx.execute(prepared, &params).await.map(|_| ()) },
-                ) as BoxFuture<'_, _>);
-            // Nothing to answer here: a failure to send is logged below with the answer's.
-            let _ = send_each(std::slice::from_mut(&mut sent)).await;
-            Some(sent)
-        }
-        _ => None,
-    };
+            try_maybe_done(
+                Box::pin(async move { tx.execute(prepared, &params).await.map(|_| ()) })
+                    as BoxFuture<'_, _>,
+            )
+        })
+        .collect();
+    // Nothing to answer here: a failure to send is logged below with the answers'.
+    let _ = send_each(&mut announced).await;
     futures::future::try_join_all(requests).await?;
     let answered = Instant::now();
     if let Some(finish) = finish {
         finish.await?;
     }
     let commit_time = answered.elapsed();
-    if let Some(announced) = announced {
-        if let Err(error) = announced.await {
+    if !announced.is_empty() {
+        if let Err(error) = futures::future::try_join_all(announced).await {
             tracing::warn!(%error, "a committed batch could not announce itself; waiters read it after their fallback delay");
         }
     }

@@ -143,12 +143,12 @@ impl UnitOfWork {
         true
     }
 
-    /// The offsets of the records decided as accepted so far.
-    pub fn accepted_offsets(&self) -> Vec<i64> {
+    /// The offsets of `partition`'s records decided as accepted so far.
+    pub fn accepted_offsets(&self, partition: u32) -> Vec<i64> {
         self.changes
             .outcomes
             .iter()
-            .filter(|outcome| outcome.accepted)
+            .filter(|outcome| outcome.accepted && outcome.partition == partition as i32)
             .map(|outcome| outcome.offset)
             .collect()
     }
@@ -477,7 +477,7 @@ impl UnitOfWork {
         self,
         tx: &PipelinedTransaction,
         after: Vec<Statement>,
-        announce: Option<Announcement>,
+        announce: Vec<Announcement>,
         end: End,
     ) -> Result<std::time::Duration, StoreError> {
         super::flush::write(tx, &self.overlay, &self.changes, after, announce, end).await
