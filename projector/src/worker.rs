@@ -46,7 +46,11 @@ impl ProjectorMetrics {
                 "agenfleet_projector_records_total",
                 "Records decided and applied",
             ),
-            batches: metrics.counter("agenfleet_projector_batches_total", "Batches committed"),
+            batches: metrics.counter(
+                "agenfleet_projector_batches_total",
+                "Batches committed, per partition (one that spans several partitions counts once \
+                 for each)",
+            ),
             commit_seconds: metrics.histogram(
                 "agenfleet_projector_commit_seconds",
                 "Time of a batch's COMMIT alone (the disk flush)",
