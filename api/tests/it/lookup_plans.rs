@@ -330,6 +330,24 @@ async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
     );
 }
 
+/// The plan `sql` (planning generic plans) makes of `statement`, prepared as `name` and
+/// executed with every parameter NULL.
+async fn generic_plan(sql: &Client, name: &str, statement: &str) -> String {
+    sql.batch_execute(&format!("PREPARE {name} AS {statement}"))
+        .await
+        .unwrap_or_else(|e| panic!("{statement}: {e}"));
+    let parameters: i32 = sql
+        .query_one(
+            "SELECT cardinality(parameter_types) FROM pg_prepared_statements WHERE name = $1",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let nulls = vec!["NULL"; parameters as usize].join(", ");
+    explain(sql, &format!("EXECUTE {name}({nulls})")).await
+}
+
 /// The projector's inserts from a batch's arrays, run on generic plans, read no table: their
 /// rows come from the arrays and their conflicts are found through the arbiter index.
 #[tokio::test]
@@ -342,19 +360,7 @@ async fn the_projectors_inserts_from_arrays_scan_nothing_but_their_arrays() {
     let inserts = inserts_from_arrays();
     assert!(inserts.len() >= 10, "{inserts:?}");
     for (index, insert) in inserts.iter().enumerate() {
-        sql.batch_execute(&format!("PREPARE insert_{index} AS {insert}"))
-            .await
-            .unwrap_or_else(|e| panic!("{insert}: {e}"));
-        let parameters: i32 = sql
-            .query_one(
-                "SELECT cardinality(parameter_types) FROM pg_prepared_statements WHERE name = $1",
-                &[&format!("insert_{index}")],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        let nulls = vec!["NULL"; parameters as usize].join(", ");
-        let plan = explain(&sql, &format!("EXECUTE insert_{index}({nulls})")).await;
+        let plan = generic_plan(&sql, &format!("insert_{index}"), insert).await;
         assert!(plan.starts_with("Insert on "), "{insert}\n{plan}");
         for line in plan.lines().filter(|line| line.contains("Scan")) {
             assert!(line.contains("Function Scan on "), "{insert}\n{plan}");
@@ -372,19 +378,7 @@ async fn the_checkpoints_advance_reads_nothing_but_the_checkpoints() {
         .await
         .unwrap();
     for (index, advance) in checkpoint_advances().iter().enumerate() {
-        sql.batch_execute(&format!("PREPARE advance_{index} AS {advance}"))
-            .await
-            .unwrap_or_else(|e| panic!("{advance}: {e}"));
-        let parameters: i32 = sql
-            .query_one(
-                "SELECT cardinality(parameter_types) FROM pg_prepared_statements WHERE name = $1",
-                &[&format!("advance_{index}")],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        let nulls = vec!["NULL"; parameters as usize].join(", ");
-        let plan = explain(&sql, &format!("EXECUTE advance_{index}({nulls})")).await;
+        let plan = generic_plan(&sql, &format!("advance_{index}"), advance).await;
         assert!(plan.contains("Update on checkpoints"), "{advance}\n{plan}");
         for line in plan.lines().filter(|line| line.contains("Scan")) {
             assert!(

@@ -7,6 +7,22 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use testkit::{LogKind, TestApp};
 
+/// A transaction holding `tenant`'s activity head: every accepted command of the tenant moves
+/// it, so the tenant's partition waits until the transaction ends.
+async fn lock_activity_head<'a>(
+    locker: &'a mut tokio_postgres::Client,
+    tenant: &str,
+) -> tokio_postgres::Transaction<'a> {
+    let lock = locker.transaction().await.unwrap();
+    lock.execute(
+        "SELECT 1 FROM activity_heads WHERE tenant_id = $1 FOR UPDATE",
+        &[&tenant],
+    )
+    .await
+    .unwrap();
+    lock
+}
+
 async fn a_stuck_partition_holds_back_no_other(kind: LogKind) {
     let app = TestApp::spawn_on(kind).await;
     let partition = app.log.partition_for(app.tenant);
@@ -15,13 +31,7 @@ async fn a_stuck_partition_holds_back_no_other(kind: LogKind) {
 
     // Every accepted command of the tenant moves its activity head: lock it.
     let mut locker = app.sql().await;
-    let lock = locker.transaction().await.unwrap();
-    lock.execute(
-        "SELECT 1 FROM activity_heads WHERE tenant_id = $1 FOR UPDATE",
-        &[&app.tenant.to_string()],
-    )
-    .await
-    .unwrap();
+    let lock = lock_activity_head(&mut locker, &app.tenant.to_string()).await;
     let stuck = {
         let request = app
             .request(Method::POST, "/v1/agents")
@@ -100,13 +110,7 @@ async fn a_batch_of_several_partitions_lets_a_stuck_one_go(kind: LogKind) {
         assert_eq!(status, StatusCode::GATEWAY_TIMEOUT, "{body}");
     }
     let mut locker = app.sql().await;
-    let lock = locker.transaction().await.unwrap();
-    lock.execute(
-        "SELECT 1 FROM activity_heads WHERE tenant_id = $1 FOR UPDATE",
-        &[&app.tenant.to_string()],
-    )
-    .await
-    .unwrap();
+    let lock = lock_activity_head(&mut locker, &app.tenant.to_string()).await;
 
     app.start_projector();
     let names = |key: String| {
