@@ -25,6 +25,21 @@ pub fn unavailable_sqlstate(code: &str) -> bool {
     code.starts_with("08") || code.starts_with("53") || matches!(code, "57P01" | "57P02" | "57P03")
 }
 
+/// One line for a log and a 503's message about a pool that could not hand out a connection:
+/// it timed out, or a new connection failed, [described](describe) with the server's reason.
+/// Every such failure is unavailability, whatever the SQLSTATE: the server refused a new
+/// connection (down, "not currently accepting connections" 55000, too many connections 53300,
+/// the database gone 3D000, the credentials revoked 28P01), which is no fault of a request and
+/// passes when an operator mends the server.
+pub fn describe_pool_error(error: &deadpool_postgres::PoolError) -> String {
+    match error {
+        deadpool_postgres::PoolError::Backend(error) => {
+            format!("cannot open a connection: {}", describe(error))
+        }
+        other => other.to_string(),
+    }
+}
+
 /// One line for a log: the server's SQLSTATE, message, detail and hint, or the chain of causes of
 /// a client-side error (`error connecting to server: Connection refused (os error 111)`).
 pub fn describe(error: &tokio_postgres::Error) -> String {

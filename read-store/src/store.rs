@@ -12,7 +12,7 @@ pub const READ_MODEL_SCHEMA: &str = "readmodel";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    /// The database cannot be reached (connection refused, pool timeout): answer 503.
+    /// The database cannot be reached (a connection refused, a pool timeout): answer 503.
     #[error("database unavailable: {0}")]
     Unavailable(String),
     #[error("database error: {}", db_errors::describe(.0))]
@@ -79,12 +79,11 @@ impl StoreError {
 /// exceeded (a row or an index entry too large).
 const DETERMINISTIC_CLASSES: &[&str] = &["21", "22", "23", "54"];
 
+/// A pool that cannot hand out a connection is unavailability, whatever the server said when
+/// it refused a new one ([`db_errors::describe_pool_error`]).
 impl From<deadpool_postgres::PoolError> for StoreError {
     fn from(error: deadpool_postgres::PoolError) -> Self {
-        match error {
-            deadpool_postgres::PoolError::Backend(error) => Self::Database(error),
-            other => Self::Unavailable(other.to_string()),
-        }
+        Self::Unavailable(db_errors::describe_pool_error(&error))
     }
 }
 

@@ -14,12 +14,18 @@ use tokio_postgres::NoTls;
 const CLIENTS: usize = 16;
 const OUTAGE: Duration = Duration::from_secs(3);
 
-/// Every connection of the app's database ended by the server, every 50 ms, for `OUTAGE`.
+/// The app's database refusing new connections ("not currently accepting connections", 55000)
+/// and every connection of it ended by the server every 50 ms, for `OUTAGE`; then open again.
+/// Refusing new connections makes every request meet the outage, however quickly the pools
+/// replace an ended connection.
 async fn end_every_connection_for_a_while(database: String) {
     let (admin, connection) = tokio_postgres::connect(&testkit::postgres::admin_url(), NoTls)
         .await
         .unwrap();
     tokio::spawn(connection);
+    let allow =
+        |allowed: bool| format!("ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS {allowed}");
+    admin.batch_execute(&allow(false)).await.unwrap();
     let deadline = tokio::time::Instant::now() + OUTAGE;
     while tokio::time::Instant::now() < deadline {
         admin
@@ -32,6 +38,7 @@ async fn end_every_connection_for_a_while(database: String) {
             .unwrap();
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    admin.batch_execute(&allow(true)).await.unwrap();
 }
 
 /// `Retry-After` of an answer, if it has one (capped at 2 s).
@@ -50,7 +57,8 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 /// whether `Retry-After` came with it, and the body.
 type Answer = (String, StatusCode, bool, String);
 
-/// While the server ends the app's connections again and again, 16 clients create agents
+/// While the server refuses new connections to the app's database and ends its connections
+/// again and again, 16 clients create agents
 /// (each with an `Idempotency-Key`) and read them: every answer is a success, or 503 with
 /// `Retry-After` (504 if a command waited past its timeout), never a 500. Afterwards, retrying
 /// each refused request with its key creates what was asked exactly once.

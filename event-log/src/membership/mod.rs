@@ -27,7 +27,7 @@ use tokio::time::Instant;
 use tokio_postgres::Client;
 
 use self::session::Session;
-use crate::postgres::db_error;
+use crate::postgres::{connect_error, db_error};
 use crate::{ConsumerEvent, ConsumerOptions, LogError};
 
 /// How often a member looks at the group and adjusts what it owns.
@@ -146,7 +146,7 @@ impl Membership {
         let (client, connection) = config
             .connect(tokio_postgres::NoTls)
             .await
-            .map_err(db_error)?;
+            .map_err(connect_error)?;
         let driver = tokio::spawn(connection);
         let created = client
             .batch_execute(&format!(

@@ -11,7 +11,7 @@ use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 use tokio_postgres::{AsyncMessage, Client, NoTls};
 
-use crate::postgres::db_error;
+use crate::postgres::{connect_error, db_error};
 use crate::LogError;
 
 /// How often a member says it is alive.
@@ -37,7 +37,7 @@ impl Session {
         member: &str,
         channel: Option<&str>,
     ) -> Result<Self, LogError> {
-        let (client, mut connection) = config.connect(NoTls).await.map_err(db_error)?;
+        let (client, mut connection) = config.connect(NoTls).await.map_err(connect_error)?;
         let wake = Arc::new(Notify::new());
         let driver = tokio::spawn({
             let wake = wake.clone();

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
 
-use super::db_error;
+use super::{db_error, pool_error};
 use crate::LogError;
 
 /// Reserves `n` offsets under the head-row lock, inserts the records at them in order, and
@@ -134,10 +134,7 @@ fn start(
 
 async fn write(pool: &Pool, statement: &str, partition: u32, group: Vec<Pending>) {
     let result = async {
-        let client = pool
-            .get()
-            .await
-            .map_err(|e| LogError::Unavailable(format!("no Postgres connection: {e}")))?;
+        let client = pool.get().await.map_err(pool_error)?;
         let statement = client.prepare_cached(statement).await.map_err(db_error)?;
         let command_ids: Vec<&str> = group.iter().map(|p| p.command_id.as_str()).collect();
         let tenant_ids: Vec<&str> = group.iter().map(|p| p.tenant_id.as_str()).collect();

@@ -8,7 +8,7 @@ use deadpool_postgres::Pool;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::GenericClient;
 
-use super::db_error;
+use super::{db_error, pool_error};
 use crate::LogError;
 
 const DDL: &str = include_str!("../../../migrations/event-log/0001_command_log.sql");
@@ -16,10 +16,7 @@ const DDL: &str = include_str!("../../../migrations/event-log/0001_command_log.s
 use crate::membership::MIGRATION_LOCK;
 
 pub(super) async fn migrate(pool: &Pool, partitions: u32) -> Result<(), LogError> {
-    let mut client = pool
-        .get()
-        .await
-        .map_err(|e| LogError::Unavailable(format!("no Postgres connection: {e}")))?;
+    let mut client = pool.get().await.map_err(pool_error)?;
     let tx = client.transaction().await.map_err(db_error)?;
     tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
         .await
@@ -45,10 +42,7 @@ pub(super) async fn migrate(pool: &Pool, partitions: u32) -> Result<(), LogError
 }
 
 pub(super) async fn verify(pool: &Pool, partitions: u32) -> Result<(), LogError> {
-    let client = pool
-        .get()
-        .await
-        .map_err(|e| LogError::Unavailable(format!("no Postgres connection: {e}")))?;
+    let client = pool.get().await.map_err(pool_error)?;
     let stored = stored_partitions(&**client).await?;
     if stored == 0 {
         return Err(missing());

@@ -172,10 +172,7 @@ impl PostgresLog {
     }
 
     async fn client(&self) -> Result<deadpool_postgres::Object, LogError> {
-        self.pool
-            .get()
-            .await
-            .map_err(|e| LogError::Unavailable(format!("no Postgres connection: {e}")))
+        self.pool.get().await.map_err(pool_error)
     }
 }
 
@@ -282,6 +279,23 @@ pub(crate) fn db_error(error: tokio_postgres::Error) -> LogError {
     } else {
         LogError::Other(text)
     }
+}
+
+/// A pool that cannot hand out a connection (a timeout, or a new connection refused, whatever
+/// the server's reason) is `Unavailable`: [`db_errors::describe_pool_error`].
+pub(crate) fn pool_error(error: deadpool_postgres::PoolError) -> LogError {
+    LogError::Unavailable(format!(
+        "Postgres: {}",
+        db_errors::describe_pool_error(&error)
+    ))
+}
+
+/// A connection the server would not open is `Unavailable`, as for a pool ([`pool_error`]).
+pub(crate) fn connect_error(error: tokio_postgres::Error) -> LogError {
+    LogError::Unavailable(format!(
+        "Postgres: cannot open a connection: {}",
+        db_errors::describe(&error)
+    ))
 }
 
 #[cfg(test)]
