@@ -96,8 +96,14 @@ impl ProjectorMetrics {
     }
 }
 
-/// How long to wait before joining the log again, or polling again after the log failed.
+/// How long to wait before joining the log again.
 const RETRY_DELAY: Duration = Duration::from_millis(500);
+/// The pause before reading the log again after a read failed, doubled after each failure in
+/// a row up to [`LOG_RETRY_MAX`]: a log that is down (its database refusing connections) is
+/// tried about once a second — read again within a second of coming back, and a line a second
+/// in the process's log rather than a loop's worth (it once wrote 16 MB/s).
+const LOG_RETRY_FIRST: Duration = Duration::from_millis(100);
+const LOG_RETRY_MAX: Duration = Duration::from_secs(1);
 /// How long one poll may wait for records (bounds the reaction time to shutdown).
 const POLL_WAIT: Duration = Duration::from_millis(250);
 /// How often the log is read while batches are in flight and none finishes.
@@ -105,6 +111,36 @@ const BUSY_READ_INTERVAL: Duration = Duration::from_millis(20);
 
 /// A batch that ran: its partition, its result and how long it took.
 type Finished = (u32, Result<BatchOutcome, StoreError>, Duration);
+
+/// Failed reads of the log in a row, and when the log may be read again.
+struct LogRetry {
+    failures: u32,
+    until: Instant,
+}
+
+impl LogRetry {
+    fn new() -> Self {
+        Self {
+            failures: 0,
+            until: Instant::now(),
+        }
+    }
+
+    /// A read failed: the pause before the next one.
+    fn failed(&mut self, now: Instant) -> Duration {
+        let doublings = self.failures.min(16);
+        self.failures = self.failures.saturating_add(1);
+        let pause = LOG_RETRY_FIRST
+            .saturating_mul(1 << doublings)
+            .min(LOG_RETRY_MAX);
+        self.until = now + pause;
+        pause
+    }
+
+    fn succeeded(&mut self) {
+        self.failures = 0;
+    }
+}
 
 /// What a batch task did: the batches it ran, or — a batch of several partitions that could not
 /// run together — the batches to run one by one.
@@ -163,6 +199,7 @@ impl Projector {
         // (each read costs the database a query; the records that arrive during a batch are
         // read together after it).
         let mut read_at = Instant::now();
+        let mut log_retry = LogRetry::new();
         while !shutdown.is_cancelled() {
             self.resume(consumer.as_mut(), &mut partitions).await;
             // The partitions ready now go in one batch (one transaction) when there are several.
@@ -182,7 +219,9 @@ impl Projector {
             if running.is_empty() {
                 read_at = Instant::now();
             }
-            let read_now = read && Instant::now() >= read_at;
+            // Never before the pause after a failed read, however much there is to read.
+            let next_read = read_at.max(log_retry.until);
+            let read_now = read && Instant::now() >= next_read;
             // Wakes on: a batch finishing (start the partition's next, read the log), records
             // or an assignment change, the poll's wait running out, the next read while
             // batches are in flight, a pause ending (resume above), or shutdown (finish the
@@ -205,10 +244,10 @@ impl Projector {
                     }
                 }
                 event = consumer.poll(POLL_WAIT), if read_now => {
-                    self.handle(consumer.as_mut(), &mut partitions, event).await;
+                    self.handle(consumer.as_mut(), &mut partitions, &mut log_retry, event).await;
                     read_at = Instant::now() + BUSY_READ_INTERVAL;
                 }
-                _ = tokio::time::sleep_until(read_at), if read && !read_now => {}
+                _ = tokio::time::sleep_until(next_read), if read && !read_now => {}
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
             }
         }
@@ -274,8 +313,12 @@ impl Projector {
         &self,
         consumer: &mut dyn LogConsumer,
         partitions: &mut Partitions,
+        log_retry: &mut LogRetry,
         event: Result<ConsumerEvent, event_log::LogError>,
     ) {
+        if event.is_ok() {
+            log_retry.succeeded();
+        }
         match event {
             Ok(ConsumerEvent::Assigned(assigned)) => {
                 tracing::info!(partitions = ?assigned, "partitions assigned");
@@ -298,10 +341,11 @@ impl Projector {
             Ok(ConsumerEvent::Records(entries)) => partitions.offer(entries),
             Ok(ConsumerEvent::Idle) => {}
             Err(error) => {
-                // The log failed: every owned partition reads again from its checkpoint after
-                // a pause, so nothing in hand is skipped.
-                tracing::warn!(%error, "reading the event log failed; retrying from the checkpoints");
+                // The log failed: it is read again after a pause, and every owned partition
+                // from its checkpoint after a pause of its own, so nothing in hand is skipped.
                 let now = Instant::now();
+                let retry_in = log_retry.failed(now);
+                tracing::warn!(%error, ?retry_in, "reading the event log failed; retrying from the checkpoints");
                 for partition in partitions.owned() {
                     partitions.pause(partition, now);
                 }

@@ -51,6 +51,38 @@ impl TestDatabase {
         let url = replace_database(admin, &name);
         Self { url, name }
     }
+
+    /// An outage of this database on the shared test server for `outage`: it refuses new
+    /// connections ("not currently accepting connections", SQLSTATE 55000) and the server ends
+    /// each of its connections every 50 ms (57P01, as a shutdown or a failover does); then it
+    /// is open again. Every user of the database meets it, however quickly pools replace an
+    /// ended connection.
+    pub async fn refuse_connections_for(&self, outage: std::time::Duration) {
+        let (admin, connection) = tokio_postgres::connect(&admin_url(), NoTls)
+            .await
+            .expect("the test server's administrative connection");
+        tokio::spawn(connection);
+        let allow = |allowed: bool| {
+            format!(
+                "ALTER DATABASE {} WITH ALLOW_CONNECTIONS {allowed}",
+                self.name
+            )
+        };
+        admin.batch_execute(&allow(false)).await.unwrap();
+        let deadline = tokio::time::Instant::now() + outage;
+        while tokio::time::Instant::now() < deadline {
+            admin
+                .execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+                     WHERE datname = $1 AND pid <> pg_backend_pid()",
+                    &[&self.name],
+                )
+                .await
+                .unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        admin.batch_execute(&allow(true)).await.unwrap();
+    }
 }
 
 /// Test databases are left behind for inspection after a run; those older than this are

@@ -1,6 +1,7 @@
-//! The database going away under load, while clients write and read: its connections ended
-//! again and again (what an administrator's shutdown or a failover does to them: 57P01, then
-//! refused or reset), and the whole server stopped and started again.
+//! The database going away under load, while clients write and read: refusing new
+//! connections while its connections are ended again and again (what an administrator's
+//! shutdown or a failover does to them: 57P01, then refused), and the whole server stopped and
+//! started again.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -9,37 +10,9 @@ use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
 use testkit::TestApp;
-use tokio_postgres::NoTls;
 
 const CLIENTS: usize = 16;
 const OUTAGE: Duration = Duration::from_secs(3);
-
-/// The app's database refusing new connections ("not currently accepting connections", 55000)
-/// and every connection of it ended by the server every 50 ms, for `OUTAGE`; then open again.
-/// Refusing new connections makes every request meet the outage, however quickly the pools
-/// replace an ended connection.
-async fn end_every_connection_for_a_while(database: String) {
-    let (admin, connection) = tokio_postgres::connect(&testkit::postgres::admin_url(), NoTls)
-        .await
-        .unwrap();
-    tokio::spawn(connection);
-    let allow =
-        |allowed: bool| format!("ALTER DATABASE \"{database}\" WITH ALLOW_CONNECTIONS {allowed}");
-    admin.batch_execute(&allow(false)).await.unwrap();
-    let deadline = tokio::time::Instant::now() + OUTAGE;
-    while tokio::time::Instant::now() < deadline {
-        admin
-            .execute(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                 WHERE datname = $1 AND pid <> pg_backend_pid()",
-                &[&database],
-            )
-            .await
-            .unwrap();
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    admin.batch_execute(&allow(true)).await.unwrap();
-}
 
 /// `Retry-After` of an answer, if it has one (capped at 2 s).
 fn retry_after(response: &reqwest::Response) -> Option<Duration> {
@@ -57,8 +30,8 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 /// whether `Retry-After` came with it, and the body.
 type Answer = (String, StatusCode, bool, String);
 
-/// While the server refuses new connections to the app's database and ends its connections
-/// again and again, 16 clients create agents
+/// While the app's database refuses new connections and the server ends its connections again
+/// and again ([`testkit::postgres::TestDatabase::refuse_connections_for`]), 16 clients create agents
 /// (each with an `Idempotency-Key`) and read them: every answer is a success, or 503 with
 /// `Retry-After` (504 if a command waited past its timeout), never a 500. Afterwards, retrying
 /// each refused request with its key creates what was asked exactly once.
@@ -66,7 +39,7 @@ type Answer = (String, StatusCode, bool, String);
 async fn connections_ended_by_the_server_answer_503_never_500() {
     let app = Arc::new(TestApp::spawn().await);
     let key = unlimited_key(&app).await;
-    let outage = end_every_connection_for_a_while(app.db.name.clone());
+    let outage = app.db.refuse_connections_for(OUTAGE);
     let answers = write_and_read_during(&app, &key, outage).await;
     check_answers_then_retry(&app, &key, &answers).await;
 }

@@ -4,6 +4,7 @@
 mod batch;
 mod crash_recovery;
 mod failed_records;
+mod log_outage;
 mod partition_isolation;
 mod process;
 mod replay;
