@@ -263,10 +263,10 @@ pub fn inserts_from_arrays() -> Vec<&'static str> {
     crate::projection::flush::INSERTS_FROM_ARRAYS.clone()
 }
 
-/// The checkpoint's advances, run with generic plans (see `projection::pipeline`): a test
-/// checks that their plans read nothing but the checkpoints.
-pub fn checkpoint_advances() -> Vec<&'static str> {
-    crate::projection::CHECKPOINT_ADVANCES.to_vec()
+/// The checkpoint's statements (its locks, advance and announcement), run with generic plans:
+/// a test checks that their plans read nothing but the checkpoints.
+pub fn checkpoint_statements() -> Vec<&'static str> {
+    crate::projection::CHECKPOINT_STATEMENTS.to_vec()
 }
 
 /// How often a lookup connection forgets its prepared statements, so that the next use plans

@@ -124,8 +124,9 @@ async fn a_transaction_dropped_open_is_rolled_back_before_its_connection_is_used
     assert!(!open);
 }
 
-/// A batch's announcement is sent after its `COMMIT`, as a transaction of its own, and only if
-/// the commit went through: a batch the server fails sends nothing; one that commits sends
+/// A batch's announcement is sent after its `COMMIT`, as a transaction of its own (on a generic
+/// plan, closed before the connection goes back to the pool), and only if the commit went
+/// through: a batch the server fails sends nothing; one that commits sends
 /// its notifications in order (what it decided, the services it wakes, then
 /// `partition:offset`).
 #[tokio::test(flavor = "multi_thread")]
@@ -215,6 +216,28 @@ async fn a_batch_announces_itself_after_its_commit_and_only_if_it_committed() {
             "agenfleet_deliveries ",
             "agenfleet_applied 3:10"
         ]
+    );
+    // The pool's one connection is back outside a transaction, and the announcement ran on a
+    // generic plan (planned afresh, it cost three times running it).
+    let client = store.client().await.unwrap();
+    let open: bool = client
+        .query_one("SELECT txid_current_if_assigned() IS NOT NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!open, "the announcement's transaction was left open");
+    let plans = client
+        .query_one(
+            "SELECT generic_plans, custom_plans FROM pg_prepared_statements
+             WHERE statement LIKE 'SELECT pg_notify%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (plans.get::<_, i64>(0), plans.get::<_, i64>(1)),
+        (2, 0),
+        "(generic, custom) plans of the announcement, run by both batches"
     );
     let _ = stop.send(());
 }

@@ -6,7 +6,7 @@
 //! made on the empty ones.
 
 use read_store::store::{
-    checkpoint_advances, inserts_from_arrays, lookup_statements, plans_again_after, Store,
+    checkpoint_statements, inserts_from_arrays, lookup_statements, plans_again_after, Store,
     LOOKUP_SETTINGS, REPLAN_EVERY,
 };
 use read_store::READ_MODEL_SCHEMA;
@@ -368,22 +368,27 @@ async fn the_projectors_inserts_from_arrays_scan_nothing_but_their_arrays() {
     }
 }
 
-/// The checkpoint's advances, run on generic plans, read nothing but `checkpoints` (a row per
-/// partition of the log): no plan of theirs can scan a table that grows.
+/// The checkpoint's statements (its locks, advance and announcement), run on generic plans,
+/// read nothing but `checkpoints` (a row per partition of the log) and their arrays: no plan of
+/// theirs can scan a table that grows.
 #[tokio::test]
-async fn the_checkpoints_advance_reads_nothing_but_the_checkpoints() {
+async fn the_checkpoints_statements_read_nothing_but_the_checkpoints() {
     let app = TestApp::spawn().await;
     let sql = app.sql().await;
     sql.batch_execute("SET plan_cache_mode = force_generic_plan")
         .await
         .unwrap();
-    for (index, advance) in checkpoint_advances().iter().enumerate() {
-        let plan = generic_plan(&sql, &format!("advance_{index}"), advance).await;
-        assert!(plan.contains("Update on checkpoints"), "{advance}\n{plan}");
+    let statements = checkpoint_statements();
+    assert_eq!(statements.len(), 4, "{statements:?}");
+    for (index, statement) in statements.iter().enumerate() {
+        let plan = generic_plan(&sql, &format!("checkpoint_{index}"), statement).await;
+        assert!(plan.contains(" on checkpoints"), "{statement}\n{plan}");
         for line in plan.lines().filter(|line| line.contains("Scan")) {
             assert!(
-                line.contains(" on checkpoints") || line.contains("Function Scan on "),
-                "{advance}\n{plan}"
+                line.contains(" on checkpoints")
+                    || line.contains("Function Scan on ")
+                    || line.contains("Subquery Scan on "),
+                "{statement}\n{plan}"
             );
         }
     }

@@ -15,7 +15,7 @@ mod rollups;
 mod transaction;
 mod unit_of_work;
 
-pub(crate) use checkpoint::ADVANCES as CHECKPOINT_ADVANCES;
+pub(crate) use checkpoint::ON_GENERIC_PLANS as CHECKPOINT_STATEMENTS;
 pub use checkpoint::{
     advance, checkpoints, lock_checkpoint, lock_checkpoint_then, lock_checkpoints_then,
     Announcement, APPLIED_CHANNEL,

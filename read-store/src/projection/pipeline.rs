@@ -9,7 +9,7 @@ use futures::future::{try_maybe_done, BoxFuture, TryMaybeDone};
 use futures::FutureExt;
 use postgres_types::ToSql;
 
-use super::checkpoint::Announcement;
+use super::checkpoint::{Announcement, ANNOUNCE_BEGIN};
 use super::transaction::PipelinedTransaction;
 use crate::StoreError;
 
@@ -30,7 +30,7 @@ impl Statement {
 /// arrays ([`super::flush::INSERTS_FROM_ARRAYS`]), which read no table — their rows come from
 /// the batch's arrays and their conflicts are found through the arbiter index — so no plan of
 /// theirs can scan a growing table, and planning each cost about a third of running it; and the
-/// checkpoint's advance ([`super::checkpoint::ADVANCES`]).
+/// checkpoint's advance and announcement ([`super::checkpoint::ON_GENERIC_PLANS`]).
 const GENERIC_PLANS: &str = "SET LOCAL plan_cache_mode = force_generic_plan";
 /// Sent before a run of other statements: planned afresh, as the connection plans.
 const CUSTOM_PLANS: &str = "SET LOCAL plan_cache_mode TO DEFAULT";
@@ -69,8 +69,8 @@ pub async fn execute_all(
     announce: &[Announcement],
 ) -> Result<Duration, StoreError> {
     let (inside, after_commit) = match end {
-        End::Open => (Announcement::statement(announce, false), None),
-        End::Commit => (None, Announcement::statement(announce, true)),
+        End::Open => (Announcement::statement(announce), None),
+        End::Commit => (None, Announcement::statement(announce)),
         End::Rollback => (None, None),
     };
     let statements: Vec<&Statement> = statements.iter().chain(&inside).collect();
@@ -87,7 +87,7 @@ pub async fn execute_all(
     let mut generic = false;
     for (statement, prepared) in statements.iter().copied().zip(&prepared) {
         let wants_generic = super::flush::INSERTS_FROM_ARRAYS.contains(&statement.sql)
-            || super::checkpoint::ADVANCES.contains(&statement.sql);
+            || super::checkpoint::ON_GENERIC_PLANS.contains(&statement.sql);
         if wants_generic != generic {
             generic = wants_generic;
             let setting = if generic { GENERIC_PLANS } else { CUSTOM_PLANS };
@@ -114,20 +114,25 @@ pub async fn execute_all(
         // statement rolls back), so nothing is left to roll back on drop.
         tx.ended();
     }
-    // Sent after the COMMIT (the server runs them once the commit is done), answered last.
-    let mut announced: Vec<Sent> = after_commit
-        .iter()
-        .zip(&announcing)
-        .map(|(statement, prepared)| {
-            let params = params_of(statement);
-            try_maybe_done(
-                Box::pin(async move { tx.execute(prepared, &params).await.map(|_| ()) })
-                    as BoxFuture<'_, _>,
-            )
-        })
-        .collect();
+    // Sent after the COMMIT (the server runs them once the commit is done), answered last: the
+    // announcement in a transaction of its own.
+    let mut announced: Vec<Sent> = Vec::new();
+    if let (Some(statement), Some(prepared)) = (&after_commit, &announcing) {
+        let params = params_of(statement);
+        announced.push(try_maybe_done(tx.batch_execute(ANNOUNCE_BEGIN).boxed()));
+        announced.push(try_maybe_done(Box::pin(async move {
+            tx.execute(prepared, &params).await.map(|_| ())
+        })));
+    }
     // Nothing to answer here: a failure to send is logged below with the answers'.
     let _ = send_each(&mut announced).await;
+    if !announced.is_empty() {
+        // Sent whatever happened to the two before it, so that the connection goes back to
+        // the pool outside a transaction (outside one already, the server only warns).
+        let mut end = try_maybe_done(tx.batch_execute("COMMIT").boxed());
+        let _ = send_each(std::slice::from_mut(&mut end)).await;
+        announced.push(end);
+    }
     futures::future::try_join_all(requests).await?;
     let answered = Instant::now();
     if let Some(finish) = finish {
