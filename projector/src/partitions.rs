@@ -12,6 +12,13 @@ use tokio::time::Instant;
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(500);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 
+/// The pause after `failures` failures in a row (at least one): `first`, doubled for each
+/// failure after the first, up to `max`.
+pub(crate) fn backoff(first: Duration, max: Duration, failures: u32) -> Duration {
+    let doublings = failures.saturating_sub(1).min(16);
+    first.saturating_mul(1 << doublings).min(max)
+}
+
 #[derive(Default)]
 pub(crate) struct Partition {
     /// Records read for this partition and not yet handed to a batch, in offset order.
@@ -113,10 +120,7 @@ impl Partitions {
     pub(crate) fn pause(&mut self, partition: u32, now: Instant) -> Option<Duration> {
         let state = self.owned.get_mut(&partition)?;
         state.failures = state.failures.saturating_add(1);
-        let doublings = state.failures.saturating_sub(1).min(16);
-        let delay = FIRST_RETRY_DELAY
-            .saturating_mul(1 << doublings)
-            .min(MAX_RETRY_DELAY);
+        let delay = backoff(FIRST_RETRY_DELAY, MAX_RETRY_DELAY, state.failures);
         state.queued.clear();
         state.resume_from = None;
         state.paused_until = Some(now + delay);

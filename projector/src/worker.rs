@@ -12,7 +12,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::apply::{BatchOutcome, Projection};
-use crate::partitions::{Partitions, Resume};
+use crate::partitions::{backoff, Partitions, Resume};
 
 /// A projector process (or one of the tasks of `agenfleet dev`).
 pub struct Projector {
@@ -128,11 +128,8 @@ impl LogRetry {
 
     /// A read failed: the pause before the next one.
     fn failed(&mut self, now: Instant) -> Duration {
-        let doublings = self.failures.min(16);
         self.failures = self.failures.saturating_add(1);
-        let pause = LOG_RETRY_FIRST
-            .saturating_mul(1 << doublings)
-            .min(LOG_RETRY_MAX);
+        let pause = backoff(LOG_RETRY_FIRST, LOG_RETRY_MAX, self.failures);
         self.until = now + pause;
         pause
     }
@@ -462,5 +459,23 @@ fn finished_task(
                     .collect(),
             )
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Failed reads of the log are retried after 0.1 s, doubling to 1 s; a read that succeeds
+    /// starts again from 0.1 s.
+    #[test]
+    fn failed_reads_of_the_log_wait_longer_up_to_a_second() {
+        let now = Instant::now();
+        let mut retry = LogRetry::new();
+        let pauses: Vec<u128> = (0..6).map(|_| retry.failed(now).as_millis()).collect();
+        assert_eq!(pauses, [100, 200, 400, 800, 1000, 1000]);
+        assert_eq!(retry.until, now + LOG_RETRY_MAX);
+        retry.succeeded();
+        assert_eq!(retry.failed(now), LOG_RETRY_FIRST);
     }
 }
