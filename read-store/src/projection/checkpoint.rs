@@ -17,8 +17,10 @@ const LOCK: &str = "INSERT INTO checkpoints (partition, \"offset\") VALUES ($1, 
 
 /// Sent before a checkpoint's lock: the lock (a row of a table that holds one per partition,
 /// by its key) is planned once per connection; planned afresh it cost the server about as
-/// much as running it, first thing in every batch. The prefetch after it plans as it says.
+/// much as running it, first thing in every batch. A batch's prefetch after it sets the plans
+/// it wants; after [`lock_checkpoint`] alone, [`DEFAULT_PLANS`] follows.
 const LOCK_PLANS: &str = "SET LOCAL plan_cache_mode = force_generic_plan";
+const DEFAULT_PLANS: &str = "SET LOCAL plan_cache_mode TO DEFAULT";
 
 /// The last applied offset of a partition, locked until the transaction ends, so that two
 /// projectors that both believe they own a partition cannot both advance it.
@@ -26,7 +28,13 @@ pub async fn lock_checkpoint(
     tx: &PipelinedTransaction,
     partition: u32,
 ) -> Result<Option<i64>, StoreError> {
-    lock_checkpoint_then(tx, partition, async { Ok(()) })
+    // What follows in the transaction plans as the connection does.
+    let plan_as_before = async {
+        tx.batch_execute(DEFAULT_PLANS)
+            .await
+            .map_err(StoreError::from)
+    };
+    lock_checkpoint_then(tx, partition, plan_as_before)
         .await
         .map(|(offset, ())| offset)
 }
