@@ -180,8 +180,10 @@ pub async fn run(
     retention.validate()?;
     let retention = scheduler::Retention::new(store.clone(), retention, &metrics);
     tasks.push(("retention", tokio::spawn(retention.run(shutdown.clone()))));
-    let jobs_changed =
-        scheduler::process::wake_on_job_changes(database_url.clone(), shutdown.clone());
+    // One LISTEN connection for the scheduler, the dispatcher and the API (started below, once
+    // all three are on it): each listening connection slows every notifying commit.
+    let mut listener = read_store::listener::Shared::default();
+    let jobs_changed = scheduler::process::wake_on_job_changes_through(&mut listener);
     tasks.push((
         "cron",
         tokio::spawn(cron.run(jobs_changed, shutdown.clone())),
@@ -215,15 +217,25 @@ pub async fn run(
         webhook_dispatcher::process::settings(&dispatcher_config),
         &metrics,
     )?;
-    let due =
-        webhook_dispatcher::process::listen_for_deliveries(database_url.clone(), shutdown.clone());
+    let due = webhook_dispatcher::process::listen_for_deliveries_through(&mut listener);
     let dispatcher = dispatcher.run(due, shutdown.clone(), dispatcher_config.shutdown_timeout);
     tasks.push(("dispatcher", tokio::spawn(dispatcher)));
     if let Some(motion) = motion {
         tasks.push(("demo", tokio::spawn(motion.run(shutdown.clone()))));
     }
 
-    let running = api::serve_with_metrics(config, log.clone(), shutdown.clone(), metrics).await?;
+    let running = api::serve_through(
+        config,
+        log.clone(),
+        shutdown.clone(),
+        metrics,
+        &mut listener,
+    )
+    .await?;
+    tasks.push((
+        "listener",
+        tokio::spawn(listener.listen(database_url.clone(), shutdown.clone().cancelled_owned())),
+    ));
     let origin = format!("http://{}", running.addr);
     let api_task = running.task;
     tasks.insert(

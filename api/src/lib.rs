@@ -28,4 +28,4 @@ pub mod state;
 pub mod views;
 
 pub use config::ApiConfig;
-pub use server::{serve, serve_with_metrics, RunningApi};
+pub use server::{serve, serve_through, serve_with_metrics, RunningApi};

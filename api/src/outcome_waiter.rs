@@ -57,19 +57,32 @@ impl OutcomeWaiter {
         partitions: u32,
         shutdown: CancellationToken,
     ) -> Self {
+        let mut listener = read_store::listener::Shared::default();
+        let waiter = Self::through(&mut listener, store, partitions);
+        tokio::spawn(listener.listen(database_url, shutdown.cancelled_owned()));
+        waiter
+    }
+
+    /// Like [`Self::start`], on a listener shared with other roles of the process.
+    pub fn through(
+        listener: &mut read_store::listener::Shared,
+        store: Store,
+        partitions: u32,
+    ) -> Self {
         let watermarks: Arc<Vec<_>> = Arc::new(
             (0..partitions)
                 .map(|_| watch::channel(Applied::NONE).0)
                 .collect(),
         );
         let applied = Arc::new(watch::channel(0u64).0);
-        tokio::spawn(listen(
-            database_url,
-            store.schema().to_owned(),
-            watermarks.clone(),
-            applied.clone(),
-            shutdown,
-        ));
+        listener.on(
+            &[DECIDED_CHANNEL, APPLIED_CHANNEL],
+            on_notification(
+                store.schema().to_owned(),
+                watermarks.clone(),
+                applied.clone(),
+            ),
+        );
         Self {
             store,
             watermarks,
@@ -126,31 +139,24 @@ impl OutcomeWaiter {
     }
 }
 
-/// Keeps one LISTEN connection open until shutdown, reconnecting after failures.
-async fn listen(
-    database_url: String,
+/// What a notification of the projector's changes: the watermark of its partition (and the
+/// count the activity tail waits on).
+fn on_notification(
     schema: String,
     watermarks: Arc<Vec<watch::Sender<Applied>>>,
     applied: Arc<watch::Sender<u64>>,
-    shutdown: CancellationToken,
-) {
-    read_store::listener::listen(
-        database_url,
-        &[DECIDED_CHANNEL, APPLIED_CHANNEL],
-        shutdown.cancelled_owned(),
-        |channel, payload| {
-            if channel == DECIDED_CHANNEL {
-                // Of a batch written where this process reads (not a rebuild's).
-                if let Some(batch) = DecidedBatch::parse(payload).filter(|b| b.schema == schema) {
-                    publish_batch(&watermarks, batch);
-                }
-            } else {
-                publish(&watermarks, payload);
-                applied.send_modify(|count| *count = count.wrapping_add(1));
+) -> impl FnMut(&str, &str) + Send + 'static {
+    move |channel, payload| {
+        if channel == DECIDED_CHANNEL {
+            // Of a batch written where this process reads (not a rebuild's).
+            if let Some(batch) = DecidedBatch::parse(payload).filter(|b| b.schema == schema) {
+                publish_batch(&watermarks, batch);
             }
-        },
-    )
-    .await
+        } else {
+            publish(&watermarks, payload);
+            applied.send_modify(|count| *count = count.wrapping_add(1));
+        }
+    }
 }
 
 /// Applies a `partition:offset` payload to the watermarks.

@@ -94,13 +94,39 @@ pub async fn serve_with_metrics(
     shutdown: CancellationToken,
     metrics: ops::Metrics,
 ) -> anyhow::Result<RunningApi> {
+    serve_with(config, log, shutdown, metrics, None).await
+}
+
+/// [`serve_with_metrics`], hearing the projector's notifications through `listener`, shared
+/// with the other roles of the process (`agenfleet dev`), which starts it once every role is
+/// on it.
+pub async fn serve_through(
+    config: ApiConfig,
+    log: Arc<dyn EventLog>,
+    shutdown: CancellationToken,
+    metrics: ops::Metrics,
+    listener: &mut read_store::listener::Shared,
+) -> anyhow::Result<RunningApi> {
+    serve_with(config, log, shutdown, metrics, Some(listener)).await
+}
+
+async fn serve_with(
+    config: ApiConfig,
+    log: Arc<dyn EventLog>,
+    shutdown: CancellationToken,
+    metrics: ops::Metrics,
+    listener: Option<&mut read_store::listener::Shared>,
+) -> anyhow::Result<RunningApi> {
     let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, config.db_pool)?;
-    let waiter = OutcomeWaiter::start(
-        config.database_url.clone(),
-        store.clone(),
-        log.partitions(),
-        shutdown.clone(),
-    );
+    let waiter = match listener {
+        Some(listener) => OutcomeWaiter::through(listener, store.clone(), log.partitions()),
+        None => OutcomeWaiter::start(
+            config.database_url.clone(),
+            store.clone(),
+            log.partitions(),
+            shutdown.clone(),
+        ),
+    };
     signals::watch_pool(&metrics, "api", store.clone());
     signals::watch_projection_progress(&metrics, store.clone(), log.clone());
     let readiness = {

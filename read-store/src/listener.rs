@@ -13,7 +13,7 @@ const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 /// the payload of each notification.
 pub async fn listen(
     database_url: String,
-    channels: &'static [&'static str],
+    channels: Vec<&'static str>,
     shutdown: impl Future<Output = ()>,
     mut on_payload: impl FnMut(&str, &str),
 ) {
@@ -65,5 +65,49 @@ pub async fn listen(
             _ = &mut shutdown => return,
             _ = tokio::time::sleep(RECONNECT_DELAY) => {}
         }
+    }
+}
+
+/// The handlers of several roles of one process, each for its channels, served by one LISTEN
+/// connection ([`Shared::listen`]). Postgres wakes every connection listening in a database on
+/// every notifying commit, whatever the channel, and each one costs every write about 1 %
+/// (docs/BENCHMARKS.md): `agenfleet dev` listens once for its API, dispatcher and scheduler.
+#[derive(Default)]
+pub struct Shared {
+    handlers: Vec<(&'static [&'static str], Handler)>,
+}
+
+type Handler = Box<dyn FnMut(&str, &str) + Send>;
+
+impl Shared {
+    /// Calls `handler` with each notification on `channels`.
+    pub fn on(
+        &mut self,
+        channels: &'static [&'static str],
+        handler: impl FnMut(&str, &str) + Send + 'static,
+    ) {
+        self.handlers.push((channels, Box::new(handler)));
+    }
+
+    /// Listens on every handler's channels until `shutdown` resolves (see [`listen`]).
+    pub async fn listen(mut self, database_url: String, shutdown: impl Future<Output = ()>) {
+        let mut channels: Vec<&'static str> = Vec::new();
+        for channel in self
+            .handlers
+            .iter()
+            .flat_map(|(channels, _)| channels.iter())
+        {
+            if !channels.contains(channel) {
+                channels.push(channel);
+            }
+        }
+        listen(database_url, channels, shutdown, move |channel, payload| {
+            for (channels, handler) in &mut self.handlers {
+                if channels.contains(&channel) {
+                    handler(channel, payload);
+                }
+            }
+        })
+        .await
     }
 }

@@ -148,7 +148,7 @@ async fn a_batch_announces_itself_after_its_commit_and_only_if_it_committed() {
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(read_store::listener::listen(
         db.url.clone(),
-        &[DECIDED_CHANNEL, "agenfleet_deliveries", APPLIED_CHANNEL],
+        vec![DECIDED_CHANNEL, "agenfleet_deliveries", APPLIED_CHANNEL],
         async {
             let _ = stopped.await;
         },

@@ -44,13 +44,20 @@ pub fn wake_on_job_changes(
     database_url: String,
     shutdown: CancellationToken,
 ) -> std::sync::Arc<tokio::sync::Notify> {
+    let mut listener = read_store::listener::Shared::default();
+    let changed = wake_on_job_changes_through(&mut listener);
+    tokio::spawn(listener.listen(database_url, shutdown.cancelled_owned()));
+    changed
+}
+
+/// Like [`wake_on_job_changes`], on a listener shared with other roles of the process.
+pub fn wake_on_job_changes_through(
+    listener: &mut read_store::listener::Shared,
+) -> std::sync::Arc<tokio::sync::Notify> {
     let changed = std::sync::Arc::new(tokio::sync::Notify::new());
     let wake = changed.clone();
-    tokio::spawn(read_store::listener::listen(
-        database_url,
-        &[read_store::cron::JOBS_CHANNEL],
-        shutdown.cancelled_owned(),
-        move |_, _| wake.notify_one(),
-    ));
+    listener.on(&[read_store::cron::JOBS_CHANNEL], move |_, _| {
+        wake.notify_one()
+    });
     changed
 }

@@ -48,14 +48,17 @@ pub fn settings(config: &DispatcherConfig) -> Settings {
 
 /// Wakes `due` whenever the projector (or a retry or replay) queues deliveries.
 pub fn listen_for_deliveries(database_url: String, shutdown: CancellationToken) -> Arc<Notify> {
+    let mut listener = read_store::listener::Shared::default();
+    let due = listen_for_deliveries_through(&mut listener);
+    tokio::spawn(listener.listen(database_url, shutdown.cancelled_owned()));
+    due
+}
+
+/// Like [`listen_for_deliveries`], on a listener shared with other roles of the process.
+pub fn listen_for_deliveries_through(listener: &mut read_store::listener::Shared) -> Arc<Notify> {
     let due = Arc::new(Notify::new());
     let wake = due.clone();
-    tokio::spawn(read_store::listener::listen(
-        database_url,
-        &[DELIVERIES_CHANNEL],
-        shutdown.cancelled_owned(),
-        move |_, _| wake.notify_one(),
-    ));
+    listener.on(&[DELIVERIES_CHANNEL], move |_, _| wake.notify_one());
     due
 }
 

@@ -175,7 +175,7 @@ async fn the_projector_tells_accepted_exactly_the_records_it_accepted() {
     let sink = told.clone();
     tokio::spawn(read_store::listener::listen(
         app.db.url.clone(),
-        &[DECIDED_CHANNEL],
+        vec![DECIDED_CHANNEL],
         stop.clone().cancelled_owned(),
         move |_, payload| sink.lock().unwrap().push(payload.to_owned()),
     ));
