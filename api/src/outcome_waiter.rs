@@ -139,8 +139,8 @@ impl OutcomeWaiter {
     }
 }
 
-/// What a notification of the projector's changes: the watermark of its partition (and the
-/// count the activity tail waits on).
+/// Handles a notification of the projector's: moves its partition's watermark (and the count
+/// the activity tail waits on).
 fn on_notification(
     schema: String,
     watermarks: Arc<Vec<watch::Sender<Applied>>>,
