@@ -24,6 +24,15 @@ async fn one_connection() -> (TestDatabase, Store) {
     (db, store)
 }
 
+/// Whether the connection is inside a transaction that has written or taken an id.
+async fn in_a_transaction(client: &tokio_postgres::Client) -> bool {
+    client
+        .query_one("SELECT txid_current_if_assigned() IS NOT NULL", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
 fn insert(value: impl postgres_types::ToSql + Sync + Send + 'static) -> Statement {
     Statement::new(INSERT, vec![Box::new(value)])
 }
@@ -116,12 +125,7 @@ async fn a_transaction_dropped_open_is_rolled_back_before_its_connection_is_used
     assert_eq!(rows(&store).await, ["b"]);
     // And the dropped one is not still open on the connection.
     let client = store.client().await.unwrap();
-    let open: bool = client
-        .query_one("SELECT txid_current_if_assigned() IS NOT NULL", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert!(!open);
+    assert!(!in_a_transaction(&client).await);
 }
 
 /// A batch's announcement is sent after its `COMMIT`, as a transaction of its own (on a generic
@@ -220,12 +224,10 @@ async fn a_batch_announces_itself_after_its_commit_and_only_if_it_committed() {
     // The pool's one connection is back outside a transaction, and the announcement ran on a
     // generic plan (planned afresh, it cost three times running it).
     let client = store.client().await.unwrap();
-    let open: bool = client
-        .query_one("SELECT txid_current_if_assigned() IS NOT NULL", &[])
-        .await
-        .unwrap()
-        .get(0);
-    assert!(!open, "the announcement's transaction was left open");
+    assert!(
+        !in_a_transaction(&client).await,
+        "the announcement's transaction was left open"
+    );
     let plans = client
         .query_one(
             "SELECT generic_plans, custom_plans FROM pg_prepared_statements

@@ -27,6 +27,13 @@ pub struct Broker {
 }
 
 impl Broker {
+    /// The log on this broker, for [`crate::TestApp::spawn_on`] and tests run on both logs.
+    pub fn log_kind(&self) -> crate::LogKind {
+        crate::LogKind::Kafka {
+            bootstrap: self.bootstrap.clone(),
+        }
+    }
+
     /// Starts a broker and waits until it accepts connections.
     pub async fn start() -> Self {
         let binary = tansu_binary();

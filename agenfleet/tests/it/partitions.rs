@@ -184,8 +184,5 @@ async fn a_stopped_postgres_log_partition_is_passed_over_by_the_operator() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_kafka_log_partition_is_passed_over_by_the_operator() {
     let broker = testkit::kafka::Broker::start().await;
-    a_stopped_partition_is_passed_over_by_the_operator(LogKind::Kafka {
-        bootstrap: broker.bootstrap.clone(),
-    })
-    .await;
+    a_stopped_partition_is_passed_over_by_the_operator(broker.log_kind()).await;
 }

@@ -186,10 +186,7 @@ async fn assert_partition_applies(app: &TestApp, neighbour: &str, label: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn on_the_kafka_log_hostile_input_never_stops_a_partition() {
     let broker = testkit::kafka::Broker::start().await;
-    let (app, ctx, neighbour) = setup(LogKind::Kafka {
-        bootstrap: broker.bootstrap.clone(),
-    })
-    .await;
+    let (app, ctx, neighbour) = setup(broker.log_kind()).await;
     text::send_hostile_strings(&app, &ctx, false).await;
     numbers::send_extreme_numbers(&app, &ctx, 1).await;
     assert_partition_applies(&app, &neighbour, "Kafka").await;

@@ -1,15 +1,12 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use testkit::{LogKind, TestApp};
+use testkit::TestApp;
 
 /// The same write path on the Kafka log: conflicts decided in log order, read-your-writes.
 #[tokio::test(flavor = "multi_thread")]
 async fn on_the_kafka_log_writes_are_decided_in_order_and_read_back_at_once() {
     let broker = testkit::kafka::Broker::start().await;
-    let app = TestApp::spawn_on(LogKind::Kafka {
-        bootstrap: broker.bootstrap.clone(),
-    })
-    .await;
+    let app = TestApp::spawn_on(broker.log_kind()).await;
     let attempts = ["Kappa", "kappa", "KAPPA"].map(|name| {
         let request = app
             .request(Method::POST, "/v1/agents")
@@ -47,10 +44,7 @@ async fn on_the_kafka_log_writes_are_decided_in_order_and_read_back_at_once() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_write_while_the_kafka_log_is_down_is_a_503() {
     let broker = testkit::kafka::Broker::start().await;
-    let app = TestApp::spawn_on(LogKind::Kafka {
-        bootstrap: broker.bootstrap.clone(),
-    })
-    .await;
+    let app = TestApp::spawn_on(broker.log_kind()).await;
     drop(broker);
     let response = app
         .request(Method::POST, "/v1/agents")

@@ -56,8 +56,5 @@ async fn killing_the_projector_mid_batch_applies_every_command_exactly_once_on_t
 #[tokio::test(flavor = "multi_thread")]
 async fn killing_the_projector_mid_batch_applies_every_command_exactly_once_on_the_kafka_log() {
     let broker = testkit::kafka::Broker::start().await;
-    kill_mid_batch_then_recover(LogKind::Kafka {
-        bootstrap: broker.bootstrap.clone(),
-    })
-    .await;
+    kill_mid_batch_then_recover(broker.log_kind()).await;
 }

@@ -148,13 +148,7 @@ async fn failed_records_on_the_postgres_log_are_passed_over_and_rebuilt_the_same
 #[tokio::test(flavor = "multi_thread")]
 async fn failed_records_on_the_kafka_log_are_passed_over_and_rebuilt_the_same() {
     let broker = testkit::kafka::Broker::start().await;
-    failed_records_are_passed_over(
-        LogKind::Kafka {
-            bootstrap: broker.bootstrap.clone(),
-        },
-        true,
-    )
-    .await;
+    failed_records_are_passed_over(broker.log_kind(), true).await;
 }
 
 /// Connections cut mid-batch fail batches, which are retried: every command is accepted once,
@@ -243,10 +237,7 @@ async fn a_connection_lost_mid_batch_on_the_postgres_log_is_retried_and_rejects_
 #[tokio::test(flavor = "multi_thread")]
 async fn a_connection_lost_mid_batch_on_the_kafka_log_is_retried_and_rejects_nothing() {
     let broker = testkit::kafka::Broker::start().await;
-    a_connection_lost_mid_batch_is_retried_and_rejects_nothing(LogKind::Kafka {
-        bootstrap: broker.bootstrap.clone(),
-    })
-    .await;
+    a_connection_lost_mid_batch_is_retried_and_rejects_nothing(broker.log_kind()).await;
 }
 
 /// The `projector` process logs a failed record with its SQLSTATE and offset and counts it on

@@ -68,10 +68,7 @@ async fn a_stuck_postgres_log_partition_holds_back_no_other() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stuck_kafka_log_partition_holds_back_no_other() {
     let broker = testkit::kafka::Broker::start().await;
-    a_stuck_partition_holds_back_no_other(LogKind::Kafka {
-        bootstrap: broker.bootstrap.clone(),
-    })
-    .await;
+    a_stuck_partition_holds_back_no_other(broker.log_kind()).await;
 }
 
 /// Records of two partitions that wait together go in one batch (one transaction); when a write
@@ -167,8 +164,5 @@ async fn a_batch_of_several_postgres_log_partitions_lets_a_stuck_one_go() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_batch_of_several_kafka_log_partitions_lets_a_stuck_one_go() {
     let broker = testkit::kafka::Broker::start().await;
-    a_batch_of_several_partitions_lets_a_stuck_one_go(LogKind::Kafka {
-        bootstrap: broker.bootstrap.clone(),
-    })
-    .await;
+    a_batch_of_several_partitions_lets_a_stuck_one_go(broker.log_kind()).await;
 }

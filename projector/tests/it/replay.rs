@@ -308,8 +308,5 @@ async fn replay_on_the_postgres_log_rebuilds_read_models_equal_to_the_live_ones(
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_on_the_kafka_log_rebuilds_read_models_equal_to_the_live_ones() {
     let broker = testkit::kafka::Broker::start().await;
-    replay_rebuilds_equal_read_models(LogKind::Kafka {
-        bootstrap: broker.bootstrap.clone(),
-    })
-    .await;
+    replay_rebuilds_equal_read_models(broker.log_kind()).await;
 }

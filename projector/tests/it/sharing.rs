@@ -97,8 +97,5 @@ async fn two_projectors_share_the_postgres_log_and_a_survivor_takes_over() {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_projectors_share_the_kafka_log_and_a_survivor_takes_over() {
     let broker = testkit::kafka::Broker::start().await;
-    two_projectors_share_and_take_over(LogKind::Kafka {
-        bootstrap: broker.bootstrap.clone(),
-    })
-    .await;
+    two_projectors_share_and_take_over(broker.log_kind()).await;
 }

@@ -52,8 +52,5 @@ async fn a_version_1_record_on_the_postgres_log_is_upcast() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_version_1_record_on_the_kafka_log_is_upcast() {
     let broker = testkit::kafka::Broker::start().await;
-    a_version_1_record_is_applied_as_the_current_layout(LogKind::Kafka {
-        bootstrap: broker.bootstrap.clone(),
-    })
-    .await;
+    a_version_1_record_is_applied_as_the_current_layout(broker.log_kind()).await;
 }
