@@ -44,7 +44,11 @@ impl Submitter {
         }
         for (record, position) in records.iter().zip(positions) {
             let deadline = tokio::time::Instant::now() + TIMEOUT;
-            match self.waiter.wait(record.command_id, position, deadline).await? {
+            let decided = self
+                .waiter
+                .wait(record.command_id, position, deadline)
+                .await?;
+            match decided.map(|decided| decided.outcome) {
                 Some(Outcome::Accepted) => {}
                 Some(Outcome::Rejected(rejection)) => {
                     anyhow::bail!("{} was rejected: {} ({})", record.command.kind(), rejection.message, rejection.code.as_str())

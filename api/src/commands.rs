@@ -1,6 +1,7 @@
 //! Submitting a command: append it to the log, wait for the projector's decision, and turn a
 //! rejection into the contract's error.
 
+use chrono::{DateTime, Utc};
 use schema::{Actor, Command, CommandId, CommandRecord, ErrorCode};
 use serde_json::json;
 
@@ -9,41 +10,62 @@ use crate::error::ApiError;
 use crate::state::AppState;
 use read_store::outcomes::Outcome;
 
+/// A command applied to the read models.
+#[derive(Debug, Clone, Copy)]
+pub struct Applied {
+    pub id: CommandId,
+    /// When it was issued: the time its events carry.
+    pub issued_at: DateTime<Utc>,
+    /// The read models hold what this request's own record decided (see
+    /// [`crate::outcome_waiter::Decided::this_record`]): a handler may answer from the command
+    /// it sent instead of reading back what it wrote.
+    pub as_issued: bool,
+}
+
 /// Appends `command` on behalf of `caller` and returns once it is applied to the read models
 /// (so a read that follows, on any API process, sees it). A rejection becomes its 4xx (a
 /// record stored as failed, its 500 with the command id); no decision within the command
 /// timeout becomes 504 `COMMAND_TIMEOUT` with the command id.
-/// Returns the command's id.
 pub async fn submit(
     state: &AppState,
     caller: &Caller,
     command: Command,
-) -> Result<CommandId, ApiError> {
+) -> Result<Applied, ApiError> {
     let mut record = CommandRecord::new(caller.tenant_id, Actor::api_key(caller.key_id), command);
     // Derived from the Idempotency-Key when there is one: a retry appends the same command id,
     // which the projector decides only once.
     record.command_id = crate::ids::next();
-    let id = record.command_id;
-    submit_record(state, record).await?;
-    Ok(id)
+    let (id, issued_at) = (record.command_id, record.issued_at);
+    let as_issued = submit_record(state, record).await?;
+    Ok(Applied {
+        id,
+        issued_at,
+        as_issued,
+    })
 }
 
-pub async fn submit_record(state: &AppState, record: CommandRecord) -> Result<(), ApiError> {
+/// Appends `record` and waits for it to be applied; returns whether the read models hold what
+/// this very record decided ([`Applied::as_issued`]).
+pub async fn submit_record(state: &AppState, record: CommandRecord) -> Result<bool, ApiError> {
     let deadline = tokio::time::Instant::now() + state.command_timeout;
     let position = state.log.append(&record).await?;
     let appended = std::time::Instant::now();
-    let outcome = state
+    let decided = state
         .waiter
         .wait(record.command_id, position, deadline)
         .await?;
     let signals = &state.signals;
-    if outcome.is_some() {
+    if decided.is_some() {
         signals.command_wait.observe_duration(appended.elapsed());
     }
+    let (outcome, this_record) = match decided {
+        Some(decided) => (Some(decided.outcome), decided.this_record),
+        None => (None, false),
+    };
     match outcome {
         Some(Outcome::Accepted) => {
             signals.command("accepted", None);
-            Ok(())
+            Ok(this_record)
         }
         Some(Outcome::Rejected(rejection)) => {
             let mut error = ApiError::from(rejection);

@@ -41,6 +41,17 @@ impl Applied {
     }
 }
 
+/// A command's outcome, as its waiter learnt it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decided {
+    pub outcome: Outcome,
+    /// The batch that applied the waiter's own record said it accepted that record: the read
+    /// models hold what this very record decided. `false` when the outcome was read by command
+    /// id, which may be an earlier record's with the same id (the first attempt of an
+    /// `Idempotency-Key` retry, issued at another time).
+    pub this_record: bool,
+}
+
 #[derive(Clone)]
 pub struct OutcomeWaiter {
     store: Store,
@@ -95,13 +106,14 @@ impl OutcomeWaiter {
         self.applied.subscribe()
     }
 
-    /// The outcome of `command`, or `None` if it is not decided by `deadline`.
+    /// The outcome of `command`, appended at `position`, or `None` if it is not decided by
+    /// `deadline`.
     pub async fn wait(
         &self,
         command: CommandId,
         position: Position,
         deadline: Instant,
-    ) -> Result<Option<Outcome>, StoreError> {
+    ) -> Result<Option<Decided>, StoreError> {
         let mut applied = self
             .watermarks
             .get(position.partition as usize)
@@ -113,11 +125,14 @@ impl OutcomeWaiter {
         loop {
             let reached = applied.borrow_and_update().reached(position.offset);
             if reached == Some(true) {
-                return Ok(Some(Outcome::Accepted));
+                return Ok(Some(Decided {
+                    outcome: Outcome::Accepted,
+                    this_record: true,
+                }));
             }
             if reached.is_some() || Instant::now() >= next_poll {
-                if let Some(outcome) = self.read(command).await? {
-                    return Ok(Some(outcome));
+                if let Some(decided) = self.read(command).await? {
+                    return Ok(Some(decided));
                 }
                 next_poll = Instant::now() + FALLBACK_POLL;
             }
@@ -134,8 +149,12 @@ impl OutcomeWaiter {
         }
     }
 
-    async fn read(&self, command: CommandId) -> Result<Option<Outcome>, StoreError> {
-        outcomes::find(&self.store, command).await
+    async fn read(&self, command: CommandId) -> Result<Option<Decided>, StoreError> {
+        let outcome = outcomes::find(&self.store, command).await?;
+        Ok(outcome.map(|outcome| Decided {
+            outcome,
+            this_record: false,
+        }))
     }
 }
 

@@ -1,7 +1,8 @@
 //! `decide`: accept a command (and say which events it produces) or reject it.
 
+use chrono::{DateTime, Utc};
 use schema::agent::{AgentStatus, HeartbeatState};
-use schema::command::Command;
+use schema::command::{Command, CreateAgent};
 use schema::event::{AgentSnapshot, Event, EventKind};
 use schema::session::{
     MessageRole, MessageSnapshot, SessionOrigin, SessionSnapshot, SessionStatus,
@@ -9,6 +10,22 @@ use schema::session::{
 use schema::{CommandRecord, ErrorCode, EventId, Rejection};
 
 use crate::state::{AgentState, DecisionState};
+
+/// The agent `create` makes when it is accepted, issued at `now`: what `agent.created` carries
+/// and the read models hold (the API answers the create with it).
+pub fn created_agent(create: &CreateAgent, now: DateTime<Utc>) -> AgentSnapshot {
+    AgentSnapshot {
+        id: create.agent_id,
+        name: create.name.clone(),
+        role: create.role.clone(),
+        description: create.description.clone(),
+        status: AgentStatus::Provisioning,
+        config: create.config.clone(),
+        soul_sha256: create.soul.as_deref().map(crate::sha256_hex),
+        created_at: now,
+        updated_at: now,
+    }
+}
 
 /// Decides one record against the state it needs (see [`crate::needs`]). Events get ids
 /// derived from the command id, and times from `issuedAt`, so a replay decides identically.
@@ -94,19 +111,8 @@ fn decide_kinds(
             if state.name_holder.is_some() {
                 return Err(name_taken(&c.name));
             }
-            let agent = AgentSnapshot {
-                id: c.agent_id,
-                name: c.name.clone(),
-                role: c.role.clone(),
-                description: c.description.clone(),
-                status: AgentStatus::Provisioning,
-                config: c.config.clone(),
-                soul_sha256: c.soul.as_deref().map(crate::sha256_hex),
-                created_at: now,
-                updated_at: now,
-            };
             Ok(vec![EventKind::AgentCreated {
-                agent,
+                agent: created_agent(c, now),
                 soul: c.soul.clone(),
                 gateway_secret: c.gateway_secret.clone(),
             }])

@@ -27,6 +27,17 @@ pub struct AgentRow {
     pub open_session_count: i64,
 }
 
+impl AgentRow {
+    /// The row an accepted `agent.created` makes (the projector stores
+    /// [`AgentState::created`], with no session yet).
+    pub fn created(agent: &schema::event::AgentSnapshot) -> Self {
+        Self {
+            state: AgentState::created(agent),
+            open_session_count: 0,
+        }
+    }
+}
+
 fn agent_row(row: &Row) -> Result<AgentRow, StoreError> {
     Ok(AgentRow {
         state: agent_state_from_row(row)?,

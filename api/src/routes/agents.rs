@@ -2,7 +2,7 @@
 
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
-use read_store::agents;
+use read_store::agents::{self, AgentRow};
 use schema::agent::{
     AgentConfig, AgentConfigPatch, AgentPatch, AgentStatus, GatewayPatch, HeartbeatState,
 };
@@ -99,13 +99,22 @@ async fn render_agent_with_secret(
     let row = agents::find(&state.store, caller.tenant_id, id)
         .await?
         .ok_or_else(|| ApiError::not_found(ErrorCode::AgentNotFound, "agent", &id.to_string()))?;
+    Ok(agent_response(&row, status, gateway_secret))
+}
+
+fn agent_response(
+    row: &AgentRow,
+    status: actix_web::http::StatusCode,
+    gateway_secret: Option<String>,
+) -> HttpResponse {
     let mut response = HttpResponse::build(status);
     if status == actix_web::http::StatusCode::CREATED {
+        let id = row.state.id;
         response.insert_header((header::LOCATION, format!("/v1/agents/{id}")));
     }
-    let mut view = AgentView::from(&row);
+    let mut view = AgentView::from(row);
     view.gateway_secret = gateway_secret;
-    Ok(response.json(view))
+    response.json(view)
 }
 
 #[utoipa::path(post, path = "/v1/agents", tag = "agents", request_body = CreateAgentRequest,
@@ -133,7 +142,7 @@ pub async fn create_agent(
     }
     let agent_id: AgentId = crate::ids::next();
     let gateway = gateway_secret(&state, &caller, agent_id, &config_patch).await?;
-    let command = Command::CreateAgent(CreateAgent {
+    let create = CreateAgent {
         agent_id,
         name: request.name,
         role: request.role,
@@ -141,16 +150,19 @@ pub async fn create_agent(
         soul: request.soul,
         config: AgentConfig::default().merged(config_patch),
         gateway_secret: gateway.as_ref().map(|(_, sealed)| sealed.clone()),
-    });
-    submit(&state, &caller, command).await?;
-    render_agent_with_secret(
-        &state,
-        &caller,
-        agent_id,
-        actix_web::http::StatusCode::CREATED,
-        gateway.map(|(secret, _)| secret),
-    )
-    .await
+    };
+    let applied = submit(&state, &caller, Command::CreateAgent(create.clone())).await?;
+    let secret = gateway.map(|(secret, _)| secret);
+    let created = actix_web::http::StatusCode::CREATED;
+    if applied.as_issued {
+        // The row the projector stored for this very record, built as it built it: nothing to
+        // read back. The answer shows the agent as the create left it (a change after it, by a
+        // request that found the agent in a list, may already be applied).
+        let row = AgentRow::created(&domain::decide::created_agent(&create, applied.issued_at));
+        return Ok(agent_response(&row, created, secret));
+    }
+    // Decided by an earlier record with this command id (a retry): answer what it stored.
+    render_agent_with_secret(&state, &caller, agent_id, created, secret).await
 }
 
 #[utoipa::path(get, path = "/v1/agents", tag = "agents",

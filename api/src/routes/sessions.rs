@@ -295,7 +295,8 @@ pub async fn prune_sessions(
             agent_id,
         }),
     )
-    .await?;
+    .await?
+    .id;
     let client = state.store.client().await?;
     let archived = sessions::archived_by(&client, command_id).await?;
     Ok(HttpResponse::Ok().json(PruneResult { archived }))

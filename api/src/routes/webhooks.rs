@@ -361,7 +361,8 @@ pub async fn test_webhook(
         &caller,
         Command::TestWebhook(TestWebhook { webhook_id }),
     )
-    .await?;
+    .await?
+    .id;
     // The ids the projector derives for the event and its one delivery.
     let event_id = EventId::derived(command_id, 0);
     Ok(HttpResponse::Accepted().json(TestResult {

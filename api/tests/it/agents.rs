@@ -37,6 +37,39 @@ async fn creating_an_agent_fills_the_defaults_and_a_get_right_after_sees_it() {
     assert_eq!(fetched, agent);
 }
 
+/// A create is answered from the command the projector accepted, not read back: the answer must
+/// be what a GET right after reads, byte for byte, whatever the fields hold.
+#[tokio::test]
+async fn a_create_answers_exactly_what_a_get_right_after_reads() {
+    let app = TestApp::spawn().await;
+    let bodies = [
+        json!({"name": "Ünïcødé 名前 🤖 \u{202e}rtl", "role": "röle — “quoted” \\ back", "description": "  spaced  \r\n",
+               "soul": "# Soul\n\nBe kind. 🌱\u{7f}", "config": {
+                   "model": {"default": "gpt-4o", "fallbacks": ["claude-haiku-3.5"]},
+                   "tools": {"allowed": ["web_search", "code_run_2"]},
+                   "limits": {"dailyTokenBudget": 1_000_000_000_000_000u64, "monthlyTokenBudget": 1,
+                              "alertThreshold": 0.333_333_333_333_333_3},
+                   "gateway": {"url": "https://agent.example/hook?q=ü&x=1#frag"}}}),
+        json!({"name": "Minimal"}),
+        json!({"name": "Nulls", "role": null, "description": null, "soul": null,
+               "config": {"limits": {"alertThreshold": 1e-7}, "gateway": null}}),
+    ];
+    for body in bodies {
+        let (status, mut created) = create(&app, body.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}: {created}");
+        let id = created["id"].as_str().unwrap().to_owned();
+        if body["config"]["gateway"]["url"].is_string() {
+            // Told once, in the answer of the request that set it.
+            let secret = created.as_object_mut().unwrap().remove("gatewaySecret");
+            assert!(secret.unwrap().as_str().unwrap().starts_with("whsec_"));
+        }
+        let (_, fetched) = app
+            .call(Method::GET, &format!("/v1/agents/{id}"), None)
+            .await;
+        assert_eq!(fetched, created, "{body}");
+    }
+}
+
 #[tokio::test]
 async fn concurrent_creates_of_one_name_in_any_case_have_exactly_one_winner_seen_by_every_api() {
     let app = TestApp::spawn().await;

@@ -103,6 +103,15 @@ async fn a_key_reused_for_another_request_is_422_and_rejections_replay_too() {
     assert_eq!(agent_count(&app).await, 1);
 }
 
+async fn get_agent(app: &TestApp, agent: &Value) -> Value {
+    let id = agent["id"].as_str().unwrap();
+    let (status, fetched) = app
+        .call(Method::GET, &format!("/v1/agents/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    fetched
+}
+
 async fn post_late(app: &TestApp, base: &str) -> reqwest::Response {
     app.request_to(base, &app.key, Method::POST, "/v1/agents")
         .header("Idempotency-Key", "late-1")
@@ -125,6 +134,8 @@ async fn a_retry_after_a_504_returns_the_outcome_of_the_command_already_appended
     let agent: Value = retry.json().await.unwrap();
     assert_eq!(agent["name"], "Late");
     assert_eq!(agent_count(&app).await, 1);
+    // The agent the first attempt's record created (issued 300 ms and more before the retry's).
+    assert_eq!(get_agent(&app, &agent).await, agent);
     let replay = post_late(&app, &impatient).await;
     assert_eq!(replay.headers()["idempotent-replayed"], "true");
     assert_eq!(replay.json::<Value>().await.unwrap(), agent);
@@ -212,6 +223,7 @@ async fn a_retry_after_the_api_crashed_mid_request_returns_the_original_outcome(
     let agent: Value = retried.json().await.unwrap();
     assert_eq!(agent["name"], "Survivor");
     assert_eq!(agent_count(&app).await, 1);
+    assert_eq!(get_agent(&app, &agent).await, agent);
     let outcomes: i64 = sql
         .query_one(
             "SELECT count(*) FROM command_outcomes WHERE kind = 'agent.create'",

@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use api::outcome_waiter::OutcomeWaiter;
+use api::outcome_waiter::{Decided, OutcomeWaiter};
 use event_log::Position;
 use read_store::outcomes::Outcome;
 use read_store::projection::{APPLIED_CHANNEL, DECIDED_CHANNEL};
@@ -46,7 +46,8 @@ impl Waiting {
             loop {
                 tokio::select! {
                     outcome = &mut waiting => {
-                        assert_eq!(outcome.unwrap(), Some(Outcome::Accepted), "no listener");
+                        let outcome = outcome.unwrap().map(|decided| decided.outcome);
+                        assert_eq!(outcome, Some(Outcome::Accepted), "no listener");
                         break;
                     }
                     () = tokio::time::sleep(Duration::from_millis(50)) => {
@@ -65,24 +66,32 @@ impl Waiting {
     }
 
     /// What a waiter for `command` at `position` answers, given up after one second.
-    async fn outcome(&self, command: CommandId, position: Position) -> Option<Outcome> {
+    async fn outcome(&self, command: CommandId, position: Position) -> Option<Decided> {
         let deadline = Instant::now() + Duration::from_secs(1);
         self.waiter.wait(command, position, deadline).await.unwrap()
     }
 
     /// Stores a rejection as the outcome of `command`.
     async fn store_rejection(&self, command: CommandId, position: Position) {
+        self.store_outcome(command, position, false).await;
+    }
+
+    /// Stores an outcome of `command` decided at `position`: accepted, or rejected (`CONFLICT`).
+    async fn store_outcome(&self, command: CommandId, position: Position, accepted: bool) {
         self.sql
             .execute(
                 "INSERT INTO command_outcomes (command_id, tenant_id, partition, \"offset\", kind,
                                                accepted, error_code, error_message, event_count,
                                                decided_at)
-                 VALUES ($1, $2, $3, $4, 'create_agent', false, 'CONFLICT', 'taken', 0, now())",
+                 VALUES ($1, $2, $3, $4, 'create_agent', $5,
+                         CASE WHEN NOT $5 THEN 'CONFLICT' END, CASE WHEN NOT $5 THEN 'taken' END,
+                         0, now())",
                 &[
                     &command.to_string(),
                     &self.app.tenant.to_string(),
                     &(position.partition as i32),
                     &position.offset,
+                    &accepted,
                 ],
             )
             .await
@@ -111,8 +120,15 @@ async fn a_record_the_batch_accepted_is_answered_without_its_outcome() {
         notify_decided(&waiting.sql, &payload).await;
     };
     let (outcome, ()) = tokio::join!(wait, tell);
-    // No outcome is stored for the command: only the notification can have said so.
-    assert_eq!(outcome, Some(Outcome::Accepted));
+    // No outcome is stored for the command: only the notification can have said so, and it
+    // said this very record was accepted.
+    assert_eq!(
+        outcome,
+        Some(Decided {
+            outcome: Outcome::Accepted,
+            this_record: true
+        })
+    );
 }
 
 #[tokio::test]
@@ -128,10 +144,34 @@ async fn a_record_the_batch_names_to_read_gets_its_stored_outcome() {
         notify_decided(&waiting.sql, &payload).await;
     };
     let (outcome, ()) = tokio::join!(wait, tell);
-    match outcome {
+    match outcome.map(|decided| decided.outcome) {
         Some(Outcome::Rejected(rejection)) => assert_eq!(rejection.code.as_str(), "CONFLICT"),
         other => panic!("expected the stored rejection, got {other:?}"),
     }
+}
+
+/// A second append of a command decided before (a retry with its `Idempotency-Key`) is named to
+/// read: its waiter gets the first record's acceptance, not as its own record's.
+#[tokio::test]
+async fn a_record_accepted_as_an_earlier_one_is_not_accepted_as_itself() {
+    let waiting = Waiting::start().await;
+    let command = CommandId::new();
+    waiting.store_outcome(command, at(1, FAR + 2), true).await;
+    let retried = at(1, FAR + 6);
+    let wait = waiting.outcome(command, retried);
+    let tell = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let payload = format!("{READ_MODEL_SCHEMA} 1 {} {} {}", FAR + 5, FAR + 9, FAR + 6);
+        notify_decided(&waiting.sql, &payload).await;
+    };
+    let (outcome, ()) = tokio::join!(wait, tell);
+    assert_eq!(
+        outcome,
+        Some(Decided {
+            outcome: Outcome::Accepted,
+            this_record: false
+        })
+    );
 }
 
 /// A rebuild's batches (written to another schema), a bare watermark (a projector of an older
