@@ -8,6 +8,10 @@
 //! the retry answers with its outcome instead of deciding it twice (a 409 for the agent the
 //! first attempt created). After a 429 the key is forgotten: nothing was applied, and a retry
 //! once the window or budget has reset must be decided anew.
+//!
+//! A kept answer is stored while it goes out, off the request's path; a request with the key
+//! that arrives before it is stored waits for it (up to `idempotency::ANSWER_GRACE`) and gets
+//! the replay, so a client that sends the key again once it has the answer never meets 409.
 
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -142,20 +146,34 @@ async fn remember(
         headers,
         body: body.to_vec(),
     };
-    let bookkeeping = async {
-        if status.is_server_error() {
-            // The command may be in the log: a retry must build the same one.
-            idempotency::release(&state.store.lookup_client().await?, tenant, key).await
-        } else if status == StatusCode::TOO_MANY_REQUESTS {
-            // Nothing was applied; a retry after `Retry-After` must be decided anew.
-            idempotency::forget(&state.store.lookup_client().await?, tenant, key).await
-        } else {
-            idempotency::complete(&state.store, tenant, key, &stored).await
+    if status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS {
+        let bookkeeping = async {
+            let client = state.store.lookup_client().await?;
+            if status.is_server_error() {
+                // The command may be in the log: a retry must build the same one.
+                idempotency::release(&client, tenant, key).await
+            } else {
+                // Nothing was applied; a retry after `Retry-After` must be decided anew.
+                idempotency::forget(&client, tenant, key).await
+            }
+        };
+        if let Err(error) = bookkeeping.await {
+            // The answer stands; a retry finds the key still locked until its lock runs out.
+            tracing::warn!(%error, "cannot release the key of an idempotent request");
         }
-    };
-    if let Err(error) = bookkeeping.await {
-        // The answer stands; a retry finds the key still locked until its lock runs out.
-        tracing::warn!(%error, "cannot record the answer of an idempotent request");
+    } else {
+        // Stored while the answer goes out, not before: off the request's path (a round trip
+        // and a transaction). A request with the key that arrives in between waits for it
+        // (`idempotency::claim`); one that finds it missing after a failure (the database
+        // away, the process stopped) finds the key locked until its lock runs out, and then
+        // runs again, deriving the same command, which the projector decides only once.
+        let store = state.store.clone();
+        let (key, stored) = (key.to_owned(), stored.clone());
+        actix_web::rt::spawn(async move {
+            if let Err(error) = idempotency::complete(&store, tenant, &key, &stored).await {
+                tracing::warn!(%error, "cannot record the answer of an idempotent request");
+            }
+        });
     }
     // This answer goes out as the handler wrote it, every header included (`Retry-After`,
     // rate-limit headers); a replay later carries only the kept ones.

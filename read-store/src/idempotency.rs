@@ -186,13 +186,38 @@ pub async fn claim(
     if let Some(first_seen) = owned {
         return Ok(Claim::Owned { first_seen });
     }
+    // Locked without an answer: the request with the key is running, or it has been answered
+    // and its answer is on its way into the table (stored after the response went out). A
+    // client that sends the key again once it has the response must get the replay, so the
+    // key is looked at again for a moment before this request is told it is in flight.
+    let waited_until = tokio::time::Instant::now() + ANSWER_GRACE;
+    loop {
+        let seen = stored(store, tenant, key, fingerprint).await?;
+        if seen != Claim::InFlight || tokio::time::Instant::now() >= waited_until {
+            return Ok(seen);
+        }
+        tokio::time::sleep(ANSWER_POLL).await;
+    }
+}
+
+/// How long a request whose key is locked without an answer keeps looking for the answer (see
+/// [`claim`]): answers are stored within a few milliseconds of their response.
+pub const ANSWER_GRACE: std::time::Duration = std::time::Duration::from_millis(100);
+const ANSWER_POLL: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// What the table holds for a key that could not be claimed.
+async fn stored(
+    store: &Store,
+    tenant: TenantId,
+    key: &str,
+    fingerprint: &str,
+) -> Result<Claim, StoreError> {
     let client = store.lookup_client().await?;
     let stored = client.prepare_cached(STORED).await?;
     let row = client
         .query_opt(&stored, &[&tenant.to_string(), &key])
         .await?;
     let Some(row) = row else {
-        // Deleted between the two statements (a 5xx released it): the caller may try again.
         return Ok(Claim::InFlight);
     };
     let stored_fingerprint: String = row.get(0);
@@ -212,7 +237,6 @@ pub async fn claim(
     }
 }
 
-/// What a claim that did not take the key finds.
 pub const STORED: &str = "SELECT fingerprint, response_status, response_headers, response_body
              FROM apistate.idempotency_keys WHERE tenant_id = $1 AND key = $2";
 

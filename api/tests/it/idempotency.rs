@@ -355,3 +355,65 @@ async fn claims_made_together_give_a_key_to_one_request_and_store_every_answer()
         }
     }
 }
+
+/// An answer is stored as it goes out, not before: a request with the key in between waits
+/// for it and gets the replay. A key whose request is still running is in flight once that
+/// wait is over.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_key_answered_while_its_answer_is_being_stored_is_replayed_not_in_flight() {
+    use read_store::idempotency::{claim, complete, Claim, StoredResponse, ANSWER_GRACE};
+
+    let app = TestApp::spawn().await;
+    let store = read_store::Store::connect(&app.db.url, read_store::READ_MODEL_SCHEMA, 4).unwrap();
+    let until = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let first = claim(&store, app.tenant, "storing", "req", until, true).await;
+    assert!(matches!(first, Ok(Claim::Owned { .. })), "{first:?}");
+    let answer = StoredResponse {
+        status: 201,
+        headers: vec![("location".into(), "/v1/agents/agent_x".into())],
+        body: b"{}".to_vec(),
+    };
+    let storing = {
+        let (store, answer) = (store.clone(), answer.clone());
+        async move {
+            tokio::time::sleep(ANSWER_GRACE / 4).await;
+            complete(&store, app.tenant, "storing", &answer).await
+        }
+    };
+    let (again, stored) = tokio::join!(
+        claim(&store, app.tenant, "storing", "req", until, true),
+        storing
+    );
+    stored.unwrap();
+    assert_eq!(again.unwrap(), Claim::Completed(answer));
+
+    let running = claim(&store, app.tenant, "running", "req", until, true).await;
+    assert!(matches!(running, Ok(Claim::Owned { .. })), "{running:?}");
+    let started = std::time::Instant::now();
+    let again = claim(&store, app.tenant, "running", "req", until, true).await;
+    assert_eq!(again.unwrap(), Claim::InFlight);
+    assert!(started.elapsed() >= ANSWER_GRACE);
+}
+
+/// Through HTTP: the same request sent again as soon as its answer arrives is a replay every
+/// time, never a 409 (the answer is stored after the response goes out).
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_request_right_after_its_answer_is_replayed() {
+    let app = TestApp::spawn().await;
+    for i in 0..20 {
+        let send = || {
+            app.request(Method::POST, "/v1/agents")
+                .header("Idempotency-Key", format!("again-{i}"))
+                .json(&json!({"name": format!("Again {i}")}))
+                .send()
+        };
+        let first = send().await.unwrap();
+        assert_eq!(first.status(), StatusCode::CREATED);
+        let first: Value = first.json().await.unwrap();
+        let again = send().await.unwrap();
+        assert_eq!(again.status(), StatusCode::CREATED, "attempt {i}");
+        assert_eq!(again.headers()["idempotent-replayed"], "true");
+        assert_eq!(again.json::<Value>().await.unwrap(), first);
+    }
+    assert_eq!(agent_count(&app).await, 20);
+}
