@@ -30,6 +30,10 @@ pub const READ_MODEL: &[(&str, &str)] = &[
         "0006_outcomes_by_age",
         include_str!("../../migrations/read-model/0006_outcomes_by_age.sql"),
     ),
+    (
+        "0007_sessions_active_without_activity",
+        include_str!("../../migrations/read-model/0007_sessions_active_without_activity.sql"),
+    ),
 ];
 
 /// The API's own state (schema [`API_STATE_SCHEMA`]).

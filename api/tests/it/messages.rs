@@ -367,3 +367,35 @@ async fn budget_alert_and_exhaustion_fire_once_per_period_under_concurrent_repli
         .await;
     assert_eq!(status, StatusCode::CREATED);
 }
+
+/// A message changes its session's activity time and counters: with none of them in an index
+/// of `sessions`, its update of the session can be HOT (no new entry in each index per message;
+/// `sessions_active` held `last_activity_at` and made every one of them a full update).
+#[tokio::test]
+async fn no_index_of_sessions_holds_what_a_message_changes() {
+    let app = TestApp::spawn().await;
+    let sql = app.sql().await;
+    let rows = sql
+        .query(
+            "SELECT i.indexrelid::regclass::text, a.attname
+             FROM pg_index i
+             JOIN pg_attribute a ON a.attrelid = i.indrelid
+             WHERE i.indrelid = 'readmodel.sessions'::regclass
+               AND (a.attnum = ANY (i.indkey)
+                    OR pg_get_expr(i.indpred, i.indrelid) LIKE '%' || a.attname || '%')",
+            &[],
+        )
+        .await
+        .unwrap();
+    let indexed: Vec<(String, String)> = rows.iter().map(|r| (r.get(0), r.get(1))).collect();
+    assert!(
+        indexed.iter().any(|(_, column)| column == "tenant_id"),
+        "the query reads the indexes: {indexed:?}"
+    );
+    for changed in ["last_activity_at", "message_count", "token_count"] {
+        assert!(
+            !indexed.iter().any(|(_, column)| column == changed),
+            "{changed} is indexed: {indexed:?}"
+        );
+    }
+}

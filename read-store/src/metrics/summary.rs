@@ -125,7 +125,7 @@ async fn active_agents(
     Ok(row.get(0))
 }
 
-/// Counted on the partial index `sessions_active`.
+/// Counted on the partial index `sessions_active_by_agent`.
 async fn active_sessions(client: &impl GenericClient, tenant: &str) -> Result<i64, StoreError> {
     let statement = client
         .prepare_cached("SELECT count(*) FROM sessions WHERE tenant_id = $1 AND status = 'active'")
