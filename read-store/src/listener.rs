@@ -8,6 +8,43 @@ use std::time::Duration;
 use futures::StreamExt;
 
 const RECONNECT_DELAY: Duration = Duration::from_millis(500);
+/// While the database stays away, a failure to reconnect is logged at most this often (the
+/// first one at once): tried every `RECONNECT_DELAY`, it was two warnings a second per listener.
+const REPEAT_WARNING_EVERY: Duration = Duration::from_secs(30);
+
+/// When to warn of failures to reconnect: the first at once, then at most every
+/// [`REPEAT_WARNING_EVERY`] with the count since, and a line when listening again.
+#[derive(Default)]
+struct Failures {
+    /// Attempts that failed since the listener last listened.
+    count: u32,
+    /// Failures since the last warning, and when it was.
+    unreported: u32,
+    warned_at: Option<std::time::Instant>,
+}
+
+impl Failures {
+    /// A failure: whether to warn now, and of how many failures.
+    fn failed(&mut self) -> Option<u32> {
+        self.count += 1;
+        self.unreported += 1;
+        let now = std::time::Instant::now();
+        if self
+            .warned_at
+            .is_some_and(|at| now.duration_since(at) < REPEAT_WARNING_EVERY)
+        {
+            return None;
+        }
+        self.warned_at = Some(now);
+        Some(std::mem::take(&mut self.unreported))
+    }
+
+    /// Listening: how many attempts had failed before, if any.
+    fn listening(&mut self) -> Option<u32> {
+        let failed = std::mem::take(self);
+        (failed.count > 0).then_some(failed.count)
+    }
+}
 
 /// Listens on `channels` until `shutdown` resolves, calling `on_payload` with the channel and
 /// the payload of each notification.
@@ -20,6 +57,7 @@ pub async fn listen(
     let channel = channels.join(",");
     let channel = channel.as_str();
     let mut shutdown = std::pin::pin!(shutdown);
+    let mut failures = Failures::default();
     loop {
         match tokio_postgres::connect(&database_url, tokio_postgres::NoTls).await {
             Ok((client, mut connection)) => {
@@ -38,7 +76,12 @@ pub async fn listen(
                     }
                 };
                 if subscribed {
-                    tracing::debug!(channel, "listening");
+                    match failures.listening() {
+                        Some(failed) => {
+                            tracing::info!(channel, failed, "listening again");
+                        }
+                        None => tracing::debug!(channel, "listening"),
+                    }
                     loop {
                         let message = tokio::select! {
                             _ = &mut shutdown => return,
@@ -51,6 +94,7 @@ pub async fn listen(
                             Some(Ok(_)) => {}
                             Some(Err(error)) => {
                                 tracing::warn!(channel, %error, "listener lost its connection");
+                                failures.warned_at = Some(std::time::Instant::now());
                                 break;
                             }
                             None => break,
@@ -59,7 +103,11 @@ pub async fn listen(
                 }
                 drop(client);
             }
-            Err(error) => tracing::warn!(channel, %error, "listener cannot connect"),
+            Err(error) => {
+                if let Some(failed) = failures.failed() {
+                    tracing::warn!(channel, %error, failed, "listener cannot connect; retrying every 0.5 s");
+                }
+            }
         }
         tokio::select! {
             _ = &mut shutdown => return,
@@ -109,5 +157,28 @@ impl Shared {
             }
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn failures_are_told_at_once_then_every_thirty_seconds_with_their_count() {
+        let mut failures = Failures::default();
+        assert_eq!(failures.failed(), Some(1));
+        for _ in 0..9 {
+            assert_eq!(failures.failed(), None);
+        }
+        failures.warned_at = Some(std::time::Instant::now() - REPEAT_WARNING_EVERY);
+        assert_eq!(
+            failures.failed(),
+            Some(10),
+            "the failures since the last warning"
+        );
+        assert_eq!(failures.listening(), Some(11), "every failed attempt");
+        assert_eq!(failures.listening(), None);
+        assert_eq!(failures.failed(), Some(1), "a new outage is told at once");
     }
 }
