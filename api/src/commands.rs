@@ -20,6 +20,8 @@ pub struct Applied {
     /// [`crate::outcome_waiter::Decided::this_record`]): a handler may answer from the command
     /// it sent instead of reading back what it wrote.
     pub as_issued: bool,
+    /// With `as_issued`: the sequence the message the command posted got, when told.
+    pub sequence: Option<i64>,
 }
 
 /// Appends `command` on behalf of `caller` and returns once it is applied to the read models
@@ -35,18 +37,11 @@ pub async fn submit(
     // Derived from the Idempotency-Key when there is one: a retry appends the same command id,
     // which the projector decides only once.
     record.command_id = crate::ids::next();
-    let (id, issued_at) = (record.command_id, record.issued_at);
-    let as_issued = submit_record(state, record).await?;
-    Ok(Applied {
-        id,
-        issued_at,
-        as_issued,
-    })
+    submit_record(state, record).await
 }
 
-/// Appends `record` and waits for it to be applied; returns whether the read models hold what
-/// this very record decided ([`Applied::as_issued`]).
-pub async fn submit_record(state: &AppState, record: CommandRecord) -> Result<bool, ApiError> {
+/// Appends `record` and waits for it to be applied.
+pub async fn submit_record(state: &AppState, record: CommandRecord) -> Result<Applied, ApiError> {
     let deadline = tokio::time::Instant::now() + state.command_timeout;
     let position = state.log.append(&record).await?;
     let appended = std::time::Instant::now();
@@ -58,14 +53,19 @@ pub async fn submit_record(state: &AppState, record: CommandRecord) -> Result<bo
     if decided.is_some() {
         signals.command_wait.observe_duration(appended.elapsed());
     }
-    let (outcome, this_record) = match decided {
-        Some(decided) => (Some(decided.outcome), decided.this_record),
-        None => (None, false),
+    let (outcome, as_issued, sequence) = match decided {
+        Some(decided) => (Some(decided.outcome), decided.this_record, decided.sequence),
+        None => (None, false, None),
     };
     match outcome {
         Some(Outcome::Accepted) => {
             signals.command("accepted", None);
-            Ok(this_record)
+            Ok(Applied {
+                id: record.command_id,
+                issued_at: record.issued_at,
+                as_issued,
+                sequence,
+            })
         }
         Some(Outcome::Rejected(rejection)) => {
             let mut error = ApiError::from(rejection);

@@ -35,10 +35,22 @@ impl Applied {
         batch: None,
     };
 
-    /// `None` until `offset` is applied; then whether it is known accepted (no read needed).
-    fn reached(&self, offset: i64) -> Option<bool> {
-        (self.offset >= offset).then(|| self.batch.as_ref().is_some_and(|b| b.accepted(offset)))
+    /// `None` until `offset` is applied; then, if the batch told it accepted (no read needed),
+    /// the sequence it gave the message the record posted, if any.
+    fn reached(&self, offset: i64) -> Option<Option<Told>> {
+        (self.offset >= offset).then(|| {
+            let batch = self.batch.as_ref().filter(|b| b.accepted(offset))?;
+            Some(Told {
+                sequence: batch.sequence(offset),
+            })
+        })
     }
+}
+
+/// What the batch that accepted a record told of it.
+#[derive(Debug, Clone, Copy)]
+struct Told {
+    sequence: Option<i64>,
 }
 
 /// A command's outcome, as its waiter learnt it.
@@ -50,6 +62,9 @@ pub struct Decided {
     /// id, which may be an earlier record's with the same id (the first attempt of an
     /// `Idempotency-Key` retry, issued at another time).
     pub this_record: bool,
+    /// With `this_record`: the sequence the batch gave the message the record posted, if it
+    /// posted one and the batch told it.
+    pub sequence: Option<i64>,
 }
 
 #[derive(Clone)]
@@ -124,10 +139,11 @@ impl OutcomeWaiter {
         let mut next_poll = Instant::now() + FALLBACK_POLL;
         loop {
             let reached = applied.borrow_and_update().reached(position.offset);
-            if reached == Some(true) {
+            if let Some(Some(told)) = reached {
                 return Ok(Some(Decided {
                     outcome: Outcome::Accepted,
                     this_record: true,
+                    sequence: told.sequence,
                 }));
             }
             if reached.is_some() || Instant::now() >= next_poll {
@@ -154,6 +170,7 @@ impl OutcomeWaiter {
         Ok(outcome.map(|outcome| Decided {
             outcome,
             this_record: false,
+            sequence: None,
         }))
     }
 }

@@ -285,6 +285,27 @@ fn decide_kinds(
     }
 }
 
+/// The message `post` stores when it is accepted as its session's `sequence`-th, issued at
+/// `now`: what `message.created` carries and the read models hold (the API answers the post
+/// with it).
+pub fn posted_message(
+    post: &schema::command::PostMessage,
+    sequence: i64,
+    now: DateTime<Utc>,
+) -> MessageSnapshot {
+    MessageSnapshot {
+        id: post.message_id,
+        session_id: post.session_id,
+        agent_id: post.agent_id,
+        sequence,
+        role: post.role,
+        content: post.content.clone(),
+        usage: post.usage.clone(),
+        tool_calls: post.tool_calls.clone(),
+        created_at: now,
+    }
+}
+
 /// A message takes the next sequence of its session; a reply adds its tokens to the agent's
 /// budgets, and the first reply to reach a threshold in a period fires its event.
 fn post_message(
@@ -325,17 +346,7 @@ fn post_message(
             return Err(rejection);
         }
     }
-    let message = MessageSnapshot {
-        id: c.message_id,
-        session_id: c.session_id,
-        agent_id: c.agent_id,
-        sequence: session.message_count + 1,
-        role: c.role,
-        content: c.content.clone(),
-        usage: c.usage.clone(),
-        tool_calls: c.tool_calls.clone(),
-        created_at: now,
-    };
+    let message = posted_message(c, session.message_count + 1, now);
     // The first reply in a cron run's session completes the run.
     let completion = match c.role {
         MessageRole::Assistant => crate::cron::completion(state, session, &message, now),

@@ -272,7 +272,7 @@ impl Projection {
         // ROLLBACK for a trial).
         let end = if commit { End::Commit } else { End::Rollback };
         let first = batch.first().map_or(last, |(_, offset)| *offset);
-        let accepted = work.accepted_offsets(partition);
+        let accepted = work.accepted(partition);
         let decided = projection::decided_payload(partition, first, last, &accepted);
         let advance = projection::advance(&[(partition, last)]);
         let announcement = projection::Announcement::new(partition, last, decided);
@@ -372,7 +372,7 @@ impl Projection {
         let mut advances = Vec::with_capacity(spans.len());
         let mut announcements = Vec::with_capacity(spans.len());
         for &(partition, first, last) in &spans {
-            let accepted = work.accepted_offsets(partition);
+            let accepted = work.accepted(partition);
             let decided = projection::decided_payload(partition, first, last, &accepted);
             advances.push((partition, last));
             announcements.push(projection::Announcement::new(partition, last, decided));

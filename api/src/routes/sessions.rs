@@ -341,7 +341,7 @@ pub async fn post_message(
             .map(|model| model.price(report))
     });
     let message_id: MessageId = crate::ids::next();
-    let command = Command::PostMessage(PostMessage {
+    let post = PostMessage {
         message_id,
         session_id,
         agent_id: session.agent_id,
@@ -350,13 +350,18 @@ pub async fn post_message(
         usage,
         tool_calls,
         cron_session: session.origin == SessionOrigin::Cron,
-    });
-    submit(&state, &caller, command).await?;
-    let message = sessions::find_message(&state.store, caller.tenant_id, message_id)
-        .await?
-        .ok_or_else(|| {
-            ApiError::internal(format!("accepted message {message_id} is not stored"))
-        })?;
+    };
+    let applied = submit(&state, &caller, Command::PostMessage(post.clone())).await?;
+    let message = match applied.sequence.filter(|_| applied.as_issued) {
+        // The message the projector stored for this very record, built as it built it, at the
+        // place in the session its batch told: nothing to read back.
+        Some(sequence) => domain::decide::posted_message(&post, sequence, applied.issued_at),
+        None => sessions::find_message(&state.store, caller.tenant_id, message_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::internal(format!("accepted message {message_id} is not stored"))
+            })?,
+    };
     Ok(HttpResponse::Created()
         .insert_header((
             header::LOCATION,

@@ -47,6 +47,11 @@ async fn twenty_concurrent_messages_get_sequences_one_to_twenty_over_two_apis() 
         .map(|m| m["sequence"].as_i64().unwrap())
         .collect();
     assert_eq!(listed, (1..=20).collect::<Vec<_>>(), "oldest first");
+    // Each answer is the message as stored (answered from the sequence its batch told).
+    for message in &created {
+        let at = message["sequence"].as_i64().unwrap() as usize - 1;
+        assert_eq!(&page["data"][at], message);
+    }
     assert_eq!(page["pagination"]["total"], 20);
     let (_, newest) = app
         .call(Method::GET, &format!("{path}?order=desc&limit=1"), None)
@@ -398,4 +403,32 @@ async fn no_index_of_sessions_holds_what_a_message_changes() {
             "{changed} is indexed: {indexed:?}"
         );
     }
+}
+
+/// A posted message is answered from the command its batch accepted and the sequence the batch
+/// told, not read back: the answer must be what the session's list shows, whatever it holds.
+#[tokio::test]
+async fn a_posted_message_answers_exactly_what_the_list_shows() {
+    let app = TestApp::spawn().await;
+    let agent = app.create_agent(json!({"name": "Nova"})).await;
+    let session = app.open_session(&agent).await;
+    let path = format!("/v1/sessions/{session}/messages");
+    let bodies = [
+        json!({"content": "Ünïcødé 名前 🤖 \u{202e}rtl\n\ttabbed \"quoted\" \\ back"}),
+        reply(1_234, 567),
+        json!({"role": "assistant", "content": "Called tools.",
+               "usage": {"model": "gpt-4o", "inputTokens": 1, "outputTokens": 0, "latencyMs": 0},
+               "toolCalls": [{"name": "web_search", "status": "success", "durationMs": 120},
+                             {"name": "code_run", "status": "failure", "durationMs": 0}]}),
+    ];
+    let mut answers = Vec::new();
+    for body in bodies {
+        let (status, answer) = app.call(Method::POST, &path, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}: {answer}");
+        answers.push(answer);
+    }
+    let (_, page) = app
+        .call(Method::GET, &format!("{path}?limit=100"), None)
+        .await;
+    assert_eq!(page["data"].as_array().unwrap(), &answers);
 }

@@ -4,6 +4,7 @@
 //! projector writes, and for commands whose outcome is stored (or not) by hand: an answer
 //! given without the notification's word, or in spite of it, shows.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use api::outcome_waiter::{Decided, OutcomeWaiter};
@@ -126,7 +127,8 @@ async fn a_record_the_batch_accepted_is_answered_without_its_outcome() {
         outcome,
         Some(Decided {
             outcome: Outcome::Accepted,
-            this_record: true
+            this_record: true,
+            sequence: None,
         })
     );
 }
@@ -150,6 +152,38 @@ async fn a_record_the_batch_names_to_read_gets_its_stored_outcome() {
     }
 }
 
+/// A batch that accepted a message tells the sequence it got, and its waiter hears it.
+#[tokio::test]
+async fn a_message_the_batch_accepted_is_answered_with_its_sequence() {
+    let waiting = Waiting::start().await;
+    let (message, other) = (CommandId::new(), CommandId::new());
+    let payload = format!(
+        "{READ_MODEL_SCHEMA} 2 {} {} {} {}:41",
+        FAR + 5,
+        FAR + 9,
+        FAR + 6,
+        FAR + 7
+    );
+    let wait = futures::future::join(
+        waiting.outcome(message, at(2, FAR + 7)),
+        waiting.outcome(other, at(2, FAR + 8)),
+    );
+    let tell = async {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        notify_decided(&waiting.sql, &payload).await;
+    };
+    let ((message, other), ()) = tokio::join!(wait, tell);
+    let told = |sequence| {
+        Some(Decided {
+            outcome: Outcome::Accepted,
+            this_record: true,
+            sequence,
+        })
+    };
+    assert_eq!(message, told(Some(41)));
+    assert_eq!(other, told(None), "accepted, no message");
+}
+
 /// A second append of a command decided before (a retry with its `Idempotency-Key`) is named to
 /// read: its waiter gets the first record's acceptance, not as its own record's.
 #[tokio::test]
@@ -169,7 +203,8 @@ async fn a_record_accepted_as_an_earlier_one_is_not_accepted_as_itself() {
         outcome,
         Some(Decided {
             outcome: Outcome::Accepted,
-            this_record: false
+            this_record: false,
+            sequence: None,
         })
     );
 }
@@ -298,4 +333,102 @@ async fn the_projector_tells_accepted_exactly_the_records_it_accepted() {
     }
     // 60 records, 12 of them rejected, and 9 second appends.
     assert_eq!((accepted, to_read), (48, 21));
+}
+
+/// The projector's side for messages: each accepted message is told with the sequence stored
+/// for it — the sequence its request answers with, without reading the message back. A second
+/// append of one (a retry) is named to read, with no sequence.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_projector_tells_each_accepted_message_with_its_stored_sequence() {
+    use schema::command::PostMessage;
+    use schema::session::MessageRole;
+    use schema::{Actor, Command, CommandRecord, MessageId};
+    use std::sync::{Arc, Mutex};
+
+    let app = TestApp::spawn().await;
+    let agent = app.create_agent(serde_json::json!({"name": "Nova"})).await;
+    let session = app.open_session(&agent).await;
+    let told = Arc::new(Mutex::new(Vec::<String>::new()));
+    let stop = CancellationToken::new();
+    let sink = told.clone();
+    tokio::spawn(read_store::listener::listen(
+        app.db.url.clone(),
+        vec![DECIDED_CHANNEL],
+        stop.clone().cancelled_owned(),
+        move |_, payload| sink.lock().unwrap().push(payload.to_owned()),
+    ));
+    let _stop = stop.drop_guard();
+    let sql = app.sql().await;
+    testkit::eventually(Duration::from_secs(10), "the listener", || async {
+        notify_decided(&sql, "probe").await;
+        (!told.lock().unwrap().is_empty()).then_some(())
+    })
+    .await;
+
+    let mut posted = Vec::new();
+    for i in 0..30 {
+        let message_id = MessageId::new();
+        let record = CommandRecord::new(
+            app.tenant,
+            Actor::system("test"),
+            Command::PostMessage(PostMessage {
+                message_id,
+                session_id: session.parse().unwrap(),
+                agent_id: agent.parse().unwrap(),
+                role: MessageRole::User,
+                content: format!("message {i}"),
+                usage: None,
+                tool_calls: Vec::new(),
+                cron_session: false,
+            }),
+        );
+        posted.push((message_id, app.log.append(&record).await.unwrap(), true));
+        if i % 7 == 0 {
+            posted.push((message_id, app.log.append(&record).await.unwrap(), false));
+        }
+    }
+    let last = posted.last().unwrap().1;
+    let batches = testkit::eventually(Duration::from_secs(30), "every record told", || async {
+        let batches: Vec<_> = told
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|payload| read_store::projection::DecidedBatch::parse(payload))
+            .collect();
+        batches
+            .iter()
+            .any(|b| b.partition == last.partition && (b.first..=b.last).contains(&last.offset))
+            .then_some(batches)
+    })
+    .await;
+    for (message_id, position, first) in &posted {
+        let stored: i64 = sql
+            .query_one(
+                "SELECT sequence FROM messages WHERE id = $1",
+                &[&message_id.to_string()],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        let batch = batches
+            .iter()
+            .find(|b| {
+                b.partition == position.partition && (b.first..=b.last).contains(&position.offset)
+            })
+            .unwrap_or_else(|| panic!("no batch told of {position:?}"));
+        let expected = first.then_some(stored);
+        assert_eq!(batch.sequence(position.offset), expected, "{position:?}");
+        assert_eq!(batch.accepted(position.offset), *first, "{position:?}");
+    }
+    let sequences: BTreeSet<i64> = posted
+        .iter()
+        .filter_map(|(_, position, _)| {
+            batches.iter().find_map(|b| {
+                (b.partition == position.partition)
+                    .then(|| b.sequence(position.offset))
+                    .flatten()
+            })
+        })
+        .collect();
+    assert_eq!(sequences, (1..=30).collect::<BTreeSet<_>>());
 }

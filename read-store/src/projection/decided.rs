@@ -11,6 +11,11 @@
 //! not "accepted by this record" — rejected, or duplicates of a command decided before —
 //! comma-separated. A waiter reads its outcome whenever it is not named accepted by such a
 //! notification: one lost, too long to send, or of another schema only costs the read.
+//!
+//! When the batch accepted messages, a sixth field follows: `offset:sequence` for each, the
+//! place in its session each got (which the request posting it answers with, instead of
+//! reading the message back). Without messages the payload keeps its five fields, which API
+//! processes of an older build read; one with six, they take for no payload (they read).
 
 /// The channel of the notifications.
 pub const DECIDED_CHANNEL: &str = "agenfleet_decided";
@@ -27,6 +32,16 @@ pub struct DecidedBatch {
     pub last: i64,
     /// Sorted.
     to_read: Vec<i64>,
+    /// `(offset, sequence)` of the messages the batch accepted, sorted.
+    sequences: Vec<(i64, i64)>,
+}
+
+/// A record a batch accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Accepted {
+    pub offset: i64,
+    /// The sequence it gave the message the record posted, if it posted one.
+    pub sequence: Option<i64>,
 }
 
 impl DecidedBatch {
@@ -34,6 +49,15 @@ impl DecidedBatch {
     /// here; read the outcome).
     pub fn accepted(&self, offset: i64) -> bool {
         (self.first..=self.last).contains(&offset) && self.to_read.binary_search(&offset).is_err()
+    }
+
+    /// The sequence the batch gave the message the record at `offset` posted, if it told one.
+    pub fn sequence(&self, offset: i64) -> Option<i64> {
+        let at = self
+            .sequences
+            .binary_search_by_key(&offset, |(offset, _)| *offset)
+            .ok()?;
+        Some(self.sequences[at].1)
     }
 
     /// Reads a notification's payload; `None` if it is not one.
@@ -53,29 +77,49 @@ impl DecidedBatch {
                 .collect::<Result<_, _>>()
                 .ok()?
         };
+        let mut sequences: Vec<(i64, i64)> = match fields.next() {
+            None => Vec::new(),
+            Some(sequences) => sequences
+                .split(',')
+                .map(|pair| {
+                    let (offset, sequence) = pair.split_once(':')?;
+                    Some((offset.parse().ok()?, sequence.parse().ok()?))
+                })
+                .collect::<Option<_>>()?,
+        };
         if fields.next().is_some() || first > last {
             return None;
         }
         to_read.sort_unstable();
+        sequences.sort_unstable();
         Some(Self {
             schema,
             partition,
             first,
             last,
             to_read,
+            sequences,
         })
     }
 }
 
-/// The payload of a batch of `partition` that decided offsets `first..=last` and accepted those
-/// in `accepted`, without its leading schema (the server adds it); `None` when too long to send.
-pub fn payload(partition: u32, first: i64, last: i64, accepted: &[i64]) -> Option<String> {
-    let accepted: std::collections::HashSet<i64> = accepted.iter().copied().collect();
+/// The payload of a batch of `partition` that decided offsets `first..=last` and accepted
+/// `accepted`, without its leading schema (the server adds it); `None` when too long to send.
+pub fn payload(partition: u32, first: i64, last: i64, accepted: &[Accepted]) -> Option<String> {
+    let offsets: std::collections::HashSet<i64> = accepted.iter().map(|a| a.offset).collect();
     let to_read: Vec<String> = (first..=last)
-        .filter(|offset| !accepted.contains(offset))
+        .filter(|offset| !offsets.contains(offset))
         .map(|offset| offset.to_string())
         .collect();
-    let payload = format!("{partition} {first} {last} {}", to_read.join(","));
+    let mut payload = format!("{partition} {first} {last} {}", to_read.join(","));
+    let sequences: Vec<String> = accepted
+        .iter()
+        .filter_map(|a| Some(format!("{}:{}", a.offset, a.sequence?)))
+        .collect();
+    if !sequences.is_empty() {
+        payload.push(' ');
+        payload.push_str(&sequences.join(","));
+    }
     (payload.len() <= MAX_PAYLOAD).then_some(payload)
 }
 
@@ -83,9 +127,46 @@ pub fn payload(partition: u32, first: i64, last: i64, accepted: &[i64]) -> Optio
 mod tests {
     use super::*;
 
-    fn told(partition: u32, first: i64, last: i64, accepted: &[i64]) -> DecidedBatch {
-        let payload = payload(partition, first, last, accepted).unwrap();
+    fn accepted(offsets: &[i64]) -> Vec<Accepted> {
+        offsets
+            .iter()
+            .map(|&offset| Accepted {
+                offset,
+                sequence: None,
+            })
+            .collect()
+    }
+
+    fn told(partition: u32, first: i64, last: i64, offsets: &[i64]) -> DecidedBatch {
+        let payload = payload(partition, first, last, &accepted(offsets)).unwrap();
         DecidedBatch::parse(&format!("readmodel {payload}")).unwrap()
+    }
+
+    #[test]
+    fn the_sequences_of_accepted_messages_are_told_with_them() {
+        let mut records = accepted(&[10, 11, 13]);
+        records[0].sequence = Some(7);
+        records[2].sequence = Some(1);
+        let told_payload = payload(3, 10, 14, &records).unwrap();
+        assert_eq!(told_payload, "3 10 14 12,14 10:7,13:1");
+        let batch = DecidedBatch::parse(&format!("readmodel {told_payload}")).unwrap();
+        let told: Vec<(i64, bool, Option<i64>)> = (9..16)
+            .map(|o| (o, batch.accepted(o), batch.sequence(o)))
+            .collect();
+        assert_eq!(
+            told,
+            [
+                (9, false, None),
+                (10, true, Some(7)),
+                (11, true, None),
+                (12, false, None),
+                (13, true, Some(1)),
+                (14, false, None),
+                (15, false, None),
+            ]
+        );
+        // Without messages, the five fields an older API reads.
+        assert_eq!(payload(3, 10, 11, &accepted(&[10])).unwrap(), "3 10 11 11");
     }
 
     #[test]
@@ -103,13 +184,8 @@ mod tests {
     #[test]
     fn a_batch_with_too_many_records_to_read_is_not_told() {
         assert!(payload(0, 1_000_000, 1_001_000, &[]).is_none());
-        assert!(payload(
-            0,
-            1_000_000,
-            1_001_000,
-            &(1_000_000..=1_001_000).collect::<Vec<_>>()
-        )
-        .is_some());
+        let all = accepted(&(1_000_000..=1_001_000).collect::<Vec<_>>());
+        assert!(payload(0, 1_000_000, 1_001_000, &all).is_some());
     }
 
     #[test]
@@ -119,6 +195,10 @@ mod tests {
             "readmodel",
             "readmodel 0 1 2",
             "readmodel 0 1 2 3 4",
+            "readmodel 0 1 2 3 4:5 6",
+            "readmodel 0 1 2  1",
+            "readmodel 0 1 2  1:x",
+            "readmodel 0 1 2  1:2,",
             "readmodel x 1 2 ",
             "readmodel 0 2 1 ",
             "readmodel 0 1 2 1,x",

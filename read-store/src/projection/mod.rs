@@ -20,7 +20,7 @@ pub use checkpoint::{
     advance, checkpoints, lock_checkpoint, lock_checkpoint_then, lock_checkpoints_then,
     Announcement, APPLIED_CHANNEL,
 };
-pub use decided::{payload as decided_payload, DecidedBatch, DECIDED_CHANNEL};
+pub use decided::{payload as decided_payload, Accepted, DecidedBatch, DECIDED_CHANNEL};
 pub use failed_record::{record_failed, remember_skip, skipped_records, FailedRecord};
 pub use pipeline::{execute_all, End, Statement};
 pub use transaction::PipelinedTransaction;

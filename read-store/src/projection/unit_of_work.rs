@@ -94,6 +94,8 @@ pub struct UnitOfWork {
     pub(super) changes: Changes,
     /// Whether accepted events are queued for delivery (not while rebuilding).
     pub(super) outbox: bool,
+    /// The sequence each accepted message got, by the position of the record that posted it.
+    sequences: HashMap<(u32, i64), i64>,
 }
 
 impl UnitOfWork {
@@ -117,6 +119,7 @@ impl UnitOfWork {
             overlay,
             changes: Changes::default(),
             outbox,
+            sequences: HashMap::new(),
         })
     }
 
@@ -133,6 +136,9 @@ impl UnitOfWork {
         let decision = domain::decide(&state, record);
         if let Ok(events) = &decision {
             for event in events {
+                if let EventKind::MessageCreated { message } = &event.kind {
+                    self.sequences.insert(position, message.sequence);
+                }
                 self.apply(record, event);
             }
         }
@@ -143,13 +149,17 @@ impl UnitOfWork {
         true
     }
 
-    /// The offsets of `partition`'s records decided as accepted so far.
-    pub fn accepted_offsets(&self, partition: u32) -> Vec<i64> {
+    /// `partition`'s records decided as accepted so far, with the sequences of the messages
+    /// they posted.
+    pub fn accepted(&self, partition: u32) -> Vec<super::Accepted> {
         self.changes
             .outcomes
             .iter()
             .filter(|outcome| outcome.accepted && outcome.partition == partition as i32)
-            .map(|outcome| outcome.offset)
+            .map(|outcome| super::Accepted {
+                offset: outcome.offset,
+                sequence: self.sequences.get(&(partition, outcome.offset)).copied(),
+            })
             .collect()
     }
 
