@@ -218,6 +218,7 @@ async fn stored(
         .query_opt(&stored, &[&tenant.to_string(), &key])
         .await?;
     let Some(row) = row else {
+        // Deleted since the claim (a 429 forgot it): the caller may try again.
         return Ok(Claim::InFlight);
     };
     let stored_fingerprint: String = row.get(0);
@@ -237,6 +238,7 @@ async fn stored(
     }
 }
 
+/// What a claim that did not take the key finds.
 pub const STORED: &str = "SELECT fingerprint, response_status, response_headers, response_body
              FROM apistate.idempotency_keys WHERE tenant_id = $1 AND key = $2";
 
