@@ -10,7 +10,7 @@ use std::time::Duration;
 use api::outcome_waiter::{Decided, OutcomeWaiter};
 use event_log::Position;
 use read_store::outcomes::Outcome;
-use read_store::projection::{APPLIED_CHANNEL, DECIDED_CHANNEL};
+use read_store::projection::{DecidedBatch, APPLIED_CHANNEL, DECIDED_CHANNEL};
 use read_store::{Store, READ_MODEL_SCHEMA};
 use schema::CommandId;
 use testkit::TestApp;
@@ -242,25 +242,10 @@ async fn nothing_but_a_batch_of_the_schema_read_that_covers_the_record_answers_f
 async fn the_projector_tells_accepted_exactly_the_records_it_accepted() {
     use schema::command::CreateAgent;
     use schema::{Actor, AgentId, Command, CommandRecord};
-    use std::sync::{Arc, Mutex};
 
     let app = TestApp::spawn().await;
-    let told = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stop = CancellationToken::new();
-    let sink = told.clone();
-    tokio::spawn(read_store::listener::listen(
-        app.db.url.clone(),
-        vec![DECIDED_CHANNEL],
-        stop.clone().cancelled_owned(),
-        move |_, payload| sink.lock().unwrap().push(payload.to_owned()),
-    ));
-    let _stop = stop.drop_guard();
+    let told = ToldBatches::listen(&app).await;
     let sql = app.sql().await;
-    testkit::eventually(Duration::from_secs(10), "the listener", || async {
-        notify_decided(&sql, "probe").await;
-        (!told.lock().unwrap().is_empty()).then_some(())
-    })
-    .await;
 
     let mut positions = Vec::new();
     for i in 0..60 {
@@ -288,22 +273,7 @@ async fn the_projector_tells_accepted_exactly_the_records_it_accepted() {
             positions.push(app.log.append(&record).await.unwrap());
         }
     }
-    let last = *positions.last().unwrap();
-    let covered = |batches: &[read_store::projection::DecidedBatch]| {
-        batches
-            .iter()
-            .any(|b| b.partition == last.partition && (b.first..=b.last).contains(&last.offset))
-    };
-    let batches = testkit::eventually(Duration::from_secs(30), "every record told", || async {
-        let batches: Vec<_> = told
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|payload| read_store::projection::DecidedBatch::parse(payload))
-            .collect();
-        covered(&batches).then_some(batches)
-    })
-    .await;
+    let batches = told.up_to(*positions.last().unwrap()).await;
 
     let (mut accepted, mut to_read) = (0, 0);
     for position in &positions {
@@ -315,12 +285,7 @@ async fn the_projector_tells_accepted_exactly_the_records_it_accepted() {
             .await
             .unwrap()
             .map(|row| row.get(0));
-        let batch = batches
-            .iter()
-            .find(|b| {
-                b.partition == position.partition && (b.first..=b.last).contains(&position.offset)
-            })
-            .unwrap_or_else(|| panic!("no batch told of {position:?}"));
+        let batch = batch_of(&batches, *position);
         assert_eq!(batch.schema, READ_MODEL_SCHEMA);
         // Accepted by its own decision: an outcome stored for this very offset, accepted.
         let expected = stored == Some(true);
@@ -343,27 +308,12 @@ async fn the_projector_tells_each_accepted_message_with_its_stored_sequence() {
     use schema::command::PostMessage;
     use schema::session::MessageRole;
     use schema::{Actor, Command, CommandRecord, MessageId};
-    use std::sync::{Arc, Mutex};
 
     let app = TestApp::spawn().await;
     let agent = app.create_agent(serde_json::json!({"name": "Nova"})).await;
     let session = app.open_session(&agent).await;
-    let told = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stop = CancellationToken::new();
-    let sink = told.clone();
-    tokio::spawn(read_store::listener::listen(
-        app.db.url.clone(),
-        vec![DECIDED_CHANNEL],
-        stop.clone().cancelled_owned(),
-        move |_, payload| sink.lock().unwrap().push(payload.to_owned()),
-    ));
-    let _stop = stop.drop_guard();
+    let told = ToldBatches::listen(&app).await;
     let sql = app.sql().await;
-    testkit::eventually(Duration::from_secs(10), "the listener", || async {
-        notify_decided(&sql, "probe").await;
-        (!told.lock().unwrap().is_empty()).then_some(())
-    })
-    .await;
 
     let mut posted = Vec::new();
     for i in 0..30 {
@@ -387,20 +337,7 @@ async fn the_projector_tells_each_accepted_message_with_its_stored_sequence() {
             posted.push((message_id, app.log.append(&record).await.unwrap(), false));
         }
     }
-    let last = posted.last().unwrap().1;
-    let batches = testkit::eventually(Duration::from_secs(30), "every record told", || async {
-        let batches: Vec<_> = told
-            .lock()
-            .unwrap()
-            .iter()
-            .filter_map(|payload| read_store::projection::DecidedBatch::parse(payload))
-            .collect();
-        batches
-            .iter()
-            .any(|b| b.partition == last.partition && (b.first..=b.last).contains(&last.offset))
-            .then_some(batches)
-    })
-    .await;
+    let batches = told.up_to(posted.last().unwrap().1).await;
     for (message_id, position, first) in &posted {
         let stored: i64 = sql
             .query_one(
@@ -410,12 +347,7 @@ async fn the_projector_tells_each_accepted_message_with_its_stored_sequence() {
             .await
             .unwrap()
             .get(0);
-        let batch = batches
-            .iter()
-            .find(|b| {
-                b.partition == position.partition && (b.first..=b.last).contains(&position.offset)
-            })
-            .unwrap_or_else(|| panic!("no batch told of {position:?}"));
+        let batch = batch_of(&batches, *position);
         let expected = first.then_some(stored);
         assert_eq!(batch.sequence(position.offset), expected, "{position:?}");
         assert_eq!(batch.accepted(position.offset), *first, "{position:?}");
@@ -431,4 +363,64 @@ async fn the_projector_tells_each_accepted_message_with_its_stored_sequence() {
         })
         .collect();
     assert_eq!(sequences, (1..=30).collect::<BTreeSet<_>>());
+}
+
+/// The `agenfleet_decided` payloads of the test app's projector, heard from a listener of their
+/// own.
+struct ToldBatches {
+    told: std::sync::Arc<std::sync::Mutex<Vec<String>>>,
+    _stop: tokio_util::sync::DropGuard,
+}
+
+impl ToldBatches {
+    /// Listening once a notification of its own has come back.
+    async fn listen(app: &TestApp) -> Self {
+        let told = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let stop = CancellationToken::new();
+        let sink = told.clone();
+        tokio::spawn(read_store::listener::listen(
+            app.db.url.clone(),
+            vec![DECIDED_CHANNEL],
+            stop.clone().cancelled_owned(),
+            move |_, payload| sink.lock().unwrap().push(payload.to_owned()),
+        ));
+        let sql = app.sql().await;
+        testkit::eventually(Duration::from_secs(10), "the listener", || async {
+            notify_decided(&sql, "probe").await;
+            (!told.lock().unwrap().is_empty()).then_some(())
+        })
+        .await;
+        Self {
+            told,
+            _stop: stop.drop_guard(),
+        }
+    }
+
+    /// The batches told, once one covers `last`.
+    async fn up_to(&self, last: Position) -> Vec<DecidedBatch> {
+        testkit::eventually(Duration::from_secs(30), "every record told", || async {
+            let batches: Vec<_> = self
+                .told
+                .lock()
+                .unwrap()
+                .iter()
+                .filter_map(|payload| DecidedBatch::parse(payload))
+                .collect();
+            batches
+                .iter()
+                .any(|b| b.partition == last.partition && (b.first..=b.last).contains(&last.offset))
+                .then_some(batches)
+        })
+        .await
+    }
+}
+
+/// The batch that told of `position`.
+fn batch_of(batches: &[DecidedBatch], position: Position) -> &DecidedBatch {
+    batches
+        .iter()
+        .find(|b| {
+            b.partition == position.partition && (b.first..=b.last).contains(&position.offset)
+        })
+        .unwrap_or_else(|| panic!("no batch told of {position:?}"))
 }
