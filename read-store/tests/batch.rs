@@ -215,3 +215,55 @@ async fn lookups_queued_when_the_runtime_of_the_queries_stops_are_run_alone() {
     // Their places are given back: new lookups start queries of their own.
     assert_eq!(batcher.get(40_001).await.unwrap(), Some(400_010));
 }
+
+/// [`Numbers`] as a kind of write nobody waits for: one query at a time, each after waiting
+/// for more keys.
+struct Lingering;
+
+const LINGER: Duration = Duration::from_millis(150);
+
+impl Lookup for Lingering {
+    type Key = i64;
+    type Row = i64;
+    const IN_FLIGHT: usize = 1;
+    const LINGER: Duration = LINGER;
+
+    async fn fetch(
+        client: &deadpool_postgres::Client,
+        keys: &[i64],
+    ) -> Result<Vec<(usize, i64)>, StoreError> {
+        Numbers::fetch(client, keys).await
+    }
+}
+
+#[tokio::test]
+async fn a_lingering_kind_gathers_what_arrives_while_it_waits_into_one_query() {
+    let db = TestDatabase::create().await;
+    let batcher = Batcher::<Lingering>::new(pool(&db.url));
+    let started = tokio::time::Instant::now();
+    // Five lookups, one every 10 ms, with no query running: a kind that does not linger runs
+    // the first alone at once (`a_lookup_alone_runs_at_once`).
+    let mut lookups = Vec::new();
+    for key in 30_000..30_005 {
+        let batcher = batcher.clone();
+        lookups.push(tokio::spawn(async move {
+            let row = batcher.get(key).await.unwrap();
+            (key, row, started.elapsed())
+        }));
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for lookup in lookups {
+        let (key, row, answered_after) = lookup.await.unwrap();
+        assert_eq!(row, Some(key * 10));
+        assert!(
+            answered_after >= LINGER,
+            "key {key} answered after {answered_after:?}, before the linger"
+        );
+    }
+    assert_eq!(
+        queries_of(&[30_000, 30_001, 30_002, 30_003, 30_004]),
+        1,
+        "one query for the five: {:?}",
+        QUERIES.lock().unwrap()
+    );
+}
