@@ -19,6 +19,7 @@ mod cron;
 mod log_phases;
 mod messages;
 mod proc_stats;
+mod rounds;
 mod webhooks;
 
 /// As in `projector` and `agenfleet`, whose replay this runs.
@@ -132,8 +133,13 @@ struct HttpArgs {
     #[arg(long, default_value = "10s", value_parser = ops::duration::parse_duration)]
     duration: Duration,
     /// Send a fresh Idempotency-Key with every POST.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "compare_idempotency_keys")]
     idempotency_keys: bool,
+    /// Run each write phase as four rounds of half the duration — without, with, with and
+    /// without an Idempotency-Key — and print both rates and their difference: the two are
+    /// measured in the same minute on the same server, and the order cancels a steady drift.
+    #[arg(long)]
+    compare_idempotency_keys: bool,
     #[command(flatten)]
     reference: Reference,
 }
@@ -189,6 +195,7 @@ async fn http(args: HttpArgs) -> anyhow::Result<()> {
         concurrency,
         duration,
         idempotency_keys,
+        compare_idempotency_keys,
         reference,
     } = args;
     let client = reqwest::Client::builder()
@@ -198,52 +205,20 @@ async fn http(args: HttpArgs) -> anyhow::Result<()> {
         "{:x}",
         Instant::now().elapsed().as_nanos() ^ std::process::id() as u128
     );
-    // POST round trips.
-    let deadline = Instant::now() + duration;
-    let tasks = (0..concurrency).map(|worker| {
-        let (client, base, key, run) = (client.clone(), base.clone(), key.clone(), run.clone());
-        tokio::spawn(async move {
-            let mut latencies = Vec::new();
-            let mut errors = 0u64;
-            let mut i = 0u64;
-            while Instant::now() < deadline {
-                let started = Instant::now();
-                let mut request = client
-                    .post(format!("{base}/v1/agents"))
-                    .bearer_auth(&key)
-                    .json(&json!({"name": format!("bench-{run}-{worker}-{i}")}));
-                if idempotency_keys {
-                    request = request.header("Idempotency-Key", format!("{run}-{worker}-{i}"));
-                }
-                let response = request.send().await;
-                match response {
-                    Ok(r) if r.status() == 201 => latencies.push(started.elapsed()),
-                    _ => errors += 1,
-                }
-                i += 1;
-            }
-            (latencies, errors)
-        })
-    });
-    let started = Instant::now();
-    let mut latencies = Vec::new();
-    let mut errors = 0;
-    for task in futures::future::join_all(tasks).await {
-        let (l, e) = task?;
-        latencies.extend(l);
-        errors += e;
+    let writes = Writes {
+        client: &client,
+        base: &base,
+        key: &key,
+        concurrency,
+        run: &run,
+    };
+    let agents = |keyed, round, duration| writes.create_agents(keyed, round, duration);
+    if compare_idempotency_keys {
+        rounds::compare("POST /v1/agents", "commands", duration, reference, agents).await?;
+    } else {
+        let round = agents(idempotency_keys, 0, duration).await?;
+        round.print("POST /v1/agents", "commands", idempotency_keys, reference);
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort();
-    let per_second = latencies.len() as f64 / elapsed;
-    println!(
-        "POST /v1/agents  concurrency={concurrency} idempotency_keys={idempotency_keys} commands={} errors={errors} commands/s={per_second:.0} p50={:.2}ms p99={:.2}ms max={:.2}ms{}",
-        latencies.len(),
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.99),
-        percentile(&latencies, 1.0),
-        reference.write_ratio(per_second),
-    );
 
     // GET throughput on one agent.
     let agent: serde_json::Value = client
@@ -289,16 +264,77 @@ async fn http(args: HttpArgs) -> anyhow::Result<()> {
         percentile(&latencies, 0.99),
         reference.read_ratio(per_second),
     );
-    messages::post_messages(
-        &client,
-        &base,
-        &key,
-        concurrency,
-        duration,
-        idempotency_keys,
-        reference,
-    )
-    .await
+    let messages = |keyed, _round, duration| writes.post_messages(keyed, duration);
+    if compare_idempotency_keys {
+        rounds::compare(
+            "POST /v1/sessions/{id}/messages",
+            "messages",
+            duration,
+            reference,
+            messages,
+        )
+        .await
+    } else {
+        let round = messages(idempotency_keys, 0, duration).await?;
+        round.print(
+            "POST /v1/sessions/{id}/messages",
+            "messages",
+            idempotency_keys,
+            reference,
+        );
+        Ok(())
+    }
+}
+
+/// What the write phases need: the client, the API and its key, how many clients, and a tag
+/// that keeps this run's names apart.
+pub(crate) struct Writes<'a> {
+    pub client: &'a reqwest::Client,
+    pub base: &'a str,
+    pub key: &'a str,
+    pub concurrency: usize,
+    pub run: &'a str,
+}
+
+impl Writes<'_> {
+    /// `POST /v1/agents` round trips for `duration` (each with a fresh Idempotency-Key if
+    /// `keyed`); `round` keeps the names of rounds of one run apart.
+    async fn create_agents(
+        &self,
+        keyed: bool,
+        round: usize,
+        duration: Duration,
+    ) -> anyhow::Result<rounds::Round> {
+        let deadline = Instant::now() + duration;
+        let tasks = (0..self.concurrency).map(|worker| {
+            let client = self.client.clone();
+            let url = format!("{}/v1/agents", self.base);
+            let (key, run) = (self.key.to_owned(), self.run.to_owned());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut errors = 0u64;
+                let mut i = 0u64;
+                while Instant::now() < deadline {
+                    let started = Instant::now();
+                    let mut request = client
+                        .post(&url)
+                        .bearer_auth(&key)
+                        .json(&json!({"name": format!("bench-{run}-{round}-{worker}-{i}")}));
+                    if keyed {
+                        request = request
+                            .header("Idempotency-Key", format!("{run}-{round}-{worker}-{i}"));
+                    }
+                    match request.send().await {
+                        Ok(r) if r.status() == 201 => latencies.push(started.elapsed()),
+                        _ => errors += 1,
+                    }
+                    i += 1;
+                }
+                Ok((latencies, errors))
+            })
+        });
+        rounds::Round::gather(tasks).await
+    }
 }
 
 fn main() -> anyhow::Result<()> {

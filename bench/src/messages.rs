@@ -12,90 +12,73 @@ use schema::{Actor, AgentId, Command, CommandRecord, MessageId, SessionId, Tenan
 use serde_json::json;
 
 use crate::log_phases::append_range;
-use crate::{percentile, Reference};
+use crate::percentile;
+use crate::rounds::Round;
 
-/// `POST /v1/sessions/{id}/messages` round trips: one session per client, user messages and
-/// priced assistant replies in turn (each with a fresh Idempotency-Key if asked).
-pub async fn post_messages(
-    client: &reqwest::Client,
-    base: &str,
-    key: &str,
-    concurrency: usize,
-    duration: Duration,
-    idempotency_keys: bool,
-    reference: Reference,
-) -> anyhow::Result<()> {
-    let agent: serde_json::Value = client
-        .post(format!("{base}/v1/agents"))
-        .bearer_auth(key)
-        .json(&json!({"name": format!("bench-messages-{}", MessageId::new())}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let agent = agent["id"].as_str().unwrap_or_default().to_owned();
-    let deadline = Instant::now() + duration;
-    let tasks = (0..concurrency).map(|_| {
-        let (client, base, key, agent) = (
-            client.clone(),
-            base.to_owned(),
-            key.to_owned(),
-            agent.clone(),
-        );
-        tokio::spawn(async move {
-            let session: serde_json::Value = client
-                .post(format!("{base}/v1/sessions"))
-                .bearer_auth(&key)
-                .json(&json!({ "agentId": agent }))
-                .send()
-                .await?
-                .json()
-                .await?;
-            let url = format!(
-                "{base}/v1/sessions/{}/messages",
-                session["id"].as_str().unwrap_or_default()
+impl crate::Writes<'_> {
+    /// `POST /v1/sessions/{id}/messages` round trips for `duration`: one session per client,
+    /// user messages and priced assistant replies in turn (each with a fresh Idempotency-Key
+    /// if `keyed`).
+    pub(crate) async fn post_messages(
+        &self,
+        keyed: bool,
+        duration: Duration,
+    ) -> anyhow::Result<Round> {
+        let (client, base, key) = (self.client, self.base, self.key);
+        let agent: serde_json::Value = client
+            .post(format!("{base}/v1/agents"))
+            .bearer_auth(key)
+            .json(&json!({"name": format!("bench-messages-{}", MessageId::new())}))
+            .send()
+            .await?
+            .json()
+            .await?;
+        let agent = agent["id"].as_str().unwrap_or_default().to_owned();
+        let deadline = Instant::now() + duration;
+        let tasks = (0..self.concurrency).map(|_| {
+            let (client, base, key, agent) = (
+                client.clone(),
+                base.to_owned(),
+                key.to_owned(),
+                agent.clone(),
             );
-            let (mut latencies, mut errors, mut i) = (Vec::new(), 0u64, 0u64);
-            while Instant::now() < deadline {
-                let body = if i % 2 == 0 {
-                    json!({"content": "What changed in the report since yesterday?"})
-                } else {
-                    json!({"role": "assistant", "content": "Three sections changed.",
-                           "usage": {"model": "gpt-4o", "inputTokens": 1200, "outputTokens": 300, "latencyMs": 900}})
-                };
-                let mut request = client.post(&url).bearer_auth(&key).json(&body);
-                if idempotency_keys {
-                    request = request.header("Idempotency-Key", MessageId::new().to_string());
+            tokio::spawn(async move {
+                let session: serde_json::Value = client
+                    .post(format!("{base}/v1/sessions"))
+                    .bearer_auth(&key)
+                    .json(&json!({ "agentId": agent }))
+                    .send()
+                    .await?
+                    .json()
+                    .await?;
+                let url = format!(
+                    "{base}/v1/sessions/{}/messages",
+                    session["id"].as_str().unwrap_or_default()
+                );
+                let (mut latencies, mut errors, mut i) = (Vec::new(), 0u64, 0u64);
+                while Instant::now() < deadline {
+                    let body = if i % 2 == 0 {
+                        json!({"content": "What changed in the report since yesterday?"})
+                    } else {
+                        json!({"role": "assistant", "content": "Three sections changed.",
+                               "usage": {"model": "gpt-4o", "inputTokens": 1200, "outputTokens": 300, "latencyMs": 900}})
+                    };
+                    let mut request = client.post(&url).bearer_auth(&key).json(&body);
+                    if keyed {
+                        request = request.header("Idempotency-Key", MessageId::new().to_string());
+                    }
+                    let started = Instant::now();
+                    match request.send().await {
+                        Ok(r) if r.status() == 201 => latencies.push(started.elapsed()),
+                        _ => errors += 1,
+                    }
+                    i += 1;
                 }
-                let started = Instant::now();
-                match request.send().await {
-                    Ok(r) if r.status() == 201 => latencies.push(started.elapsed()),
-                    _ => errors += 1,
-                }
-                i += 1;
-            }
-            Ok::<_, anyhow::Error>((latencies, errors))
-        })
-    });
-    let started = Instant::now();
-    let (mut latencies, mut errors) = (Vec::new(), 0);
-    for task in futures::future::join_all(tasks).await {
-        let (l, e) = task??;
-        latencies.extend(l);
-        errors += e;
+                Ok::<_, anyhow::Error>((latencies, errors))
+            })
+        });
+        Round::gather(tasks).await
     }
-    let elapsed = started.elapsed().as_secs_f64();
-    latencies.sort();
-    let per_second = latencies.len() as f64 / elapsed;
-    println!(
-        "POST /v1/sessions/{{id}}/messages  concurrency={concurrency} idempotency_keys={idempotency_keys} messages={} errors={errors} messages/s={per_second:.0} p50={:.2}ms p99={:.2}ms max={:.2}ms{}",
-        latencies.len(),
-        percentile(&latencies, 0.50),
-        percentile(&latencies, 0.99),
-        percentile(&latencies, 1.0),
-        reference.write_ratio(per_second),
-    );
-    Ok(())
 }
 
 /// A tenant's history over `days` days: `agents` agents, a session per agent and day, and
