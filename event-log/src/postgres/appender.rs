@@ -9,6 +9,7 @@ use std::collections::HashMap;
 use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
 
+use super::json_text::JsonText;
 use super::{db_error, pool_error};
 use crate::LogError;
 
@@ -51,7 +52,8 @@ pub(super) struct Pending {
     pub partition: u32,
     pub command_id: String,
     pub tenant_id: String,
-    pub record: serde_json::Value,
+    /// The record as encoded (JSON text).
+    pub record: Vec<u8>,
     pub done: oneshot::Sender<Result<i64, LogError>>,
 }
 
@@ -138,7 +140,7 @@ async fn write(pool: &Pool, statement: &str, partition: u32, group: Vec<Pending>
         let statement = client.prepare_cached(statement).await.map_err(db_error)?;
         let command_ids: Vec<&str> = group.iter().map(|p| p.command_id.as_str()).collect();
         let tenant_ids: Vec<&str> = group.iter().map(|p| p.tenant_id.as_str()).collect();
-        let records: Vec<&serde_json::Value> = group.iter().map(|p| &p.record).collect();
+        let records: Vec<JsonText> = group.iter().map(|p| JsonText(&p.record)).collect();
         let row = client
             .query_opt(
                 &statement,

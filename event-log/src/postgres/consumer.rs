@@ -114,7 +114,7 @@ impl PostgresConsumer {
         let mut batch = Vec::with_capacity(rows.len().min(self.max_batch));
         for row in rows.iter().take(self.max_batch) {
             let partition = u32::try_from(row.get::<_, i32>(0)).unwrap_or_default();
-            batch.push(entry(partition, row.get(1), row.get(2))?);
+            batch.push(entry(partition, row.get(1), row.get(2)));
         }
         for entry in &batch {
             self.owned

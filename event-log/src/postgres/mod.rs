@@ -9,6 +9,7 @@
 
 mod appender;
 mod consumer;
+mod json_text;
 mod layout;
 
 use std::time::Duration;
@@ -188,12 +189,7 @@ impl EventLog for PostgresLog {
 
     async fn append_encoded(&self, tenant: TenantId, bytes: &[u8]) -> Result<Position, LogError> {
         let partition = self.partition_for(tenant);
-        let json: serde_json::Value = serde_json::from_slice(bytes)
-            .map_err(|e| LogError::Other(format!("a record is not JSON: {e}")))?;
-        let command_id = json["commandId"]
-            .as_str()
-            .ok_or_else(|| LogError::Other("a record without commandId".to_owned()))?
-            .to_owned();
+        let command_id = json_text::command_id(bytes).map_err(LogError::Other)?;
         let appender = self.appender();
         let (done, offset) = tokio::sync::oneshot::channel();
         appender
@@ -201,7 +197,7 @@ impl EventLog for PostgresLog {
                 partition,
                 command_id,
                 tenant_id: tenant.to_string(),
-                record: json,
+                record: bytes.to_vec(),
                 done,
             })
             .await?;
@@ -227,9 +223,10 @@ impl EventLog for PostgresLog {
             .query(&statement, &[&(partition as i32), &from_offset, &limit])
             .await
             .map_err(db_error)?;
-        rows.iter()
+        Ok(rows
+            .iter()
             .map(|row| entry(partition, row.get(0), row.get(1)))
-            .collect()
+            .collect())
     }
 
     async fn consumer(&self, options: ConsumerOptions) -> Result<Box<dyn LogConsumer>, LogError> {
@@ -264,9 +261,8 @@ impl EventLog for PostgresLog {
 }
 
 /// A stored record back as an entry, through the same decoding every backend uses.
-fn entry(partition: u32, offset: i64, json: serde_json::Value) -> Result<LogEntry, LogError> {
-    let bytes = serde_json::to_vec(&json).map_err(|e| LogError::Other(e.to_string()))?;
-    Ok(LogEntry::decode(Position { partition, offset }, &bytes))
+fn entry(partition: u32, offset: i64, record: json_text::JsonText) -> LogEntry {
+    LogEntry::decode(Position { partition, offset }, record.0)
 }
 
 /// The database out of reach (a lost connection, a server shutting down or full) is
