@@ -163,16 +163,15 @@ async fn remember(
         }
     } else {
         // Stored while the answer goes out, not before: off the request's path (a round trip
-        // and a transaction). A request with the key that arrives in between waits for it
-        // (`idempotency::claim`); one that finds it missing after a failure (the database
-        // away, the process stopped) finds the key locked until its lock runs out, and then
-        // runs again, deriving the same command, which the projector decides only once.
-        let store = state.store.clone();
-        let (key, stored) = (key.to_owned(), stored.clone());
-        actix_web::rt::spawn(async move {
-            if let Err(error) = idempotency::complete(&store, tenant, &key, &stored).await {
-                tracing::warn!(%error, "cannot record the answer of an idempotent request");
-            }
+        // and a transaction), gathered with others (`kept_answers`). A request with the key
+        // that arrives in between waits for it (`idempotency::claim`); one that finds it
+        // missing after a failure (the database away, the process killed) finds the key locked
+        // until its lock runs out, and then runs again, deriving the same command, which the
+        // projector decides only once.
+        state.answers.keep(idempotency::Answer {
+            tenant,
+            key: key.to_owned(),
+            response: stored.clone(),
         });
     }
     // This answer goes out as the handler wrote it, every header included (`Retry-After`,

@@ -14,6 +14,7 @@ pub mod console;
 pub mod error;
 pub mod idempotency;
 pub mod ids;
+pub mod kept_answers;
 pub mod key_usage;
 pub mod listing;
 pub mod openapi;

@@ -147,6 +147,12 @@ async fn serve_with(
     );
     spawn_idempotency_expiry(store.clone(), shutdown.clone());
     let usage = std::sync::Arc::new(crate::key_usage::KeyUsage::default());
+    // Answers of idempotent requests are written on a connection of their own too (as key
+    // usage, below), and the last of them once the server has stopped.
+    let answers_store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, 1)?;
+    let answers_stop = CancellationToken::new();
+    let (answers, answers_writer) =
+        crate::kept_answers::KeptAnswers::start(answers_store, answers_stop.clone());
     let activity = crate::activity_stream::ActivityHub::start(
         store.clone(),
         waiter.applied(),
@@ -159,6 +165,7 @@ async fn serve_with(
     let state = web::Data::new(AppState {
         activity,
         usage: usage.clone(),
+        answers,
         limits: Default::default(),
         leases: Default::default(),
         rate_limits: config.rate_limits,
@@ -214,11 +221,12 @@ async fn serve_with(
     tracing::info!(%addr, "API listening");
     Ok(RunningApi {
         addr,
-        // Ends once the server has stopped and the last key usage is written.
+        // Ends once the server has stopped and the last key usage and answers are written.
         task: tokio::spawn(async move {
             let stopped = server.await;
             flush_stop.cancel();
-            let _ = flusher.await;
+            answers_stop.cancel();
+            let _ = tokio::join!(flusher, answers_writer);
             stopped
         }),
     })

@@ -20,6 +20,8 @@ pub struct AppState {
     pub metrics: ops::Metrics,
     pub signals: crate::ops_signals::ApiSignals,
     pub usage: std::sync::Arc<crate::key_usage::KeyUsage>,
+    /// Where answers of requests with an `Idempotency-Key` go to be kept.
+    pub answers: crate::kept_answers::KeptAnswers,
     pub limits: crate::rate_limit::LimitsCache,
     pub leases: crate::rate_limit::Leases,
     /// Whether requests are counted against the tenant's rate limits.

@@ -6,9 +6,7 @@
 //! bounded `GET /v1/agents/{id}` (docs/BENCHMARKS.md). A [`Batcher`] queues the keys and runs
 //! at most [`IN_FLIGHT`] queries at a time, each for every key queued when it starts (up to
 //! [`MAX_KEYS`]): a lookup that finds no query running starts one at once, so nothing waits
-//! for a timer; lookups that arrive while queries run share the next one. A kind of write
-//! that nobody waits for may run fewer queries at once and wait a moment for more keys
-//! ([`Lookup::IN_FLIGHT`], [`Lookup::LINGER`]).
+//! for a timer; lookups that arrive while queries run share the next one.
 //!
 //! Every query starts after each lookup in it was asked for, so a lookup sees every write
 //! committed before it was asked for, as a lookup of its own would (read-your-writes). A query
@@ -20,7 +18,6 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::hash::Hash;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use deadpool_postgres::Pool;
 use tokio::sync::oneshot;
@@ -40,13 +37,6 @@ pub const MAX_KEYS: usize = 64;
 pub trait Lookup: Send + Sync + 'static {
     type Key: Clone + Eq + Hash + Send + Sync + 'static;
     type Row: Clone + Send + 'static;
-
-    /// Queries of this kind running at once.
-    const IN_FLIGHT: usize = IN_FLIGHT;
-    /// How long a query waits for more keys before it takes the queue. Zero for lookups on a
-    /// request's path; writes that nobody waits for (an answer stored after its response) can
-    /// gather more per statement, and so cost fewer transactions.
-    const LINGER: Duration = Duration::ZERO;
 
     /// The rows found for `keys` (distinct), each with the index of its key in `keys`.
     fn fetch(
@@ -108,8 +98,8 @@ type Answer<L> = oneshot::Sender<Option<<L as Lookup>::Row>>;
 
 struct State<L: Lookup> {
     queue: Vec<(L::Key, Answer<L>)>,
-    /// Tasks running queries (at most [`Lookup::IN_FLIGHT`]); each takes the queue's next keys
-    /// until it finds the queue empty.
+    /// Tasks running queries (at most [`IN_FLIGHT`]); each takes the queue's next keys until
+    /// it finds the queue empty.
     runners: usize,
 }
 
@@ -144,7 +134,7 @@ impl<L: Lookup> Batcher<L> {
         let start_runner = {
             let mut state = self.shared.lock();
             state.queue.push((key, sender));
-            let start = state.runners < L::IN_FLIGHT;
+            let start = state.runners < IN_FLIGHT;
             if start {
                 state.runners += 1;
             }
@@ -181,9 +171,6 @@ struct Runner<L: Lookup> {
 impl<L: Lookup> Runner<L> {
     async fn run(mut self) {
         loop {
-            if !L::LINGER.is_zero() {
-                tokio::time::sleep(L::LINGER).await;
-            }
             let batch = {
                 let mut state = self.shared.lock();
                 if state.queue.is_empty() {

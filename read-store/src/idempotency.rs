@@ -8,7 +8,7 @@ use schema::TenantId;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::batch::{fetch_rows, Lookup};
+use crate::batch::Lookup;
 use crate::{Store, StoreError};
 
 /// How long a key is kept.
@@ -242,47 +242,21 @@ async fn stored(
 pub const STORED: &str = "SELECT fingerprint, response_status, response_headers, response_body
              FROM apistate.idempotency_keys WHERE tenant_id = $1 AND key = $2";
 
-/// Stores answers (see [`complete`]), many in one statement ([`crate::batch`]).
+/// Stores answers (see [`complete`]), many in one statement.
 pub const COMPLETE: &str = "UPDATE apistate.idempotency_keys k
              SET response_status = w.status, response_headers = w.headers, response_body = w.body,
                  locked_until = NULL
              FROM unnest($1::text[], $2::text[], $3::int4[], $4::jsonb[], $5::bytea[])
-                  WITH ORDINALITY AS w(tenant_id, key, status, headers, body, n)
+                  AS w(tenant_id, key, status, headers, body)
              WHERE k.tenant_id = w.tenant_id AND k.key = w.key
-             RETURNING w.n, set_config('synchronous_commit', 'off', true)";
+             RETURNING set_config('synchronous_commit', 'off', true)";
 
-/// Answers of requests stored together.
-pub struct Completions;
-
-impl Lookup for Completions {
-    type Key = Ticket<StoredResponse>;
-    type Row = ();
-
-    /// Stored after their responses went out, so nobody waits for them but a retry that came
-    /// at once (`ANSWER_GRACE`): one statement at a time, each taking what gathered over
-    /// `LINGER`. With keys on every write (2 cores, 16 clients) that is a fifth of the
-    /// statements and transactions, and 8 % more keyed writes per second (docs/BENCHMARKS.md).
-    const IN_FLIGHT: usize = 1;
-    const LINGER: std::time::Duration = std::time::Duration::from_millis(3);
-
-    async fn fetch(
-        client: &deadpool_postgres::Client,
-        answers: &[Self::Key],
-    ) -> Result<Vec<(usize, ())>, StoreError> {
-        let tenants: Vec<String> = answers.iter().map(|a| a.tenant.to_string()).collect();
-        let keys: Vec<&str> = answers.iter().map(|a| a.key.as_str()).collect();
-        let statuses: Vec<i32> = answers.iter().map(|a| i32::from(a.what.status)).collect();
-        let headers: Vec<Json<&Vec<(String, String)>>> =
-            answers.iter().map(|a| Json(&a.what.headers)).collect();
-        let bodies: Vec<&[u8]> = answers.iter().map(|a| a.what.body.as_slice()).collect();
-        fetch_rows(
-            client,
-            COMPLETE,
-            &[&tenants, &keys, &statuses, &headers, &bodies],
-            |_| Ok(()),
-        )
-        .await
-    }
+/// The answer of a request that owned its key, to replay to the same request sent again.
+#[derive(Debug, Clone)]
+pub struct Answer {
+    pub tenant: TenantId,
+    pub key: String,
+    pub response: StoredResponse,
 }
 
 /// Unlocks a key, keeping its first use (see `release`).
@@ -292,20 +266,24 @@ pub const RELEASE: &str =
 /// Forgets a key (see `forget`).
 pub const FORGET: &str = "DELETE FROM apistate.idempotency_keys WHERE tenant_id = $1 AND key = $2";
 
-/// Stores the answer to replay, in one statement with the others stored at the same moment
-/// ([`crate::batch`]). Committed without waiting for its WAL flush: a crash that loses it
-/// leaves the key claimed and unanswered, so a retry takes it over when its lock runs out and
-/// derives the same command from the kept first use, whose outcome the projector kept.
-pub async fn complete(
-    store: &Store,
-    tenant: TenantId,
-    key: &str,
-    response: &StoredResponse,
-) -> Result<(), StoreError> {
-    store
-        .batchers()
-        .completions
-        .get(Ticket::new(tenant, key, response.clone()))
+/// Stores the answers to replay, in one statement. Committed without waiting for its WAL
+/// flush: a crash that loses them leaves each key claimed and unanswered, so a retry takes it
+/// over when its lock runs out and derives the same command from the kept first use, whose
+/// outcome the projector kept. Storing an answer again is harmless (the same row, the same
+/// values).
+pub async fn complete(client: &impl GenericClient, answers: &[Answer]) -> Result<(), StoreError> {
+    let tenants: Vec<String> = answers.iter().map(|a| a.tenant.to_string()).collect();
+    let keys: Vec<&str> = answers.iter().map(|a| a.key.as_str()).collect();
+    let statuses: Vec<i32> = answers
+        .iter()
+        .map(|a| i32::from(a.response.status))
+        .collect();
+    let headers: Vec<Json<&Vec<(String, String)>>> =
+        answers.iter().map(|a| Json(&a.response.headers)).collect();
+    let bodies: Vec<&[u8]> = answers.iter().map(|a| a.response.body.as_slice()).collect();
+    let statement = client.prepare_cached(COMPLETE).await?;
+    client
+        .execute(&statement, &[&tenants, &keys, &statuses, &headers, &bodies])
         .await?;
     Ok(())
 }

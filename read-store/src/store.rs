@@ -108,7 +108,6 @@ pub(crate) struct Batchers {
     pub outcomes: Batcher<crate::outcomes::ByCommand>,
     pub claims: Batcher<crate::idempotency::Claims<false>>,
     pub claims_unflushed: Batcher<crate::idempotency::Claims<true>>,
-    pub completions: Batcher<crate::idempotency::Completions>,
 }
 
 impl Batchers {
@@ -120,7 +119,6 @@ impl Batchers {
             outcomes: Batcher::new(lookups.clone()),
             claims: Batcher::new(lookups.clone()),
             claims_unflushed: Batcher::new(lookups.clone()),
-            completions: Batcher::new(lookups.clone()),
         }
     }
 }

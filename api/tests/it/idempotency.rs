@@ -289,7 +289,7 @@ async fn keys_older_than_24_hours_are_forgotten_and_expired() {
 /// distinct keys all take theirs, and every answer stored together is replayed as stored.
 #[tokio::test(flavor = "multi_thread")]
 async fn claims_made_together_give_a_key_to_one_request_and_store_every_answer() {
-    use read_store::idempotency::{claim, complete, Claim, StoredResponse};
+    use read_store::idempotency::{claim, complete, Answer, Claim, StoredResponse};
 
     let app = TestApp::spawn().await;
     let store = read_store::Store::connect(&app.db.url, read_store::READ_MODEL_SCHEMA, 4).unwrap();
@@ -340,13 +340,18 @@ async fn claims_made_together_give_a_key_to_one_request_and_store_every_answer()
                 body: key.as_bytes().to_vec(),
             })
             .collect();
-        let stored = futures::future::join_all(
-            keys.iter()
-                .zip(&answers)
-                .map(|(key, answer)| complete(&store, app.tenant, key, answer)),
-        )
-        .await;
-        assert!(stored.iter().all(Result::is_ok), "{stored:?}");
+        let together: Vec<Answer> = keys
+            .iter()
+            .zip(&answers)
+            .map(|(key, answer)| Answer {
+                tenant: app.tenant,
+                key: key.clone(),
+                response: answer.clone(),
+            })
+            .collect();
+        complete(&store.client().await.unwrap(), &together)
+            .await
+            .unwrap();
         for (key, answer) in keys.iter().zip(answers) {
             let replayed = claim(&store, app.tenant, key, key, until, unflushed)
                 .await
@@ -361,7 +366,7 @@ async fn claims_made_together_give_a_key_to_one_request_and_store_every_answer()
 /// wait is over.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_key_answered_while_its_answer_is_being_stored_is_replayed_not_in_flight() {
-    use read_store::idempotency::{claim, complete, Claim, StoredResponse, ANSWER_GRACE};
+    use read_store::idempotency::{claim, complete, Answer, Claim, StoredResponse, ANSWER_GRACE};
 
     let app = TestApp::spawn().await;
     let store = read_store::Store::connect(&app.db.url, read_store::READ_MODEL_SCHEMA, 4).unwrap();
@@ -377,7 +382,12 @@ async fn a_key_answered_while_its_answer_is_being_stored_is_replayed_not_in_flig
         let (store, answer) = (store.clone(), answer.clone());
         async move {
             tokio::time::sleep(ANSWER_GRACE / 4).await;
-            complete(&store, app.tenant, "storing", &answer).await
+            let answer = Answer {
+                tenant: app.tenant,
+                key: "storing".into(),
+                response: answer,
+            };
+            complete(&store.client().await.unwrap(), &[answer]).await
         }
     };
     let (again, stored) = tokio::join!(
@@ -416,4 +426,146 @@ async fn the_same_request_right_after_its_answer_is_replayed() {
         assert_eq!(again.json::<Value>().await.unwrap(), first);
     }
     assert_eq!(agent_count(&app).await, 20);
+}
+
+/// The answers of idempotent requests are stored after their responses went out, gathered
+/// (`api::kept_answers`): a process stopped by SIGTERM right after answering stores them all
+/// before it exits, and the same requests sent again are replays.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stop_right_after_the_answers_went_out_keeps_every_one() {
+    let app = TestApp::spawn().await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut api = tokio::process::Command::new(env!("CARGO_BIN_EXE_api"))
+        .env("DATABASE_URL", &app.db.url)
+        .env("EVENT_LOG_URL", &app.log_url)
+        .env("AGENFLEET_LISTEN", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    testkit::eventually(
+        Duration::from_secs(10),
+        "the API process to listen",
+        || async {
+            app.http
+                .get(format!("{base}/healthz"))
+                .send()
+                .await
+                .ok()
+                .map(|_| ())
+        },
+    )
+    .await;
+    let post = |n: usize| {
+        app.request_to(&base, &app.key, Method::POST, "/v1/agents")
+            .header("Idempotency-Key", format!("stop-{n}"))
+            .json(&json!({"name": format!("kept-{n}")}))
+            .send()
+    };
+    let answers = futures::future::join_all((0..40).map(post)).await;
+    let stop = tokio::process::Command::new("kill")
+        .args(["-TERM", &api.id().unwrap().to_string()])
+        .status();
+    let stop = stop.await.unwrap();
+    assert!(stop.success());
+    let mut first = Vec::new();
+    for answer in answers {
+        let answer = answer.unwrap();
+        assert_eq!(answer.status(), StatusCode::CREATED);
+        first.push(answer.json::<Value>().await.unwrap());
+    }
+    let exit = tokio::time::timeout(Duration::from_secs(30), api.wait())
+        .await
+        .expect("the API stops")
+        .unwrap();
+    assert!(exit.success(), "the API exits cleanly: {exit}");
+
+    let sql = app.sql().await;
+    let stored: i64 = sql
+        .query_one(
+            "SELECT count(*) FROM apistate.idempotency_keys
+             WHERE key LIKE 'stop-%' AND response_status = 201 AND locked_until IS NULL",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        stored, 40,
+        "every answer sent was stored before the process exited"
+    );
+    for (n, agent) in first.iter().enumerate() {
+        let again = app
+            .request(Method::POST, "/v1/agents")
+            .header("Idempotency-Key", format!("stop-{n}"))
+            .json(&json!({"name": format!("kept-{n}")}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(again.status(), StatusCode::CREATED);
+        assert_eq!(
+            again
+                .headers()
+                .get("idempotent-replayed")
+                .map(|v| v.to_str().unwrap()),
+            Some("true"),
+            "request {n} sent again is a replay"
+        );
+        assert_eq!(&again.json::<Value>().await.unwrap(), agent);
+    }
+    assert_eq!(agent_count(&app).await, 40);
+}
+
+/// More answers than one statement stores, queued just before the writer is told to stop: it
+/// stores every one, over as many statements as they take, before it ends.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_answer_writer_stores_everything_queued_before_it_stops() {
+    use api::kept_answers::KeptAnswers;
+    use read_store::idempotency::{Answer, StoredResponse};
+
+    let app = TestApp::spawn().await;
+    let sql = app.sql().await;
+    sql.execute(
+        "INSERT INTO apistate.idempotency_keys (tenant_id, key, fingerprint, created_at, locked_until)
+         SELECT $1, 'queued-' || n, 'f', now(), now() + interval '1 minute'
+         FROM generate_series(0, 599) AS n",
+        &[&app.tenant.to_string()],
+    )
+    .await
+    .unwrap();
+    let store = read_store::Store::connect(&app.db.url, read_store::READ_MODEL_SCHEMA, 1).unwrap();
+    let stop = tokio_util::sync::CancellationToken::new();
+    let (answers, writer) = KeptAnswers::start(store, stop.clone());
+    for n in 0..600 {
+        answers.keep(Answer {
+            tenant: app.tenant,
+            key: format!("queued-{n}"),
+            response: StoredResponse {
+                status: 201,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: format!("{{\"n\":{n}}}").into_bytes(),
+            },
+        });
+    }
+    stop.cancel();
+    tokio::time::timeout(Duration::from_secs(30), writer)
+        .await
+        .expect("the writer ends")
+        .unwrap();
+    let stored: i64 = sql
+        .query_one(
+            "SELECT count(*) FROM apistate.idempotency_keys
+             WHERE key LIKE 'queued-%' AND response_status = 201 AND locked_until IS NULL
+               AND convert_from(response_body, 'UTF8') = '{\"n\":' || substr(key, 8) || '}'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 600);
 }
