@@ -11,7 +11,7 @@ use async_trait::async_trait;
 use tokio::time::Instant;
 use tokio_postgres::Statement;
 
-use super::{db_error, entry, PostgresLog, CHANNEL};
+use super::{db_error, entry, record_of, PostgresLog, CHANNEL};
 use crate::membership::Membership;
 use crate::{ConsumerEvent, ConsumerOptions, LogConsumer, LogEntry, LogError};
 
@@ -114,7 +114,7 @@ impl PostgresConsumer {
         let mut batch = Vec::with_capacity(rows.len().min(self.max_batch));
         for row in rows.iter().take(self.max_batch) {
             let partition = u32::try_from(row.get::<_, i32>(0)).unwrap_or_default();
-            batch.push(entry(partition, row.get(1), row.get(2)));
+            batch.push(entry(partition, row.get(1), record_of(row, 2)?));
         }
         for entry in &batch {
             self.owned

@@ -223,10 +223,9 @@ impl EventLog for PostgresLog {
             .query(&statement, &[&(partition as i32), &from_offset, &limit])
             .await
             .map_err(db_error)?;
-        Ok(rows
-            .iter()
-            .map(|row| entry(partition, row.get(0), row.get(1)))
-            .collect())
+        rows.iter()
+            .map(|row| Ok(entry(partition, row.get(0), record_of(row, 1)?)))
+            .collect()
     }
 
     async fn consumer(&self, options: ConsumerOptions) -> Result<Box<dyn LogConsumer>, LogError> {
@@ -258,6 +257,12 @@ impl EventLog for PostgresLog {
         }
         Ok(ends)
     }
+}
+
+/// The record in column `index` of `row`, as its JSON text.
+fn record_of(row: &tokio_postgres::Row, index: usize) -> Result<json_text::JsonText<'_>, LogError> {
+    row.try_get(index)
+        .map_err(|e| LogError::Other(format!("a stored record cannot be read: {e}")))
 }
 
 /// A stored record back as an entry, through the same decoding every backend uses.
