@@ -143,31 +143,30 @@ async fn a_retry_after_a_504_returns_the_outcome_of_the_command_already_appended
 
 /// The API process dies after appending and before answering; the retry on another process
 /// answers with the original outcome and creates nothing new.
-#[tokio::test(flavor = "multi_thread")]
-async fn a_retry_after_the_api_crashed_mid_request_returns_the_original_outcome() {
-    let mut app = TestApp::spawn().await;
-    app.stop_projector().await;
+/// An `api` process of its own on `app`'s database and log (with `env` besides), listening;
+/// and its base URL.
+async fn api_process(app: &TestApp, env: &[(&str, &str)]) -> (tokio::process::Child, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
         .unwrap()
         .port();
-    let mut doomed = tokio::process::Command::new(env!("CARGO_BIN_EXE_api"))
+    let process = tokio::process::Command::new(env!("CARGO_BIN_EXE_api"))
         .env("DATABASE_URL", &app.db.url)
         .env("EVENT_LOG_URL", &app.log_url)
         .env("AGENFLEET_LISTEN", format!("127.0.0.1:{port}"))
-        .env("AGENFLEET_COMMAND_TIMEOUT", "1s")
         .env("RUST_LOG", "warn")
+        .envs(env.iter().copied())
         .kill_on_drop(true)
         .spawn()
         .unwrap();
-    let doomed_base = format!("http://127.0.0.1:{port}");
+    let base = format!("http://127.0.0.1:{port}");
     testkit::eventually(
         Duration::from_secs(10),
         "the API process to listen",
         || async {
             app.http
-                .get(format!("{doomed_base}/healthz"))
+                .get(format!("{base}/healthz"))
                 .send()
                 .await
                 .ok()
@@ -175,6 +174,14 @@ async fn a_retry_after_the_api_crashed_mid_request_returns_the_original_outcome(
         },
     )
     .await;
+    (process, base)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_retry_after_the_api_crashed_mid_request_returns_the_original_outcome() {
+    let mut app = TestApp::spawn().await;
+    app.stop_projector().await;
+    let (mut doomed, doomed_base) = api_process(&app, &[("AGENFLEET_COMMAND_TIMEOUT", "1s")]).await;
     let sql = app.sql().await;
     let records = || async {
         sql.query_one("SELECT count(*) FROM eventlog.records", &[])
@@ -436,33 +443,7 @@ async fn the_same_request_right_after_its_answer_is_replayed() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stop_right_after_the_answers_went_out_keeps_every_one() {
     let app = TestApp::spawn().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut api = tokio::process::Command::new(env!("CARGO_BIN_EXE_api"))
-        .env("DATABASE_URL", &app.db.url)
-        .env("EVENT_LOG_URL", &app.log_url)
-        .env("AGENFLEET_LISTEN", format!("127.0.0.1:{port}"))
-        .env("RUST_LOG", "warn")
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    testkit::eventually(
-        Duration::from_secs(10),
-        "the API process to listen",
-        || async {
-            app.http
-                .get(format!("{base}/healthz"))
-                .send()
-                .await
-                .ok()
-                .map(|_| ())
-        },
-    )
-    .await;
+    let (mut api, base) = api_process(&app, &[]).await;
     let post = |n: usize| {
         app.request_to(&base, &app.key, Method::POST, "/v1/agents")
             .header("Idempotency-Key", format!("stop-{n}"))

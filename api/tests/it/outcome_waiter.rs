@@ -106,6 +106,12 @@ async fn notify_decided(sql: &tokio_postgres::Client, payload: &str) {
         .unwrap();
 }
 
+/// [`notify_decided`] once the waiter has had 100 ms to start waiting.
+async fn notify_decided_soon(sql: &tokio_postgres::Client, payload: &str) {
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    notify_decided(sql, payload).await;
+}
+
 fn at(partition: u32, offset: i64) -> Position {
     Position { partition, offset }
 }
@@ -115,11 +121,8 @@ async fn a_record_the_batch_accepted_is_answered_without_its_outcome() {
     let waiting = Waiting::start().await;
     let command = CommandId::new();
     let wait = waiting.outcome(command, at(2, FAR + 7));
-    let tell = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let payload = format!("{READ_MODEL_SCHEMA} 2 {} {} {}", FAR + 5, FAR + 9, FAR + 6);
-        notify_decided(&waiting.sql, &payload).await;
-    };
+    let payload = format!("{READ_MODEL_SCHEMA} 2 {} {} {}", FAR + 5, FAR + 9, FAR + 6);
+    let tell = notify_decided_soon(&waiting.sql, &payload);
     let (outcome, ()) = tokio::join!(wait, tell);
     // No outcome is stored for the command: only the notification can have said so, and it
     // said this very record was accepted.
@@ -140,11 +143,8 @@ async fn a_record_the_batch_names_to_read_gets_its_stored_outcome() {
     let position = at(1, FAR + 6);
     waiting.store_rejection(command, position).await;
     let wait = waiting.outcome(command, position);
-    let tell = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let payload = format!("{READ_MODEL_SCHEMA} 1 {} {} {}", FAR + 5, FAR + 9, FAR + 6);
-        notify_decided(&waiting.sql, &payload).await;
-    };
+    let payload = format!("{READ_MODEL_SCHEMA} 1 {} {} {}", FAR + 5, FAR + 9, FAR + 6);
+    let tell = notify_decided_soon(&waiting.sql, &payload);
     let (outcome, ()) = tokio::join!(wait, tell);
     match outcome.map(|decided| decided.outcome) {
         Some(Outcome::Rejected(rejection)) => assert_eq!(rejection.code.as_str(), "CONFLICT"),
@@ -168,10 +168,7 @@ async fn a_message_the_batch_accepted_is_answered_with_its_sequence() {
         waiting.outcome(message, at(2, FAR + 7)),
         waiting.outcome(other, at(2, FAR + 8)),
     );
-    let tell = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        notify_decided(&waiting.sql, &payload).await;
-    };
+    let tell = notify_decided_soon(&waiting.sql, &payload);
     let ((message, other), ()) = tokio::join!(wait, tell);
     let told = |sequence| {
         Some(Decided {
@@ -193,11 +190,8 @@ async fn a_record_accepted_as_an_earlier_one_is_not_accepted_as_itself() {
     waiting.store_outcome(command, at(1, FAR + 2), true).await;
     let retried = at(1, FAR + 6);
     let wait = waiting.outcome(command, retried);
-    let tell = async {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let payload = format!("{READ_MODEL_SCHEMA} 1 {} {} {}", FAR + 5, FAR + 9, FAR + 6);
-        notify_decided(&waiting.sql, &payload).await;
-    };
+    let payload = format!("{READ_MODEL_SCHEMA} 1 {} {} {}", FAR + 5, FAR + 9, FAR + 6);
+    let tell = notify_decided_soon(&waiting.sql, &payload);
     let (outcome, ()) = tokio::join!(wait, tell);
     assert_eq!(
         outcome,
