@@ -171,7 +171,7 @@ async fn remember(
         state.answers.keep(idempotency::Answer {
             tenant,
             key: key.to_owned(),
-            response: stored.clone(),
+            response: stored,
         });
     }
     // This answer goes out as the handler wrote it, every header included (`Retry-After`,
@@ -180,7 +180,7 @@ async fn remember(
     for (name, value) in &all_headers {
         first.append_header((name.clone(), value.clone()));
     }
-    Ok(ServiceResponse::new(request, first.body(stored.body)))
+    Ok(ServiceResponse::new(request, first.body(body)))
 }
 
 fn replay(stored: &StoredResponse) -> HttpResponse {
