@@ -1,10 +1,12 @@
-//! Group commit for appends. Concurrent appends to one partition would each take the
-//! partition's head-row lock for a transaction of their own, one after the other. Instead, one
-//! task per log keeps at most one write in flight per partition and writes everything that
-//! queued up meanwhile as a single statement: the same guarantees (offsets assigned under the
-//! head-row lock, visible in order), a fraction of the transactions under load.
+//! Group commit for appends. Concurrent appends would each take their partition's head-row
+//! lock for a transaction of their own, one after the other. Instead, one task per log keeps at
+//! most [`IN_FLIGHT`] statements in flight and writes everything that queued up meanwhile — for
+//! every partition not already in a statement in flight — as a single statement: the same
+//! guarantees (offsets assigned under each partition's head-row lock, visible in order), a
+//! fraction of the transactions under load, whether the appends are one tenant's or spread
+//! over many tenants' partitions.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
@@ -13,22 +15,39 @@ use super::json_text::JsonText;
 use super::{db_error, pool_error};
 use crate::LogError;
 
-/// Reserves `n` offsets under the head-row lock, inserts the records at them in order, and
-/// signals the partition once; `$extra` adds to what the statement selects.
+/// Statements in flight at most. One would gather the most appends per statement, but then a
+/// statement that is slow (a large record, a head row locked by another process's append)
+/// would hold back every partition's appends; with two, the others go on beside it.
+pub(super) const IN_FLIGHT: usize = 2;
+
+/// Reserves offsets under the head-row lock of each partition of `$1` (`$2` records each),
+/// inserts the records (`$3` partition, `$4` place among its partition's records, `$5`…`$7`) at
+/// them in order, and signals each partition once; `$extra` adds to what the statement
+/// selects. The head rows are locked in partition order, so two statements of two processes
+/// that share partitions cannot deadlock; a partition without a head row is left out of the
+/// answer (and its records out of the log).
 macro_rules! append_many {
     ($extra:literal) => {
         concat!(
             r#"
-WITH head AS (
-    UPDATE eventlog.partitions SET next_offset = next_offset + cardinality($2::text[])
-    WHERE partition = $1
-    RETURNING next_offset - cardinality($2::text[]) AS base
+WITH locked AS MATERIALIZED (
+    SELECT partition FROM eventlog.partitions
+    WHERE partition = ANY($1::int[])
+    ORDER BY partition
+    FOR UPDATE
+), head AS (
+    UPDATE eventlog.partitions p SET next_offset = p.next_offset + n.count
+    FROM locked JOIN unnest($1::int[], $2::int[]) AS n(partition, count) USING (partition)
+    WHERE p.partition = locked.partition
+    RETURNING p.partition, p.next_offset - n.count AS base
 ), appended AS (
     INSERT INTO eventlog.records (partition, "offset", command_id, tenant_id, record)
-    SELECT $1, head.base + r.ordinality - 1, r.command_id, r.tenant_id, r.record
-    FROM head, unnest($2::text[], $3::text[], $4::jsonb[]) WITH ORDINALITY AS r(command_id, tenant_id, record)
+    SELECT r.partition, head.base + r.place, r.command_id, r.tenant_id, r.record
+    FROM unnest($3::int[], $4::int[], $5::text[], $6::text[], $7::jsonb[])
+             AS r(partition, place, command_id, tenant_id, record)
+    JOIN head USING (partition)
 )
-SELECT base, pg_notify('agenfleet_log', $1::text)"#,
+SELECT partition, base, pg_notify('agenfleet_log', partition::text)"#,
             $extra,
             " FROM head"
         )
@@ -84,84 +103,116 @@ impl Appender {
     }
 }
 
-/// Wakes on: a new append (queued, and written at once if its partition is idle), or a write
-/// finishing (the partition's queue, if any, is written next). Ends when every handle is gone
-/// and no write is in flight.
+/// Wakes on: a new append (queued), or a statement finishing (its partitions are free again).
+/// Then, while fewer than [`IN_FLIGHT`] statements are in flight, writes everything queued for
+/// partitions that are in none as one more. Ends when every handle is gone and nothing is
+/// queued or in flight.
 async fn run(pool: Pool, statement: &'static str, mut incoming: mpsc::UnboundedReceiver<Pending>) {
-    let (finished_tx, mut finished) = mpsc::unbounded_channel::<u32>();
-    let mut queued: HashMap<u32, Vec<Pending>> = HashMap::new();
-    let mut in_flight: HashMap<u32, bool> = HashMap::new();
+    let (finished_tx, mut finished) = mpsc::unbounded_channel::<Vec<u32>>();
+    let mut queued: BTreeMap<u32, Vec<Pending>> = BTreeMap::new();
+    // Partitions in a statement in flight: a partition's next appends wait for it, so that its
+    // offsets follow the order the appends came in.
+    let mut busy: BTreeSet<u32> = BTreeSet::new();
+    let mut in_flight = 0;
     let mut open = true;
     loop {
         tokio::select! {
             pending = incoming.recv(), if open => match pending {
-                Some(pending) => {
-                    let partition = pending.partition;
-                    queued.entry(partition).or_default().push(pending);
-                    if !in_flight.get(&partition).copied().unwrap_or(false) {
-                        start(&pool, statement, partition, &mut queued, &mut in_flight, &finished_tx);
-                    }
-                }
+                Some(pending) => queued.entry(pending.partition).or_default().push(pending),
                 None => open = false,
             },
-            Some(partition) = finished.recv() => {
-                in_flight.insert(partition, false);
-                if queued.get(&partition).is_some_and(|queue| !queue.is_empty()) {
-                    start(&pool, statement, partition, &mut queued, &mut in_flight, &finished_tx);
+            Some(partitions) = finished.recv() => {
+                in_flight -= 1;
+                for partition in partitions {
+                    busy.remove(&partition);
                 }
             }
         }
-        if !open && in_flight.values().all(|busy| !busy) {
+        // Whatever else has come in goes into the same statement.
+        while let Ok(pending) = incoming.try_recv() {
+            queued.entry(pending.partition).or_default().push(pending);
+        }
+        while in_flight < IN_FLIGHT {
+            let ready: Vec<u32> = queued
+                .keys()
+                .filter(|partition| !busy.contains(partition))
+                .copied()
+                .collect();
+            if ready.is_empty() {
+                break;
+            }
+            let groups: Vec<(u32, Vec<Pending>)> = ready
+                .into_iter()
+                .filter_map(|partition| Some((partition, queued.remove(&partition)?)))
+                .collect();
+            busy.extend(groups.iter().map(|(partition, _)| *partition));
+            in_flight += 1;
+            let (pool, finished) = (pool.clone(), finished_tx.clone());
+            tokio::spawn(async move {
+                let partitions = groups.iter().map(|(partition, _)| *partition).collect();
+                write(&pool, statement, groups).await;
+                let _ = finished.send(partitions);
+            });
+        }
+        if !open && in_flight == 0 && queued.is_empty() {
             return;
         }
     }
 }
 
-fn start(
-    pool: &Pool,
-    statement: &'static str,
-    partition: u32,
-    queued: &mut HashMap<u32, Vec<Pending>>,
-    in_flight: &mut HashMap<u32, bool>,
-    finished: &mpsc::UnboundedSender<u32>,
-) {
-    let group = queued.remove(&partition).unwrap_or_default();
-    in_flight.insert(partition, true);
-    let (pool, finished) = (pool.clone(), finished.clone());
-    tokio::spawn(async move {
-        write(&pool, statement, partition, group).await;
-        let _ = finished.send(partition);
-    });
-}
-
-async fn write(pool: &Pool, statement: &str, partition: u32, group: Vec<Pending>) {
+/// Writes `groups` (each a partition and its appends in order, partitions ascending) in one
+/// statement and answers each append with its offset or the error.
+async fn write(pool: &Pool, statement: &str, groups: Vec<(u32, Vec<Pending>)>) {
     let result = async {
         let client = pool.get().await.map_err(pool_error)?;
         let statement = client.prepare_cached(statement).await.map_err(db_error)?;
-        let command_ids: Vec<&str> = group.iter().map(|p| p.command_id.as_str()).collect();
-        let tenant_ids: Vec<&str> = group.iter().map(|p| p.tenant_id.as_str()).collect();
-        let records: Vec<JsonText> = group.iter().map(|p| JsonText(&p.record)).collect();
-        let row = client
-            .query_opt(
+        let partitions: Vec<i32> = groups.iter().map(|(p, _)| *p as i32).collect();
+        let counts: Vec<i32> = groups.iter().map(|(_, g)| g.len() as i32).collect();
+        let appends = || {
+            groups
+                .iter()
+                .flat_map(|(p, g)| g.iter().map(move |a| (*p, a)))
+        };
+        let record_partitions: Vec<i32> = appends().map(|(p, _)| p as i32).collect();
+        let places: Vec<i32> = groups.iter().flat_map(|(_, g)| 0..g.len() as i32).collect();
+        let command_ids: Vec<&str> = appends().map(|(_, a)| a.command_id.as_str()).collect();
+        let tenant_ids: Vec<&str> = appends().map(|(_, a)| a.tenant_id.as_str()).collect();
+        let records: Vec<JsonText> = appends().map(|(_, a)| JsonText(&a.record)).collect();
+        let rows = client
+            .query(
                 &statement,
-                &[&(partition as i32), &command_ids, &tenant_ids, &records],
+                &[
+                    &partitions,
+                    &counts,
+                    &record_partitions,
+                    &places,
+                    &command_ids,
+                    &tenant_ids,
+                    &records,
+                ],
             )
             .await
-            .map_err(db_error)?
-            .ok_or_else(|| {
-                LogError::Other(format!(
-                    "partition {partition} has no row in eventlog.partitions: run migrate"
-                ))
-            })?;
-        Ok::<i64, LogError>(row.get(0))
+            .map_err(db_error)?;
+        Ok::<BTreeMap<u32, i64>, LogError>(
+            rows.iter()
+                .map(|row| (row.get::<_, i32>(0) as u32, row.get::<_, i64>(1)))
+                .collect(),
+        )
     }
     .await;
-    for (index, pending) in group.into_iter().enumerate() {
-        let outcome = match &result {
-            Ok(base) => Ok(base + index as i64),
-            Err(LogError::Unavailable(message)) => Err(LogError::Unavailable(message.clone())),
-            Err(other) => Err(LogError::Other(other.to_string())),
-        };
-        let _ = pending.done.send(outcome);
+    for (partition, group) in groups {
+        for (place, pending) in group.into_iter().enumerate() {
+            let outcome = match &result {
+                Ok(bases) => match bases.get(&partition) {
+                    Some(base) => Ok(base + place as i64),
+                    None => Err(LogError::Other(format!(
+                        "partition {partition} has no row in eventlog.partitions: run migrate"
+                    ))),
+                },
+                Err(LogError::Unavailable(message)) => Err(LogError::Unavailable(message.clone())),
+                Err(other) => Err(LogError::Other(other.to_string())),
+            };
+            let _ = pending.done.send(outcome);
+        }
     }
 }

@@ -3,9 +3,10 @@
 //! Records live in `eventlog.records`, keyed by `(partition, offset)`. An append takes its
 //! offset from the partition's row in `eventlog.partitions` in the same statement that inserts
 //! the record, so the row stays locked until commit: appends to one partition serialize and
-//! offset N+1 can never be seen before N (the first trap of the design). Each commit sends
-//! `NOTIFY agenfleet_log '<partition>'` to wake consumers. Consumers are described in
-//! [`consumer`].
+//! offset N+1 can never be seen before N (the first trap of the design). One statement may
+//! append to several partitions (see [`appender`]). Each commit sends
+//! `NOTIFY agenfleet_log '<partition>'` for each of its partitions to wake consumers.
+//! Consumers are described in [`consumer`].
 
 mod appender;
 mod consumer;
@@ -30,7 +31,7 @@ const DEFAULT_POOL_SIZE: u32 = 16;
 /// Connection option: plan every execution of a prepared statement anew.
 pub(crate) const CUSTOM_PLANS: &str = "-c plan_cache_mode=force_custom_plan";
 /// Connection option of the appender's connections: plan the append once per connection. Its
-/// only statement (`appender::APPEND_MANY`) reads nothing but the partition's row of
+/// only statement (`appender::APPEND_MANY`) reads nothing but its partitions' rows of
 /// `eventlog.partitions`, a table of one row per partition that never grows, and inserts the
 /// records: no plan of it can scan the growing log, and planning it cost as much as running it.
 const GENERIC_PLANS: &str = "-c plan_cache_mode=force_generic_plan";
@@ -49,7 +50,7 @@ ORDER BY "offset" LIMIT $3"#;
 #[derive(Clone)]
 pub struct PostgresLog {
     pool: Pool,
-    /// The appender's connections: at most one append in flight per partition.
+    /// The appender's connections, one per statement it may have in flight.
     append_pool: Pool,
     /// Started on the first append (it needs a runtime), shared by clones.
     appender: std::sync::Arc<std::sync::OnceLock<appender::Appender>>,
@@ -120,7 +121,7 @@ impl PostgresLog {
         if config.get_application_name().is_none() {
             config.application_name("agenfleet-event-log");
         }
-        let append_pool = pool_of(config.clone(), GENERIC_PLANS, partitions as usize)?;
+        let append_pool = pool_of(config.clone(), GENERIC_PLANS, appender::IN_FLIGHT)?;
         // The log starts empty and grows without bound: a generic plan cached while the tables
         // were small would keep scanning them. Plan each execution for the data it meets.
         config.options(CUSTOM_PLANS);

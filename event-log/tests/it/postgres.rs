@@ -240,3 +240,74 @@ async fn the_consumers_fetch_reads_the_records_key_on_a_log_empty_or_grown() {
         .unwrap();
     assert_eq!((row.get::<_, i64>(0), row.get::<_, i64>(1)), (4, 0));
 }
+
+/// Two processes' appenders (two logs on one database) append at once for tenants spread over
+/// every partition, so that their statements each take several partitions' head rows: every
+/// append succeeds — no deadlock between two statements that share partitions — and each
+/// partition holds exactly the records appended to it, at the offsets their appends returned,
+/// one after another from 0.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_appenders_sharing_partitions_give_each_record_its_own_offset() {
+    use std::collections::BTreeMap;
+
+    use crate::support::{record, tenants};
+    use event_log::Position;
+
+    const TASKS_PER_LOG: usize = 8;
+    const PER_TASK: usize = 60;
+    let database = TestDatabase::create().await;
+    migrate_postgres_log(&database.url).await.expect("migrate");
+    let logs = [
+        connect(&database.url).await.expect("connect"),
+        connect(&database.url).await.expect("connect"),
+    ];
+    let tenants = tenants(&*logs[0], 24);
+    let spread: std::collections::BTreeSet<u32> =
+        tenants.iter().map(|t| logs[0].partition_for(*t)).collect();
+    assert!(spread.len() > 4, "the tenants cover several partitions");
+    let tasks: Vec<_> = logs
+        .iter()
+        .flat_map(|log| std::iter::repeat_n(log.clone(), TASKS_PER_LOG))
+        .enumerate()
+        .map(|(n, log)| {
+            let tenants = tenants.clone();
+            tokio::spawn(async move {
+                let mut appended = Vec::new();
+                for i in 0..PER_TASK {
+                    let record = record(tenants[(n + i) % tenants.len()], n * PER_TASK + i);
+                    let position = log.append(&record).await.expect("every append succeeds");
+                    appended.push((position, record.command_id));
+                }
+                appended
+            })
+        })
+        .collect();
+    let mut appended: BTreeMap<Position, _> = BTreeMap::new();
+    for task in tasks {
+        for (position, command_id) in task.await.expect("task") {
+            assert!(
+                appended.insert(position, command_id).is_none(),
+                "two appends were given {position:?}"
+            );
+        }
+    }
+    let mut stored = BTreeMap::new();
+    for partition in 0..logs[0].partitions() {
+        let entries = logs[0].read(partition, 0, 10_000).await.expect("read");
+        for (expected, entry) in entries.into_iter().enumerate() {
+            assert_eq!(
+                entry.position.offset, expected as i64,
+                "partition {partition}"
+            );
+            stored.insert(
+                entry.position,
+                entry.command().expect("readable").command_id,
+            );
+        }
+    }
+    assert_eq!(stored.len(), 2 * TASKS_PER_LOG * PER_TASK);
+    assert_eq!(
+        stored, appended,
+        "a record is not at the offset its append returned"
+    );
+}
