@@ -34,6 +34,10 @@ pub const READ_MODEL: &[(&str, &str)] = &[
         "0007_sessions_active_without_activity",
         include_str!("../../migrations/read-model/0007_sessions_active_without_activity.sql"),
     ),
+    (
+        "0008_drop_merge_latency",
+        include_str!("../../migrations/read-model/0008_drop_merge_latency.sql"),
+    ),
 ];
 
 /// The API's own state (schema [`API_STATE_SCHEMA`]).

@@ -34,3 +34,22 @@ async fn migrate_names_each_schema_and_a_second_run_prints_no_notices() {
     assert!(!first.contains("read-model migration"), "{first}");
     assert_eq!(migrate(&db.url), "migrations are up to date\n");
 }
+
+/// Migration 0008 drops `merge_latency`, which 0002 created and nothing calls any more.
+#[tokio::test]
+async fn the_unused_latency_merge_function_is_gone_after_migrating() {
+    let db = testkit::postgres::TestDatabase::create().await;
+    migrate(&db.url);
+    let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    let row = client
+        .query_one(
+            "SELECT count(*) FROM pg_proc WHERE proname = 'merge_latency'",
+            &[],
+        )
+        .await
+        .expect("query");
+    assert_eq!(row.get::<_, i64>(0), 0);
+}

@@ -202,10 +202,10 @@ fn counters<'a>(rows: impl Iterator<Item = &'a Rollup> + Clone) -> Vec<Param> {
 }
 
 /// The stored sketch `t.latency` and the batch's `EXCLUDED.latency` added bucket by bucket, as
-/// the SQL function `merge_latency` (migration 0002) does. Written into the upserts rather than
-/// called: Postgres plans a SQL function that it cannot inline (this one aggregates) on every
-/// execution of the statement calling it — 160 µs per upsert here, three upserts per batch of
-/// messages, where the statement's own plan is made once per connection.
+/// the SQL function `merge_latency` of migration 0002 did (0008 drops it). Written into the
+/// upserts rather than called: Postgres plans a SQL function that it cannot inline (this one
+/// aggregates) on every execution of the statement calling it — 160 µs per upsert here, three
+/// upserts per batch of messages, where the statement's own plan is made once per connection.
 const MERGED_LATENCY: &str =
     "(SELECT coalesce(jsonb_agg(jsonb_build_array(bucket, total) ORDER BY bucket), '[]'::jsonb)
      FROM (SELECT (e->>0)::int AS bucket, sum((e->>1)::bigint) AS total
