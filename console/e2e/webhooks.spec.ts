@@ -75,6 +75,18 @@ test('create a webhook, send a test, see the delivery and its attempts', async (
   await expect(page.getByText(`No ${other} deliveries.`)).toBeVisible();
   await page.getByLabel('Status').selectOption('');
   await expect(log.locator('tbody tr').first()).toBeVisible();
+
+  // On a phone (390 px) nothing scrolls sideways, neither the page nor the deliveries: a
+  // delivery's buttons and its attempt log are on screen.
+  await page.setViewportSize({ width: 390, height: 844 });
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+  expect(await deliveries.evaluate((table) => table.parentElement!.scrollWidth - table.parentElement!.clientWidth)).toBe(0);
+  for (const element of [row.getByRole('button', { name: 'Hide attempts' }), row.getByRole('button', { name: 'Retry' }), log]) {
+    const box = (await element.boundingBox())!;
+    expect(box.x).toBeGreaterThanOrEqual(0);
+    expect(box.x + box.width).toBeLessThanOrEqual(390);
+  }
+  await page.setViewportSize({ width: 1280, height: 800 });
   await screenshots(page, 'webhook');
 
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();

@@ -42,7 +42,7 @@ export function Deliveries({ webhookId }: { webhookId: string }) {
       )}
       {deliveries.data && deliveries.data.data.length > 0 && (
         <div className="table-wrap">
-          <table data-testid="deliveries">
+          <table className="deliveries stack-on-phone" data-testid="deliveries">
             <thead>
               <tr>
                 <th scope="col">Event</th>
@@ -60,17 +60,23 @@ export function Deliveries({ webhookId }: { webhookId: string }) {
               {deliveries.data.data.map((delivery) => (
                 <Fragment key={delivery.id}>
                   <tr data-delivery-id={delivery.id}>
-                    <td>
+                    <td className="row-title">
                       <code>{delivery.eventType}</code>
                     </td>
-                    <td>
+                    <td data-label="Status">
                       <StatusBadge status={delivery.status} />
                     </td>
-                    <td className="num">{delivery.attempts}</td>
-                    <td>{delivery.lastStatusCode ?? <span className="muted">—</span>}</td>
-                    <td className="nowrap">{delivery.nextAttemptAt ? formatRelative(delivery.nextAttemptAt) : '—'}</td>
-                    <td className="nowrap">{formatDateTime(delivery.createdAt)}</td>
-                    <td>
+                    <td className="num" data-label="Attempts">
+                      {delivery.attempts}
+                    </td>
+                    <td data-label="Last answer">{delivery.lastStatusCode ?? <span className="muted">—</span>}</td>
+                    <td className="nowrap" data-label="Next attempt">
+                      {delivery.nextAttemptAt ? formatRelative(delivery.nextAttemptAt) : '—'}
+                    </td>
+                    <td className="nowrap" data-label="Created">
+                      {formatDateTime(delivery.createdAt)}
+                    </td>
+                    <td className="actions-cell">
                       <div className="row-actions">
                         <button
                           type="button"
@@ -140,8 +146,8 @@ function AttemptLog({ webhookId, deliveryId }: { webhookId: string; deliveryId: 
   const attempts = delivery.data.attemptLog ?? [];
   if (attempts.length === 0) return <Empty>No attempt yet: the first one is due now.</Empty>;
   return (
-    <table className="attempts" data-testid="attempt-log">
-      <caption className="small muted">
+    <table className="attempts stack-on-phone" data-testid="attempt-log">
+      <caption className="small muted wrap-anywhere">
         Attempts of <code>{delivery.data.eventType}</code> (event <code>{delivery.data.eventId}</code>), oldest first
       </caption>
       <thead>
@@ -155,10 +161,16 @@ function AttemptLog({ webhookId, deliveryId }: { webhookId: string; deliveryId: 
       <tbody>
         {attempts.map((attempt, i) => (
           <tr key={`${attempt.at}-${i}`}>
-            <td className="nowrap">{formatDateTimeSeconds(attempt.at)}</td>
-            <td>{attempt.statusCode ?? <span className="muted">no answer</span>}</td>
-            <td className="num">{formatDuration(attempt.durationMs)}</td>
-            <td className="wrap-anywhere">{attempt.error ?? <span className="muted">—</span>}</td>
+            <td className="nowrap" data-label="At">
+              {formatDateTimeSeconds(attempt.at)}
+            </td>
+            <td data-label="Answer">{attempt.statusCode ?? <span className="muted">no answer</span>}</td>
+            <td className="num" data-label="Took">
+              {formatDuration(attempt.durationMs)}
+            </td>
+            <td className="wrap-anywhere attempt-error" data-label="Error">
+              {attempt.error ?? <span className="muted">—</span>}
+            </td>
           </tr>
         ))}
       </tbody>
