@@ -17,6 +17,7 @@ test('create a webhook, send a test, see the delivery and its attempts', async (
   await expect(page.getByRole('heading', { level: 1, name: 'Webhooks' })).toBeVisible();
   await page.getByRole('link', { name: 'New webhook' }).click();
   await expect(page.getByRole('heading', { level: 1, name: 'New webhook' })).toBeVisible();
+  await screenshots(page, 'webhook-new');
 
   await page.getByLabel('URL').fill(url);
   await page.getByLabel('All events').uncheck();

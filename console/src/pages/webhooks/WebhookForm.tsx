@@ -103,7 +103,10 @@ export function WebhookForm() {
           <legend>Events</legend>
           <label className="inline checkbox">
             <input type="checkbox" checked={all} onChange={(e) => setAll(e.target.checked)} />
-            All events (<code>*</code>), including those added later
+            {/* One flex item: bare text around <code> would be three, split apart by the gap. */}
+            <span>
+              All events (<code>*</code>), including those added later
+            </span>
           </label>
           <div className="event-grid">
             {EVENT_TYPES.map((type) => (

@@ -1,0 +1,1 @@
+import{Z as e,j as t}from"./index-C5ealFXH.js";function n({id:n,agents:r,name:i}){if(!n)return e(`span`,{className:`muted`,children:`—`});let a=r.get(n);return a?e(t,{to:`/agents/${n}`,children:a.name}):i?e(`span`,{title:n,children:i}):e(`span`,{className:`mono small muted`,title:`Deleted, or not loaded yet`,children:n})}export{n as t};

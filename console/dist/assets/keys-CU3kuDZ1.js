@@ -1,0 +1,1 @@
+import{A as e,L as t}from"./index-C5ealFXH.js";function n(){let{client:n}=e();return t({queryKey:[`api-keys`,`list`],queryFn:async()=>{let e=[];for await(let t of n.paginate(e=>n.listApiKeys({query:e})))e.push(t);return e}})}export{n as t};

@@ -1,1 +1,0 @@
-import{A as e,L as t}from"./index-Dm-pw8I9.js";function n(){let{client:n}=e();return t({queryKey:[`api-keys`,`list`],queryFn:async()=>{let e=[];for await(let t of n.paginate(e=>n.listApiKeys({query:e})))e.push(t);return e}})}export{n as t};
