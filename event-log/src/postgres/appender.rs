@@ -161,48 +161,73 @@ async fn run(pool: Pool, statement: &'static str, mut incoming: mpsc::UnboundedR
 }
 
 /// Writes `groups` (each a partition and its appends in order, partitions ascending) in one
-/// statement and answers each append with its offset or the error.
+/// statement and answers each append with its offset or the error. A statement the database
+/// refuses (not one it could not run: those are `Unavailable` for every append in it) may be
+/// refusing one append's record — a record `jsonb` cannot store — so its appends are written
+/// again one by one, in their order, and only the refused ones fail: one tenant's bad record
+/// never fails the appends of others that shared its statement.
 async fn write(pool: &Pool, statement: &str, groups: Vec<(u32, Vec<Pending>)>) {
-    let result = async {
-        let client = pool.get().await.map_err(pool_error)?;
-        let statement = client.prepare_cached(statement).await.map_err(db_error)?;
-        let partitions: Vec<i32> = groups.iter().map(|(p, _)| *p as i32).collect();
-        let counts: Vec<i32> = groups.iter().map(|(_, g)| g.len() as i32).collect();
-        let appends = || {
-            groups
-                .iter()
-                .flat_map(|(p, g)| g.iter().map(move |a| (*p, a)))
-        };
-        let record_partitions: Vec<i32> = appends().map(|(p, _)| p as i32).collect();
-        let places: Vec<i32> = groups.iter().flat_map(|(_, g)| 0..g.len() as i32).collect();
-        let command_ids: Vec<&str> = appends().map(|(_, a)| a.command_id.as_str()).collect();
-        let tenant_ids: Vec<&str> = appends().map(|(_, a)| a.tenant_id.as_str()).collect();
-        let records: Vec<JsonText> = appends().map(|(_, a)| JsonText(&a.record)).collect();
-        let rows = client
-            .query(
-                &statement,
-                &[
-                    &partitions,
-                    &counts,
-                    &record_partitions,
-                    &places,
-                    &command_ids,
-                    &tenant_ids,
-                    &records,
-                ],
-            )
-            .await
-            .map_err(db_error)?;
-        Ok::<BTreeMap<u32, i64>, LogError>(
-            rows.iter()
-                .map(|row| (row.get::<_, i32>(0) as u32, row.get::<_, i64>(1)))
-                .collect(),
-        )
+    let result = attempt(pool, statement, &groups).await;
+    let appends: usize = groups.iter().map(|(_, group)| group.len()).sum();
+    if appends > 1 && matches!(result, Err(LogError::Other(_))) {
+        for (partition, group) in groups {
+            for pending in group {
+                let alone = vec![(partition, vec![pending])];
+                let result = attempt(pool, statement, &alone).await;
+                answer(alone, &result);
+            }
+        }
+        return;
     }
-    .await;
+    answer(groups, &result);
+}
+
+/// Runs the statement for `groups`: the first offset given to each partition.
+async fn attempt(
+    pool: &Pool,
+    statement: &str,
+    groups: &[(u32, Vec<Pending>)],
+) -> Result<BTreeMap<u32, i64>, LogError> {
+    let client = pool.get().await.map_err(pool_error)?;
+    let statement = client.prepare_cached(statement).await.map_err(db_error)?;
+    let partitions: Vec<i32> = groups.iter().map(|(p, _)| *p as i32).collect();
+    let counts: Vec<i32> = groups.iter().map(|(_, g)| g.len() as i32).collect();
+    let appends = || {
+        groups
+            .iter()
+            .flat_map(|(p, g)| g.iter().map(move |a| (*p, a)))
+    };
+    let record_partitions: Vec<i32> = appends().map(|(p, _)| p as i32).collect();
+    let places: Vec<i32> = groups.iter().flat_map(|(_, g)| 0..g.len() as i32).collect();
+    let command_ids: Vec<&str> = appends().map(|(_, a)| a.command_id.as_str()).collect();
+    let tenant_ids: Vec<&str> = appends().map(|(_, a)| a.tenant_id.as_str()).collect();
+    let records: Vec<JsonText> = appends().map(|(_, a)| JsonText(&a.record)).collect();
+    let rows = client
+        .query(
+            &statement,
+            &[
+                &partitions,
+                &counts,
+                &record_partitions,
+                &places,
+                &command_ids,
+                &tenant_ids,
+                &records,
+            ],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(rows
+        .iter()
+        .map(|row| (row.get::<_, i32>(0) as u32, row.get::<_, i64>(1)))
+        .collect())
+}
+
+/// Answers each append of `groups` from the statement's `result`.
+fn answer(groups: Vec<(u32, Vec<Pending>)>, result: &Result<BTreeMap<u32, i64>, LogError>) {
     for (partition, group) in groups {
         for (place, pending) in group.into_iter().enumerate() {
-            let outcome = match &result {
+            let outcome = match result {
                 Ok(bases) => match bases.get(&partition) {
                     Some(base) => Ok(base + place as i64),
                     None => Err(LogError::Other(format!(

@@ -311,3 +311,65 @@ async fn two_appenders_sharing_partitions_give_each_record_its_own_offset() {
         "a record is not at the offset its append returned"
     );
 }
+
+/// A record the database refuses — `jsonb` cannot store U+0000, which the API refuses before a
+/// command is made, but the log does not count on that — fails its own append alone: the
+/// appends that went into the same statement, of other tenants and of its own, are written at
+/// the offsets they were given, densely.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_record_the_database_refuses_fails_its_own_append_only() {
+    use crate::support::{record, tenants};
+
+    const RECORDS: usize = 64;
+    const REFUSED: usize = 21;
+    let database = TestDatabase::create().await;
+    migrate_postgres_log(&database.url).await.expect("migrate");
+    let log = connect(&database.url).await.expect("connect");
+    let tenants = tenants(&*log, 8);
+    // Sent at once, so that they reach the appender together and share statements.
+    let appends: Vec<_> = (0..RECORDS)
+        .map(|n| {
+            let mut record = record(tenants[n % tenants.len()], n);
+            if n == REFUSED {
+                if let schema::Command::CreateTenant(create) = &mut record.command {
+                    create.name = "a NUL \u{0} inside".to_owned();
+                }
+            }
+            let log = log.clone();
+            tokio::spawn(async move { (record.command_id, log.append(&record).await) })
+        })
+        .collect();
+    let mut appended = std::collections::BTreeMap::new();
+    for (n, task) in appends.into_iter().enumerate() {
+        let (command_id, result) = task.await.expect("task");
+        match result {
+            Ok(position) => {
+                assert_ne!(n, REFUSED, "the record with U+0000 was stored");
+                appended.insert(position, command_id);
+            }
+            Err(error) => {
+                assert_eq!(n, REFUSED, "append {n} failed: {error}");
+                assert!(matches!(error, LogError::Other(_)), "{error}");
+            }
+        }
+    }
+    assert_eq!(appended.len(), RECORDS - 1);
+    let mut stored = std::collections::BTreeMap::new();
+    for partition in 0..log.partitions() {
+        let entries = log.read(partition, 0, 1_000).await.expect("read");
+        for (expected, entry) in entries.into_iter().enumerate() {
+            assert_eq!(
+                entry.position.offset, expected as i64,
+                "partition {partition}"
+            );
+            stored.insert(
+                entry.position,
+                entry.command().expect("readable").command_id,
+            );
+        }
+    }
+    assert_eq!(
+        stored, appended,
+        "a record is not at the offset its append returned"
+    );
+}
