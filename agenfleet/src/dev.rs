@@ -118,7 +118,7 @@ pub async fn run(
         &["api", "projector", "scheduler", "webhook-dispatcher"],
         event_log::backend_name(&event_log_url)?,
     );
-    signals::watch_pool(&metrics, "workers", store.clone());
+    signals::watch_pool(&metrics, "workers", vec![store.clone()]);
     let projector = Projector::with_metrics(
         Projection::new(store.clone()),
         log.clone(),

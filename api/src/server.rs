@@ -9,7 +9,6 @@ use read_store::{Store, READ_MODEL_SCHEMA};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::auth::KeyCache;
 use crate::config::ApiConfig;
 use crate::outcome_waiter::OutcomeWaiter;
 use crate::state::AppState;
@@ -67,6 +66,71 @@ fn cors(origins: &[String]) -> actix_cors::Cors {
     cors
 }
 
+/// The most HTTP workers actix-web runs.
+const MAX_WORKERS: usize = 512;
+
+/// HTTP workers when none are configured: one per core, as actix-web counts them.
+fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, std::num::NonZeroUsize::get)
+        .min(MAX_WORKERS)
+}
+
+/// How `AGENFLEET_API_DB_POOL` read connections are shared out. Each HTTP worker (a thread
+/// with a runtime of its own) gets a pool of its own: a connection's I/O runs as a task on the
+/// runtime whose request opened it, so with one pool for all workers about half of a worker's
+/// queries were written and answered by the other worker's thread — two wakeups across
+/// threads per query (`GET /v1/agents/{id}` ran 15–50 % slower on two cores;
+/// docs/BENCHMARKS.md). The process's own tasks keep an eighth (at least 2), each worker gets an
+/// equal share of the rest (at least 1). A worker's requests cannot borrow another worker's
+/// idle connections: a burst of slow queries on one worker waits for its own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct PoolSizes {
+    background: usize,
+    per_worker: usize,
+}
+
+impl PoolSizes {
+    fn split(total: usize, workers: usize) -> Self {
+        let background = total.div_ceil(8).max(2);
+        let per_worker = total
+            .saturating_sub(background)
+            .div_ceil(workers.max(1))
+            .max(1);
+        Self {
+            background,
+            per_worker,
+        }
+    }
+}
+
+/// The workers' pools, one per worker thread.
+struct WorkerStores {
+    stores: Vec<Store>,
+    /// Which pool each worker thread took.
+    taken: std::sync::Mutex<std::collections::HashMap<std::thread::ThreadId, usize>>,
+}
+
+impl WorkerStores {
+    fn new(stores: Vec<Store>) -> Arc<Self> {
+        Arc::new(Self {
+            stores,
+            taken: Default::default(),
+        })
+    }
+
+    /// The pool of the calling worker thread: the next one not taken on its first call.
+    fn for_this_thread(&self) -> Store {
+        let mut taken = self
+            .taken
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let next = taken.len();
+        let index = *taken.entry(std::thread::current().id()).or_insert(next);
+        self.stores[index % self.stores.len()].clone()
+    }
+}
+
 /// A started API: where it listens and the task that ends when it has stopped.
 pub struct RunningApi {
     pub addr: SocketAddr,
@@ -117,7 +181,20 @@ async fn serve_with(
     metrics: ops::Metrics,
     listener: Option<&mut read_store::listener::Shared>,
 ) -> anyhow::Result<RunningApi> {
-    let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, config.db_pool)?;
+    let workers = config.workers.unwrap_or_else(default_workers);
+    anyhow::ensure!(
+        (1..=MAX_WORKERS).contains(&workers),
+        "AGENFLEET_API_WORKERS must be between 1 and {MAX_WORKERS}, not {workers}"
+    );
+    let pools = PoolSizes::split(config.db_pool, workers);
+    // The process's own tasks (the outcome waiter's fallback reads, the live activity tail,
+    // expiry, readiness) read through this one; requests through their worker's.
+    let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, pools.background)?;
+    let worker_stores = WorkerStores::new(
+        (0..workers)
+            .map(|_| Store::connect(&config.database_url, READ_MODEL_SCHEMA, pools.per_worker))
+            .collect::<Result<_, _>>()?,
+    );
     let waiter = match listener {
         Some(listener) => OutcomeWaiter::through(listener, store.clone(), log.partitions()),
         None => OutcomeWaiter::start(
@@ -127,7 +204,14 @@ async fn serve_with(
             shutdown.clone(),
         ),
     };
-    signals::watch_pool(&metrics, "api", store.clone());
+    signals::watch_pool(
+        &metrics,
+        "api",
+        std::iter::once(&store)
+            .chain(&worker_stores.stores)
+            .cloned()
+            .collect(),
+    );
     signals::watch_projection_progress(&metrics, store.clone(), log.clone());
     let readiness = {
         let store = store.clone();
@@ -162,7 +246,7 @@ async fn serve_with(
     if webhook_keys.is_none() {
         tracing::warn!("AGENFLEET_SECRET_KEY is not set: creating webhooks answers 503");
     }
-    let state = web::Data::new(AppState {
+    let state = AppState {
         activity,
         usage: usage.clone(),
         answers,
@@ -175,17 +259,23 @@ async fn serve_with(
         signals: crate::ops_signals::ApiSignals::new(&metrics),
         metrics,
         catalog: config.catalog()?,
-        keys: KeyCache::default(),
+        keys: Default::default(),
         command_timeout: config.command_timeout,
         webhook_keys,
         target_policy: webhooks::target::TargetPolicy {
             allow_private: config.allow_private_targets,
         },
-    });
+    };
     let cors_origins = config.cors_origins.clone();
-    let mut server = HttpServer::new(move || {
+    // Called on each worker's thread as it starts (once per address bound): the worker's
+    // requests read through a pool of their own — see `PoolSizes`.
+    let server = HttpServer::new(move || {
+        let state = AppState {
+            store: worker_stores.for_this_thread(),
+            ..state.clone()
+        };
         App::new()
-            .app_data(state.clone())
+            .app_data(web::Data::new(state))
             .app_data(health.clone())
             .configure(ops::health_routes)
             .configure(routes::configure)
@@ -195,10 +285,8 @@ async fn serve_with(
             .wrap(middleware::from_fn(request_context::middleware))
     })
     .disable_signals()
+    .workers(workers)
     .shutdown_timeout(config.shutdown_timeout.as_secs());
-    if let Some(workers) = config.workers {
-        server = server.workers(workers);
-    }
     let server = server.bind(&config.listen)?;
     let addr = server
         .addrs()
@@ -230,4 +318,39 @@ async fn serve_with(
             stopped
         }),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PoolSizes;
+
+    /// The workers' pools and the process's own share `AGENFLEET_API_DB_POOL` between them:
+    /// together never more than it, but for a worker's share rounded up and the minimums.
+    #[test]
+    fn the_read_connections_are_shared_out_among_the_workers() {
+        let split = |total, workers| {
+            let PoolSizes {
+                background,
+                per_worker,
+            } = PoolSizes::split(total, workers);
+            (background, per_worker)
+        };
+        assert_eq!(split(32, 2), (4, 14));
+        assert_eq!(split(16, 2), (2, 7));
+        assert_eq!(split(32, 1), (4, 28));
+        assert_eq!(split(32, 3), (4, 10));
+        assert_eq!(split(100, 4), (13, 22));
+        for total in 1..200 {
+            for workers in 1..20 {
+                let (background, per_worker) = split(total, workers);
+                let all = background + per_worker * workers;
+                let rounding = workers - 1;
+                assert!(
+                    all <= total.max(2 + workers) + rounding,
+                    "{total} over {workers} workers: {all}"
+                );
+                assert!(per_worker >= 1 && background >= 2);
+            }
+        }
+    }
 }

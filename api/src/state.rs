@@ -10,20 +10,23 @@ use read_store::Store;
 use crate::auth::KeyCache;
 use crate::outcome_waiter::OutcomeWaiter;
 
+/// Cloned for each HTTP worker with the worker's own `store` (see `server::PoolSizes`); the rest
+/// is shared.
+#[derive(Clone)]
 pub struct AppState {
     pub store: Store,
     pub log: Arc<dyn EventLog>,
     pub waiter: OutcomeWaiter,
     pub catalog: Catalog,
-    pub keys: KeyCache,
+    pub keys: Arc<KeyCache>,
     pub command_timeout: Duration,
     pub metrics: ops::Metrics,
     pub signals: crate::ops_signals::ApiSignals,
     pub usage: std::sync::Arc<crate::key_usage::KeyUsage>,
     /// Where answers of requests with an `Idempotency-Key` go to be kept.
     pub answers: crate::kept_answers::KeptAnswers,
-    pub limits: crate::rate_limit::LimitsCache,
-    pub leases: crate::rate_limit::Leases,
+    pub limits: Arc<crate::rate_limit::LimitsCache>,
+    pub leases: Arc<crate::rate_limit::Leases>,
     /// Whether requests are counted against the tenant's rate limits.
     pub rate_limits: bool,
     /// The live tail's fan-out of new activity entries.

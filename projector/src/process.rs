@@ -26,7 +26,7 @@ pub async fn run(config: ProjectorConfig, shutdown: CancellationToken) -> anyhow
             }
         })
     };
-    signals::watch_pool(&metrics, "projector", store.clone());
+    signals::watch_pool(&metrics, "projector", vec![store.clone()]);
     signals::watch_projection_progress(&metrics, store.clone(), log.clone());
     let (admin_addr, _admin) = ops::admin_server::serve_admin(
         &config.admin_listen,

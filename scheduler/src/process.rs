@@ -20,7 +20,7 @@ pub async fn run(config: SchedulerConfig, shutdown: CancellationToken) -> anyhow
         "scheduler",
         event_log::backend_name(config.event_log_url())?,
     );
-    signals::watch_pool(&metrics, "scheduler", store.clone());
+    signals::watch_pool(&metrics, "scheduler", vec![store.clone()]);
     let jobs_changed = wake_on_job_changes(config.database_url.clone(), shutdown.clone());
     let cron = CronScheduler::with_metrics(store.clone(), log.clone(), config.cron(), &metrics);
     let retention = crate::Retention::new(store.clone(), config.retention(), &metrics);

@@ -8,8 +8,8 @@ use event_log::EventLog;
 use read_store::{projection, Store};
 
 /// `agenfleet_db_pool_connections{pool, state}` and `agenfleet_db_pool_waiting{pool}` for
-/// `store`'s pool, named `pool` (`api`, `workers`, …).
-pub fn watch_pool(metrics: &ops::Metrics, pool: &'static str, store: Store) {
+/// the pools of `stores` together, named `pool` (`api`, `workers`, …).
+pub fn watch_pool(metrics: &ops::Metrics, pool: &'static str, stores: Vec<Store>) {
     let gauge = |state: &str| {
         metrics.gauge_with(
             "agenfleet_db_pool_connections",
@@ -24,10 +24,15 @@ pub fn watch_pool(metrics: &ops::Metrics, pool: &'static str, store: Store) {
         &[("pool", pool)],
     );
     metrics.add_collector("db pool", move || {
-        let status = store.pool_status();
-        in_use.set(count(status.size.saturating_sub(status.available)));
-        idle.set(count(status.available));
-        waiting.set(count(status.waiting));
+        let (mut size, mut available, mut waiters) = (0, 0, 0);
+        for status in stores.iter().map(Store::pool_status) {
+            size += status.size;
+            available += status.available;
+            waiters += status.waiting;
+        }
+        in_use.set(count(size.saturating_sub(available)));
+        idle.set(count(available));
+        waiting.set(count(waiters));
         std::future::ready(Ok(()))
     });
 }

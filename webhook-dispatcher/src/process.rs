@@ -78,7 +78,7 @@ pub async fn run(config: DispatcherConfig, shutdown: CancellationToken) -> anyho
         "webhook-dispatcher",
         event_log::backend_name(config.event_log_url())?,
     );
-    signals::watch_pool(&metrics, "webhook-dispatcher", store.clone());
+    signals::watch_pool(&metrics, "webhook-dispatcher", vec![store.clone()]);
     let dispatcher = Dispatcher::new(store, log, keyring, settings(&config), &metrics)?;
     let (admin_addr, _admin) =
         ops::admin_server::serve_admin(&config.admin_listen, metrics, readiness, shutdown.clone())

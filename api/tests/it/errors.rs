@@ -310,3 +310,35 @@ async fn cors_allows_only_the_configured_origins() {
         "{exposed}"
     );
 }
+
+/// A worker count actix-web cannot run (none, or more than 512) is refused as the API starts,
+/// naming the variable to fix (it used to stop the process with a panic).
+#[tokio::test(flavor = "multi_thread")]
+async fn a_worker_count_out_of_range_is_refused_naming_the_variable() {
+    let log = event_log::connect("memory://").await.unwrap();
+    for workers in [0, 513] {
+        let config = api::ApiConfig {
+            database_url: "postgres://postgres@127.0.0.1:1/nothing".to_owned(),
+            event_log_url: Some("memory://".to_owned()),
+            listen: "127.0.0.1:0".to_owned(),
+            command_timeout: Duration::from_secs(2),
+            model_catalog: None,
+            workers: Some(workers),
+            db_pool: 2,
+            shutdown_timeout: Duration::from_secs(1),
+            rate_limits: true,
+            cors_origins: Vec::new(),
+            secret_key: None,
+            allow_private_targets: false,
+        };
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let Err(error) = api::serve(config, log.clone(), shutdown).await else {
+            panic!("{workers} workers were accepted");
+        };
+        let message = format!("{error:#}");
+        assert!(
+            message.contains("AGENFLEET_API_WORKERS must be between 1 and 512"),
+            "{message}"
+        );
+    }
+}
