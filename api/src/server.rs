@@ -80,10 +80,11 @@ fn default_workers() -> usize {
 /// with a runtime of its own) gets a pool of its own: a connection's I/O runs as a task on the
 /// runtime whose request opened it, so with one pool for all workers about half of a worker's
 /// queries were written and answered by the other worker's thread — two wakeups across
-/// threads per query (`GET /v1/agents/{id}` ran 15–50 % slower on two cores;
-/// docs/BENCHMARKS.md). The process's own tasks keep an eighth (at least 2), each worker gets an
-/// equal share of the rest (at least 1). A worker's requests cannot borrow another worker's
-/// idle connections: a burst of slow queries on one worker waits for its own.
+/// threads per query (`GET /v1/agents/{id}` ran 18 % slower on average on two cores, and
+/// its rate depended on which worker had opened which connections; docs/BENCHMARKS.md). The
+/// process's own tasks keep an eighth (at least 2), each worker gets an equal share of the rest
+/// (at least 1). A worker's requests cannot borrow another worker's idle connections: a burst
+/// of slow queries on one worker waits for its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct PoolSizes {
     background: usize,
