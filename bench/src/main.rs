@@ -1,7 +1,8 @@
 //! `agenfleet-bench`: the measurements behind `scripts/bench` and docs/BENCHMARKS.md.
 //!
-//! - `http`: command round trip of `POST /v1/agents` and `GET /v1/agents/{id}` throughput at a
-//!   given concurrency against a running API.
+//! - `http`: command round trip of `POST /v1/agents`, `GET /v1/agents/{id}` throughput and the
+//!   round trip of `POST /v1/sessions/{id}/messages` at a given concurrency against a running
+//!   API, then creates and messages again in interleaved rounds for their ratio.
 //! - `append`: appends a history of records straight to the log and times how fast the live
 //!   projector applies it.
 //! - `replay`: times `agenfleet replay`'s rebuild over the whole log.
@@ -29,6 +30,7 @@ static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
+use futures::future::Either;
 use schema::TenantId;
 use serde_json::json;
 
@@ -273,7 +275,7 @@ async fn http(args: HttpArgs) -> anyhow::Result<()> {
             reference,
             messages,
         )
-        .await
+        .await?;
     } else {
         let round = messages(idempotency_keys, 0, duration).await?;
         round.print(
@@ -282,8 +284,16 @@ async fn http(args: HttpArgs) -> anyhow::Result<()> {
             idempotency_keys,
             reference,
         );
-        Ok(())
     }
+    // Creates and messages again in interleaved rounds, for their ratio.
+    let either = |messages, round, duration| {
+        if messages {
+            Either::Right(writes.post_messages(false, duration))
+        } else {
+            Either::Left(writes.create_agents(false, 10 + round, duration))
+        }
+    };
+    rounds::messages_against_creates(duration, reference, either).await
 }
 
 /// What the write phases need: the client, the API and its key, how many clients, and a tag
