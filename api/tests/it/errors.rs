@@ -183,20 +183,10 @@ async fn an_unreachable_database_gives_503_with_retry_after() {
         .local_addr()
         .unwrap()
         .port();
-    let config = api::ApiConfig {
-        database_url: format!("postgres://postgres@127.0.0.1:{closed_port}/nothing"),
-        event_log_url: Some("memory://".to_owned()),
-        listen: "127.0.0.1:0".to_owned(),
-        command_timeout: Duration::from_secs(2),
-        model_catalog: None,
-        workers: Some(1),
-        db_pool: 2,
-        shutdown_timeout: Duration::from_secs(1),
-        rate_limits: true,
-        cors_origins: Vec::new(),
-        secret_key: None,
-        allow_private_targets: false,
-    };
+    let config = memory_log_config(
+        format!("postgres://postgres@127.0.0.1:{closed_port}/nothing"),
+        1,
+    );
     let log = event_log::connect("memory://").await.unwrap();
     let shutdown = tokio_util::sync::CancellationToken::new();
     let _stop = shutdown.clone().drop_guard();
@@ -317,20 +307,10 @@ async fn cors_allows_only_the_configured_origins() {
 async fn a_worker_count_out_of_range_is_refused_naming_the_variable() {
     let log = event_log::connect("memory://").await.unwrap();
     for workers in [0, 513] {
-        let config = api::ApiConfig {
-            database_url: "postgres://postgres@127.0.0.1:1/nothing".to_owned(),
-            event_log_url: Some("memory://".to_owned()),
-            listen: "127.0.0.1:0".to_owned(),
-            command_timeout: Duration::from_secs(2),
-            model_catalog: None,
-            workers: Some(workers),
-            db_pool: 2,
-            shutdown_timeout: Duration::from_secs(1),
-            rate_limits: true,
-            cors_origins: Vec::new(),
-            secret_key: None,
-            allow_private_targets: false,
-        };
+        let config = memory_log_config(
+            "postgres://postgres@127.0.0.1:1/nothing".to_owned(),
+            workers,
+        );
         let shutdown = tokio_util::sync::CancellationToken::new();
         let Err(error) = api::serve(config, log.clone(), shutdown).await else {
             panic!("{workers} workers were accepted");
@@ -340,5 +320,24 @@ async fn a_worker_count_out_of_range_is_refused_naming_the_variable() {
             message.contains("AGENFLEET_API_WORKERS must be between 1 and 512"),
             "{message}"
         );
+    }
+}
+
+/// An API on `database_url` and the in-memory log, with `workers` HTTP workers, 2 s to wait
+/// for a command and the defaults otherwise.
+fn memory_log_config(database_url: String, workers: usize) -> api::ApiConfig {
+    api::ApiConfig {
+        database_url,
+        event_log_url: Some("memory://".to_owned()),
+        listen: "127.0.0.1:0".to_owned(),
+        command_timeout: Duration::from_secs(2),
+        model_catalog: None,
+        workers: Some(workers),
+        db_pool: 2,
+        shutdown_timeout: Duration::from_secs(1),
+        rate_limits: true,
+        cors_origins: Vec::new(),
+        secret_key: None,
+        allow_private_targets: false,
     }
 }
