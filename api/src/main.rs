@@ -8,8 +8,11 @@ struct Args {
     config: api::ApiConfig,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
+    ops::runtime::beside_http_workers()?.block_on(run())
+}
+
+async fn run() -> anyhow::Result<()> {
     ops::telemetry::init();
     let args = Args::parse();
     let log =

@@ -2,7 +2,8 @@
 //! ([`telemetry`]), the duration syntax of flags and environment variables ([`duration`]),
 //! SIGTERM/Ctrl-C handling and bounded draining ([`shutdown`]), a Prometheus text registry
 //! without global state ([`metrics`]), and the `/healthz`, `/readyz`, `/metrics` routes with
-//! a small server for workers that have no HTTP port of their own ([`admin_server`]).
+//! a small server for workers that have no HTTP port of their own ([`admin_server`]), and the
+//! runtime of a process that serves HTTP ([`runtime`]).
 //!
 //! This crate must never depend on a domain crate (`schema`, `domain`, `event-log`,
 //! `read-store`, or any binary's library): every process depends on it, so it stays at the
@@ -11,6 +12,7 @@
 pub mod admin_server;
 pub mod duration;
 pub mod metrics;
+pub mod runtime;
 pub mod shutdown;
 pub mod telemetry;
 

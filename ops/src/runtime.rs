@@ -1,0 +1,41 @@
+//! The async runtime of a process whose requests run on actix-web's HTTP workers (`api`, and
+//! `agenfleet dev` with the projector, scheduler and dispatcher beside them).
+
+/// Builds the multi-threaded runtime of such a process with half as many worker threads as the
+/// machine has cores (at least one), unless `TOKIO_WORKER_THREADS` says otherwise.
+///
+/// actix-web runs each HTTP worker as a thread of its own, one per core, and every request
+/// hands work to this runtime's tasks (its append, the outcome it waits for; in `agenfleet dev`
+/// also the projector's batches) and back. With as many runtime threads again as cores, the
+/// threads outnumbered the cores two to one and those hand-overs woke threads the kernel had to
+/// switch in: on two cores, one runtime thread instead of two cost `agenfleet dev` 13–28 % less
+/// CPU per `POST /v1/agents` (3.8 context switches per request against 4.4) and applied 8–26 %
+/// more commands per second (three pairs, docs/BENCHMARKS.md).
+pub fn beside_http_workers() -> std::io::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.enable_all();
+    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
+        builder.worker_threads(threads_beside_http_workers(cores));
+    }
+    builder.build()
+}
+
+/// Half the cores, at least one.
+fn threads_beside_http_workers(cores: usize) -> usize {
+    (cores / 2).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_runtime_takes_half_the_cores_and_at_least_one_thread() {
+        let threads: Vec<usize> = [1, 2, 3, 4, 16]
+            .into_iter()
+            .map(threads_beside_http_workers)
+            .collect();
+        assert_eq!(threads, [1, 1, 1, 2, 8]);
+    }
+}
