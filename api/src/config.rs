@@ -19,10 +19,11 @@ pub struct ApiConfig {
     /// A JSON model price list that replaces the built-in catalog.
     #[arg(long, env = "AGENFLEET_MODEL_CATALOG")]
     pub model_catalog: Option<std::path::PathBuf>,
-    /// HTTP worker threads (default: one per core).
+    /// HTTP worker threads, 1 to 512 (default: one per core).
     #[arg(long, env = "AGENFLEET_API_WORKERS")]
     pub workers: Option<usize>,
-    /// Postgres connections in the read pool.
+    /// Postgres read connections in all: an eighth (at least 2) for the process's own tasks, the
+    /// rest shared out among the HTTP workers, each reading through a pool of its own.
     #[arg(long, env = "AGENFLEET_API_DB_POOL", default_value_t = 32)]
     pub db_pool: usize,
     /// Browser origins allowed to call the API (CORS), comma-separated; none by default.

@@ -34,27 +34,26 @@ impl crate::Writes<'_> {
             .json()
             .await?;
         let agent = agent["id"].as_str().unwrap_or_default().to_owned();
+        // A session per client, opened before the round's clock starts.
+        let sessions = futures::future::try_join_all((0..self.concurrency).map(|_| async {
+            let session: serde_json::Value = client
+                .post(format!("{base}/v1/sessions"))
+                .bearer_auth(key)
+                .json(&json!({ "agentId": agent }))
+                .send()
+                .await?
+                .json()
+                .await?;
+            Ok::<_, anyhow::Error>(format!(
+                "{base}/v1/sessions/{}/messages",
+                session["id"].as_str().unwrap_or_default()
+            ))
+        }))
+        .await?;
         let deadline = Instant::now() + duration;
-        let tasks = (0..self.concurrency).map(|_| {
-            let (client, base, key, agent) = (
-                client.clone(),
-                base.to_owned(),
-                key.to_owned(),
-                agent.clone(),
-            );
+        let tasks = sessions.into_iter().map(|url| {
+            let (client, key) = (client.clone(), key.to_owned());
             tokio::spawn(async move {
-                let session: serde_json::Value = client
-                    .post(format!("{base}/v1/sessions"))
-                    .bearer_auth(&key)
-                    .json(&json!({ "agentId": agent }))
-                    .send()
-                    .await?
-                    .json()
-                    .await?;
-                let url = format!(
-                    "{base}/v1/sessions/{}/messages",
-                    session["id"].as_str().unwrap_or_default()
-                );
                 let (mut latencies, mut errors, mut i) = (Vec::new(), 0u64, 0u64);
                 while Instant::now() < deadline {
                     let body = if i % 2 == 0 {
