@@ -2,7 +2,8 @@
 //! `agenfleet dev` with the projector, scheduler and dispatcher beside them).
 
 /// Builds the multi-threaded runtime of such a process with half as many worker threads as the
-/// machine has cores (at least one), unless `TOKIO_WORKER_THREADS` says otherwise.
+/// machine has cores (at least one), unless `TOKIO_WORKER_THREADS` says otherwise (1 to 1024;
+/// anything else is refused with an error naming it, where tokio would panic).
 ///
 /// actix-web runs each HTTP worker as a thread of its own, one per core, and every request
 /// hands work to this runtime's tasks (its append, the outcome it waits for; in `agenfleet dev`
@@ -12,13 +13,31 @@
 /// CPU per `POST /v1/agents` (3.8 context switches per request against 4.4) and applied 8–26 %
 /// more commands per second (three pairs, docs/BENCHMARKS.md).
 pub fn beside_http_workers() -> std::io::Result<tokio::runtime::Runtime> {
-    let mut builder = tokio::runtime::Builder::new_multi_thread();
-    builder.enable_all();
-    if std::env::var_os("TOKIO_WORKER_THREADS").is_none() {
-        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
-        builder.worker_threads(threads_beside_http_workers(cores));
-    }
-    builder.build()
+    let threads = match std::env::var_os("TOKIO_WORKER_THREADS") {
+        Some(value) => threads_asked(&value.to_string_lossy())?,
+        None => threads_beside_http_workers(
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get),
+        ),
+    };
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .worker_threads(threads)
+        .build()
+}
+
+/// `TOKIO_WORKER_THREADS`, read as tokio reads it, but refused with an error rather than a panic.
+fn threads_asked(value: &str) -> std::io::Result<usize> {
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|threads| (1..=1024).contains(threads))
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("TOKIO_WORKER_THREADS={value:?}: must be a whole number from 1 to 1024"),
+            )
+        })
 }
 
 /// Half the cores, at least one.
@@ -37,5 +56,18 @@ mod tests {
             .map(threads_beside_http_workers)
             .collect();
         assert_eq!(threads, [1, 1, 1, 2, 8]);
+    }
+
+    #[test]
+    fn a_thread_count_asked_for_is_kept_or_refused_naming_the_variable() {
+        assert_eq!(threads_asked("3").unwrap(), 3);
+        assert_eq!(threads_asked(" 1024 ").unwrap(), 1024);
+        for bad in ["0", "1025", "-1", "two", "", "\u{0}"] {
+            let error = threads_asked(bad).unwrap_err().to_string();
+            assert!(
+                error.starts_with("TOKIO_WORKER_THREADS="),
+                "{bad:?}: {error}"
+            );
+        }
     }
 }
