@@ -8,6 +8,8 @@
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use crate::canonical_json;
+
 /// `prevHash` of a tenant's first entry.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -32,23 +34,6 @@ pub struct ActivityEntry {
     pub prev_hash: String,
 }
 
-/// The entry without `hash`, borrowed: what the hash covers (the same names as
-/// [`ActivityEntry`]'s serialization; a test pins the text).
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Unhashed<'a> {
-    id: &'a str,
-    sequence: i64,
-    #[serde(rename = "type")]
-    event_type: &'a str,
-    timestamp: &'a str,
-    actor: &'a TypedRef,
-    agent_id: &'a Option<String>,
-    subject: &'a TypedRef,
-    data: &'a serde_json::Value,
-    prev_hash: &'a str,
-}
-
 /// `{type, id}` of an actor or a subject.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TypedRef {
@@ -65,22 +50,49 @@ pub fn entry_timestamp(at: chrono::DateTime<chrono::Utc>) -> String {
 impl ActivityEntry {
     /// The hash this entry must carry, from its content and `prev_hash` (whatever `hash` is).
     pub fn compute_hash(&self) -> String {
-        let unhashed = Unhashed {
-            id: &self.id,
-            sequence: self.sequence,
-            event_type: &self.event_type,
-            timestamp: &self.timestamp,
-            actor: &self.actor,
-            agent_id: &self.agent_id,
-            subject: &self.subject,
-            data: &self.data,
-            prev_hash: &self.prev_hash,
-        };
-        let canonical = serde_jcs::to_vec(&unhashed).expect("an entry always serializes");
+        let canonical = self.canonical_without_hash();
         let mut digest = Sha256::new();
         digest.update(self.prev_hash.as_bytes());
         digest.update(&canonical);
-        hex_lower(&digest.finalize())
+        hex::encode(digest.finalize())
+    }
+
+    /// The RFC 8785 text of the entry without `hash`: its members in canonical order (their
+    /// names are ASCII, so by bytes), each as [`ActivityEntry`] serializes it (a test pins the
+    /// text; another compares it with `serde_jcs` on arbitrary entries).
+    fn canonical_without_hash(&self) -> Vec<u8> {
+        fn typed_ref(out: &mut Vec<u8>, reference: &TypedRef) {
+            out.extend_from_slice(b"{\"id\":");
+            canonical_json::write_str(out, &reference.id);
+            out.extend_from_slice(b",\"type\":");
+            canonical_json::write_str(out, &reference.kind);
+            out.push(b'}');
+        }
+        let mut out = Vec::with_capacity(512);
+        out.extend_from_slice(b"{\"actor\":");
+        typed_ref(&mut out, &self.actor);
+        out.extend_from_slice(b",\"agentId\":");
+        match &self.agent_id {
+            Some(agent_id) => canonical_json::write_str(&mut out, agent_id),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"data\":");
+        canonical_json::write_value(&mut out, &self.data);
+        out.extend_from_slice(b",\"id\":");
+        canonical_json::write_str(&mut out, &self.id);
+        out.extend_from_slice(b",\"prevHash\":");
+        canonical_json::write_str(&mut out, &self.prev_hash);
+        out.extend_from_slice(b",\"sequence\":");
+        // As a double, as JCS writes every number.
+        canonical_json::write_number(&mut out, self.sequence as f64);
+        out.extend_from_slice(b",\"subject\":");
+        typed_ref(&mut out, &self.subject);
+        out.extend_from_slice(b",\"timestamp\":");
+        canonical_json::write_str(&mut out, &self.timestamp);
+        out.extend_from_slice(b",\"type\":");
+        canonical_json::write_str(&mut out, &self.event_type);
+        out.push(b'}');
+        out
     }
 
     /// Sets `hash` from the content.
@@ -88,10 +100,6 @@ impl ActivityEntry {
         self.hash = Some(self.compute_hash());
         self
     }
-}
-
-fn hex_lower(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Checks entries of one tenant in sequence order, from the first, and remembers the first that
@@ -129,7 +137,10 @@ impl ChainVerifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::json;
+
+    use crate::canonical_json::strategies::{any_text, any_value};
 
     fn entry(sequence: i64, prev_hash: &str, data: serde_json::Value) -> ActivityEntry {
         ActivityEntry {
@@ -163,8 +174,59 @@ mod tests {
         digest.update(text.as_bytes());
         assert_eq!(
             first.hash.as_deref(),
-            Some(hex_lower(&digest.finalize()).as_str())
+            Some(hex::encode(digest.finalize()).as_str())
         );
+    }
+
+    /// The entry without `hash` as `serde_jcs` was given it before the canonical text was
+    /// written by hand: the stored hashes were computed from this.
+    #[derive(serde::Serialize)]
+    #[serde(rename_all = "camelCase")]
+    struct Unhashed<'a> {
+        id: &'a str,
+        sequence: i64,
+        #[serde(rename = "type")]
+        event_type: &'a str,
+        timestamp: &'a str,
+        actor: &'a TypedRef,
+        agent_id: &'a Option<String>,
+        subject: &'a TypedRef,
+        data: &'a serde_json::Value,
+        prev_hash: &'a str,
+    }
+
+    fn any_ref() -> impl Strategy<Value = TypedRef> {
+        (any_text(), any_text()).prop_map(|(kind, id)| TypedRef { kind, id })
+    }
+
+    proptest! {
+        #[test]
+        fn the_hashed_text_is_what_serde_jcs_wrote(
+            (id, event_type, timestamp, prev_hash) in (any_text(), any_text(), any_text(), any_text()),
+            sequence in any::<i64>(),
+            (actor, subject) in (any_ref(), any_ref()),
+            agent_id in proptest::option::of(any_text()),
+            data in any_value(),
+        ) {
+            let entry = ActivityEntry {
+                id, sequence, event_type, timestamp, actor, agent_id, subject, data,
+                hash: Some("ignored".into()), prev_hash,
+            };
+            let expected = serde_jcs::to_vec(&Unhashed {
+                id: &entry.id,
+                sequence: entry.sequence,
+                event_type: &entry.event_type,
+                timestamp: &entry.timestamp,
+                actor: &entry.actor,
+                agent_id: &entry.agent_id,
+                subject: &entry.subject,
+                data: &entry.data,
+                prev_hash: &entry.prev_hash,
+            })
+            .expect("serde_jcs writes any entry");
+            let written = entry.canonical_without_hash();
+            prop_assert_eq!(String::from_utf8_lossy(&written), String::from_utf8_lossy(&expected));
+        }
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! comes from the record's `issuedAt`.
 
 pub mod activity;
+pub mod canonical_json;
 pub mod catalog;
 pub mod cron;
 pub mod decide;
