@@ -95,7 +95,10 @@ async fn write(
 async fn store_all(store: &Store, batch: &[Answer]) {
     for attempt in 1..=ATTEMPTS {
         let result = async {
-            let client = store.client().await?;
+            // A lookup connection: the statement runs on a generic plan there (an index lookup
+            // per answer, checked by `lookup_plans`); planned afresh for each statement it cost
+            // the server more than running it.
+            let client = store.lookup_client().await?;
             idempotency::complete(&client, batch).await
         }
         .await;
