@@ -114,8 +114,7 @@ async fn authenticate(
     let grant = match state.keys.get(&hash) {
         Some(grant) => grant,
         None => {
-            let client = state.store.client().await?;
-            let grant = api_keys::by_hash(&client, &hash).await?;
+            let grant = api_keys::find_by_hash(&state.store, &hash).await?;
             state.keys.put(hash, grant.clone());
             grant
         }

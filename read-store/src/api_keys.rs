@@ -5,7 +5,8 @@ use deadpool_postgres::GenericClient;
 use schema::tenant::Scope;
 use schema::{ApiKeyId, TenantId};
 
-use crate::StoreError;
+use crate::batch::{fetch_rows, Lookup};
+use crate::{Store, StoreError};
 
 /// What the API needs to authenticate a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,28 +18,48 @@ pub struct KeyGrant {
     pub revoked: bool,
 }
 
-/// The key whose SHA-256 hash (lowercase hex) is `key_hash`.
-pub async fn by_hash(
-    client: &impl GenericClient,
-    key_hash: &str,
-) -> Result<Option<KeyGrant>, StoreError> {
-    let statement = client
-        .prepare_cached("SELECT id, tenant_id, scope, expires_at, revoked_at IS NOT NULL FROM api_keys WHERE key_hash = $1")
-        .await?;
-    let Some(row) = client.query_opt(&statement, &[&key_hash]).await? else {
-        return Ok(None);
-    };
+/// Keys by hash, many in one query (see [`crate::batch`]): a lookup by the unique `key_hash`
+/// for each.
+pub(crate) const GET_MANY: &str =
+    "SELECT k.id, k.tenant_id, k.scope, k.expires_at, k.revoked_at IS NOT NULL, w.n
+     FROM unnest($1::text[]) WITH ORDINALITY AS w(key_hash, n)
+     JOIN api_keys k ON k.key_hash = w.key_hash";
+
+/// Keys by hash, looked up together (see [`find_by_hash`]).
+pub struct ByHash;
+
+impl Lookup for ByHash {
+    /// SHA-256 of the key, lowercase hex.
+    type Key = String;
+    type Row = KeyGrant;
+
+    async fn fetch(
+        client: &deadpool_postgres::Client,
+        hashes: &[String],
+    ) -> Result<Vec<(usize, KeyGrant)>, StoreError> {
+        fetch_rows(client, GET_MANY, &[&hashes], grant_from_row).await
+    }
+}
+
+/// The key whose SHA-256 hash (lowercase hex) is `key_hash`, looked up in one query with the
+/// others asked for at the same moment ([`crate::batch`]): the requests that find a key's
+/// cached grant expired together share one lookup.
+pub async fn find_by_hash(store: &Store, key_hash: &str) -> Result<Option<KeyGrant>, StoreError> {
+    store.batchers().api_keys.get(key_hash.to_owned()).await
+}
+
+fn grant_from_row(row: &tokio_postgres::Row) -> Result<KeyGrant, StoreError> {
     let id: String = row.get(0);
     let tenant: String = row.get(1);
     let scope: String = row.get(2);
     let corrupt = |what: &str| StoreError::Corrupt(format!("api key row: {what}"));
-    Ok(Some(KeyGrant {
+    Ok(KeyGrant {
         key_id: id.parse().map_err(|_| corrupt("id"))?,
         tenant_id: tenant.parse().map_err(|_| corrupt("tenant id"))?,
         scope: Scope::parse(&scope).ok_or_else(|| corrupt("scope"))?,
         expires_at: row.get(3),
         revoked: row.get(4),
-    }))
+    })
 }
 
 /// A key as the API shows it (never the secret nor its hash).

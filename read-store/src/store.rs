@@ -102,6 +102,7 @@ pub struct Store {
 /// batcher per kind.
 #[derive(Clone)]
 pub(crate) struct Batchers {
+    pub api_keys: Batcher<crate::api_keys::ByHash>,
     pub agents: Batcher<crate::agents::ByKey>,
     pub sessions: Batcher<crate::sessions::ByKey>,
     pub messages: Batcher<crate::sessions::MessageByKey>,
@@ -113,6 +114,7 @@ pub(crate) struct Batchers {
 impl Batchers {
     fn new(lookups: &Pool) -> Self {
         Self {
+            api_keys: Batcher::new(lookups.clone()),
             agents: Batcher::new(lookups.clone()),
             sessions: Batcher::new(lookups.clone()),
             messages: Batcher::new(lookups.clone()),
@@ -227,6 +229,7 @@ pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
             &["{ten_x,ten_y}", "{msg_x,msg_y}"],
         ),
         (crate::outcomes::GET_MANY.to_owned(), &["{cmd_x,cmd_y}"]),
+        (crate::api_keys::GET_MANY.to_owned(), &["{hash_x,hash_y}"]),
         (
             crate::idempotency::CLAIM.to_owned(),
             &[

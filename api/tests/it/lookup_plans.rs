@@ -93,7 +93,7 @@ fn assert_no_scan(statement: &str, plan: &str) {
 
 /// One agent and one session made through the API, then `copies` more of each by SQL (same
 /// tenant, so that an index led by the tenant is no shortcut), and as many command outcomes,
-/// activity heads and tenants, not analysed.
+/// activity heads, tenants and API keys, not analysed.
 async fn grow(app: &TestApp, sql: &Client, copies: i32) {
     let agent = app
         .create_agent(serde_json::json!({ "name": "template" }))
@@ -115,7 +115,10 @@ async fn grow(app: &TestApp, sql: &Client, copies: i32) {
          FROM activity_heads h, generate_series(1, {copies}) g;
          INSERT INTO tenants SELECT (jsonb_populate_record(t, jsonb_build_object(
              'id', t.id || '_' || g))).*
-         FROM tenants t, generate_series(1, {copies}) g;"
+         FROM tenants t, generate_series(1, {copies}) g;
+         INSERT INTO api_keys SELECT (jsonb_populate_record(k, jsonb_build_object(
+             'id', k.id || '_' || g, 'key_hash', k.key_hash || g))).*
+         FROM api_keys k, generate_series(1, {copies}) g;"
     ))
     .await
     .unwrap();
