@@ -142,6 +142,11 @@ struct HttpArgs {
     /// measured in the same minute on the same server, and the order cancels a steady drift.
     #[arg(long)]
     compare_idempotency_keys: bool,
+    /// How many blocks of those four rounds (and of the four that compare messages with
+    /// creates) to run; with more than one, each block's difference is printed too, so the
+    /// spread the machine leaves shows beside the figure.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=20))]
+    round_blocks: u16,
     #[command(flatten)]
     reference: Reference,
 }
@@ -198,8 +203,10 @@ async fn http(args: HttpArgs) -> anyhow::Result<()> {
         duration,
         idempotency_keys,
         compare_idempotency_keys,
+        round_blocks,
         reference,
     } = args;
+    let blocks = usize::from(round_blocks);
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(concurrency)
         .build()?;
@@ -216,7 +223,15 @@ async fn http(args: HttpArgs) -> anyhow::Result<()> {
     };
     let agents = |keyed, round, duration| writes.create_agents(keyed, round, duration);
     if compare_idempotency_keys {
-        rounds::compare("POST /v1/agents", "commands", duration, reference, agents).await?;
+        rounds::compare(
+            "POST /v1/agents",
+            "commands",
+            duration,
+            blocks,
+            reference,
+            agents,
+        )
+        .await?;
     } else {
         let round = agents(idempotency_keys, 0, duration).await?;
         round.print("POST /v1/agents", "commands", idempotency_keys, reference);
@@ -272,6 +287,7 @@ async fn http(args: HttpArgs) -> anyhow::Result<()> {
             "POST /v1/sessions/{id}/messages",
             "messages",
             duration,
+            blocks,
             reference,
             messages,
         )
@@ -290,10 +306,11 @@ async fn http(args: HttpArgs) -> anyhow::Result<()> {
         if messages {
             Either::Right(writes.post_messages(false, duration))
         } else {
-            Either::Left(writes.create_agents(false, 10 + round, duration))
+            // Apart from the names of the comparison of keys (rounds 0, 1, …).
+            Either::Left(writes.create_agents(false, 1_000 + round, duration))
         }
     };
-    rounds::messages_against_creates(duration, reference, either).await
+    rounds::messages_against_creates(duration, blocks, reference, either).await
 }
 
 /// What the write phases need: the client, the API and its key, how many clients, and a tag

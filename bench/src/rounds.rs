@@ -74,25 +74,53 @@ impl Round {
     }
 }
 
-/// Runs `phase` in four rounds of half of `duration` — the first kind, the second, the second,
-/// the first (`phase(second, round, duration)`) — and returns each kind's rounds taken together:
-/// both measured in the same minutes on the same server, and the order cancels a steady drift
-/// of the machine (which moves by a third within minutes on some days).
-async fn interleaved<F, R>(duration: Duration, phase: F) -> anyhow::Result<(Round, Round)>
+/// Runs `phase` in `blocks` blocks of four rounds of half of `duration` each — the first kind,
+/// the second, the second, the first (`phase(second, round, duration)`, `round` counting from 0
+/// across blocks) — and returns each kind's rounds taken together, with how far the second kind
+/// fell behind the first in each block: both measured in the same minutes on the same server,
+/// and the order cancels a steady drift of the machine (which moves by a third within minutes
+/// on some days); the blocks' spread shows what drift is left.
+async fn interleaved<F, R>(
+    duration: Duration,
+    blocks: usize,
+    phase: F,
+) -> anyhow::Result<(Round, Round, Vec<f64>)>
 where
     F: Fn(bool, usize, Duration) -> R,
     R: Future<Output = anyhow::Result<Round>>,
 {
-    let (mut first, mut second) = (Vec::new(), Vec::new());
-    for (round, is_second) in [false, true, true, false].into_iter().enumerate() {
-        let measured = phase(is_second, round, duration / 2).await?;
-        if is_second {
-            second.push(measured);
-        } else {
-            first.push(measured);
+    let (mut first, mut second, mut per_block) = (Vec::new(), Vec::new(), Vec::new());
+    let order = [false, true, true, false];
+    for block in 0..blocks.max(1) {
+        let (mut block_first, mut block_second) = (Vec::new(), Vec::new());
+        for (i, is_second) in order.into_iter().enumerate() {
+            let measured = phase(is_second, block * order.len() + i, duration / 2).await?;
+            if is_second {
+                block_second.push(measured);
+            } else {
+                block_first.push(measured);
+            }
         }
+        let (block_first, block_second) = (Round::joined(block_first), Round::joined(block_second));
+        per_block.push(difference(&block_first, &block_second));
+        first.push(block_first);
+        second.push(block_second);
     }
-    Ok((Round::joined(first), Round::joined(second)))
+    Ok((Round::joined(first), Round::joined(second), per_block))
+}
+
+/// How far `second`'s rate falls behind `first`'s, in per cent (negative: slower).
+fn difference(first: &Round, second: &Round) -> f64 {
+    (second.per_second() / first.per_second() - 1.0) * 100.0
+}
+
+/// `; per block of four rounds: -18.2 %, -21.0 %` when there were several blocks.
+fn blocks_text(per_block: &[f64]) -> String {
+    if per_block.len() < 2 {
+        return String::new();
+    }
+    let each: Vec<String> = per_block.iter().map(|d| format!("{d:+.1} %")).collect();
+    format!("; per block of four rounds: {}", each.join(", "))
 }
 
 /// `phase` without and with an Idempotency-Key (`phase(keyed, round, duration)`) in interleaved
@@ -101,6 +129,7 @@ pub(crate) async fn compare<F, R>(
     label: &str,
     unit: &str,
     duration: Duration,
+    blocks: usize,
     reference: Reference,
     phase: F,
 ) -> anyhow::Result<()>
@@ -108,12 +137,13 @@ where
     F: Fn(bool, usize, Duration) -> R,
     R: Future<Output = anyhow::Result<Round>>,
 {
-    let (without, with) = interleaved(duration, phase).await?;
+    let (without, with, per_block) = interleaved(duration, blocks, phase).await?;
     without.print(label, unit, false, reference);
     with.print(label, unit, true, reference);
     println!(
-        "{label}  with an Idempotency-Key on every request: {:+.1} % {unit}/s against without (rounds without, with, with, without in the same run)",
-        (with.per_second() / without.per_second() - 1.0) * 100.0
+        "{label}  with an Idempotency-Key on every request: {:+.1} % {unit}/s against without (rounds without, with, with, without in the same run){}",
+        difference(&without, &with),
+        blocks_text(&per_block)
     );
     Ok(())
 }
@@ -124,6 +154,7 @@ where
 /// between them in it.
 pub(crate) async fn messages_against_creates<F, R>(
     duration: Duration,
+    blocks: usize,
     reference: Reference,
     phase: F,
 ) -> anyhow::Result<()>
@@ -131,7 +162,7 @@ where
     F: Fn(bool, usize, Duration) -> R,
     R: Future<Output = anyhow::Result<Round>>,
 {
-    let (creates, messages) = interleaved(duration, phase).await?;
+    let (creates, messages, per_block) = interleaved(duration, blocks, phase).await?;
     creates.print(
         "POST /v1/agents (rounds beside messages)",
         "commands",
@@ -145,8 +176,9 @@ where
         reference,
     );
     println!(
-        "POST /v1/sessions/{{id}}/messages  against POST /v1/agents: {:+.1} % per second (rounds creates, messages, messages, creates in the same run)",
-        (messages.per_second() / creates.per_second() - 1.0) * 100.0
+        "POST /v1/sessions/{{id}}/messages  against POST /v1/agents: {:+.1} % per second (rounds creates, messages, messages, creates in the same run){}",
+        difference(&creates, &messages),
+        blocks_text(&per_block)
     );
     Ok(())
 }
