@@ -29,17 +29,19 @@ async fn a_projector_whose_database_is_away_retries_at_a_pace_and_comes_back() {
     let before = projector.log_lines().len();
     app.db.refuse_connections_for(OUTAGE).await;
     let during = projector.log_lines()[before..].to_vec();
-    let failed_reads = during
+    // Which of its loops meets the outage first — reading the log, resuming a partition after
+    // its membership session dropped, reading checkpoints — depends on the timing; each warns.
+    let failures = during
         .iter()
-        .filter(|line| line.contains("reading the event log failed"))
+        .filter(|line| line.contains(" WARN ") || line.contains(" ERROR "))
         .count();
     assert!(
-        failed_reads >= 1,
+        failures >= 1,
         "the projector did not notice the outage: {during:#?}"
     );
     assert!(
         during.len() <= 100,
-        "{} lines logged in {OUTAGE:?} ({failed_reads} failed reads of the log); the last ones: {:#?}",
+        "{} lines logged in {OUTAGE:?} ({failures} failures); the last ones: {:#?}",
         during.len(),
         &during[during.len().saturating_sub(5)..]
     );

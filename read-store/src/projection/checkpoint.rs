@@ -2,6 +2,7 @@
 
 use deadpool_postgres::GenericClient;
 
+use super::in_send_order::InSendOrder;
 use super::pipeline::Statement;
 use super::transaction::PipelinedTransaction;
 
@@ -50,17 +51,17 @@ pub async fn lock_checkpoint_then<T>(
 ) -> Result<(Option<i64>, T), StoreError> {
     // Prepared first (cached after the first batch), so the lock's execute is sent before
     // anything of `then`: tokio-postgres sends a request when its future is first polled, and
-    // `try_join!` polls in order.
+    // `join!` polls in order.
     let statement = tx.prepare_cached(LOCK).await?;
     let partition = partition as i32;
     let lock = async {
         let params: [&(dyn postgres_types::ToSql + Sync); 1] = [&partition];
-        let (_, rows) =
-            futures::try_join!(tx.batch_execute(LOCK_PLANS), tx.query(&statement, &params))?;
+        let (_, rows) = futures::join!(tx.batch_execute(LOCK_PLANS), tx.query(&statement, &params))
+            .in_send_order()?;
         let offset: i64 = rows.first().map(|row| row.get(0)).unwrap_or(-1);
         Ok::<_, StoreError>((offset >= 0).then_some(offset))
     };
-    futures::try_join!(lock, then)
+    futures::join!(lock, then).in_send_order()
 }
 
 /// The checkpoints of several partitions, locked in partition order, without waiting: one held
@@ -90,17 +91,18 @@ pub async fn lock_checkpoints_then<T>(
     let lock = async {
         // Sent first (each request is sent when first polled, in this order).
         let params: [&(dyn postgres_types::ToSql + Sync); 1] = [&wanted];
-        let (_, rows) = futures::try_join!(
+        let (_, rows) = futures::join!(
             tx.batch_execute(LOCK_WAIT_TOGETHER),
             tx.query(&statement, &params)
-        )?;
+        )
+        .in_send_order()?;
         Ok::<_, StoreError>(
             rows.iter()
                 .map(|row| (row.get::<_, i32>(0) as u32, row.get::<_, i64>(1)))
                 .collect(),
         )
     };
-    futures::try_join!(lock, then)
+    futures::join!(lock, then).in_send_order()
 }
 
 /// The last applied offset of each partition (no lock), for seeking after an assignment.

@@ -8,6 +8,7 @@ mod decided;
 mod endpoints;
 mod failed_record;
 pub(crate) mod flush;
+mod in_send_order;
 mod overlay;
 mod pipeline;
 pub(crate) mod prefetch;

@@ -1,7 +1,7 @@
 //! Sending several statements in one round trip: prepare each (cached after the first time),
 //! then issue every execute before awaiting any. tokio-postgres sends requests in the order
-//! their futures are first polled, and `try_join_all` polls in order, so the server runs them
-//! in the order given.
+//! their futures are first polled, so the server runs them in the order given; their answers
+//! are checked in that order too (see [`super::in_send_order`]).
 
 use std::time::{Duration, Instant};
 
@@ -102,14 +102,22 @@ pub async fn execute_all(
         // What follows in the transaction (the checkpoint's advance) plans as the connection.
         requests.push(try_maybe_done(Box::pin(tx.batch_execute(CUSTOM_PLANS))));
     }
-    send_each(&mut requests).await?;
+    if let Err((failed, error)) = send_each(&mut requests).await {
+        // The statements before it were sent; one the server failed is the cause.
+        return Err(first_error(&mut requests[..failed])
+            .await
+            .unwrap_or(error)
+            .into());
+    }
     let mut finish = match end {
         End::Open => None,
         End::Commit => Some(try_maybe_done(tx.batch_execute("COMMIT").boxed())),
         End::Rollback => Some(try_maybe_done(tx.batch_execute("ROLLBACK").boxed())),
     };
     if let Some(finish) = &mut finish {
-        send_each(std::slice::from_mut(finish)).await?;
+        if let Err((_, error)) = send_each(std::slice::from_mut(finish)).await {
+            return Err(first_error(&mut requests).await.unwrap_or(error).into());
+        }
         // Sent: the server ends the transaction whatever is answered (a COMMIT after a failed
         // statement rolls back), so nothing is left to roll back on drop.
         tx.ended();
@@ -133,7 +141,9 @@ pub async fn execute_all(
         let _ = send_each(std::slice::from_mut(&mut end)).await;
         announced.push(end);
     }
-    futures::future::try_join_all(requests).await?;
+    if let Some(error) = first_error(&mut requests).await {
+        return Err(error.into());
+    }
     let answered = Instant::now();
     if let Some(finish) = finish {
         finish.await?;
@@ -156,19 +166,34 @@ fn params_of(statement: &Statement) -> Vec<&(dyn ToSql + Sync)> {
 }
 
 /// Polls each request once, in order, which sends it; stops at the first that fails at once
-/// (before or while being sent). Answers are awaited later.
-async fn send_each<F>(requests: &mut [TryMaybeDone<F>]) -> Result<(), F::Error>
+/// (before or while being sent, or already answered: see [`super::in_send_order`]) and returns
+/// its index with the error. Answers are awaited later.
+async fn send_each<F>(requests: &mut [TryMaybeDone<F>]) -> Result<(), (usize, F::Error)>
 where
     F: futures::TryFuture + Unpin,
 {
     use std::task::Poll;
     futures::future::poll_fn(|cx| {
-        for request in requests.iter_mut() {
+        for (index, request) in requests.iter_mut().enumerate() {
             if let Poll::Ready(Err(error)) = request.poll_unpin(cx) {
-                return Poll::Ready(Err(error));
+                return Poll::Ready(Err((index, error)));
             }
         }
         Poll::Ready(Ok(()))
     })
     .await
+}
+
+/// Awaits the answers of sent requests in the order they were sent and returns the first error
+/// (see [`super::in_send_order`] for why not the first to be ready).
+async fn first_error<F>(requests: &mut [TryMaybeDone<F>]) -> Option<F::Error>
+where
+    F: futures::TryFuture + Unpin,
+{
+    for request in requests {
+        if let Err(error) = request.await {
+            return Some(error);
+        }
+    }
+    None
 }

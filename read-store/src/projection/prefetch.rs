@@ -1,5 +1,6 @@
 //! Loading what a batch needs in one pipelined round trip of set queries.
 
+use super::in_send_order::InSendOrder;
 use super::transaction::PipelinedTransaction;
 use domain::AgentState;
 use schema::{AgentId, ApiKeyId, CommandId, TenantId};
@@ -178,11 +179,11 @@ pub async fn load(tx: &PipelinedTransaction, wanted: &Wanted) -> Result<Overlay,
             active_sessions,
         ),
         (cron_runs, cron_jobs, run_sessions_rows),
-    ) = futures::try_join!(
+    ) = futures::join!(
         async {
             // Sent in this order (each when first polled): the settings apply to the lookups
             // between them.
-            futures::try_join!(
+            futures::join!(
                 tx.batch_execute(GENERIC_PLANS),
                 tx.query(&decided, p_commands),
                 tx.query(&known_tenants, p_tenants),
@@ -196,6 +197,7 @@ pub async fn load(tx: &PipelinedTransaction, wanted: &Wanted) -> Result<Overlay,
                 query_unless_empty(tx, &keys, p_keys, key_ids.is_empty()),
                 query_unless_empty(tx, &active_sessions, p_active, filter_tenants.is_empty()),
             )
+            .in_send_order()
         },
         async {
             // Planned afresh on every execution (custom plans): skipped when no record of the
@@ -203,13 +205,15 @@ pub async fn load(tx: &PipelinedTransaction, wanted: &Wanted) -> Result<Overlay,
             if !wants_cron {
                 return Ok((Vec::new(), Vec::new(), Vec::new()));
             }
-            futures::try_join!(
+            futures::join!(
                 tx.query(&cron_runs, p_runs),
                 tx.query(&cron_jobs, p_jobs),
                 tx.query(&run_sessions_query, p_run_ids),
             )
+            .in_send_order()
         },
-    )?;
+    )
+    .in_send_order()?;
 
     let mut overlay = Overlay::default();
     for row in decided {

@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 use deadpool_postgres::{ClientWrapper, Object};
 use futures::FutureExt;
 
+use super::in_send_order::InSendOrder;
 use crate::StoreError;
 
 /// A transaction on a pooled connection. Dropped while open (an error, a batch that turns out
@@ -49,7 +50,7 @@ impl PipelinedTransaction {
                 .await
                 .map_err(StoreError::from)
         };
-        let ((), first) = futures::try_join!(begin, first)?;
+        let ((), first) = futures::join!(begin, first).in_send_order()?;
         Ok(first)
     }
 
