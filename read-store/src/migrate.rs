@@ -54,6 +54,10 @@ pub const API_STATE: &[(&str, &str)] = &[
         "0003_idempotency_keys",
         include_str!("../../migrations/api-state/0003_idempotency_keys.sql"),
     ),
+    (
+        "0004_idempotency_answers_on_their_page",
+        include_str!("../../migrations/api-state/0004_idempotency_answers_on_their_page.sql"),
+    ),
 ];
 
 /// The dispatcher's delivery queue (schema [`DISPATCH_SCHEMA`]).
