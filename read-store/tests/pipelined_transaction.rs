@@ -263,7 +263,7 @@ async fn a_batch_announces_itself_after_its_commit_and_only_if_it_committed() {
 /// while the futures before it are still being polled. The error returned must still be the
 /// failed statement's own — the projector passes a record over only for an error its data
 /// causes, and 25P02 is not one — however the answers and the polls interleave (threads of a
-/// busy machine; before the fix, about one transaction in a hundred reported a 25P02).
+/// busy machine; before the fix, one or two transactions in a thousand reported a 25P02).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_error_of_a_failed_statement_is_its_own_whichever_answer_is_polled_first() {
     let (_db, store) = one_connection().await;
