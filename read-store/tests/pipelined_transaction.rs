@@ -264,6 +264,123 @@ async fn a_batch_announces_itself_after_its_commit_and_only_if_it_committed() {
 /// failed statement's own — the projector passes a record over only for an error its data
 /// causes, and 25P02 is not one — however the answers and the polls interleave (threads of a
 /// busy machine; before the fix, one or two transactions in a thousand reported a 25P02).
+/// A committed batch is done once its `COMMIT` is answered: its announcement, sent behind it,
+/// is answered in the background (the partition's next batch does not wait for it), still
+/// delivered, and its connection goes back to the pool only once it is over. Here the
+/// announcement is held up by a lock on `checkpoints`, which it reads.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_is_done_at_its_commit_while_its_announcement_is_still_under_way() {
+    use read_store::projection::{Announcement, APPLIED_CHANNEL};
+    use std::time::Duration;
+
+    let (db, store) = one_connection().await;
+    let (other, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    other
+        .batch_execute(
+            "CREATE TABLE checkpoints (partition integer PRIMARY KEY, \"offset\" bigint NOT NULL);
+             INSERT INTO checkpoints VALUES (3, 10)",
+        )
+        .await
+        .unwrap();
+    let (sender, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(read_store::listener::listen(
+        db.url.clone(),
+        vec![APPLIED_CHANNEL],
+        async {
+            let _ = stopped.await;
+        },
+        move |_, payload| {
+            let _ = sender.send(payload.to_owned());
+        },
+    ));
+    // Listening once a notification of its own comes back.
+    let listening = async {
+        loop {
+            other
+                .batch_execute("SELECT pg_notify('agenfleet_applied', 'ping')")
+                .await
+                .unwrap();
+            if let Ok(Some(_)) =
+                tokio::time::timeout(Duration::from_millis(100), heard.recv()).await
+            {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), listening)
+        .await
+        .expect("the listener to start");
+    while heard.try_recv().is_ok() {}
+
+    let batch = |value: &'static str| {
+        let store = store.clone();
+        async move {
+            let tx = PipelinedTransaction::new(store.client().await?);
+            tx.begin_then(async { Ok(()) }).await?;
+            let announcement = Announcement::new(3, 10, None);
+            execute_all(&tx, &[insert(value)], End::Commit, &[announcement]).await
+        }
+    };
+    // One batch prepares the announcement on the connection (preparing it would wait for the
+    // lock too), at its sixth use: a connection forgets its prepared statements after uses 1,
+    // 2 and 4 (`store::plans_again_after`), and keeps them after 5 and 6.
+    for _ in 0..5 {
+        drop(store.client().await.unwrap());
+    }
+    batch("first").await.unwrap();
+    let said = tokio::time::timeout(Duration::from_secs(5), heard.recv()).await;
+    assert_eq!(
+        said.expect("the first batch's announcement").unwrap(),
+        "3:10"
+    );
+
+    other
+        .batch_execute("BEGIN; LOCK TABLE checkpoints IN ACCESS EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    tokio::time::timeout(Duration::from_secs(5), batch("a"))
+        .await
+        .expect("the batch to be done while its announcement waits for the lock")
+        .unwrap();
+    let committed: i64 = other
+        .query_one("SELECT count(*) FROM pipelined WHERE v = 'a'", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(committed, 1, "the batch committed");
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), heard.recv())
+            .await
+            .is_err(),
+        "nothing is announced while the announcement waits"
+    );
+    let handed_out = tokio::time::timeout(Duration::from_millis(300), store.client()).await;
+    assert!(
+        !matches!(handed_out, Ok(Ok(_))),
+        "the connection went back to the pool before its announcement was over"
+    );
+
+    other.batch_execute("ROLLBACK").await.unwrap();
+    let said = tokio::time::timeout(Duration::from_secs(5), heard.recv())
+        .await
+        .expect("the announcement once the lock is gone")
+        .unwrap();
+    assert_eq!(said, "3:10");
+    let client = tokio::time::timeout(Duration::from_secs(5), store.client())
+        .await
+        .expect("the connection back in the pool")
+        .unwrap();
+    assert!(
+        !in_a_transaction(&client).await,
+        "the announcement's transaction was left open"
+    );
+    let _ = stop.send(());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_error_of_a_failed_statement_is_its_own_whichever_answer_is_polled_first() {
     let (_db, store) = one_connection().await;

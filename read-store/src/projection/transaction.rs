@@ -10,6 +10,7 @@
 
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::{ClientWrapper, Object};
@@ -23,7 +24,10 @@ use crate::StoreError;
 /// goes back to the pool, as tokio-postgres's own transaction does: the next user's statements
 /// run after it, and nobody waits for its answer.
 pub struct PipelinedTransaction {
-    client: Object,
+    /// Shared with what is still to be answered once the transaction has ended (the batch's
+    /// announcement, [`Self::connection`]): the connection goes back to the pool when both are
+    /// done with it.
+    client: Arc<Object>,
     /// `BEGIN` was sent and neither `COMMIT` nor `ROLLBACK` since.
     open: AtomicBool,
 }
@@ -32,7 +36,7 @@ impl PipelinedTransaction {
     /// A transaction on `client`; nothing is sent until [`Self::begin_then`].
     pub fn new(client: Object) -> Self {
         Self {
-            client,
+            client: Arc::new(client),
             open: AtomicBool::new(false),
         }
     }
@@ -60,6 +64,13 @@ impl PipelinedTransaction {
         self.client.batch_execute("COMMIT").await?;
         self.ended();
         Ok(started.elapsed())
+    }
+
+    /// The connection, for requests sent after the transaction has ended whose answers are read
+    /// after it is dropped: it goes back to the pool only once they are done with it, so no
+    /// other user's statements can come between them and what this transaction sent.
+    pub(super) fn connection(&self) -> Arc<Object> {
+        Arc::clone(&self.client)
     }
 
     /// Marks the transaction ended: `COMMIT` or `ROLLBACK` was sent.
