@@ -46,6 +46,54 @@ async fn announcement_plans(client: &tokio_postgres::Client) -> (i64, i64) {
     plans.map_or((0, 0), |plans| (plans.get(0), plans.get(1)))
 }
 
+/// A listener on `channels` (among them `agenfleet_applied`) of `db`, once it listens (a
+/// notification of its own has come back): what it hears, as "channel payload", and the
+/// sender that stops it.
+async fn listening(
+    db: &TestDatabase,
+    channels: Vec<&'static str>,
+) -> (
+    tokio::sync::mpsc::UnboundedReceiver<String>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    use std::time::Duration;
+
+    let (sender, mut heard) = tokio::sync::mpsc::unbounded_channel();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(read_store::listener::listen(
+        db.url.clone(),
+        channels,
+        async {
+            let _ = stopped.await;
+        },
+        move |channel, payload| {
+            let _ = sender.send(format!("{channel} {payload}"));
+        },
+    ));
+    let (client, connection) = tokio_postgres::connect(&db.url, tokio_postgres::NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let listens = async {
+        loop {
+            client
+                .batch_execute("SELECT pg_notify('agenfleet_applied', 'ping')")
+                .await
+                .unwrap();
+            if let Ok(Some(_)) =
+                tokio::time::timeout(Duration::from_millis(100), heard.recv()).await
+            {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(10), listens)
+        .await
+        .expect("the listener to start");
+    while heard.try_recv().is_ok() {}
+    (heard, stop)
+}
+
 fn insert(value: impl postgres_types::ToSql + Sync + Send + 'static) -> Statement {
     Statement::new(INSERT, vec![Box::new(value)])
 }
@@ -161,38 +209,11 @@ async fn a_batch_announces_itself_after_its_commit_and_only_if_it_committed() {
         .await
         .unwrap();
     drop(client);
-    let (sender, mut heard) = tokio::sync::mpsc::unbounded_channel();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(read_store::listener::listen(
-        db.url.clone(),
+    let (mut heard, stop) = listening(
+        &db,
         vec![DECIDED_CHANNEL, "agenfleet_deliveries", APPLIED_CHANNEL],
-        async {
-            let _ = stopped.await;
-        },
-        move |channel, payload| {
-            let _ = sender.send(format!("{channel} {payload}"));
-        },
-    ));
-    // Listening once a notification of its own comes back.
-    let listening = async {
-        loop {
-            let client = store.client().await.unwrap();
-            client
-                .batch_execute("SELECT pg_notify('agenfleet_applied', 'ping')")
-                .await
-                .unwrap();
-            drop(client);
-            if let Ok(Some(_)) =
-                tokio::time::timeout(Duration::from_millis(100), heard.recv()).await
-            {
-                break;
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), listening)
-        .await
-        .expect("the listener to start");
-    while heard.try_recv().is_ok() {}
+    )
+    .await;
 
     let announcement = Announcement {
         partition: 3,
@@ -285,36 +306,7 @@ async fn a_batch_is_done_at_its_commit_while_its_announcement_is_still_under_way
         )
         .await
         .unwrap();
-    let (sender, mut heard) = tokio::sync::mpsc::unbounded_channel();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(read_store::listener::listen(
-        db.url.clone(),
-        vec![APPLIED_CHANNEL],
-        async {
-            let _ = stopped.await;
-        },
-        move |_, payload| {
-            let _ = sender.send(payload.to_owned());
-        },
-    ));
-    // Listening once a notification of its own comes back.
-    let listening = async {
-        loop {
-            other
-                .batch_execute("SELECT pg_notify('agenfleet_applied', 'ping')")
-                .await
-                .unwrap();
-            if let Ok(Some(_)) =
-                tokio::time::timeout(Duration::from_millis(100), heard.recv()).await
-            {
-                break;
-            }
-        }
-    };
-    tokio::time::timeout(Duration::from_secs(10), listening)
-        .await
-        .expect("the listener to start");
-    while heard.try_recv().is_ok() {}
+    let (mut heard, stop) = listening(&db, vec![APPLIED_CHANNEL]).await;
 
     let batch = |value: &'static str| {
         let store = store.clone();
@@ -335,7 +327,7 @@ async fn a_batch_is_done_at_its_commit_while_its_announcement_is_still_under_way
     let said = tokio::time::timeout(Duration::from_secs(5), heard.recv()).await;
     assert_eq!(
         said.expect("the first batch's announcement").unwrap(),
-        "3:10"
+        "agenfleet_applied 3:10"
     );
 
     other
@@ -369,7 +361,7 @@ async fn a_batch_is_done_at_its_commit_while_its_announcement_is_still_under_way
         .await
         .expect("the announcement once the lock is gone")
         .unwrap();
-    assert_eq!(said, "3:10");
+    assert_eq!(said, "agenfleet_applied 3:10");
     let client = tokio::time::timeout(Duration::from_secs(5), store.client())
         .await
         .expect("the connection back in the pool")
