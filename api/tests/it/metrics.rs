@@ -66,6 +66,9 @@ async fn a_reply_is_priced_to_the_micro_dollar_in_the_message_the_series_and_the
     // 123,456 × $3/M + 7,890 × $15/M = 0.370368 + 0.11835.
     assert_eq!(message["usage"]["costUsd"], json!(0.488718));
     let hour = hour_of(time(&message["createdAt"]));
+    // A message after the reply (another batch, the same hour) adds no latency: the reply's
+    // stays in every sketch.
+    post(&app, &session, json!({"content": "thanks"})).await;
 
     // The hourly series of the default range: every hour of the current UTC day.
     let series = get(&app, &format!("/v1/agents/{agent}/metrics")).await;
@@ -88,7 +91,7 @@ async fn a_reply_is_priced_to_the_micro_dollar_in_the_message_the_series_and_the
             assert_eq!(bucket["inputTokens"], 123456);
             assert_eq!(bucket["outputTokens"], 7890);
             assert_eq!(bucket["costUsd"], json!(0.488718));
-            assert_eq!(bucket["messages"], 2);
+            assert_eq!(bucket["messages"], 3);
             assert_eq!(bucket["toolCalls"], 2);
             assert_eq!(bucket["toolFailures"], 1);
             assert_close(&bucket["latencyMsP50"], 420.0, "p50");
@@ -135,7 +138,7 @@ async fn a_reply_is_priced_to_the_micro_dollar_in_the_message_the_series_and_the
         json!({"total": 1, "online": 0, "degraded": 0, "offline": 0, "provisioning": 1, "activeInPeriod": 1})
     );
     assert_eq!(summary["sessions"], json!({"created": 1, "active": 1}));
-    assert_eq!(summary["messages"], json!({"user": 1, "assistant": 1}));
+    assert_eq!(summary["messages"], json!({"user": 2, "assistant": 1}));
     assert_eq!(summary["tokens"], json!({"input": 123456, "output": 7890}));
     assert_eq!(summary["costUsd"], json!(0.488718));
     assert_eq!(

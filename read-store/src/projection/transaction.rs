@@ -67,8 +67,8 @@ impl PipelinedTransaction {
     }
 
     /// The connection, for requests sent after the transaction has ended whose answers are read
-    /// after it is dropped: it goes back to the pool only once they are done with it, so no
-    /// other user's statements can come between them and what this transaction sent.
+    /// after it is dropped: it goes back to the pool only once they are done with it, so the
+    /// next user never finds it inside a transaction they opened, nor waits behind them.
     pub(super) fn connection(&self) -> Arc<Object> {
         Arc::clone(&self.client)
     }
