@@ -94,6 +94,17 @@ async fn listening(
     (heard, stop)
 }
 
+/// A `checkpoints` table (as the projector's) with partition 3 at `offset`.
+async fn checkpoint_of_partition_3(client: &tokio_postgres::Client, offset: i64) {
+    client
+        .batch_execute(&format!(
+            "CREATE TABLE checkpoints (partition integer PRIMARY KEY, \"offset\" bigint NOT NULL);
+             INSERT INTO checkpoints VALUES (3, {offset})"
+        ))
+        .await
+        .unwrap();
+}
+
 fn insert(value: impl postgres_types::ToSql + Sync + Send + 'static) -> Statement {
     Statement::new(INSERT, vec![Box::new(value)])
 }
@@ -200,15 +211,7 @@ async fn a_batch_announces_itself_after_its_commit_and_only_if_it_committed() {
     use std::time::Duration;
 
     let (db, store) = one_connection().await;
-    let client = store.client().await.unwrap();
-    client
-        .batch_execute(
-            "CREATE TABLE checkpoints (partition integer PRIMARY KEY, \"offset\" bigint NOT NULL);
-             INSERT INTO checkpoints VALUES (3, 9)",
-        )
-        .await
-        .unwrap();
-    drop(client);
+    checkpoint_of_partition_3(&store.client().await.unwrap(), 9).await;
     let (mut heard, stop) = listening(
         &db,
         vec![DECIDED_CHANNEL, "agenfleet_deliveries", APPLIED_CHANNEL],
@@ -299,13 +302,7 @@ async fn a_batch_is_done_at_its_commit_while_its_announcement_is_still_under_way
         .await
         .unwrap();
     tokio::spawn(connection);
-    other
-        .batch_execute(
-            "CREATE TABLE checkpoints (partition integer PRIMARY KEY, \"offset\" bigint NOT NULL);
-             INSERT INTO checkpoints VALUES (3, 10)",
-        )
-        .await
-        .unwrap();
+    checkpoint_of_partition_3(&other, 10).await;
     let (mut heard, stop) = listening(&db, vec![APPLIED_CHANNEL]).await;
 
     let batch = |value: &'static str| {
