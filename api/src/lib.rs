@@ -24,6 +24,7 @@ pub mod rate_limit;
 pub mod request_context;
 pub mod routes;
 pub mod server;
+pub mod session_facts;
 pub mod signing_secrets;
 pub mod state;
 pub mod views;

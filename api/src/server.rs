@@ -261,6 +261,7 @@ async fn serve_with(
         metrics,
         catalog: config.catalog()?,
         keys: Default::default(),
+        sessions: Default::default(),
         command_timeout: config.command_timeout,
         webhook_keys,
         target_policy: webhooks::target::TargetPolicy {

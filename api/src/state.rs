@@ -19,6 +19,8 @@ pub struct AppState {
     pub waiter: OutcomeWaiter,
     pub catalog: Catalog,
     pub keys: Arc<KeyCache>,
+    /// The agent and origin of sessions this process has seen, which never change.
+    pub sessions: Arc<crate::session_facts::SessionFactsCache>,
     pub command_timeout: Duration,
     pub metrics: ops::Metrics,
     pub signals: crate::ops_signals::ApiSignals,

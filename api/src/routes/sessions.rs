@@ -14,6 +14,7 @@ use crate::body::JsonBody;
 use crate::commands::submit;
 use crate::error::ApiError;
 use crate::listing::{self, Query};
+use crate::session_facts::SessionFacts;
 use crate::state::AppState;
 use crate::views::{MessageView, SessionView};
 
@@ -157,9 +158,26 @@ async fn load_session(
     caller: &Caller,
     id: SessionId,
 ) -> Result<schema::session::SessionSnapshot, ApiError> {
-    sessions::find(&state.store, caller.tenant_id, id)
+    let session = sessions::find(&state.store, caller.tenant_id, id)
         .await?
-        .ok_or_else(|| ApiError::not_found(ErrorCode::SessionNotFound, "session", &id.to_string()))
+        .ok_or_else(|| {
+            ApiError::not_found(ErrorCode::SessionNotFound, "session", &id.to_string())
+        })?;
+    state.sessions.put(caller.tenant_id, &session);
+    Ok(session)
+}
+
+/// The session's agent and origin, read from the store only the first time this process meets
+/// the session (see `session_facts`).
+async fn session_facts(
+    state: &AppState,
+    caller: &Caller,
+    id: SessionId,
+) -> Result<SessionFacts, ApiError> {
+    match state.sessions.get(caller.tenant_id, id) {
+        Some(facts) => Ok(facts),
+        None => Ok(SessionFacts::from(&load_session(state, caller, id).await?)),
+    }
 }
 
 async fn render_session(
@@ -333,7 +351,7 @@ pub async fn post_message(
     }
     // A session never changes agent: the command names it so the projector loads it with the
     // session, in the same round trip.
-    let session = load_session(&state, &caller, session_id).await?;
+    let session = session_facts(&state, &caller, session_id).await?;
     let usage = request.usage.as_ref().and_then(|report| {
         state
             .catalog

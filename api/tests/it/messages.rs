@@ -432,3 +432,54 @@ async fn a_posted_message_answers_exactly_what_the_list_shows() {
         .await;
     assert_eq!(page["data"].as_array().unwrap(), &answers);
 }
+
+/// The API keeps a session's agent and origin once it has seen the session (`session_facts`):
+/// what it keeps must answer only the session's own tenant, and the projector must still refuse
+/// what the stored session refuses.
+#[tokio::test]
+async fn a_session_the_api_has_seen_takes_messages_only_from_its_own_tenant_and_while_active() {
+    let app = TestApp::spawn().await;
+    let agent = app.create_agent(json!({"name": "Nova"})).await;
+    let session = app.open_session(&agent).await;
+    let path = format!("/v1/sessions/{session}/messages");
+    let (status, body) = app
+        .call(Method::POST, &path, Some(json!({"content": "first"})))
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+
+    let (_, other_key) = app.create_tenant(schema::tenant::Plan::Enterprise).await;
+    let (status, error) = app
+        .call_to(
+            &app.base,
+            &other_key,
+            Method::POST,
+            &path,
+            Some(json!({"content": "not yours"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{error}");
+    assert_eq!(error["error"]["code"], "SESSION_NOT_FOUND");
+
+    let (status, _) = app
+        .call(
+            Method::POST,
+            &format!("/v1/sessions/{session}/archive"),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, error) = app
+        .call(Method::POST, &path, Some(json!({"content": "too late"})))
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{error}");
+    assert_eq!(error["error"]["code"], "SESSION_ARCHIVED");
+
+    let (_, page) = app.call(Method::GET, &path, None).await;
+    let contents: Vec<&str> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].as_str().unwrap())
+        .collect();
+    assert_eq!(contents, ["first"]);
+}
