@@ -264,6 +264,17 @@ pub fn inserts_from_arrays() -> Vec<&'static str> {
     crate::projection::flush::INSERTS_FROM_ARRAYS.clone()
 }
 
+/// Every insert from arrays folded into one statement, as a batch that writes every table
+/// would send them (`projection::fold`): a test checks its plan as each insert's.
+pub fn inserts_from_arrays_folded() -> String {
+    crate::projection::fold::fold_texts(&inserts_from_arrays())
+}
+
+/// Whether `statement` is inserts from arrays folded into one (run with a generic plan).
+pub fn is_folded_inserts(statement: &str) -> bool {
+    crate::projection::fold::is_folded(statement)
+}
+
 /// The checkpoint's statements (its locks, advance and announcement), run with generic plans:
 /// a test checks that their plans read nothing but the checkpoints.
 pub fn checkpoint_statements() -> Vec<&'static str> {

@@ -6,8 +6,8 @@
 //! made on the empty ones.
 
 use read_store::store::{
-    checkpoint_statements, inserts_from_arrays, lookup_statements, plans_again_after, Store,
-    LOOKUP_SETTINGS, REPLAN_EVERY,
+    checkpoint_statements, inserts_from_arrays, inserts_from_arrays_folded, is_folded_inserts,
+    lookup_statements, plans_again_after, Store, LOOKUP_SETTINGS, REPLAN_EVERY,
 };
 use read_store::READ_MODEL_SCHEMA;
 use testkit::TestApp;
@@ -256,16 +256,26 @@ fn lookup_connections_plan_again_after_doubling_uses_then_every_replan_every() {
 #[tokio::test]
 async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
     use read_store::projection::{End, PipelinedTransaction, UnitOfWork};
-    use schema::agent::HeartbeatState;
-    use schema::command::{RecordHeartbeat, RevokeApiKey};
+    use schema::agent::{AgentConfig, HeartbeatState};
+    use schema::command::{CreateAgent, RecordHeartbeat, RevokeApiKey};
     use schema::{Actor, AgentId, ApiKeyId, Command, CommandRecord};
 
     let app = TestApp::spawn().await;
     let store = Store::connect(&app.db.url, READ_MODEL_SCHEMA, 1).unwrap();
     let record = |command| CommandRecord::new(app.tenant, Actor::system("test"), command);
-    // Both rejected (no such agent, no such key): their outcomes are inserted. The key's
-    // lookup is one of the statements planned afresh.
+    // Two rejected (no such agent, no such key): their outcomes are inserted. The key's
+    // lookup is one of the statements planned afresh. One accepted (an agent), whose inserts
+    // (the agent, its activity, the outcomes…) go folded into one statement.
     let records = [
+        record(Command::CreateAgent(CreateAgent {
+            agent_id: AgentId::new(),
+            name: "Nova".to_owned(),
+            role: None,
+            description: None,
+            soul: None,
+            config: AgentConfig::default(),
+            gateway_secret: None,
+        })),
         record(Command::RecordHeartbeat(RecordHeartbeat {
             agent_id: AgentId::new(),
             state: HeartbeatState::Ok,
@@ -303,13 +313,14 @@ async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
         )
         .await
         .unwrap();
-    let (mut kept, mut afresh) = (0, 0);
+    let (mut kept, mut afresh, mut folded) = (0, 0, 0);
     for row in &prepared {
         let (statement, generic_plans, custom_plans): (String, i64, i64) =
             (row.get(0), row.get(1), row.get(2));
-        if generic.contains(&statement) {
+        if generic.contains(&statement) || is_folded_inserts(&statement) {
             assert_eq!((generic_plans, custom_plans), (2, 0), "{statement}");
             kept += 1;
+            folded += usize::from(is_folded_inserts(&statement));
         } else {
             // The cron statements are prepared but run only for batches that touch cron.
             assert_eq!(generic_plans, 0, "{statement}");
@@ -319,7 +330,10 @@ async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
             }
         }
     }
-    assert!(kept >= 7 && afresh >= 1, "{kept} kept, {afresh} afresh");
+    assert!(
+        kept >= 7 && afresh >= 1 && folded == 1,
+        "{kept} kept, {afresh} afresh, {folded} folded"
+    );
     let settings = client
         .query_one(
             "SELECT current_setting('plan_cache_mode'), current_setting('enable_seqscan')",
@@ -352,7 +366,8 @@ async fn generic_plan(sql: &Client, name: &str, statement: &str) -> String {
 }
 
 /// The projector's inserts from a batch's arrays, run on generic plans, read no table: their
-/// rows come from the arrays and their conflicts are found through the arbiter index.
+/// rows come from the arrays and their conflicts are found through the arbiter index. So do
+/// they all folded into one statement, as a batch sends them.
 #[tokio::test]
 async fn the_projectors_inserts_from_arrays_scan_nothing_but_their_arrays() {
     let app = TestApp::spawn().await;
@@ -368,6 +383,16 @@ async fn the_projectors_inserts_from_arrays_scan_nothing_but_their_arrays() {
         for line in plan.lines().filter(|line| line.contains("Scan")) {
             assert!(line.contains("Function Scan on "), "{insert}\n{plan}");
         }
+    }
+    let folded = inserts_from_arrays_folded();
+    let plan = generic_plan(&sql, "folded", &folded).await;
+    assert_eq!(
+        plan.matches("Insert on ").count(),
+        inserts.len(),
+        "{folded}\n{plan}"
+    );
+    for line in plan.lines().filter(|line| line.contains("Scan")) {
+        assert!(line.contains("Function Scan on "), "{folded}\n{plan}");
     }
 }
 

@@ -8,6 +8,7 @@ mod decided;
 mod endpoints;
 mod failed_record;
 pub(crate) mod flush;
+pub(crate) mod fold;
 mod in_send_order;
 mod overlay;
 mod pipeline;

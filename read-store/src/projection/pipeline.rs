@@ -1,7 +1,8 @@
 //! Sending several statements in one round trip: prepare each (cached after the first time),
 //! then issue every execute before awaiting any. tokio-postgres sends requests in the order
 //! their futures are first polled, so the server runs them in the order given; their answers
-//! are checked in that order too (see [`super::in_send_order`]).
+//! are checked in that order too (see [`super::in_send_order`]). Consecutive inserts from
+//! arrays go as one statement ([`super::fold`]).
 
 use std::time::{Duration, Instant};
 
@@ -75,26 +76,25 @@ pub async fn execute_all(
         End::Rollback => (None, None),
     };
     let statements: Vec<&Statement> = statements.iter().chain(&inside).collect();
-    let mut prepared = Vec::with_capacity(statements.len());
-    for statement in &statements {
-        prepared.push(tx.prepare_cached(statement.sql).await?);
+    let units = super::fold::fold(&statements);
+    let mut prepared = Vec::with_capacity(units.len());
+    for unit in &units {
+        prepared.push(tx.prepare_cached(unit.sql).await?);
     }
     let announcing = match &after_commit {
         Some(statement) => Some(tx.prepare_cached(statement.sql).await?),
         None => None,
     };
     type Sent<'a> = TryMaybeDone<BoxFuture<'a, Result<(), tokio_postgres::Error>>>;
-    let mut requests: Vec<Sent> = Vec::with_capacity(statements.len() + 2);
+    let mut requests: Vec<Sent> = Vec::with_capacity(units.len() + 2);
     let mut generic = false;
-    for (statement, prepared) in statements.iter().copied().zip(&prepared) {
-        let wants_generic = super::flush::INSERTS_FROM_ARRAYS.contains(&statement.sql)
-            || super::checkpoint::ON_GENERIC_PLANS.contains(&statement.sql);
-        if wants_generic != generic {
-            generic = wants_generic;
+    for (unit, prepared) in units.into_iter().zip(&prepared) {
+        if unit.generic != generic {
+            generic = unit.generic;
             let setting = if generic { GENERIC_PLANS } else { CUSTOM_PLANS };
             requests.push(try_maybe_done(Box::pin(tx.batch_execute(setting))));
         }
-        let params = params_of(statement);
+        let params = unit.params;
         requests.push(try_maybe_done(Box::pin(async move {
             tx.execute(prepared, &params).await.map(|_| ())
         })));
