@@ -267,7 +267,7 @@ pub fn inserts_from_arrays() -> Vec<&'static str> {
 /// Every insert from arrays folded into one statement, as a batch that writes every table
 /// would send them (`projection::fold`): a test checks its plan as each insert's.
 pub fn inserts_from_arrays_folded() -> String {
-    crate::projection::fold::fold_texts(&inserts_from_arrays())
+    crate::projection::fold::fold_texts(&inserts_from_arrays()).0
 }
 
 /// Whether `statement` is inserts from arrays folded into one (run with a generic plan).

@@ -23,9 +23,15 @@ use super::pipeline::Statement;
 /// depends on its kinds of commands), each text a few KiB.
 const MAX_FOLDED: usize = 256;
 
-/// The folded text of each run of statements (by their texts, in order), made once.
-static FOLDED: LazyLock<Mutex<HashMap<Vec<&'static str>, &'static str>>> =
+/// The folded text of each run of statements (by their texts, in order), made once, with how
+/// many parameters each statement of the run takes.
+static FOLDED: LazyLock<Mutex<HashMap<Vec<&'static str>, Folded>>> =
     LazyLock::new(Default::default);
+
+struct Folded {
+    text: &'static str,
+    params: Vec<usize>,
+}
 
 /// A statement as it is sent: its text, its parameters and whether it runs on a generic plan.
 pub(super) struct Unit<'a> {
@@ -46,7 +52,7 @@ pub(super) fn fold<'a>(statements: &[&'a Statement]) -> Vec<Unit<'a>> {
         end_run(&mut run, &mut units);
         units.push(Unit {
             sql: statement.sql,
-            params: params_of(statement),
+            params: statement.param_refs(),
             generic: super::checkpoint::ON_GENERIC_PLANS.contains(&statement.sql),
         });
     }
@@ -67,34 +73,38 @@ fn end_run<'a>(run: &mut Vec<&'a Statement>, units: &mut Vec<Unit<'a>>) {
             sql,
             params: run
                 .iter()
-                .flat_map(|statement| params_of(statement))
+                .flat_map(|statement| statement.param_refs())
                 .collect(),
             generic: true,
         }),
         None => units.extend(run.iter().map(|statement| Unit {
             sql: statement.sql,
-            params: params_of(statement),
+            params: statement.param_refs(),
             generic: true,
         })),
     }
     run.clear();
 }
 
-/// The folded text of `run`, made and kept the first time (`None` once [`MAX_FOLDED`] are).
+/// The folded text of `run`, made and kept the first time; `None` once [`MAX_FOLDED`] are kept,
+/// or if a statement of the run has other than as many parameters as its text numbers (they
+/// would be bound to the wrong places; sent alone, the server refuses such a statement).
 fn folded_text(run: &[&Statement]) -> Option<&'static str> {
     let key: Vec<&'static str> = run.iter().map(|statement| statement.sql).collect();
     let mut folded = FOLDED
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if let Some(text) = folded.get(&key) {
-        return Some(text);
+    if !folded.contains_key(&key) {
+        if folded.len() >= MAX_FOLDED {
+            return None;
+        }
+        let (text, params) = fold_texts(&key);
+        let text: &'static str = Box::leak(text.into_boxed_str());
+        folded.insert(key.clone(), Folded { text, params });
     }
-    if folded.len() >= MAX_FOLDED {
-        return None;
-    }
-    let text: &'static str = Box::leak(fold_texts(&key).into_boxed_str());
-    folded.insert(key, text);
-    Some(text)
+    let kept = folded.get(&key)?;
+    let counts = run.iter().map(|statement| statement.params.len());
+    counts.eq(kept.params.iter().copied()).then_some(kept.text)
 }
 
 /// Whether `statement` is a folded text this process made.
@@ -103,25 +113,25 @@ pub(crate) fn is_folded(statement: &str) -> bool {
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
         .values()
-        .any(|text| *text == statement)
+        .any(|folded| folded.text == statement)
 }
 
-/// `WITH w0 AS (<first>), w1 AS (<second, its $n renumbered after the first's>) … SELECT 1`.
-/// Each statement's parameters are `$1` to its highest `$n` (as Postgres numbers them when it
-/// prepares the statement alone).
-pub(crate) fn fold_texts(texts: &[&str]) -> String {
+/// `WITH w0 AS (<first>), w1 AS (<second, its $n renumbered after the first's>) … SELECT 1`,
+/// and how many parameters each statement takes: `$1` to its highest `$n`, as Postgres numbers
+/// them when it prepares the statement alone.
+pub(crate) fn fold_texts(texts: &[&str]) -> (String, Vec<usize>) {
     let mut folded = String::from("WITH ");
-    let mut before = 0;
+    let mut params = Vec::with_capacity(texts.len());
     for (index, text) in texts.iter().enumerate() {
         if index > 0 {
             folded.push_str(",\n     ");
         }
-        let (text, highest) = renumbered(text, before);
+        let (text, highest) = renumbered(text, params.iter().sum());
         folded.push_str(&format!("w{index} AS ({text})"));
-        before += highest;
+        params.push(highest);
     }
     folded.push_str("\nSELECT 1");
-    folded
+    (folded, params)
 }
 
 /// `text` with each parameter `$n` written `$(n + by)`, and its highest `n`. The statements
@@ -147,21 +157,13 @@ fn renumbered(text: &str, by: usize) -> (String, usize) {
     (out, highest)
 }
 
-fn params_of(statement: &Statement) -> Vec<&(dyn ToSql + Sync)> {
-    statement
-        .params
-        .iter()
-        .map(|param| param.as_ref() as &(dyn ToSql + Sync))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn parameters_are_numbered_on_after_the_statements_before() {
-        let folded = fold_texts(&[
+        let (folded, params) = fold_texts(&[
             "INSERT INTO a SELECT * FROM unnest($2::int[], $1::text[])",
             "INSERT INTO b SELECT * FROM unnest($1::int[]) WHERE $1 IS NOT NULL",
         ]);
@@ -170,6 +172,20 @@ mod tests {
             "WITH w0 AS (INSERT INTO a SELECT * FROM unnest($2::int[], $1::text[])),\n     \
              w1 AS (INSERT INTO b SELECT * FROM unnest($3::int[]) WHERE $3 IS NOT NULL)\nSELECT 1"
         );
+        assert_eq!(params, [2, 1]);
+    }
+
+    #[test]
+    fn a_run_whose_parameters_do_not_match_its_texts_is_not_folded() {
+        use crate::projection::pipeline::Param;
+        let insert = |count: usize| {
+            let params: Vec<Param> = (0..count).map(|_| Box::new(1_i32) as Param).collect();
+            Statement::new(super::super::flush::INSERTS_FROM_ARRAYS[0], params)
+        };
+        let (_, expected) = fold_texts(&[super::super::flush::INSERTS_FROM_ARRAYS[0]]);
+        let (right, wrong) = (insert(expected[0]), insert(expected[0] + 1));
+        assert!(folded_text(&[&right, &right]).is_some());
+        assert_eq!(folded_text(&[&right, &wrong]), None);
     }
 
     /// The table each insert from arrays writes.

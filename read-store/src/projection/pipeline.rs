@@ -25,6 +25,14 @@ impl Statement {
     pub fn new(sql: &'static str, params: Vec<Param>) -> Self {
         Self { sql, params }
     }
+
+    /// The parameters, as tokio-postgres takes them.
+    pub(super) fn param_refs(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.params
+            .iter()
+            .map(|p| p.as_ref() as &(dyn ToSql + Sync))
+            .collect()
+    }
 }
 
 /// Sent before a run of statements planned once per connection (generic plans): the inserts from
@@ -150,7 +158,7 @@ async fn announce_after_commit(
 ) {
     let client = tx.connection();
     let mut announcing = Box::pin(async move {
-        let params = params_of(&statement);
+        let params = statement.param_refs();
         // Sent in this order when first polled (`join!` polls in order), the `COMMIT` whatever
         // happens to the two before it.
         let (begun, announced, ended) = futures::join!(
@@ -166,14 +174,6 @@ async fn announce_after_commit(
     if futures::poll!(announcing.as_mut()).is_pending() {
         tokio::spawn(announcing);
     }
-}
-
-fn params_of(statement: &Statement) -> Vec<&(dyn ToSql + Sync)> {
-    statement
-        .params
-        .iter()
-        .map(|p| p.as_ref() as &(dyn ToSql + Sync))
-        .collect()
 }
 
 /// Polls each request once, in order, which sends it; stops at the first that fails at once
