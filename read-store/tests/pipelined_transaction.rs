@@ -122,7 +122,7 @@ async fn rows(store: &Store) -> Vec<String> {
 async fn run(store: &Store, statements: &[Statement], end: End) -> Result<(), StoreError> {
     let tx = PipelinedTransaction::new(store.client().await?);
     tx.begin_then(async { Ok(()) }).await?;
-    execute_all(&tx, statements, end, &[]).await.map(drop)
+    execute_all(&tx, statements, end, &[], true).await.map(drop)
 }
 
 #[tokio::test]
@@ -189,7 +189,7 @@ async fn a_transaction_dropped_open_is_rolled_back_before_its_connection_is_used
     {
         let tx = PipelinedTransaction::new(store.client().await.unwrap());
         tx.begin_then(async { Ok(()) }).await.unwrap();
-        execute_all(&tx, &[insert("a")], End::Open, &[])
+        execute_all(&tx, &[insert("a")], End::Open, &[], true)
             .await
             .unwrap();
     }
@@ -235,7 +235,7 @@ async fn a_batch_announces_itself_after_its_commit_and_only_if_it_committed() {
             let plans = announcement_plans(&tx).await;
             let result = async {
                 tx.begin_then(async { Ok(()) }).await?;
-                execute_all(&tx, &statements, End::Commit, &[announcement]).await
+                execute_all(&tx, &statements, End::Commit, &[announcement], true).await
             }
             .await;
             (tx, plans, result)
@@ -311,7 +311,7 @@ async fn a_batch_is_done_at_its_commit_while_its_announcement_is_still_under_way
             let tx = PipelinedTransaction::new(store.client().await?);
             tx.begin_then(async { Ok(()) }).await?;
             let announcement = Announcement::new(3, 10, None);
-            execute_all(&tx, &[insert(value)], End::Commit, &[announcement]).await
+            execute_all(&tx, &[insert(value)], End::Commit, &[announcement], true).await
         }
     };
     // One batch prepares the announcement on the connection (preparing it would wait for the

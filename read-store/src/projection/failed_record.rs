@@ -87,7 +87,7 @@ pub async fn record_failed(
     // Rare: announced inside the transaction, delivered when the caller commits it.
     let advance = super::checkpoint::advance(&[(record.partition, record.offset)]);
     let announcement = super::checkpoint::Announcement::new(record.partition, record.offset, None);
-    execute_all(tx, &[advance], End::Open, &[announcement]).await?;
+    execute_all(tx, &[advance], End::Open, &[announcement], false).await?;
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! then issue every execute before awaiting any. tokio-postgres sends requests in the order
 //! their futures are first polled, so the server runs them in the order given; their answers
 //! are checked in that order too (see [`super::in_send_order`]). Consecutive inserts from
-//! arrays go as one statement ([`super::fold`]).
+//! arrays go as one statement when the caller asks ([`super::fold`]).
 
 use std::time::{Duration, Instant};
 
@@ -77,6 +77,7 @@ pub async fn execute_all(
     statements: &[Statement],
     end: End,
     announce: &[Announcement],
+    fold: bool,
 ) -> Result<Duration, StoreError> {
     let (inside, after_commit) = match end {
         End::Open => (Announcement::statement(announce), None),
@@ -84,7 +85,7 @@ pub async fn execute_all(
         End::Rollback => (None, None),
     };
     let statements: Vec<&Statement> = statements.iter().chain(&inside).collect();
-    let units = super::fold::fold(&statements);
+    let units = super::fold::fold(&statements, fold);
     let mut prepared = Vec::with_capacity(units.len());
     for unit in &units {
         prepared.push(tx.prepare_cached(unit.sql).await?);

@@ -512,5 +512,6 @@ pub(super) async fn write(
         ));
     }
     statements.extend(after);
-    execute_all(tx, &statements, end, &announce).await
+    let fold = changes.outcomes.len() <= super::fold::FOLD_AT_MOST;
+    execute_all(tx, &statements, end, &announce, fold).await
 }
