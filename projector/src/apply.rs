@@ -18,7 +18,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use event_log::{LogEntry, Position, Unreadable};
-use read_store::projection::{self, End, FailedRecord, PipelinedTransaction, UnitOfWork};
+use read_store::projection::{
+    self, Carried, CarriedStates, End, FailedRecord, PipelinedTransaction, UnitOfWork,
+};
 use read_store::{Store, StoreError};
 use schema::CommandRecord;
 
@@ -91,6 +93,8 @@ pub struct Projection {
     /// `(partition, offset)` of records operators passed over; read by rebuilds (the live
     /// checkpoints are already past them).
     skipped: Arc<BTreeSet<(u32, i64)>>,
+    /// What each partition's last batch knew, for its next one (`projection::carried`).
+    carried: CarriedStates,
 }
 
 impl Projection {
@@ -100,6 +104,7 @@ impl Projection {
             store,
             outbox: true,
             skipped: Arc::default(),
+            carried: CarriedStates::default(),
         }
     }
 
@@ -109,6 +114,7 @@ impl Projection {
             store,
             outbox: false,
             skipped: Arc::default(),
+            carried: CarriedStates::default(),
         }
     }
 
@@ -128,6 +134,12 @@ impl Projection {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// How many batches were committed on their partition's carried state, and how many such
+    /// attempts failed (`projection::carried`).
+    pub fn carried_counts(&self) -> projection::CarriedCounts {
+        self.carried.counts()
     }
 
     /// Decides and applies `entries` (all of `partition`, in offset order). Records at or
@@ -206,21 +218,44 @@ impl Projection {
 
     /// One transaction with the partition's checkpoint row locked, so two projectors that both
     /// think they own the partition cannot both write it. Rolled back instead of committed
-    /// when `commit` is false (a trial).
+    /// when `commit` is false (a trial). A batch that continues the partition's last one is
+    /// first tried on the state that one left, in one round trip (`projection::carried`); if
+    /// that state lacks something or the attempt fails, it is applied the usual way at once.
     async fn apply_in_one_transaction(
         &self,
         partition: u32,
         entries: &[LogEntry],
         commit: bool,
     ) -> Result<BatchOutcome, StoreError> {
-        let tx = PipelinedTransaction::new(self.store.client().await?);
-        // One round trip: BEGIN, the checkpoint's lock, then (run after it by the server) the
-        // state every decodable record of the batch needs. Entries the checkpoint shows as
-        // applied are loaded for nothing, which only happens after a seek.
         let records: Vec<&CommandRecord> = entries
             .iter()
             .filter_map(|entry| entry.record.as_ref().ok())
             .collect();
+        let mut earlier = None;
+        if let Some(carried) = commit.then(|| self.carried.take(partition)).flatten() {
+            match self
+                .apply_on_carried(partition, entries, &records, carried)
+                .await
+            {
+                Ok(Ok(outcome)) => {
+                    self.carried.count(true);
+                    return Ok(outcome);
+                }
+                Ok(Err(carried)) => earlier = carried,
+                Err(error) => {
+                    self.carried.count(false);
+                    tracing::debug!(
+                        partition,
+                        error = %error.detail(),
+                        "a batch decided on its partition's carried state failed; applying it again"
+                    );
+                }
+            }
+        }
+        let tx = PipelinedTransaction::new(self.store.client().await?);
+        // One round trip: BEGIN, the checkpoint's lock, then (run after it by the server) the
+        // state every decodable record of the batch needs. Entries the checkpoint shows as
+        // applied are loaded for nothing, which only happens after a seek.
         let (checkpoint, mut work) = tx
             .begin_then(projection::lock_checkpoint_then(
                 &tx,
@@ -229,6 +264,8 @@ impl Projection {
             ))
             .await?;
         let mut last = checkpoint.unwrap_or(-1);
+        // The carried state is as of the checkpoint only if it was taken there.
+        let earlier = earlier.filter(|carried: &Carried| carried.after() == last);
         let mut batch = Vec::with_capacity(entries.len());
         for entry in entries {
             debug_assert_eq!(entry.position.partition, partition);
@@ -250,38 +287,19 @@ impl Projection {
         if batch.is_empty() {
             return Ok(BatchOutcome::AlreadyApplied);
         }
-        let mut applied = 0;
-        for (record, offset) in &batch {
-            // False for a duplicate of a record already decided (appended twice by a retry).
-            if work.decide(record, (partition, *offset)) {
-                applied += 1;
-            }
-            if let schema::Command::RecordSkip(skip) = &record.command {
-                tracing::warn!(
-                    tenant_id = %record.tenant_id,
-                    skipped_partition = skip.partition,
-                    skipped_offset = skip.offset,
-                    skipped_command_id = ?skip.command_id,
-                    reason = %skip.reason,
-                    "an operator passed over a record of this tenant"
-                );
-            }
-        }
+        let (applied, announcement) = decide(&mut work, partition, &batch, last);
         let rejected = work.rejection_codes();
         // One round trip: the batch's writes, the checkpoint's advance, then COMMIT (or
         // ROLLBACK for a trial).
         let end = if commit { End::Commit } else { End::Rollback };
-        let first = batch.first().map_or(last, |(_, offset)| *offset);
-        let accepted = work.accepted(partition);
-        let decided = projection::decided_payload(partition, first, last, &accepted);
         let advance = projection::advance(&[(partition, last)]);
-        let announcement = projection::Announcement::new(partition, last, decided);
         let commit_time = work
-            .flush(&tx, vec![advance], vec![announcement], end)
+            .flush(&tx, Vec::new(), vec![advance], vec![announcement], end)
             .await?;
         if !commit {
             return Ok(BatchOutcome::AlreadyApplied);
         }
+        self.carried.keep(partition, work.carry(last, earlier));
         Ok(BatchOutcome::Committed {
             last_offset: last,
             applied,
@@ -289,6 +307,56 @@ impl Projection {
             rejected,
             commit_time,
         })
+    }
+
+    /// Applies `entries` on `carried`, the state the partition's last batch left, in one round
+    /// trip: `Ok(Err)` having sent nothing if the entries do not continue it (`None`: it is of
+    /// no use to them) or it lacks a fact they need (the state back); an error if the attempt
+    /// failed (nothing of it is kept, the carried state included).
+    async fn apply_on_carried(
+        &self,
+        partition: u32,
+        entries: &[LogEntry],
+        records: &[&CommandRecord],
+        carried: Carried,
+    ) -> Result<Result<BatchOutcome, Option<Carried>>, StoreError> {
+        let from = carried.after();
+        let continues = entries
+            .iter()
+            .enumerate()
+            .all(|(i, entry)| entry.position.offset == from + 1 + i as i64 && entry.record.is_ok());
+        if !continues || records.is_empty() {
+            return Ok(Err(None));
+        }
+        let mut work = match UnitOfWork::on_carried(carried, records, self.outbox) {
+            Ok(work) => work,
+            Err(carried) => return Ok(Err(Some(carried))),
+        };
+        let batch: Vec<_> = records.iter().copied().zip(from + 1..).collect();
+        let last = from + batch.len() as i64;
+        let (applied, announcement) = decide(&mut work, partition, &batch, last);
+        let rejected = work.rejection_codes();
+        // One round trip: BEGIN, the checkpoint's advance from where the carried state
+        // belongs (failing the transaction if it moved), the writes, COMMIT.
+        let tx = PipelinedTransaction::new(self.store.client().await?);
+        let advance = projection::advance_from(partition, from, last);
+        let commit_time = tx
+            .begin_then(work.flush(
+                &tx,
+                vec![advance],
+                Vec::new(),
+                vec![announcement],
+                End::Commit,
+            ))
+            .await?;
+        self.carried.keep(partition, work.carry(last, None));
+        Ok(Ok(BatchOutcome::Committed {
+            last_offset: last,
+            applied,
+            failed: Vec::new(),
+            rejected,
+            commit_time,
+        }))
     }
 
     /// Decides and applies the batches of several partitions in one transaction: the cost of a
@@ -309,6 +377,11 @@ impl Projection {
         });
         if batches.len() < 2 || !readable {
             return None;
+        }
+        // Whatever happens, these partitions' carried states may no longer be as of their
+        // checkpoints (a batch of each is committed here, without them).
+        for (partition, _) in batches {
+            self.carried.keep(*partition, None);
         }
         match self.apply_in_one_transaction_together(batches).await {
             Ok(outcomes) => outcomes,
@@ -379,7 +452,7 @@ impl Projection {
         }
         let advance = projection::advance(&advances);
         let commit_time = work
-            .flush(&tx, vec![advance], announcements, End::Commit)
+            .flush(&tx, Vec::new(), vec![advance], announcements, End::Commit)
             .await?;
         let mut rejected = Some(rejected);
         Ok(Some(
@@ -448,6 +521,7 @@ impl Projection {
     }
 
     async fn store_failed(&self, failed: FailedRecord) -> Result<BatchOutcome, StoreError> {
+        self.carried.keep(failed.partition, None);
         let tx = PipelinedTransaction::new(self.store.client().await?);
         let checkpoint = tx
             .begin_then(projection::lock_checkpoint(&tx, failed.partition))
@@ -492,6 +566,7 @@ impl Projection {
         entry: &LogEntry,
         reason: &str,
     ) -> Result<Result<FailedRecord, Option<i64>>, StoreError> {
+        self.carried.keep(entry.position.partition, None);
         let tx = PipelinedTransaction::new(self.store.client().await?);
         let checkpoint = tx
             .begin_then(projection::lock_checkpoint(&tx, entry.position.partition))
@@ -514,6 +589,40 @@ impl Projection {
         );
         Ok(Ok(failed))
     }
+}
+
+/// Decides `batch` (records with their offsets, up to `last`) on `work`: how many were decided
+/// now (the others duplicates of records decided before), and the batch's announcement.
+fn decide(
+    work: &mut UnitOfWork,
+    partition: u32,
+    batch: &[(&CommandRecord, i64)],
+    last: i64,
+) -> (usize, projection::Announcement) {
+    let mut applied = 0;
+    for (record, offset) in batch {
+        // False for a duplicate of a record already decided (appended twice by a retry).
+        if work.decide(record, (partition, *offset)) {
+            applied += 1;
+        }
+        if let schema::Command::RecordSkip(skip) = &record.command {
+            tracing::warn!(
+                tenant_id = %record.tenant_id,
+                skipped_partition = skip.partition,
+                skipped_offset = skip.offset,
+                skipped_command_id = ?skip.command_id,
+                reason = %skip.reason,
+                "an operator passed over a record of this tenant"
+            );
+        }
+    }
+    let first = batch.first().map_or(last, |(_, offset)| *offset);
+    let accepted = work.accepted(partition);
+    let decided = projection::decided_payload(partition, first, last, &accepted);
+    (
+        applied,
+        projection::Announcement::new(partition, last, decided),
+    )
 }
 
 /// What is known of `entry` as a failed record.

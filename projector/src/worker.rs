@@ -35,6 +35,8 @@ struct ProjectorMetrics {
     batch_failures: ops::metrics::Counter,
     paused_partitions: ops::metrics::Gauge,
     gaps: ops::metrics::Counter,
+    carried_batches: ops::metrics::Counter,
+    carried_failures: ops::metrics::Counter,
 }
 
 impl ProjectorMetrics {
@@ -81,6 +83,17 @@ impl ProjectorMetrics {
             gaps: metrics.counter(
                 "agenfleet_projector_seeks_total",
                 "Batches that did not continue the checkpoint",
+            ),
+            carried_batches: metrics.counter(
+                "agenfleet_projector_carried_batches_total",
+                "Batches decided on what their partition's previous batch left in memory and \
+                 committed in one round trip",
+            ),
+            carried_failures: metrics.counter(
+                "agenfleet_projector_carried_batch_failures_total",
+                "Batches decided on their partition's carried state whose attempt failed (each \
+                 then applied again the usual way: a name or a command the state did not know, \
+                 a checkpoint moved by another process)",
             ),
         }
     }
@@ -358,6 +371,19 @@ impl Projector {
         (partition, result, took): Finished,
     ) {
         partitions.finished(partition, result.is_ok());
+        // The projection counts these; the counters follow it.
+        let carried = self.projection.carried_counts();
+        let metrics = &self.metrics;
+        metrics.carried_batches.inc_by(
+            carried
+                .committed
+                .saturating_sub(metrics.carried_batches.get()),
+        );
+        metrics.carried_failures.inc_by(
+            carried
+                .failed
+                .saturating_sub(metrics.carried_failures.get()),
+        );
         match result {
             Ok(BatchOutcome::Committed {
                 last_offset,

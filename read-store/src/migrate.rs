@@ -38,6 +38,10 @@ pub const READ_MODEL: &[(&str, &str)] = &[
         "0008_drop_merge_latency",
         include_str!("../../migrations/read-model/0008_drop_merge_latency.sql"),
     ),
+    (
+        "0009_advance_checkpoint_from",
+        include_str!("../../migrations/read-model/0009_advance_checkpoint_from.sql"),
+    ),
 ];
 
 /// The API's own state (schema [`API_STATE_SCHEMA`]).

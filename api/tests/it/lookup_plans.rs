@@ -297,7 +297,7 @@ async fn the_projectors_prefetch_keeps_plans_for_its_lookups_by_key_only() {
         for (offset, record) in records.iter().enumerate() {
             work.decide(record, (0, offset as i64));
         }
-        work.flush(&tx, Vec::new(), Vec::new(), End::Rollback)
+        work.flush(&tx, Vec::new(), Vec::new(), Vec::new(), End::Rollback)
             .await
             .unwrap();
     }
@@ -396,7 +396,7 @@ async fn the_projectors_inserts_from_arrays_scan_nothing_but_their_arrays() {
     }
 }
 
-/// The checkpoint's statements (its locks, advance and announcement), run on generic plans,
+/// The checkpoint's statements (its locks, advances and announcement), run on generic plans,
 /// read nothing but `checkpoints` (a row per partition of the log) and their arrays: no plan of
 /// theirs can scan a table that grows.
 #[tokio::test]
@@ -407,9 +407,14 @@ async fn the_checkpoints_statements_read_nothing_but_the_checkpoints() {
         .await
         .unwrap();
     let statements = checkpoint_statements();
-    assert_eq!(statements.len(), 4, "{statements:?}");
+    assert_eq!(statements.len(), 5, "{statements:?}");
     for (index, statement) in statements.iter().enumerate() {
         let plan = generic_plan(&sql, &format!("checkpoint_{index}"), statement).await;
+        if statement.contains("advance_checkpoint_from(") {
+            // A call, which scans nothing; the function updates a checkpoint by its key.
+            assert!(!plan.contains("Scan"), "{statement}\n{plan}");
+            continue;
+        }
         assert!(plan.contains(" on checkpoints"), "{statement}\n{plan}");
         for line in plan.lines().filter(|line| line.contains("Scan")) {
             assert!(

@@ -7,7 +7,7 @@ use testkit::TestApp;
 
 use crate::workload::wait_until_decided;
 
-fn create(agent_id: AgentId, name: &str) -> Command {
+pub(crate) fn create(agent_id: AgentId, name: &str) -> Command {
     Command::CreateAgent(CreateAgent {
         agent_id,
         name: name.to_owned(),
@@ -19,7 +19,7 @@ fn create(agent_id: AgentId, name: &str) -> Command {
     })
 }
 
-fn rename(agent_id: AgentId, name: &str) -> Command {
+pub(crate) fn rename(agent_id: AgentId, name: &str) -> Command {
     let patch = AgentPatch {
         name: Some(name.to_owned()),
         ..AgentPatch::default()

@@ -2,6 +2,7 @@
 //! crash or a second replica matters.
 
 mod batch;
+mod carried;
 mod crash_recovery;
 mod failed_records;
 mod log_outage;

@@ -132,11 +132,17 @@ const ADVANCE: &str = "UPDATE checkpoints c SET \"offset\" = n.to_offset
      FROM unnest($1::int[], $2::bigint[]) AS n(partition, to_offset)
      WHERE c.partition = n.partition";
 
+/// A checkpoint's advance from the offset the batch's decisions were based on (`$2`), failing
+/// the transaction if it is elsewhere (migration `0009_advance_checkpoint_from`): `$1`
+/// partition, `$3` its new offset.
+const ADVANCE_FROM: &str = "SELECT advance_checkpoint_from($1, $2, $3)";
+
 /// The statements here, all run on generic plans (the advance by
 /// [`super::pipeline::execute_all`]): each reads or writes rows of a table that holds one per
 /// partition, by its key, so no plan of theirs can scan anything large; planning one afresh
 /// cost the server as much as running it or more, on the path of every batch.
-pub(crate) const ON_GENERIC_PLANS: [&str; 4] = [LOCK, LOCK_SEVERAL, ADVANCE, ANNOUNCE];
+pub(crate) const ON_GENERIC_PLANS: [&str; 5] =
+    [LOCK, LOCK_SEVERAL, ADVANCE, ADVANCE_FROM, ANNOUNCE];
 
 /// Advances the checkpoints of `(partition, offset)`: the last write of a batch, before its
 /// [`Announcement`]s.
@@ -144,6 +150,17 @@ pub fn advance(to: &[(u32, i64)]) -> Statement {
     let partitions: Vec<i32> = to.iter().map(|(partition, _)| *partition as i32).collect();
     let offsets: Vec<i64> = to.iter().map(|(_, offset)| *offset).collect();
     Statement::new(ADVANCE, vec![Box::new(partitions), Box::new(offsets)])
+}
+
+/// Advances `partition`'s checkpoint from `expected` to `to`, failing the transaction if it is
+/// not at `expected`: the first statement of a batch decided on the state its partition's
+/// previous batch left ([`super::Carried`]), which takes the checkpoint's lock as
+/// [`lock_checkpoint`] does, and in its place.
+pub fn advance_from(partition: u32, expected: i64, to: i64) -> Statement {
+    Statement::new(
+        ADVANCE_FROM,
+        vec![Box::new(partition as i32), Box::new(expected), Box::new(to)],
+    )
 }
 
 /// The notifications of a batch, in order (`$3` channels, `$4` payloads, `$5` whether the

@@ -10,6 +10,7 @@ use schema::session::MessageSnapshot;
 use schema::{webhook, WebhookId};
 use schema::{AgentId, CommandRecord, CronJobId, CronRunId, Rejection, SessionId, TenantId};
 
+use super::carried::Carried;
 use super::checkpoint::Announcement;
 use super::overlay::{Overlay, Wanted};
 use super::pipeline::{End, Statement};
@@ -121,6 +122,34 @@ impl UnitOfWork {
             outbox,
             sequences: HashMap::new(),
         })
+    }
+
+    /// A unit of work for `records` on the state `carried` from their partition's previous
+    /// batch, without reading anything (see [`super::carried`]); or `carried` back if it does
+    /// not hold every fact they need.
+    pub fn on_carried(
+        carried: Carried,
+        records: &[&CommandRecord],
+        outbox: bool,
+    ) -> Result<Self, Carried> {
+        Ok(Self {
+            overlay: carried.overlay_for(records)?,
+            changes: Changes::default(),
+            outbox,
+            sequences: HashMap::new(),
+        })
+    }
+
+    /// The state this unit leaves for its partition's next batch once committed up to `after`,
+    /// on top of `earlier` (the state carried as of the checkpoint this unit started from), if
+    /// not too large to keep.
+    pub fn carry(self, after: i64, earlier: Option<Carried>) -> Option<Carried> {
+        // A large batch (a backlog's, a rebuild's) is followed by another large one, which
+        // reads much more than any carried state could hold: nothing is kept for it.
+        if self.changes.outcomes.len() > super::carried::CARRY_BATCHES_OF_AT_MOST {
+            return None;
+        }
+        Carried::left(after, self.overlay, earlier)
     }
 
     /// Decides one record against the state so far and stages what the decision changes.
@@ -480,17 +509,27 @@ impl UnitOfWork {
             .insert((tenant, session.id), Some(session));
     }
 
-    /// Writes every staged change (see the `flush` module), then `after` (the checkpoint's
-    /// advance), then ends the transaction as `end` says, with `announce` after a commit, in
+    /// Writes `before` (a conditional advance of the checkpoint), every staged change (see the
+    /// `flush` module), then `after` (the checkpoint's advance), then ends the transaction as `end` says, with `announce` after a commit, in
     /// one round trip. Returns the time of the end alone (a commit's disk flush).
     pub async fn flush(
-        self,
+        &self,
         tx: &PipelinedTransaction,
+        before: Vec<Statement>,
         after: Vec<Statement>,
         announce: Vec<Announcement>,
         end: End,
     ) -> Result<std::time::Duration, StoreError> {
-        super::flush::write(tx, &self.overlay, &self.changes, after, announce, end).await
+        super::flush::write(
+            tx,
+            &self.overlay,
+            &self.changes,
+            before,
+            after,
+            announce,
+            end,
+        )
+        .await
     }
 }
 

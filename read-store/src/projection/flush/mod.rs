@@ -167,14 +167,15 @@ macro_rules! columns {
 // After the macro, which it uses.
 mod cron;
 
-/// Writes `changes` (their final state in `overlay`), then `after`, then ends the transaction
-/// as `end` says, all in one round trip, with `announce` (the first also waking the services
-/// these writes concern) after it; returns the end's time alone. Without an announcement
-/// nothing is notified.
+/// Writes `before`, then `changes` (their final state in `overlay`), then `after`, then ends
+/// the transaction as `end` says, all in one round trip, with `announce` (the first also waking
+/// the services these writes concern) after it; returns the end's time alone. Without an
+/// announcement nothing is notified.
 pub(super) async fn write(
     tx: &PipelinedTransaction,
     overlay: &Overlay,
     changes: &Changes,
+    before: Vec<Statement>,
     after: Vec<Statement>,
     mut announce: Vec<Announcement>,
     end: End,
@@ -184,7 +185,7 @@ pub(super) async fn write(
             announcement.wake.push(channel);
         }
     };
-    let mut statements = Vec::new();
+    let mut statements = before;
     let (mut deleted, mut upserted) = (Vec::new(), Vec::new());
     for key in &changes.agents {
         match overlay.agents.get(key).and_then(Option::as_ref) {
