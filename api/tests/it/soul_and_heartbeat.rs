@@ -58,6 +58,26 @@ async fn the_soul_is_read_as_markdown_and_replaced_by_markdown_or_json_with_hash
         .unwrap();
     assert_eq!(text, "# Nova v3");
 
+    // A change of the agent that does not set its soul (its row written again, the soul with
+    // it only when set) keeps the soul.
+    let (status, _) = app
+        .call(
+            Method::PATCH,
+            &format!("/v1/agents/{id}"),
+            Some(json!({"name": "Nova Prime"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let text = app
+        .request(Method::GET, &format!("/v1/agents/{id}/soul"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(text, "# Nova v3");
+
     let sql = app.sql().await;
     let rows = sql
         .query("SELECT data FROM activity WHERE type = 'agent.soul_updated' AND agent_id = $1 ORDER BY sequence", &[&id])

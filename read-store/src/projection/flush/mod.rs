@@ -22,12 +22,13 @@ const UPSERT_AGENTS: &str = "INSERT INTO agents (tenant_id, id, name, name_key, 
                          soul_sha256, created_at, updated_at, last_heartbeat_at, last_active_at,
                          usage_day, tokens_today_input, tokens_today_output,
                          budget_day_alerted, budget_day_exhausted, usage_month, tokens_month_input,
-                         tokens_month_output, budget_month_alerted, budget_month_exhausted)
+                         tokens_month_output, budget_month_alerted, budget_month_exhausted, soul)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
                           $8::jsonb[], $9::text[], $10::timestamptz[], $11::timestamptz[], $12::timestamptz[],
                           $13::timestamptz[], $14::date[], $15::bigint[], $16::bigint[], $17::bool[],
-                          $18::bool[], $19::date[], $20::bigint[], $21::bigint[], $22::bool[], $23::bool[])
-     ON CONFLICT (tenant_id, id) DO UPDATE SET
+                          $18::bool[], $19::date[], $20::bigint[], $21::bigint[], $22::bool[], $23::bool[],
+                          $24::text[])
+     ON CONFLICT (tenant_id, id) DO UPDATE SET soul = COALESCE(EXCLUDED.soul, agents.soul),
          name = EXCLUDED.name, name_key = EXCLUDED.name_key, role = EXCLUDED.role,
          description = EXCLUDED.description, status = EXCLUDED.status, config = EXCLUDED.config,
          soul_sha256 = EXCLUDED.soul_sha256, updated_at = EXCLUDED.updated_at,
@@ -59,9 +60,6 @@ const INSERT_MESSAGES: &str = "INSERT INTO messages (tenant_id, session_id, sequ
                            tool_calls, created_at)
      SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[],
                           $8::jsonb[], $9::jsonb[], $10::timestamptz[])";
-const SET_SOULS: &str = "UPDATE agents a SET soul = s.soul
-     FROM unnest($1::text[], $2::text[], $3::text[]) AS s(tenant_id, id, soul)
-     WHERE a.tenant_id = s.tenant_id AND a.id = s.id";
 const INSERT_TENANTS: &str = "INSERT INTO tenants (id, name, plan, per_minute, per_hour, created_at)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::int[], $5::int[], $6::timestamptz[])";
 const INSERT_KEYS: &str =
@@ -227,6 +225,8 @@ pub(super) async fn write(
                 |(_, a)| to_bigint(a.usage.month.output_tokens),
                 |(_, a)| a.usage.month.alerted,
                 |(_, a)| a.usage.month.exhausted,
+                // Set in this batch, or NULL: the stored one is kept (a soul is never unset).
+                |(t, a)| changes.souls.get(&(*t, a.id)).cloned().flatten(),
             ),
         ));
     }
@@ -293,22 +293,6 @@ pub(super) async fn write(
         ));
     }
     changes.rollups.statements(&mut statements);
-    let souls: Vec<_> = changes
-        .souls
-        .iter()
-        .filter(|(_, soul)| soul.is_some())
-        .collect();
-    if !souls.is_empty() {
-        statements.push(Statement::new(
-            SET_SOULS,
-            columns!(
-                souls,
-                |((t, _), _)| t.to_string(),
-                |((_, a), _)| a.to_string(),
-                |(_, s)| (*s).clone()
-            ),
-        ));
-    }
     if !changes.tenants.is_empty() {
         statements.push(Statement::new(
             INSERT_TENANTS,
