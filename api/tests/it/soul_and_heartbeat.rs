@@ -48,15 +48,16 @@ async fn the_soul_is_read_as_markdown_and_replaced_by_markdown_or_json_with_hash
         )
         .await;
     assert_eq!(updated["soulSha256"], sha256("# Nova v3"));
-    let text = app
-        .request(Method::GET, &format!("/v1/agents/{id}/soul"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(text, "# Nova v3");
+    let soul = || async {
+        app.request(Method::GET, &format!("/v1/agents/{id}/soul"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert_eq!(soul().await, "# Nova v3");
 
     // A change of the agent that does not set its soul (its row written again, the soul with
     // it only when set) keeps the soul.
@@ -68,15 +69,7 @@ async fn the_soul_is_read_as_markdown_and_replaced_by_markdown_or_json_with_hash
         )
         .await;
     assert_eq!(status, StatusCode::OK);
-    let text = app
-        .request(Method::GET, &format!("/v1/agents/{id}/soul"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(text, "# Nova v3");
+    assert_eq!(soul().await, "# Nova v3");
 
     let sql = app.sql().await;
     let rows = sql

@@ -87,14 +87,7 @@ impl Carried {
     /// names it does not know as free; or this state back if it does not hold every fact they
     /// need.
     pub(super) fn overlay_for(self, records: &[&CommandRecord]) -> Result<Overlay, Self> {
-        let mut wanted = Wanted::default();
-        for record in records {
-            wanted.add(
-                record.command_id,
-                record.tenant_id,
-                &domain::needs(&record.command),
-            );
-        }
+        let wanted = Wanted::of(records);
         let (mut minted_agents, mut minted_sessions) = (HashSet::new(), HashSet::new());
         for record in records {
             match &record.command {

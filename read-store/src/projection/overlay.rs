@@ -56,6 +56,19 @@ pub struct Wanted {
 }
 
 impl Wanted {
+    /// What `records` need, together.
+    pub fn of(records: &[&schema::CommandRecord]) -> Self {
+        let mut wanted = Self::default();
+        for record in records {
+            wanted.add(
+                record.command_id,
+                record.tenant_id,
+                &domain::needs(&record.command),
+            );
+        }
+        wanted
+    }
+
     pub fn add(&mut self, command: CommandId, tenant: TenantId, needs: &Needs) {
         self.commands.push(command);
         self.tenants.insert(tenant);

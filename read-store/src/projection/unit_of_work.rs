@@ -107,14 +107,7 @@ impl UnitOfWork {
         records: &[&CommandRecord],
         outbox: bool,
     ) -> Result<Self, StoreError> {
-        let mut wanted = Wanted::default();
-        for record in records {
-            wanted.add(
-                record.command_id,
-                record.tenant_id,
-                &domain::needs(&record.command),
-            );
-        }
+        let wanted = Wanted::of(records);
         let overlay = super::prefetch::load(tx, &wanted).await?;
         Ok(Self {
             overlay,
