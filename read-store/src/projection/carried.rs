@@ -89,7 +89,11 @@ impl Carried {
     pub(super) fn overlay_for(self, records: &[&CommandRecord]) -> Result<Overlay, Self> {
         let wanted = Wanted::of(records);
         let (mut minted_agents, mut minted_sessions) = (HashSet::new(), HashSet::new());
-        for record in records {
+        // A copy of a command it knows as decided mints nothing: what it created exists.
+        let fresh = records
+            .iter()
+            .filter(|record| !self.overlay.decided.contains(&record.command_id));
+        for record in fresh {
             match &record.command {
                 Command::CreateAgent(c) => {
                     minted_agents.insert((record.tenant_id, c.agent_id));
@@ -296,6 +300,16 @@ mod tests {
             assert_eq!(back.after(), 4, "the state comes back as it was");
             assert_eq!(back.overlay.names.len(), 0);
         }
+    }
+
+    #[test]
+    fn a_copy_of_a_command_known_as_decided_takes_nothing_it_names_as_absent() {
+        let tenant = TenantId::new();
+        let original = record(tenant, create(AgentId::new(), "x"));
+        let mut overlay = knowing(tenant, &[]);
+        overlay.decided.insert(original.command_id);
+        let carried = Carried::left(4, overlay, None).unwrap();
+        assert!(carried.overlay_for(&[&original]).is_err());
     }
 
     #[test]
