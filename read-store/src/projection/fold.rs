@@ -42,9 +42,9 @@ pub(super) struct Unit<'a> {
 
 /// The most records a batch may hold for its inserts to be folded. Folding pays for the batches
 /// of live traffic (a few records: a dozen answers' cost is a good part of theirs); a large
-/// batch (a backlog, a rebuild) gains nothing from it, and its one large message held more
-/// memory: a projector catching up on 300,000 records peaked at 84 MiB folded against 45 MiB
-/// statement by statement, and caught up 16 % slower (docs/BENCHMARKS.md).
+/// batch (a backlog, a rebuild) gains nothing from it and would send one message of its whole
+/// size. (The single runs that first suggested folded backlogs peak higher were within the
+/// catch-up's run-to-run spread of 45–74 MiB: docs/BENCHMARKS.md, eighteenth session.)
 pub(crate) const FOLD_AT_MOST: usize = 64;
 
 /// `statements` as they are sent: with `fold`, consecutive inserts from arrays folded into one.
