@@ -20,7 +20,7 @@ mod rollups;
 mod transaction;
 mod unit_of_work;
 
-pub use carried::{Carried, CarriedCounts, CarriedStates, CARRY_AT_MOST};
+pub use carried::{Carried, CarriedCounts, CarriedStates};
 pub(crate) use checkpoint::ON_GENERIC_PLANS as CHECKPOINT_STATEMENTS;
 pub use checkpoint::{
     advance, advance_from, checkpoints, lock_checkpoint, lock_checkpoint_then,

@@ -15,73 +15,18 @@
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
 
-use event_log::{LogEntry, Position, Unreadable};
-use read_store::projection::{
-    self, Carried, CarriedStates, End, FailedRecord, PipelinedTransaction, UnitOfWork,
-};
+use event_log::LogEntry;
+use read_store::projection::{self, Carried, CarriedStates, End, PipelinedTransaction, UnitOfWork};
 use read_store::{Store, StoreError};
 use schema::CommandRecord;
 
-/// What happened to a batch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BatchOutcome {
-    /// Committed; the partition is applied up to `last_offset`. `applied` counts the records
-    /// decided now (the others were at or below the checkpoint, or duplicates); `failed` the
-    /// records stored as failed and passed over; `rejected` the error codes of the commands
-    /// decided as rejected; `commit_time` the time spent in `COMMIT`.
-    Committed {
-        last_offset: i64,
-        applied: usize,
-        failed: Vec<FailedRecord>,
-        rejected: Vec<&'static str>,
-        commit_time: Duration,
-    },
-    /// Nothing to do: every record was at or below the checkpoint.
-    AlreadyApplied,
-    /// The batch does not continue the checkpoint (records were missed, for example after a
-    /// rebuild was swapped in). Nothing more was written; read again from `next_offset`.
-    Gap { next_offset: i64 },
-}
+mod failed;
+mod outcome;
+mod together;
 
-impl BatchOutcome {
-    /// This outcome followed by `next`, the outcome of the records after it.
-    fn then(self, next: BatchOutcome) -> BatchOutcome {
-        match (self, next) {
-            (gap @ BatchOutcome::Gap { .. }, _) => gap,
-            (BatchOutcome::AlreadyApplied, next) => next,
-            (done, BatchOutcome::AlreadyApplied) => done,
-            (
-                BatchOutcome::Committed {
-                    applied,
-                    mut failed,
-                    mut rejected,
-                    commit_time,
-                    ..
-                },
-                BatchOutcome::Committed {
-                    last_offset,
-                    applied: more,
-                    failed: more_failed,
-                    rejected: more_rejected,
-                    commit_time: more_commit_time,
-                },
-            ) => {
-                failed.extend(more_failed);
-                rejected.extend(more_rejected);
-                BatchOutcome::Committed {
-                    last_offset,
-                    applied: applied + more,
-                    failed,
-                    rejected,
-                    commit_time: commit_time + more_commit_time,
-                }
-            }
-            (BatchOutcome::Committed { .. }, gap @ BatchOutcome::Gap { .. }) => gap,
-        }
-    }
-}
+use failed::failed_record;
+pub use outcome::BatchOutcome;
 
 /// Writes decisions into one read-model schema.
 #[derive(Clone)]
@@ -359,193 +304,6 @@ impl Projection {
         }))
     }
 
-    /// Decides and applies the batches of several partitions in one transaction: the cost of a
-    /// batch (its round trips and some twenty statements) is then paid once for all of them,
-    /// where partitions applied side by side each paid it for a record or two. Returns `None`,
-    /// having written nothing, when they must be applied one by one instead (with
-    /// [`Self::apply_batch`], whose failures stay with their partition): a record that does not
-    /// decode or was passed over, a partition without a checkpoint yet, a checkpoint locked by
-    /// another transaction, a batch that does not continue its checkpoint, or any error.
-    pub async fn apply_together(
-        &self,
-        batches: &[(u32, Vec<LogEntry>)],
-    ) -> Option<Vec<(u32, BatchOutcome)>> {
-        let readable = batches.iter().all(|(_, entries)| {
-            entries
-                .iter()
-                .all(|entry| entry.record.is_ok() && !self.is_skipped(entry))
-        });
-        if batches.len() < 2 || !readable {
-            return None;
-        }
-        // Whatever happens, these partitions' carried states may no longer be as of their
-        // checkpoints (a batch of each is committed here, without them).
-        for (partition, _) in batches {
-            self.carried.keep(*partition, None);
-        }
-        match self.apply_in_one_transaction_together(batches).await {
-            Ok(outcomes) => outcomes,
-            Err(error) => {
-                tracing::debug!(error = %error.detail(), "a batch of several partitions failed; applying each on its own");
-                None
-            }
-        }
-    }
-
-    async fn apply_in_one_transaction_together(
-        &self,
-        batches: &[(u32, Vec<LogEntry>)],
-    ) -> Result<Option<Vec<(u32, BatchOutcome)>>, StoreError> {
-        let tx = PipelinedTransaction::new(self.store.client().await?);
-        let mut partitions: Vec<u32> = batches.iter().map(|(partition, _)| *partition).collect();
-        partitions.sort_unstable();
-        let records: Vec<&CommandRecord> = batches
-            .iter()
-            .flat_map(|(_, entries)| entries.iter())
-            .filter_map(|entry| entry.record.as_ref().ok())
-            .collect();
-        let (checkpoints, mut work) = tx
-            .begin_then(projection::lock_checkpoints_then(
-                &tx,
-                &partitions,
-                UnitOfWork::load(&tx, &records, self.outbox),
-            ))
-            .await?;
-        // Rolled back on drop unless each batch continues its checkpoint exactly.
-        let mut spans = Vec::with_capacity(batches.len());
-        for (partition, entries) in batches {
-            let Some(&(_, checkpoint)) = checkpoints.iter().find(|(p, _)| p == partition) else {
-                return Ok(None);
-            };
-            let continues = entries
-                .iter()
-                .enumerate()
-                .all(|(i, entry)| entry.position.offset == checkpoint + 1 + i as i64);
-            let (Some(first), Some(last)) = (entries.first(), entries.last()) else {
-                return Ok(None);
-            };
-            if !continues {
-                return Ok(None);
-            }
-            spans.push((*partition, first.position.offset, last.position.offset));
-        }
-        let mut applied = Vec::with_capacity(batches.len());
-        for (partition, entries) in batches {
-            let mut count = 0;
-            for entry in entries {
-                if let Ok(record) = &entry.record {
-                    if work.decide(record, (*partition, entry.position.offset)) {
-                        count += 1;
-                    }
-                }
-            }
-            applied.push(count);
-        }
-        let rejected = work.rejection_codes();
-        let mut advances = Vec::with_capacity(spans.len());
-        let mut announcements = Vec::with_capacity(spans.len());
-        for &(partition, first, last) in &spans {
-            let accepted = work.accepted(partition);
-            let decided = projection::decided_payload(partition, first, last, &accepted);
-            advances.push((partition, last));
-            announcements.push(projection::Announcement::new(partition, last, decided));
-        }
-        let advance = projection::advance(&advances);
-        let commit_time = work
-            .flush(&tx, Vec::new(), vec![advance], announcements, End::Commit)
-            .await?;
-        let mut rejected = Some(rejected);
-        Ok(Some(
-            spans
-                .iter()
-                .zip(applied)
-                .map(|(&(partition, _, last), applied)| {
-                    let outcome = BatchOutcome::Committed {
-                        last_offset: last,
-                        applied,
-                        failed: Vec::new(),
-                        // Counted once, with the first partition.
-                        rejected: rejected.take().unwrap_or_default(),
-                        commit_time,
-                    };
-                    (partition, outcome)
-                })
-                .collect(),
-        ))
-    }
-
-    /// Stores a readable record that failed alone as failed, and moves past it.
-    async fn pass_over_failed(
-        &self,
-        entry: &LogEntry,
-        error: &StoreError,
-    ) -> Result<BatchOutcome, StoreError> {
-        let failed = failed_record(entry, false);
-        tracing::error!(
-            partition = failed.partition,
-            offset = failed.offset,
-            command_id = ?failed.command_id,
-            tenant_id = ?failed.tenant_id,
-            kind = %failed.kind,
-            sqlstate = error.sqlstate().unwrap_or(""),
-            error = %error.detail(),
-            "a record fails alone every time; stored as failed and passed over"
-        );
-        self.store_failed(failed).await
-    }
-
-    /// Stores an undecodable record as failed and moves past it — unless it was written by a
-    /// newer build, which an upgraded projector will read: then the partition waits.
-    async fn pass_over_unreadable(
-        &self,
-        entry: &LogEntry,
-        unreadable: &Unreadable,
-    ) -> Result<BatchOutcome, StoreError> {
-        let Position { partition, offset } = entry.position;
-        if unreadable.too_new {
-            return Err(StoreError::Corrupt(format!(
-                "the record at partition {partition} offset {offset}: {}; upgrade this projector",
-                unreadable.reason
-            )));
-        }
-        let failed = failed_record(entry, false);
-        tracing::error!(
-            partition,
-            offset,
-            command_id = ?failed.command_id,
-            tenant_id = ?failed.tenant_id,
-            error = %unreadable.reason,
-            "a record cannot be decoded; stored as failed and passed over"
-        );
-        self.store_failed(failed).await
-    }
-
-    async fn store_failed(&self, failed: FailedRecord) -> Result<BatchOutcome, StoreError> {
-        self.carried.keep(failed.partition, None);
-        let tx = PipelinedTransaction::new(self.store.client().await?);
-        let checkpoint = tx
-            .begin_then(projection::lock_checkpoint(&tx, failed.partition))
-            .await?
-            .unwrap_or(-1);
-        if failed.offset <= checkpoint {
-            return Ok(BatchOutcome::AlreadyApplied);
-        }
-        if failed.offset != checkpoint + 1 {
-            return Ok(BatchOutcome::Gap {
-                next_offset: checkpoint + 1,
-            });
-        }
-        projection::record_failed(&tx, &failed).await?;
-        let commit_time = tx.commit().await?;
-        Ok(BatchOutcome::Committed {
-            last_offset: failed.offset,
-            applied: 0,
-            failed: vec![failed],
-            rejected: Vec::new(),
-            commit_time,
-        })
-    }
-
     /// Applies `entry` — the next record of its partition — in a transaction that is rolled
     /// back: what an operator sees when asking what a stopped partition fails on.
     pub async fn try_next(&self, entry: &LogEntry) -> Result<(), StoreError> {
@@ -556,38 +314,6 @@ impl Projection {
         self.apply_in_one_transaction(partition, std::slice::from_ref(entry), false)
             .await
             .map(drop)
-    }
-
-    /// Passes over `entry` because an operator said so: stores it as failed, remembers the
-    /// skip for rebuilds and advances the checkpoint past it, in one transaction. Refused
-    /// (`Err` with the checkpoint) unless `entry` is the partition's next record.
-    pub async fn skip(
-        &self,
-        entry: &LogEntry,
-        reason: &str,
-    ) -> Result<Result<FailedRecord, Option<i64>>, StoreError> {
-        self.carried.keep(entry.position.partition, None);
-        let tx = PipelinedTransaction::new(self.store.client().await?);
-        let checkpoint = tx
-            .begin_then(projection::lock_checkpoint(&tx, entry.position.partition))
-            .await?;
-        if entry.position.offset != checkpoint.unwrap_or(-1) + 1 {
-            return Ok(Err(checkpoint));
-        }
-        let failed = failed_record(entry, true);
-        projection::record_failed(&tx, &failed).await?;
-        projection::remember_skip(&tx, &failed, reason).await?;
-        tx.commit().await?;
-        tracing::warn!(
-            partition = failed.partition,
-            offset = failed.offset,
-            command_id = ?failed.command_id,
-            tenant_id = ?failed.tenant_id,
-            kind = %failed.kind,
-            %reason,
-            "an operator passed over a record"
-        );
-        Ok(Ok(failed))
     }
 }
 
@@ -623,31 +349,4 @@ fn decide(
         applied,
         projection::Announcement::new(partition, last, decided),
     )
-}
-
-/// What is known of `entry` as a failed record.
-fn failed_record(entry: &LogEntry, skipped_by_operator: bool) -> FailedRecord {
-    let (command_id, tenant_id, kind, issued_at) = match &entry.record {
-        Ok(record) => (
-            Some(record.command_id),
-            Some(record.tenant_id),
-            record.command.kind(),
-            Some(record.issued_at),
-        ),
-        Err(unreadable) => (
-            unreadable.command_id,
-            unreadable.tenant_id,
-            "unreadable",
-            None,
-        ),
-    };
-    FailedRecord {
-        partition: entry.position.partition,
-        offset: entry.position.offset,
-        command_id,
-        tenant_id,
-        kind: kind.to_owned(),
-        issued_at,
-        skipped_by_operator,
-    }
 }
