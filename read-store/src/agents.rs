@@ -161,6 +161,10 @@ pub async fn list(
         .await?;
     let total = match rows.first() {
         Some(row) => row.get("total"),
+        // No agent at all as of the page's read: counted afresh, an agent created since would
+        // make a first page say `total: 1` with no data.
+        None if page.offset == 0 && page.limit > 0 => 0,
+        // A page past the end: how many there are (read a moment later).
         None => count(client, tenant, status).await?,
     };
     Ok(Listed {
