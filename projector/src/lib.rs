@@ -10,6 +10,7 @@ pub mod config;
 mod partitions;
 pub mod process;
 pub mod replay;
+mod running;
 pub mod worker;
 
 pub use apply::{BatchOutcome, Projection};

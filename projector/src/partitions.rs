@@ -1,4 +1,4 @@
-//! The projector's bookkeeping per owned partition: records waiting for their turn, the batch
+//! The projector's bookkeeping per owned partition: records waiting for their turn, the batches
 //! in flight, and the pause after a failure. Each partition moves on its own, so one that
 //! fails or is slow never holds back the others.
 
@@ -11,6 +11,9 @@ use tokio::time::Instant;
 /// The first pause after a failed batch; doubled on each failure in a row, up to the maximum.
 const FIRST_RETRY_DELAY: Duration = Duration::from_millis(500);
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+/// A partition's batches in flight at most: the first, and those decided on the state the one
+/// before leaves, sent before its `COMMIT` is answered (`Projection::prepare`).
+const IN_FLIGHT_AT_MOST: usize = 2;
 
 /// The pause after `failures` failures in a row (at least one): `first`, doubled for each
 /// failure after the first, up to `max`.
@@ -44,9 +47,12 @@ pub(crate) enum Resume {
 /// Every owned partition.
 pub(crate) struct Partitions {
     owned: BTreeMap<u32, Partition>,
-    /// Partitions with a batch in flight (owned or not any more: a revoked partition's batch
-    /// still finishes).
-    in_flight: std::collections::BTreeSet<u32>,
+    /// Partitions with batches in flight, and how many (owned or not any more: a revoked
+    /// partition's batches still finish).
+    in_flight: BTreeMap<u32, usize>,
+    /// Partitions with a batch in flight whose queued records could not be decided on the state
+    /// it leaves: they wait for it to finish.
+    waiting: std::collections::BTreeSet<u32>,
     max_batch: usize,
 }
 
@@ -55,6 +61,7 @@ impl Partitions {
         Self {
             owned: BTreeMap::new(),
             in_flight: Default::default(),
+            waiting: Default::default(),
             max_batch: max_batch.max(1),
         }
     }
@@ -95,19 +102,87 @@ impl Partitions {
     /// The next batch to start: the queued records (up to a batch) of an owned partition with
     /// none in flight. Marks it in flight.
     pub(crate) fn next_batch(&mut self) -> Option<(u32, Vec<LogEntry>)> {
-        let in_flight = &self.in_flight;
-        let (&partition, state) = self.owned.iter_mut().find(|(partition, state)| {
-            !state.queued.is_empty() && !in_flight.contains(partition)
-        })?;
+        let partition = *self
+            .owned
+            .iter()
+            .find(|(partition, state)| !state.queued.is_empty() && !self.is_in_flight(partition))?
+            .0;
+        Some((partition, self.start(partition)))
+    }
+
+    /// The next batches to try to send behind the one in flight: the queued records of each
+    /// owned partition with fewer than [`IN_FLIGHT_AT_MOST`] batches in flight (and one at
+    /// least), unless they already failed to be decided on what it leaves. Marks them in
+    /// flight; a batch that cannot go is handed back ([`Self::give_back`]).
+    pub(crate) fn next_behind(&mut self) -> Vec<(u32, Vec<LogEntry>)> {
+        let behind: Vec<u32> = self
+            .owned
+            .iter()
+            .filter(|(partition, state)| {
+                !state.queued.is_empty()
+                    && (1..IN_FLIGHT_AT_MOST).contains(&self.in_flight_count(partition))
+                    && !self.waiting.contains(partition)
+            })
+            .map(|(partition, _)| *partition)
+            .collect();
+        behind
+            .into_iter()
+            .map(|partition| (partition, self.start(partition)))
+            .collect()
+    }
+
+    /// Whether some partition could send a batch behind the one in flight as soon as records
+    /// arrive for it: the log is then read at once rather than when a batch finishes.
+    pub(crate) fn wants_behind(&self) -> bool {
+        self.owned.iter().any(|(partition, state)| {
+            (1..IN_FLIGHT_AT_MOST).contains(&self.in_flight_count(partition))
+                && !self.waiting.contains(partition)
+                && state.paused_until.is_none()
+                && state.resume_from.is_none()
+        })
+    }
+
+    /// A batch from [`Self::next_behind`] that could not go: its records are queued again, first,
+    /// and the partition waits for its batch in flight to finish.
+    pub(crate) fn give_back(&mut self, partition: u32, batch: Vec<LogEntry>) {
+        self.end_one(partition);
+        self.waiting.insert(partition);
+        if let Some(state) = self.owned.get_mut(&partition) {
+            state.queued.splice(0..0, batch);
+        }
+    }
+
+    fn start(&mut self, partition: u32) -> Vec<LogEntry> {
+        let Some(state) = self.owned.get_mut(&partition) else {
+            return Vec::new();
+        };
         let count = state.queued.len().min(self.max_batch);
-        let batch: Vec<LogEntry> = state.queued.drain(..count).collect();
-        self.in_flight.insert(partition);
-        Some((partition, batch))
+        let batch = state.queued.drain(..count).collect();
+        *self.in_flight.entry(partition).or_default() += 1;
+        batch
+    }
+
+    fn end_one(&mut self, partition: u32) {
+        if let Some(count) = self.in_flight.get_mut(&partition) {
+            *count -= 1;
+            if *count == 0 {
+                self.in_flight.remove(&partition);
+            }
+        }
+    }
+
+    fn in_flight_count(&self, partition: &u32) -> usize {
+        self.in_flight.get(partition).copied().unwrap_or(0)
+    }
+
+    fn is_in_flight(&self, partition: &u32) -> bool {
+        self.in_flight.contains_key(partition)
     }
 
     /// A batch finished: the partition may start another.
     pub(crate) fn finished(&mut self, partition: u32, succeeded: bool) {
-        self.in_flight.remove(&partition);
+        self.end_one(partition);
+        self.waiting.remove(&partition);
         if let Some(state) = self.owned.get_mut(&partition) {
             if succeeded {
                 state.failures = 0;
@@ -152,7 +227,7 @@ impl Partitions {
     pub(crate) fn next_wake(&self) -> Option<Instant> {
         self.owned
             .iter()
-            .filter(|(partition, _)| !self.in_flight.contains(partition))
+            .filter(|(partition, _)| !self.is_in_flight(partition))
             .filter_map(|(_, state)| state.paused_until)
             .min()
     }
@@ -162,7 +237,7 @@ impl Partitions {
     pub(crate) fn take_resumes(&mut self, now: Instant) -> Vec<(u32, Resume)> {
         let mut resumes = Vec::new();
         for (&partition, state) in &mut self.owned {
-            if self.in_flight.contains(&partition) {
+            if self.in_flight.contains_key(&partition) {
                 continue;
             }
             if state.paused_until.is_some_and(|until| until <= now) {
@@ -225,6 +300,38 @@ mod tests {
         );
         partitions.finished(0, true);
         assert_eq!(partitions.next_batch().unwrap().1[0].position.offset, 2);
+    }
+
+    #[test]
+    fn a_batch_goes_behind_the_one_in_flight_unless_it_could_not_be_decided_on_it() {
+        let mut partitions = Partitions::new(2);
+        partitions.assign(0);
+        assert!(!partitions.wants_behind(), "nothing in flight");
+        partitions.offer(vec![entry(0, 0)]);
+        partitions.next_batch().unwrap();
+        assert!(partitions.wants_behind());
+        partitions.offer(vec![entry(0, 1), entry(0, 2)]);
+        assert!(partitions.next_batch().is_none(), "one is in flight");
+        let behind = partitions.next_behind();
+        assert_eq!(behind.len(), 1);
+        assert_eq!(behind[0].1.len(), 2);
+        assert!(!partitions.wants_behind(), "two in flight at most");
+        partitions.offer(vec![entry(0, 3)]);
+        assert!(partitions.next_behind().is_empty());
+
+        // The second finishes first; the third cannot be decided on what the first leaves: it
+        // waits, first in the queue, for the first to finish.
+        partitions.finished(0, true);
+        let (partition, third) = partitions.next_behind().pop().unwrap();
+        partitions.give_back(partition, third);
+        assert!(
+            partitions.next_behind().is_empty(),
+            "waits for the one in flight"
+        );
+        assert!(!partitions.wants_behind());
+        partitions.finished(0, true);
+        let (_, next) = partitions.next_batch().unwrap();
+        assert_eq!(next[0].position.offset, 3);
     }
 
     #[test]

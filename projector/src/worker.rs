@@ -1,18 +1,17 @@
 //! The consume loop: poll the log, seek to checkpoints on assignment, apply each partition's
 //! batches on their own.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use event_log::{ConsumerEvent, ConsumerOptions, EventLog, LogConsumer, LogEntry};
-use read_store::{projection, StoreError};
-use tokio::task::JoinSet;
+use read_store::projection;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::apply::{BatchOutcome, Projection};
+use crate::apply::{BatchOutcome, Prepared, Projection};
 use crate::partitions::{backoff, Partitions, Resume};
+use crate::running::{Finished, Ran, Running};
 
 /// A projector process (or one of the tasks of `agenfleet dev`).
 pub struct Projector {
@@ -37,6 +36,7 @@ struct ProjectorMetrics {
     gaps: ops::metrics::Counter,
     carried_batches: ops::metrics::Counter,
     carried_failures: ops::metrics::Counter,
+    sent_behind: ops::metrics::Counter,
 }
 
 impl ProjectorMetrics {
@@ -95,11 +95,18 @@ impl ProjectorMetrics {
                  then applied again the usual way: a name or a command the state did not know, \
                  a checkpoint moved by another process)",
             ),
+            sent_behind: metrics.counter(
+                SENT_BEHIND,
+                "Batches decided on what a batch of their partition still in flight leaves, and \
+                 sent before its COMMIT was answered",
+            ),
         }
     }
 }
 
 const REJECTIONS: &str = "agenfleet_projector_rejections_total";
+/// The counter of batches sent behind another of their partition (tests read it).
+pub const SENT_BEHIND: &str = "agenfleet_projector_batches_sent_behind_total";
 const REJECTIONS_HELP: &str = "Commands decided as rejected, by the contract's error code";
 
 impl ProjectorMetrics {
@@ -121,9 +128,6 @@ const LOG_RETRY_MAX: Duration = Duration::from_secs(1);
 const POLL_WAIT: Duration = Duration::from_millis(250);
 /// How often the log is read while batches are in flight and none finishes.
 const BUSY_READ_INTERVAL: Duration = Duration::from_millis(20);
-
-/// A batch that ran: its partition, its result and how long it took.
-type Finished = (u32, Result<BatchOutcome, StoreError>, Duration);
 
 /// Failed reads of the log in a row, and when the log may be read again.
 struct LogRetry {
@@ -150,13 +154,6 @@ impl LogRetry {
     fn succeeded(&mut self) {
         self.failures = 0;
     }
-}
-
-/// What a batch task did: the batches it ran, or — a batch of several partitions that could not
-/// run together — the batches to run one by one.
-enum Ran {
-    Batches(Vec<Finished>),
-    Separately(Vec<(u32, Vec<LogEntry>)>),
 }
 
 impl Projector {
@@ -200,9 +197,7 @@ impl Projector {
         };
         tracing::info!(group = %self.options.group, "projector joined the event log");
         let mut partitions = Partitions::new(self.options.max_batch);
-        let mut running: JoinSet<Ran> = JoinSet::new();
-        // The partitions of each batch task, to tell which ones a panic came from.
-        let mut tasks: HashMap<tokio::task::Id, Vec<u32>> = HashMap::new();
+        let mut running = Running::default();
         // When the log may be read next: at once when no batch is in flight or one has just
         // finished; otherwise every BUSY_READ_INTERVAL, so records of other partitions are
         // taken in while a batch is slow, without a read per record while batches are quick
@@ -215,7 +210,17 @@ impl Projector {
             // The partitions ready now go in one batch (one transaction) when there are several.
             let ready: Vec<(u32, Vec<LogEntry>)> =
                 std::iter::from_fn(|| partitions.next_batch()).collect();
-            self.spawn(&mut running, &mut tasks, ready);
+            self.spawn(&mut running, ready);
+            // Behind a batch in flight: sent at once if decided on the state it leaves.
+            for (partition, batch) in partitions.next_behind() {
+                match self.projection.prepare(partition, &batch) {
+                    Some(prepared) => {
+                        self.metrics.sent_behind.inc();
+                        self.spawn_one(&mut running, partition, batch, Some(prepared), true)
+                    }
+                    None => partitions.give_back(partition, batch),
+                }
+            }
             self.metrics
                 .paused_partitions
                 .set(partitions.paused() as i64);
@@ -226,8 +231,10 @@ impl Projector {
             // Back-pressure: with every queue full, wait for a batch to finish instead of
             // reading records only to drop them (unless nothing else would wake the loop).
             let read = partitions.wants_records() || (running.is_empty() && wake.is_none());
-            if running.is_empty() {
-                read_at = Instant::now();
+            // Read at once when nothing is in flight, or when some partition could send a
+            // batch behind the one it has in flight as soon as records arrive for it.
+            if running.is_empty() || partitions.wants_behind() {
+                read_at = read_at.min(Instant::now());
             }
             // Never before the pause after a failed read, however much there is to read.
             let next_read = read_at.max(log_retry.until);
@@ -238,8 +245,8 @@ impl Projector {
             // batches in hand, leave the group).
             tokio::select! {
                 _ = shutdown.cancelled() => break,
-                Some(ran) = running.join_next_with_id(), if !running.is_empty() => {
-                    match finished_task(&mut tasks, ran) {
+                Some(ran) = running.join_next(), if !running.is_empty() => {
+                    match ran {
                         Ran::Batches(finished) => {
                             for finished in finished {
                                 self.finished(consumer.as_mut(), &mut partitions, finished).await;
@@ -248,21 +255,22 @@ impl Projector {
                         }
                         Ran::Separately(batches) => {
                             for batch in batches {
-                                self.spawn(&mut running, &mut tasks, vec![batch]);
+                                self.spawn(&mut running, vec![batch]);
                             }
                         }
                     }
                 }
                 event = consumer.poll(POLL_WAIT), if read_now => {
                     self.handle(consumer.as_mut(), &mut partitions, &mut log_retry, event).await;
+                    // Else when a batch finishes (or at once, above).
                     read_at = Instant::now() + BUSY_READ_INTERVAL;
                 }
                 _ = tokio::time::sleep_until(next_read), if read && !read_now => {}
                 _ = tokio::time::sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
             }
         }
-        while let Some(ran) = running.join_next_with_id().await {
-            match finished_task(&mut tasks, ran) {
+        while let Some(ran) = running.join_next().await {
+            match ran {
                 Ran::Batches(finished) => {
                     for finished in finished {
                         self.finished(consumer.as_mut(), &mut partitions, finished)
@@ -286,23 +294,21 @@ impl Projector {
     /// Starts a task for `batches` (each of its own partition): one alone as it is; several in
     /// one transaction, or — when they cannot go together — handed back to be started one by
     /// one, so that a partition that fails or is stuck holds back no other.
-    fn spawn(
-        &self,
-        running: &mut JoinSet<Ran>,
-        tasks: &mut HashMap<tokio::task::Id, Vec<u32>>,
-        batches: Vec<(u32, Vec<LogEntry>)>,
-    ) {
-        if batches.is_empty() {
+    fn spawn(&self, running: &mut Running, batches: Vec<(u32, Vec<LogEntry>)>) {
+        if batches.len() <= 1 {
+            for (partition, batch) in batches {
+                let prepared = self.projection.prepare(partition, &batch);
+                self.spawn_one(running, partition, batch, prepared, false);
+            }
             return;
         }
         let owners: Vec<u32> = batches.iter().map(|(partition, _)| *partition).collect();
+        for partition in &owners {
+            running.no_turn(*partition);
+        }
         let projection = self.projection.clone();
-        let task = running.spawn(async move {
+        running.spawn(owners, async move {
             let started = std::time::Instant::now();
-            if let [(partition, batch)] = batches.as_slice() {
-                let result = projection.apply_batch(*partition, batch).await;
-                return Ran::Batches(vec![(*partition, result, started.elapsed())]);
-            }
             match projection.apply_together(&batches).await {
                 Some(outcomes) => {
                     let took = started.elapsed();
@@ -316,7 +322,40 @@ impl Projector {
                 None => Ran::Separately(batches),
             }
         });
-        tasks.insert(task.id(), owners);
+    }
+
+    /// Starts a task for one partition's batch: sent as `prepared` (decided on the partition's
+    /// carried state, in the loop, so that the batch behind it can be decided on what it
+    /// leaves; `behind`: another of the partition's is in flight, and this one is sent right
+    /// after it on its connection), or applied the usual way.
+    fn spawn_one(
+        &self,
+        running: &mut Running,
+        partition: u32,
+        batch: Vec<LogEntry>,
+        prepared: Option<Prepared>,
+        behind: bool,
+    ) {
+        let projection = self.projection.clone();
+        let turn = match prepared {
+            Some(prepared) => Some((prepared, running.take_turn(partition, behind))),
+            None => {
+                running.no_turn(partition);
+                None
+            }
+        };
+        running.spawn(vec![partition], async move {
+            let started = std::time::Instant::now();
+            let result = match turn {
+                Some((prepared, (after, next))) => {
+                    projection
+                        .send_or_apply(prepared, &batch, after, next)
+                        .await
+                }
+                None => projection.apply_batch(partition, &batch).await,
+            };
+            Ran::Batches(vec![(partition, result, started.elapsed())])
+        });
     }
 
     async fn handle(
@@ -458,33 +497,6 @@ impl Projector {
             consumer.seek(partition, next).await?;
         }
         Ok(())
-    }
-}
-
-/// A batch task's result; a panic (a bug in deciding or applying some record) counts as a
-/// failure of its partitions, which are retried like any other — never taking down the others.
-fn finished_task(
-    tasks: &mut HashMap<tokio::task::Id, Vec<u32>>,
-    joined: Result<(tokio::task::Id, Ran), tokio::task::JoinError>,
-) -> Ran {
-    match joined {
-        Ok((id, ran)) => {
-            tasks.remove(&id);
-            ran
-        }
-        Err(error) => {
-            let partitions = tasks.remove(&error.id()).unwrap_or_default();
-            Ran::Batches(
-                partitions
-                    .into_iter()
-                    .map(|partition| {
-                        let failure =
-                            StoreError::Corrupt(format!("the batch task failed: {error}"));
-                        (partition, Err(failure), Duration::ZERO)
-                    })
-                    .collect(),
-            )
-        }
     }
 }
 

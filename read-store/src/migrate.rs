@@ -42,6 +42,10 @@ pub const READ_MODEL: &[(&str, &str)] = &[
         "0009_advance_checkpoint_from",
         include_str!("../../migrations/read-model/0009_advance_checkpoint_from.sql"),
     ),
+    (
+        "0010_checkpoint_tokens",
+        include_str!("../../migrations/read-model/0010_checkpoint_tokens.sql"),
+    ),
 ];
 
 /// The API's own state (schema [`API_STATE_SCHEMA`]).

@@ -98,7 +98,7 @@ async fn listening(
 async fn checkpoint_of_partition_3(client: &tokio_postgres::Client, offset: i64) {
     client
         .batch_execute(&format!(
-            "CREATE TABLE checkpoints (partition integer PRIMARY KEY, \"offset\" bigint NOT NULL);
+            "CREATE TABLE checkpoints (partition integer PRIMARY KEY, \"offset\" bigint NOT NULL, token bigint);
              INSERT INTO checkpoints VALUES (3, {offset})"
         ))
         .await

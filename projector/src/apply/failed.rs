@@ -63,6 +63,7 @@ impl Projection {
         let checkpoint = tx
             .begin_then(projection::lock_checkpoint(&tx, failed.partition))
             .await?
+            .offset
             .unwrap_or(-1);
         if failed.offset <= checkpoint {
             return Ok(BatchOutcome::AlreadyApplied);
@@ -95,7 +96,8 @@ impl Projection {
         let tx = PipelinedTransaction::new(self.store.client().await?);
         let checkpoint = tx
             .begin_then(projection::lock_checkpoint(&tx, entry.position.partition))
-            .await?;
+            .await?
+            .offset;
         if entry.position.offset != checkpoint.unwrap_or(-1) + 1 {
             return Ok(Err(checkpoint));
         }

@@ -21,10 +21,12 @@ use read_store::projection::{self, Carried, CarriedStates, End, PipelinedTransac
 use read_store::{Store, StoreError};
 use schema::CommandRecord;
 
+mod carried;
 mod failed;
 mod outcome;
 mod together;
 
+pub use carried::{InTurn, Prepared};
 use failed::failed_record;
 pub use outcome::BatchOutcome;
 
@@ -164,39 +166,29 @@ impl Projection {
     /// One transaction with the partition's checkpoint row locked, so two projectors that both
     /// think they own the partition cannot both write it. Rolled back instead of committed
     /// when `commit` is false (a trial). A batch that continues the partition's last one is
-    /// first tried on the state that one left, in one round trip (`projection::carried`); if
-    /// that state lacks something or the attempt fails, it is applied the usual way at once.
+    /// first tried on the state that one left, in one round trip ([`Self::prepare`]); if that
+    /// state lacks something or the attempt fails, it is applied the usual way at once.
     async fn apply_in_one_transaction(
         &self,
         partition: u32,
         entries: &[LogEntry],
         commit: bool,
     ) -> Result<BatchOutcome, StoreError> {
+        if let Some(prepared) = commit.then(|| self.prepare(partition, entries)).flatten() {
+            match self.send(prepared).await {
+                Ok(outcome) => return Ok(outcome),
+                Err(error) => tracing::debug!(
+                    partition,
+                    error = %error.detail(),
+                    "a batch decided on its partition's carried state failed; applying it again"
+                ),
+            }
+        }
         let records: Vec<&CommandRecord> = entries
             .iter()
             .filter_map(|entry| entry.record.as_ref().ok())
             .collect();
-        let mut earlier = None;
-        if let Some(carried) = commit.then(|| self.carried.take(partition)).flatten() {
-            match self
-                .apply_on_carried(partition, entries, &records, carried)
-                .await
-            {
-                Ok(Ok(outcome)) => {
-                    self.carried.count(true);
-                    return Ok(outcome);
-                }
-                Ok(Err(carried)) => earlier = carried,
-                Err(error) => {
-                    self.carried.count(false);
-                    tracing::debug!(
-                        partition,
-                        error = %error.detail(),
-                        "a batch decided on its partition's carried state failed; applying it again"
-                    );
-                }
-            }
-        }
+        let earlier = commit.then(|| self.carried.take(partition)).flatten();
         let tx = PipelinedTransaction::new(self.store.client().await?);
         // One round trip: BEGIN, the checkpoint's lock, then (run after it by the server) the
         // state every decodable record of the batch needs. Entries the checkpoint shows as
@@ -208,9 +200,10 @@ impl Projection {
                 UnitOfWork::load(&tx, &records, self.outbox),
             ))
             .await?;
-        let mut last = checkpoint.unwrap_or(-1);
-        // The carried state is as of the checkpoint only if it was taken there.
-        let earlier = earlier.filter(|carried: &Carried| carried.after() == last);
+        // The carried state is as of the checkpoint only if it was taken there, by the same
+        // decisions (the same token).
+        let earlier = earlier.filter(|carried: &Carried| carried.checkpoint() == checkpoint);
+        let mut last = checkpoint.offset.unwrap_or(-1);
         let mut batch = Vec::with_capacity(entries.len());
         for entry in entries {
             debug_assert_eq!(entry.position.partition, partition);
@@ -244,7 +237,8 @@ impl Projection {
         if !commit {
             return Ok(BatchOutcome::AlreadyApplied);
         }
-        self.carried.keep(partition, work.carry(last, earlier));
+        self.carried
+            .keep(partition, work.carry(last, None, earlier));
         Ok(BatchOutcome::Committed {
             last_offset: last,
             applied,
@@ -252,56 +246,6 @@ impl Projection {
             rejected,
             commit_time,
         })
-    }
-
-    /// Applies `entries` on `carried`, the state the partition's last batch left, in one round
-    /// trip: `Ok(Err)` having sent nothing if the entries do not continue it (`None`: it is of
-    /// no use to them) or it lacks a fact they need (the state back); an error if the attempt
-    /// failed (nothing of it is kept, the carried state included).
-    async fn apply_on_carried(
-        &self,
-        partition: u32,
-        entries: &[LogEntry],
-        records: &[&CommandRecord],
-        carried: Carried,
-    ) -> Result<Result<BatchOutcome, Option<Carried>>, StoreError> {
-        let from = carried.after();
-        let continues = entries
-            .iter()
-            .enumerate()
-            .all(|(i, entry)| entry.position.offset == from + 1 + i as i64 && entry.record.is_ok());
-        if !continues || records.is_empty() {
-            return Ok(Err(None));
-        }
-        let mut work = match UnitOfWork::on_carried(carried, records, self.outbox) {
-            Ok(work) => work,
-            Err(carried) => return Ok(Err(Some(carried))),
-        };
-        let batch: Vec<_> = records.iter().copied().zip(from + 1..).collect();
-        let last = from + batch.len() as i64;
-        let (applied, announcement) = decide(&mut work, partition, &batch, last);
-        let rejected = work.rejection_codes();
-        // One round trip: BEGIN, the checkpoint's advance from where the carried state
-        // belongs (failing the transaction if it moved), the writes, COMMIT.
-        let tx = PipelinedTransaction::new(self.store.client().await?);
-        let advance = projection::advance_from(partition, from, last);
-        let commit_time = tx
-            .begin_then(work.flush(
-                &tx,
-                vec![advance],
-                Vec::new(),
-                vec![announcement],
-                End::Commit,
-            ))
-            .await?;
-        self.carried.keep(partition, work.carry(last, None));
-        Ok(Ok(BatchOutcome::Committed {
-            last_offset: last,
-            applied,
-            failed: Vec::new(),
-            rejected,
-            commit_time,
-        }))
     }
 
     /// Applies `entry` — the next record of its partition — in a transaction that is rolled

@@ -268,3 +268,225 @@ async fn a_checkpoint_moved_by_anything_else_fails_the_attempt_before_any_write(
     assert_eq!((counts.committed, counts.failed), (0, 1));
     assert_eq!(agent_names(&app).await, ["one"]);
 }
+
+/// A batch decided on what the batch before it leaves, and sent before that one's COMMIT is
+/// answered, never commits on it if that one fails — even where the usual way, applying the
+/// failed batch again, brings the checkpoint back to the same offset by other decisions: each
+/// such batch writes a token of its own beside the checkpoint, and the next advances it only
+/// from that offset and that token.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_sent_behind_one_that_fails_never_commits_on_what_that_one_left() {
+    let (app, partition) = stopped_app().await;
+    let from = next_offset(&app, partition).await;
+    append(&app, vec![create(AgentId::new(), "taken")]).await;
+    committed(&apply_from(&app, &projection(&app), partition, from).await);
+    // A projector started since knows only what its own batches read.
+    let restarted = projection(&app);
+    append(&app, vec![create(AgentId::new(), "other")]).await;
+    committed(&apply_from(&app, &restarted, partition, from + 1).await);
+
+    // A create with a name the state takes as free (an agent it never saw holds it), and
+    // behind it a rename of the agent it creates, which exists only in what the first leaves.
+    let agent = AgentId::new();
+    let records = append(&app, vec![create(agent, "TAKEN"), rename(agent, "renamed")]).await;
+    let entries = app.log.read(partition, from + 2, 100).await.unwrap();
+    let (first, behind) = entries.split_at(1);
+    let first_sent = restarted
+        .prepare(partition, first)
+        .expect("on the carried state");
+    let behind_sent = restarted
+        .prepare(partition, behind)
+        .expect("on what the first leaves");
+
+    // The first fails at COMMIT (the name is held); applied again the usual way, its create
+    // is refused and the checkpoint is where the first would have put it.
+    assert!(restarted.send(first_sent).await.is_err());
+    committed(&restarted.apply_batch(partition, first).await.unwrap());
+    assert_eq!(next_offset(&app, partition).await, from + 3);
+    // The batch behind it is refused all the same, and the usual way finds no agent to rename.
+    assert!(restarted.send(behind_sent).await.is_err());
+    committed(&restarted.apply_batch(partition, behind).await.unwrap());
+
+    let codes = [
+        outcome_code(&app, &records[0]).await,
+        outcome_code(&app, &records[1]).await,
+    ];
+    assert_eq!(
+        codes.each_ref().map(Option::as_deref),
+        [Some("CONFLICT"), Some("AGENT_NOT_FOUND")]
+    );
+    assert_eq!(agent_names(&app).await, ["other", "taken"]);
+    let counts = restarted.carried_counts();
+    assert_eq!((counts.committed, counts.failed), (0, 2));
+    activity_chain(&app).await;
+}
+
+/// The projector sends a partition's next batch behind the one in flight, decided on what
+/// that one leaves (here, while the checkpoint is held so that neither can finish), and
+/// every command is applied once, in order.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_projector_sends_a_partitions_next_batch_before_the_last_one_commits() {
+    let (app, partition) = stopped_app().await;
+    let chain = activity_chain(&app).await;
+    let running = Running::start(&app);
+    let agents: Vec<AgentId> = (0..8).map(|_| AgentId::new()).collect();
+    let from = next_offset(&app, partition).await;
+    append(&app, vec![create(agents[0], "a0"), create(agents[1], "a1")]).await;
+    wait_for_offset(&app, partition, from + 2).await;
+
+    // The checkpoint held: the next batch, decided on what the last one left, waits for it on
+    // the server, and the one after it is sent behind it.
+    let mut sql = app.sql().await;
+    let holder = hold_checkpoint(&mut sql, partition).await;
+    let mut commands: Vec<Command> = (2..8)
+        .map(|i| create(agents[i], &format!("a{i}")))
+        .collect();
+    commands.push(rename(agents[0], "first"));
+    commands.push(rename(agents[7], "last"));
+    for command in commands {
+        append(&app, vec![command]).await;
+    }
+    running.sent_behind(1).await;
+    holder.commit().await.unwrap();
+    wait_for_offset(&app, partition, from + 10).await;
+    running.stop().await;
+
+    let mut expected: Vec<String> = (1..7).map(|i| format!("a{i}")).collect();
+    expected.extend(["first".to_owned(), "last".to_owned()]);
+    expected.sort();
+    assert_eq!(agent_names(&app).await, expected);
+    assert_eq!(activity_chain(&app).await, chain + 10);
+}
+
+/// Waits until `partition` has applied every offset before `next`.
+async fn wait_for_offset(app: &TestApp, partition: u32, next: i64) {
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while next_offset(app, partition).await < next {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not applied up to {next}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}
+
+/// A batch that fails with batches sent behind it on its connection (here: a name its state
+/// took as free, and behind it a rename of the agent it creates): they fail with it, and all
+/// are applied again the usual way, as if never tried on the carried state.
+#[tokio::test(flavor = "multi_thread")]
+async fn batches_sent_behind_one_that_fails_are_applied_again_the_usual_way() {
+    let (app, partition) = stopped_app().await;
+    let from = next_offset(&app, partition).await;
+    append(&app, vec![create(AgentId::new(), "taken")]).await;
+    committed(&apply_from(&app, &projection(&app), partition, from).await);
+    // Started since: its state knows nothing of the agent named "taken".
+    let running = Running::start(&app);
+    append(&app, vec![create(AgentId::new(), "a0")]).await;
+    wait_for_offset(&app, partition, from + 2).await;
+
+    let mut sql = app.sql().await;
+    let holder = hold_checkpoint(&mut sql, partition).await;
+    let agent = AgentId::new();
+    let first = append(&app, vec![create(agent, "TAKEN")]).await;
+    // Sent, and waiting on the server for the checkpoint.
+    waiting_for_a_lock(&app).await;
+    let behind = append(&app, vec![rename(agent, "renamed")]).await;
+    running.sent_behind(1).await;
+    append(&app, vec![create(AgentId::new(), "a1")]).await;
+    holder.commit().await.unwrap();
+    wait_for_offset(&app, partition, from + 5).await;
+    running.stop().await;
+
+    assert_eq!(
+        outcome_code(&app, &first[0]).await.as_deref(),
+        Some("CONFLICT")
+    );
+    assert_eq!(
+        outcome_code(&app, &behind[0]).await.as_deref(),
+        Some("AGENT_NOT_FOUND")
+    );
+    assert_eq!(agent_names(&app).await, ["a0", "a1", "taken"]);
+    activity_chain(&app).await;
+}
+
+/// A projector process's loop, run over the app's log in batches of at most four records.
+struct Running {
+    metrics: ops::Metrics,
+    shutdown: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<anyhow::Result<()>>,
+}
+
+impl Running {
+    fn start(app: &TestApp) -> Self {
+        let metrics = ops::Metrics::new();
+        let options = event_log::ConsumerOptions {
+            max_batch: 4,
+            ..Default::default()
+        };
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let projector =
+            projector::Projector::with_metrics(projection(app), app.log.clone(), options, &metrics);
+        let task = tokio::spawn(projector.run(shutdown.clone()));
+        Self {
+            metrics,
+            shutdown,
+            task,
+        }
+    }
+
+    /// Waits until `count` batches were sent behind another of their partition.
+    async fn sent_behind(&self, count: u64) {
+        let sent_behind = self.metrics.counter(projector::worker::SENT_BEHIND, "");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while sent_behind.get() < count {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "nothing sent behind"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    }
+
+    async fn stop(self) {
+        self.shutdown.cancel();
+        self.task.await.unwrap().unwrap();
+    }
+}
+
+/// Holds `partition`'s checkpoint (its row locked) until the transaction returned ends.
+async fn hold_checkpoint(
+    sql: &mut tokio_postgres::Client,
+    partition: u32,
+) -> tokio_postgres::Transaction<'_> {
+    let holder = sql.transaction().await.unwrap();
+    holder
+        .execute(
+            "SELECT 1 FROM checkpoints WHERE partition = $1 FOR UPDATE",
+            &[&(partition as i32)],
+        )
+        .await
+        .unwrap();
+    holder
+}
+
+/// Waits until a session of the app's database waits for a lock.
+async fn waiting_for_a_lock(app: &TestApp) {
+    let sql = app.sql().await;
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let waiting: i64 = sql
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity
+                 WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        if waiting > 0 {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "no batch waits");
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+}

@@ -1,4 +1,7 @@
-//! What a partition's last committed batch knew, kept in memory for the partition's next batch.
+//! What a partition's last batch knew, kept in memory for the partition's next batch: once it
+//! committed, or — decided on a carried state itself — as soon as it is built, so that the next
+//! one can be sent right behind it (the projector's `apply::carried`; the checkpoint's token
+//! then tells the state a batch was decided on from any other that reached the same offset).
 //!
 //! A partition's batches follow each other, and under steady traffic each one reads back, in
 //! its first round trip, much of what the one before it just wrote: the tenant, its activity
@@ -29,6 +32,7 @@ use std::sync::{Arc, Mutex};
 
 use schema::{Command, CommandRecord};
 
+use super::checkpoint::Checkpoint;
 use super::overlay::{Overlay, Wanted};
 
 /// Facts a partition's carried state holds at most (agents, names, sessions, keys, tenants,
@@ -44,9 +48,10 @@ pub(super) const CARRY_BATCHES_OF_AT_MOST: usize = super::fold::FOLD_AT_MOST;
 /// passed over in memory).
 const DECIDED_AT_MOST: usize = 1_024;
 
-/// The state a partition's batches left, as of its checkpoint `after`.
+/// The state a partition's batches left, as of its checkpoint `after` (with `token`).
 pub struct Carried {
     after: i64,
+    token: Option<i64>,
     overlay: Box<Overlay>,
 }
 
@@ -56,10 +61,24 @@ impl Carried {
         self.after
     }
 
-    /// The state a batch committed up to `after` leaves: its `overlay` on top of `earlier`
-    /// (the state as of that batch's checkpoint, if it was carried), or `None` if that knows
-    /// too much to keep.
-    pub(super) fn left(after: i64, mut overlay: Overlay, earlier: Option<Carried>) -> Option<Self> {
+    /// The checkpoint this state belongs to: the batch that leaves it puts the checkpoint there
+    /// (at `after`, with the token it wrote).
+    pub fn checkpoint(&self) -> Checkpoint {
+        Checkpoint {
+            offset: Some(self.after),
+            token: self.token,
+        }
+    }
+
+    /// The state a batch that puts the checkpoint at `after` with `token` leaves: its `overlay`
+    /// on top of `earlier` (the state as of that batch's checkpoint, if it was carried), or
+    /// `None` if that knows too much to keep.
+    pub(super) fn left(
+        after: i64,
+        token: Option<i64>,
+        mut overlay: Overlay,
+        earlier: Option<Carried>,
+    ) -> Option<Self> {
         // Never read from the carried state (batches that need them read them): not kept.
         overlay.cron_jobs.clear();
         overlay.cron_runs.clear();
@@ -79,6 +98,7 @@ impl Carried {
         }
         Some(Self {
             after,
+            token,
             overlay: Box::new(overlay),
         })
     }
@@ -183,6 +203,15 @@ impl CarriedStates {
         self.lock().remove(&partition)
     }
 
+    /// `partition`'s carried state, taken out if it is as of offset `after` (else left).
+    pub fn take_at(&self, partition: u32, after: i64) -> Option<Carried> {
+        let mut states = self.lock();
+        if states.get(&partition)?.after != after {
+            return None;
+        }
+        states.remove(&partition)
+    }
+
     /// Counts a batch committed on a carried state (`true`) or an attempt that failed.
     pub fn count(&self, committed: bool) {
         self.counts[usize::from(!committed)].fetch_add(1, Ordering::Relaxed);
@@ -251,7 +280,7 @@ mod tests {
     #[test]
     fn a_creation_is_covered_by_its_tenant_alone_with_its_agent_absent_and_its_name_free() {
         let tenant = TenantId::new();
-        let carried = Carried::left(4, knowing(tenant, &["held"]), None).unwrap();
+        let carried = Carried::left(4, None, knowing(tenant, &["held"]), None).unwrap();
         let agent = AgentId::new();
         let records = [
             record(tenant, create(agent, "Fresh")),
@@ -275,7 +304,7 @@ mod tests {
     #[test]
     fn a_record_needing_what_the_state_does_not_hold_is_not_covered() {
         let (tenant, stranger) = (TenantId::new(), TenantId::new());
-        let state = || Carried::left(4, knowing(tenant, &[]), None).unwrap();
+        let state = || Carried::left(4, None, knowing(tenant, &[]), None).unwrap();
         for record in [
             // Another tenant, an agent it never saw, a key it never saw.
             record(stranger, create(AgentId::new(), "x")),
@@ -308,17 +337,17 @@ mod tests {
         let original = record(tenant, create(AgentId::new(), "x"));
         let mut overlay = knowing(tenant, &[]);
         overlay.decided.insert(original.command_id);
-        let carried = Carried::left(4, overlay, None).unwrap();
+        let carried = Carried::left(4, None, overlay, None).unwrap();
         assert!(carried.overlay_for(&[&original]).is_err());
     }
 
     #[test]
     fn a_state_merges_the_newer_facts_over_the_older_and_keeps_to_its_bound() {
         let tenant = TenantId::new();
-        let earlier = Carried::left(1, knowing(tenant, &["a", "b"]), None).unwrap();
+        let earlier = Carried::left(1, None, knowing(tenant, &["a", "b"]), None).unwrap();
         let mut newer = knowing(tenant, &[]);
         newer.names.insert((tenant, "b".to_owned()), None);
-        let merged = Carried::left(2, newer, Some(earlier)).unwrap();
+        let merged = Carried::left(2, None, newer, Some(earlier)).unwrap();
         assert_eq!(merged.after(), 2);
         assert!(matches!(
             merged.overlay.names.get(&(tenant, "a".to_owned())),
@@ -332,9 +361,10 @@ mod tests {
         // Past the bound, only the last batch's facts are kept; a batch past it alone leaves none.
         let many: Vec<String> = (0..CARRY_AT_MOST).map(|n| format!("n{n}")).collect();
         let many: Vec<&str> = many.iter().map(String::as_str).collect();
-        let full = Carried::left(3, knowing(tenant, &many[..CARRY_AT_MOST - 1]), None).unwrap();
-        let kept = Carried::left(4, knowing(tenant, &["z"]), Some(full)).unwrap();
+        let full =
+            Carried::left(3, None, knowing(tenant, &many[..CARRY_AT_MOST - 1]), None).unwrap();
+        let kept = Carried::left(4, None, knowing(tenant, &["z"]), Some(full)).unwrap();
         assert_eq!(facts(&kept.overlay), 2);
-        assert!(Carried::left(5, knowing(tenant, &many), None).is_none());
+        assert!(Carried::left(5, None, knowing(tenant, &many), None).is_none());
     }
 }

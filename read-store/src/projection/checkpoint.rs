@@ -11,10 +11,11 @@ use crate::StoreError;
 /// The channel on which the projector announces "partition:offset applied".
 pub const APPLIED_CHANNEL: &str = "agenfleet_applied";
 
-/// An upsert that always returns the row and holds its lock until the end of the transaction.
+/// An upsert that always returns the row (its offset and token) and holds its lock until the
+/// end of the transaction.
 const LOCK: &str = "INSERT INTO checkpoints (partition, \"offset\") VALUES ($1, -1)
      ON CONFLICT (partition) DO UPDATE SET \"offset\" = checkpoints.\"offset\"
-     RETURNING \"offset\"";
+     RETURNING \"offset\", token";
 
 /// Sent before a checkpoint's lock: the lock (a row of a table that holds one per partition,
 /// by its key) is planned once per connection; planned afresh it cost the server about as
@@ -28,7 +29,7 @@ const DEFAULT_PLANS: &str = "SET LOCAL plan_cache_mode TO DEFAULT";
 pub async fn lock_checkpoint(
     tx: &PipelinedTransaction,
     partition: u32,
-) -> Result<Option<i64>, StoreError> {
+) -> Result<Checkpoint, StoreError> {
     // What follows in the transaction plans as the connection does.
     let plan_as_before = async {
         tx.batch_execute(DEFAULT_PLANS)
@@ -48,7 +49,7 @@ pub async fn lock_checkpoint_then<T>(
     tx: &PipelinedTransaction,
     partition: u32,
     then: impl std::future::Future<Output = Result<T, StoreError>>,
-) -> Result<(Option<i64>, T), StoreError> {
+) -> Result<(Checkpoint, T), StoreError> {
     // Prepared first (cached after the first batch), so the lock's execute is sent before
     // anything of `then`: tokio-postgres sends a request when its future is first polled, and
     // `join!` polls in order.
@@ -58,8 +59,13 @@ pub async fn lock_checkpoint_then<T>(
         let params: [&(dyn postgres_types::ToSql + Sync); 1] = [&partition];
         let (_, rows) = futures::join!(tx.batch_execute(LOCK_PLANS), tx.query(&statement, &params))
             .in_send_order()?;
-        let offset: i64 = rows.first().map(|row| row.get(0)).unwrap_or(-1);
-        Ok::<_, StoreError>((offset >= 0).then_some(offset))
+        let (offset, token) = rows
+            .first()
+            .map_or((-1, None), |row| (row.get::<_, i64>(0), row.get(1)));
+        Ok::<_, StoreError>(Checkpoint {
+            offset: (offset >= 0).then_some(offset),
+            token,
+        })
     };
     futures::join!(lock, then).in_send_order()
 }
@@ -127,15 +133,16 @@ pub async fn checkpoints(
     Ok(out)
 }
 
-/// The checkpoints' advance: `$1` partitions, `$2` their new offsets.
-const ADVANCE: &str = "UPDATE checkpoints c SET \"offset\" = n.to_offset
+/// The checkpoints' advance: `$1` partitions, `$2` their new offsets. Leaves no token: the
+/// next batch's decisions are read afresh or carried from this one's ([`Checkpoint::token`]).
+const ADVANCE: &str = "UPDATE checkpoints c SET \"offset\" = n.to_offset, token = NULL
      FROM unnest($1::int[], $2::bigint[]) AS n(partition, to_offset)
      WHERE c.partition = n.partition";
 
-/// A checkpoint's advance from the offset the batch's decisions were based on (`$2`), failing
-/// the transaction if it is elsewhere (migration `0009_advance_checkpoint_from`): `$1`
-/// partition, `$3` its new offset.
-const ADVANCE_FROM: &str = "SELECT advance_checkpoint_from($1, $2, $3)";
+/// A checkpoint's advance from the offset and token the batch's decisions were based on (`$2`,
+/// `$3`), failing the transaction if it is elsewhere (migrations `0009_advance_checkpoint_from`,
+/// `0010_checkpoint_tokens`): `$1` partition, `$4` its new offset, `$5` its new token.
+const ADVANCE_FROM: &str = "SELECT advance_checkpoint_from($1, $2, $3, $4, $5)";
 
 /// The statements here, all run on generic plans (the advance by
 /// [`super::pipeline::execute_all`]): each reads or writes rows of a table that holds one per
@@ -152,15 +159,40 @@ pub fn advance(to: &[(u32, i64)]) -> Statement {
     Statement::new(ADVANCE, vec![Box::new(partitions), Box::new(offsets)])
 }
 
-/// Advances `partition`'s checkpoint from `expected` to `to`, failing the transaction if it is
-/// not at `expected`: the first statement of a batch decided on the state its partition's
-/// previous batch left ([`super::Carried`]), which takes the checkpoint's lock as
-/// [`lock_checkpoint`] does, and in its place.
-pub fn advance_from(partition: u32, expected: i64, to: i64) -> Statement {
+/// Advances `partition`'s checkpoint from `expected` to `to` (with the token `token`), failing
+/// the transaction if it is not at `expected`: the first statement of a batch decided on the
+/// state its partition's previous batch left ([`super::Carried`]), which takes the
+/// checkpoint's lock as [`lock_checkpoint`] does, and in its place.
+pub fn advance_from(partition: u32, expected: Checkpoint, to: i64, token: i64) -> Statement {
     Statement::new(
         ADVANCE_FROM,
-        vec![Box::new(partition as i32), Box::new(expected), Box::new(to)],
+        vec![
+            Box::new(partition as i32),
+            Box::new(expected.offset.unwrap_or(-1)),
+            Box::new(expected.token),
+            Box::new(to),
+            Box::new(token),
+        ],
     )
+}
+
+/// Where a partition's checkpoint is: the last applied offset (`None`: none yet), and the token
+/// the batch that put it there wrote if that batch was decided on a carried state (see
+/// migration `0010_checkpoint_tokens`): the same offset reached by other decisions (a carried
+/// batch that failed, applied again the usual way) has another token, or none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    pub offset: Option<i64>,
+    pub token: Option<i64>,
+}
+
+impl Checkpoint {
+    /// A fresh token for a batch decided on a carried state: random, so that no other batch,
+    /// of this process or another, writes the same.
+    pub fn fresh_token() -> i64 {
+        // The random 80 bits of a ULID; the low 64 are random.
+        ulid::Ulid::new().0 as i64
+    }
 }
 
 /// The notifications of a batch, in order (`$3` channels, `$4` payloads, `$5` whether the

@@ -24,10 +24,11 @@ pub use carried::{Carried, CarriedCounts, CarriedStates};
 pub(crate) use checkpoint::ON_GENERIC_PLANS as CHECKPOINT_STATEMENTS;
 pub use checkpoint::{
     advance, advance_from, checkpoints, lock_checkpoint, lock_checkpoint_then,
-    lock_checkpoints_then, Announcement, APPLIED_CHANNEL,
+    lock_checkpoints_then, Announcement, Checkpoint, APPLIED_CHANNEL,
 };
 pub use decided::{payload as decided_payload, Accepted, DecidedBatch, DECIDED_CHANNEL};
 pub use failed_record::{record_failed, remember_skip, skipped_records, FailedRecord};
+pub use flush::Writes;
 pub use pipeline::{execute_all, End, Statement};
-pub use transaction::PipelinedTransaction;
+pub use transaction::{PipelinedTransaction, SharedConnection};
 pub use unit_of_work::UnitOfWork;

@@ -79,6 +79,20 @@ pub async fn execute_all(
     announce: &[Announcement],
     fold: bool,
 ) -> Result<Duration, StoreError> {
+    execute_all_then(tx, statements, end, announce, fold, || {}).await
+}
+
+/// [`execute_all`], calling `sent` once every request (the end and the announcement included)
+/// is on the connection, before any answer is awaited: what is sent on the connection after
+/// that runs after all of it. Not called if something fails before then.
+pub(super) async fn execute_all_then(
+    tx: &PipelinedTransaction,
+    statements: &[Statement],
+    end: End,
+    announce: &[Announcement],
+    fold: bool,
+    sent: impl FnOnce(),
+) -> Result<Duration, StoreError> {
     let (inside, after_commit) = match end {
         End::Open => (Announcement::statement(announce), None),
         End::Commit => (None, Announcement::statement(announce)),
@@ -136,6 +150,7 @@ pub async fn execute_all(
     if let (Some(statement), Some(prepared)) = (after_commit, announcing) {
         announce_after_commit(tx, statement, prepared).await;
     }
+    sent();
     if let Some(error) = first_error(&mut requests).await {
         return Err(error.into());
     }

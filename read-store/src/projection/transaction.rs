@@ -19,6 +19,9 @@ use futures::FutureExt;
 use super::in_send_order::InSendOrder;
 use crate::StoreError;
 
+/// A pooled connection, shared by what is sent on it and not yet answered.
+pub type SharedConnection = Arc<Object>;
+
 /// A transaction on a pooled connection. Dropped while open (an error, a batch that turns out
 /// to have nothing to write, or its future dropped), it sends `ROLLBACK` before the connection
 /// goes back to the pool, as tokio-postgres's own transaction does: the next user's statements
@@ -35,8 +38,14 @@ pub struct PipelinedTransaction {
 impl PipelinedTransaction {
     /// A transaction on `client`; nothing is sent until [`Self::begin_then`].
     pub fn new(client: Object) -> Self {
+        Self::on(Arc::new(client))
+    }
+
+    /// A transaction on a connection others may still be sending on (see
+    /// [`super::Writes::send_handing_over`]): what it sends goes after what they sent.
+    pub fn on(client: SharedConnection) -> Self {
         Self {
-            client: Arc::new(client),
+            client,
             open: AtomicBool::new(false),
         }
     }
@@ -69,7 +78,7 @@ impl PipelinedTransaction {
     /// The connection, for requests sent after the transaction has ended whose answers are read
     /// after it is dropped: it goes back to the pool only once they are done with it, so the
     /// next user never finds it inside a transaction they opened, nor waits behind them.
-    pub(super) fn connection(&self) -> Arc<Object> {
+    pub(super) fn connection(&self) -> SharedConnection {
         Arc::clone(&self.client)
     }
 

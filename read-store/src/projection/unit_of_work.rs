@@ -12,6 +12,7 @@ use schema::{AgentId, CommandRecord, CronJobId, CronRunId, Rejection, SessionId,
 
 use super::carried::Carried;
 use super::checkpoint::Announcement;
+use super::flush::Writes;
 use super::overlay::{Overlay, Wanted};
 use super::pipeline::{End, Statement};
 use super::rollups::Rollups;
@@ -133,16 +134,22 @@ impl UnitOfWork {
         })
     }
 
-    /// The state this unit leaves for its partition's next batch once committed up to `after`,
-    /// on top of `earlier` (the state carried as of the checkpoint this unit started from), if
+    /// The state this unit leaves for its partition's next batch once committed up to `after`
+    /// (writing `token` beside it: `None` but for a batch decided on a carried state), on top of
+    /// `earlier` (the state carried as of the checkpoint this unit started from), if
     /// not too large to keep.
-    pub fn carry(self, after: i64, earlier: Option<Carried>) -> Option<Carried> {
+    pub fn carry(
+        self,
+        after: i64,
+        token: Option<i64>,
+        earlier: Option<Carried>,
+    ) -> Option<Carried> {
         // A large batch (a backlog's, a rebuild's) is followed by another large one, which
         // reads much more than any carried state could hold: nothing is kept for it.
         if self.changes.outcomes.len() > super::carried::CARRY_BATCHES_OF_AT_MOST {
             return None;
         }
-        Carried::left(after, self.overlay, earlier)
+        Carried::left(after, token, self.overlay, earlier)
     }
 
     /// Decides one record against the state so far and stages what the decision changes.
@@ -503,8 +510,9 @@ impl UnitOfWork {
     }
 
     /// Writes `before` (a conditional advance of the checkpoint), every staged change (see the
-    /// `flush` module), then `after` (the checkpoint's advance), then ends the transaction as `end` says, with `announce` after a commit, in
-    /// one round trip. Returns the time of the end alone (a commit's disk flush).
+    /// `flush` module), then `after` (the checkpoint's advance), then ends the transaction as
+    /// `end` says, with `announce` after a commit, in one round trip. Returns the time of the
+    /// end alone (a commit's disk flush).
     pub async fn flush(
         &self,
         tx: &PipelinedTransaction,
@@ -513,16 +521,25 @@ impl UnitOfWork {
         announce: Vec<Announcement>,
         end: End,
     ) -> Result<std::time::Duration, StoreError> {
-        super::flush::write(
-            tx,
-            &self.overlay,
-            &self.changes,
-            before,
-            after,
-            announce,
-            end,
-        )
-        .await
+        super::flush::writes(&self.overlay, &self.changes, before, after, announce)
+            .send(tx, end)
+            .await
+    }
+
+    /// The writes [`Self::flush`] would send, built now, and the state this unit leaves for its
+    /// partition's next batch once they are committed, putting the checkpoint at `after` with
+    /// `token` (see [`Self::carry`]): for a batch sent before the previous one's `COMMIT` is
+    /// answered, decided on the state it leaves.
+    pub fn into_writes(
+        self,
+        before: Vec<Statement>,
+        announce: Vec<Announcement>,
+        after: i64,
+        token: i64,
+    ) -> (Writes, Option<Carried>) {
+        let writes =
+            super::flush::writes(&self.overlay, &self.changes, before, Vec::new(), announce);
+        (writes, self.carry(after, Some(token), None))
     }
 }
 

@@ -10,8 +10,8 @@ use schema::TenantId;
 
 use super::checkpoint::Announcement;
 use super::overlay::Overlay;
-use super::pipeline::{execute_all, End, Statement};
-use super::transaction::PipelinedTransaction;
+use super::pipeline::{execute_all, execute_all_then, End, Statement};
+use super::transaction::{PipelinedTransaction, SharedConnection};
 use super::unit_of_work::Changes;
 use crate::StoreError;
 
@@ -165,19 +165,62 @@ macro_rules! columns {
 // After the macro, which it uses.
 mod cron;
 
-/// Writes `before`, then `changes` (their final state in `overlay`), then `after`, then ends
-/// the transaction as `end` says, all in one round trip, with `announce` (the first also waking
-/// the services these writes concern) after it; returns the end's time alone. Without an
-/// announcement nothing is notified.
-pub(super) async fn write(
-    tx: &PipelinedTransaction,
+/// A batch's writes, built and ready to send: they own everything they send, so the state they
+/// were built from can move on (`UnitOfWork::into_writes`).
+pub struct Writes {
+    statements: Vec<Statement>,
+    announce: Vec<Announcement>,
+    fold: bool,
+}
+
+impl Writes {
+    /// Sends the writes, then ends the transaction as `end` says, all in one round trip, with
+    /// the announcements after it; returns the end's time alone.
+    pub async fn send(
+        &self,
+        tx: &PipelinedTransaction,
+        end: End,
+    ) -> Result<std::time::Duration, StoreError> {
+        execute_all(tx, &self.statements, end, &self.announce, self.fold).await
+    }
+
+    /// Sends the writes and `COMMIT` like [`Self::send`], and hands the connection over to
+    /// `next` as soon as every request is on it, before any answer: a transaction sent on it
+    /// then runs right after this one, in order, on the same server process (the partition's
+    /// next batch, decided on what this one leaves). If something fails before everything is
+    /// sent, `next` is dropped unanswered.
+    pub async fn send_handing_over(
+        &self,
+        tx: &PipelinedTransaction,
+        next: tokio::sync::oneshot::Sender<SharedConnection>,
+    ) -> Result<std::time::Duration, StoreError> {
+        let connection = tx.connection();
+        let hand_over = move || {
+            // The next batch may be gone (it was never sent): nothing to hand over to.
+            let _ = next.send(connection);
+        };
+        execute_all_then(
+            tx,
+            &self.statements,
+            End::Commit,
+            &self.announce,
+            self.fold,
+            hand_over,
+        )
+        .await
+    }
+}
+
+/// The writes of `before`, then `changes` (their final state in `overlay`), then `after`, with
+/// `announce` (the first also waking the services these writes concern) to send after them.
+/// Without an announcement nothing is notified.
+pub(super) fn writes(
     overlay: &Overlay,
     changes: &Changes,
     before: Vec<Statement>,
     after: Vec<Statement>,
     mut announce: Vec<Announcement>,
-    end: End,
-) -> Result<std::time::Duration, StoreError> {
+) -> Writes {
     let mut wake = |channel: &'static str| {
         if let Some(announcement) = announce.first_mut() {
             announcement.wake.push(channel);
@@ -497,6 +540,9 @@ pub(super) async fn write(
         ));
     }
     statements.extend(after);
-    let fold = changes.outcomes.len() <= super::fold::FOLD_AT_MOST;
-    execute_all(tx, &statements, end, &announce, fold).await
+    Writes {
+        statements,
+        announce,
+        fold: changes.outcomes.len() <= super::fold::FOLD_AT_MOST,
+    }
 }
