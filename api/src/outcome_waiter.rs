@@ -21,25 +21,36 @@ use tokio_util::sync::CancellationToken;
 
 const FALLBACK_POLL: Duration = Duration::from_millis(500);
 
-/// How far a partition is applied, and what the batch that got it there decided.
+/// The partition's last batches whose decisions a waiter can still learn from the watermark.
+/// A batch's waiters wake after its notification, by which time the partition's next batches
+/// may have been told too (they are sent right behind one another): with only the last one
+/// kept, 5 % of creates at 16 clients read their outcome and their agent back.
+const RECENT_BATCHES: usize = 16;
+
+/// How far a partition is applied, and what its last batches decided.
 #[derive(Debug, Clone)]
 struct Applied {
     offset: i64,
-    /// The last batch's records, when told (and the batch ended at `offset`).
-    batch: Option<Arc<DecidedBatch>>,
+    /// The last batches' records, when told, oldest first (the last one ended at `offset`).
+    batches: std::collections::VecDeque<Arc<DecidedBatch>>,
 }
 
 impl Applied {
     const NONE: Self = Self {
         offset: -1,
-        batch: None,
+        batches: std::collections::VecDeque::new(),
     };
 
-    /// `None` until `offset` is applied; then, if the batch told it accepted (no read needed),
-    /// the sequence it gave the message the record posted, if any.
+    /// `None` until `offset` is applied; then, if the batch that applied it told it accepted
+    /// (no read needed), the sequence it gave the message the record posted, if any.
     fn reached(&self, offset: i64) -> Option<Option<Told>> {
         (self.offset >= offset).then(|| {
-            let batch = self.batch.as_ref().filter(|b| b.accepted(offset))?;
+            let batch = self
+                .batches
+                .iter()
+                .rev()
+                .find(|b| (b.first..=b.last).contains(&offset))
+                .filter(|b| b.accepted(offset))?;
             Some(Told {
                 sequence: batch.sequence(offset),
             })
@@ -205,12 +216,10 @@ fn publish(watermarks: &[watch::Sender<Applied>], payload: &str) {
     };
     if let Some(sender) = watermarks.get(partition) {
         sender.send_if_modified(|current| {
+            // What earlier batches told of their own records stays true.
             let newer = offset > current.offset;
             if newer {
-                *current = Applied {
-                    offset,
-                    batch: None,
-                };
+                current.offset = offset;
             }
             newer
         });
@@ -224,12 +233,38 @@ fn publish_batch(watermarks: &[watch::Sender<Applied>], batch: DecidedBatch) {
         sender.send_if_modified(|current| {
             let newer = batch.last > current.offset;
             if newer {
-                *current = Applied {
-                    offset: batch.last,
-                    batch: Some(Arc::new(batch)),
-                };
+                current.offset = batch.last;
+                if current.batches.len() == RECENT_BATCHES {
+                    current.batches.pop_front();
+                }
+                current.batches.push_back(Arc::new(batch));
             }
             newer
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn batch(first: i64, last: i64, to_read: &str) -> DecidedBatch {
+        DecidedBatch::parse(&format!("readmodel 0 {first} {last} {to_read}")).expect("a payload")
+    }
+
+    /// A record's waiter that wakes after its batch's next ones were told still learns from
+    /// its own batch that it was accepted (or that it must read its outcome).
+    #[test]
+    fn a_waiter_learns_its_outcome_from_its_batch_after_later_ones_were_told() {
+        let watermarks = vec![watch::channel(Applied::NONE).0];
+        publish_batch(&watermarks, batch(0, 2, "1"));
+        publish_batch(&watermarks, batch(3, 4, ""));
+        publish(&watermarks, "0:6");
+        let applied = watermarks[0].borrow();
+        assert!(matches!(applied.reached(0), Some(Some(_))), "accepted");
+        assert!(matches!(applied.reached(1), Some(None)), "to read");
+        assert!(matches!(applied.reached(4), Some(Some(_))), "accepted");
+        assert!(matches!(applied.reached(5), Some(None)), "told by no batch");
+        assert!(applied.reached(7).is_none(), "not applied yet");
     }
 }
