@@ -105,9 +105,9 @@ impl ProjectorMetrics {
 }
 
 const REJECTIONS: &str = "agenfleet_projector_rejections_total";
+const REJECTIONS_HELP: &str = "Commands decided as rejected, by the contract's error code";
 /// The counter of batches sent behind another of their partition (tests read it).
 pub const SENT_BEHIND: &str = "agenfleet_projector_batches_sent_behind_total";
-const REJECTIONS_HELP: &str = "Commands decided as rejected, by the contract's error code";
 
 impl ProjectorMetrics {
     fn rejected(&self, code: &str) -> ops::metrics::Counter {
@@ -176,8 +176,9 @@ impl Projector {
         }
     }
 
-    /// Runs until `shutdown` fires. Each owned partition has at most one batch in flight, and
-    /// partitions' batches run side by side: a partition that fails pauses (retrying from its
+    /// Runs until `shutdown` fires. Each owned partition has one batch in flight (two when the
+    /// second is decided on what the first leaves, `Projection::prepare`, and sent right behind
+    /// it), and partitions' batches run side by side: a partition that fails pauses (retrying from its
     /// checkpoint, longer after each failure in a row) and one that is slow falls behind,
     /// while the others go on. The batches in hand are always finished (committed or rolled
     /// back) before leaving the group, so a stop never half-applies anything; a crash leaves
@@ -262,7 +263,8 @@ impl Projector {
                 }
                 event = consumer.poll(POLL_WAIT), if read_now => {
                     self.handle(consumer.as_mut(), &mut partitions, &mut log_retry, event).await;
-                    // Else when a batch finishes (or at once, above).
+                    // Read next when a batch finishes, at once while a partition can send a
+                    // batch behind the one it has in flight (above), else after a while.
                     read_at = Instant::now() + BUSY_READ_INTERVAL;
                 }
                 _ = tokio::time::sleep_until(next_read), if read && !read_now => {}

@@ -120,6 +120,19 @@ async fn outcome_code(app: &TestApp, record: &CommandRecord) -> Option<String> {
     .get(0)
 }
 
+/// A projector started after another one applied the creation of an agent named "taken":
+/// once it applied a batch of its own (a create of "other"), its carried state knows nothing
+/// of that agent. Returns it, and the partition's next offset.
+async fn restarted_without_seeing_taken(app: &TestApp, partition: u32) -> (Projection, i64) {
+    let from = next_offset(app, partition).await;
+    append(app, vec![create(AgentId::new(), "taken")]).await;
+    committed(&apply_from(app, &projection(app), partition, from).await);
+    let restarted = projection(app);
+    append(app, vec![create(AgentId::new(), "other")]).await;
+    committed(&apply_from(app, &restarted, partition, from + 1).await);
+    (restarted, from + 2)
+}
+
 fn committed(outcome: &BatchOutcome) -> usize {
     match outcome {
         BatchOutcome::Committed { applied, .. } => *applied,
@@ -194,16 +207,9 @@ async fn a_stale_carried_state_fails_its_attempt_and_nothing_is_applied_twice() 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_name_the_carried_state_did_not_see_taken_is_refused_at_commit() {
     let (app, partition) = stopped_app().await;
-    let from = next_offset(&app, partition).await;
-    append(&app, vec![create(AgentId::new(), "taken")]).await;
-    committed(&apply_from(&app, &projection(&app), partition, from).await);
-
-    // A projector started since knows only what its own batches read.
-    let restarted = projection(&app);
-    append(&app, vec![create(AgentId::new(), "other")]).await;
-    committed(&apply_from(&app, &restarted, partition, from + 1).await);
+    let (restarted, next) = restarted_without_seeing_taken(&app, partition).await;
     let records = append(&app, vec![create(AgentId::new(), "TAKEN")]).await;
-    let outcome = apply_from(&app, &restarted, partition, from + 2).await;
+    let outcome = apply_from(&app, &restarted, partition, next).await;
 
     assert_eq!(committed(&outcome), 1);
     let counts = restarted.carried_counts();
@@ -277,19 +283,13 @@ async fn a_checkpoint_moved_by_anything_else_fails_the_attempt_before_any_write(
 #[tokio::test(flavor = "multi_thread")]
 async fn a_batch_sent_behind_one_that_fails_never_commits_on_what_that_one_left() {
     let (app, partition) = stopped_app().await;
-    let from = next_offset(&app, partition).await;
-    append(&app, vec![create(AgentId::new(), "taken")]).await;
-    committed(&apply_from(&app, &projection(&app), partition, from).await);
-    // A projector started since knows only what its own batches read.
-    let restarted = projection(&app);
-    append(&app, vec![create(AgentId::new(), "other")]).await;
-    committed(&apply_from(&app, &restarted, partition, from + 1).await);
+    let (restarted, next) = restarted_without_seeing_taken(&app, partition).await;
 
     // A create with a name the state takes as free (an agent it never saw holds it), and
     // behind it a rename of the agent it creates, which exists only in what the first leaves.
     let agent = AgentId::new();
     let records = append(&app, vec![create(agent, "TAKEN"), rename(agent, "renamed")]).await;
-    let entries = app.log.read(partition, from + 2, 100).await.unwrap();
+    let entries = app.log.read(partition, next, 100).await.unwrap();
     let (first, behind) = entries.split_at(1);
     let first_sent = restarted
         .prepare(partition, first)
@@ -302,7 +302,7 @@ async fn a_batch_sent_behind_one_that_fails_never_commits_on_what_that_one_left(
     // is refused and the checkpoint is where the first would have put it.
     assert!(restarted.send(first_sent).await.is_err());
     committed(&restarted.apply_batch(partition, first).await.unwrap());
-    assert_eq!(next_offset(&app, partition).await, from + 3);
+    assert_eq!(next_offset(&app, partition).await, next + 1);
     // The batch behind it is refused all the same, and the usual way finds no agent to rename.
     assert!(restarted.send(behind_sent).await.is_err());
     committed(&restarted.apply_batch(partition, behind).await.unwrap());
