@@ -76,7 +76,8 @@ impl Projection {
 
     /// Sends a batch [`Self::prepare`]d, in one round trip: `BEGIN`, the checkpoint's advance,
     /// the writes, `COMMIT`. If it fails, nothing of it is kept, and the partition's carried
-    /// state is forgotten (it, or a later batch's built on it, would follow this one).
+    /// state is forgotten (it, or a later batch's built on it, would follow this one); the
+    /// failure is counted and logged here, for the caller to apply the batch the usual way.
     pub async fn send(&self, prepared: Prepared) -> Result<BatchOutcome, StoreError> {
         let (next, _) = tokio::sync::oneshot::channel();
         self.send_in_turn(prepared, None, next).await
@@ -118,6 +119,11 @@ impl Projection {
             Err(error) => {
                 self.carried.count(false);
                 self.carried.keep(prepared.partition, None);
+                tracing::debug!(
+                    partition = prepared.partition,
+                    error = %error.detail(),
+                    "a batch decided on its partition's carried state failed; applying it again"
+                );
                 Err(error)
             }
         }
@@ -135,14 +141,7 @@ impl Projection {
         let partition = prepared.partition;
         match self.send_in_turn(prepared, after, next).await {
             Ok(outcome) => Ok(outcome),
-            Err(error) => {
-                tracing::debug!(
-                    partition,
-                    error = %error.detail(),
-                    "a batch decided on its partition's carried state failed; applying it again"
-                );
-                self.apply_batch(partition, entries).await
-            }
+            Err(_) => self.apply_batch(partition, entries).await,
         }
     }
 }

@@ -175,13 +175,9 @@ impl Projection {
         commit: bool,
     ) -> Result<BatchOutcome, StoreError> {
         if let Some(prepared) = commit.then(|| self.prepare(partition, entries)).flatten() {
-            match self.send(prepared).await {
-                Ok(outcome) => return Ok(outcome),
-                Err(error) => tracing::debug!(
-                    partition,
-                    error = %error.detail(),
-                    "a batch decided on its partition's carried state failed; applying it again"
-                ),
+            // A failed attempt is logged and counted where it fails; the usual way follows.
+            if let Ok(outcome) = self.send(prepared).await {
+                return Ok(outcome);
             }
         }
         let records: Vec<&CommandRecord> = entries
