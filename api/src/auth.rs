@@ -173,7 +173,13 @@ impl FromRequest for Caller {
             let caller = authenticate(&state, authorization, &method).await?;
             // Every authenticated request counts (except those refused); the middleware puts
             // the status in the X-RateLimit-* headers of whatever the answer is.
-            if !state.rate_limits {
+            // A request run again (its Idempotency-Key claimed after its append found it
+            // taken, see `idempotency`) was counted by its first run.
+            if !state.rate_limits
+                || request
+                    .extensions()
+                    .contains::<crate::rate_limit::Counted>()
+            {
                 return Ok(caller);
             }
             let (status, allowed) = crate::rate_limit::check(&state, caller.tenant_id).await;

@@ -2,6 +2,7 @@
 //! rejection into the contract's error.
 
 use chrono::{DateTime, Utc};
+use event_log::ClaimedAppend;
 use schema::{Actor, Command, CommandId, CommandRecord, ErrorCode};
 use serde_json::json;
 
@@ -43,7 +44,13 @@ pub async fn submit(
 /// Appends `record` and waits for it to be applied.
 pub async fn submit_record(state: &AppState, record: CommandRecord) -> Result<Applied, ApiError> {
     let deadline = tokio::time::Instant::now() + state.command_timeout;
-    let position = state.log.append(&record).await?;
+    let position = match crate::idempotency::claim_with_the_append() {
+        None => state.log.append(&record).await?,
+        Some(claim) => match state.log.append_claiming(&record, &claim).await? {
+            ClaimedAppend::Appended(position) => position,
+            ClaimedAppend::KeyTaken => return Err(crate::idempotency::key_taken()),
+        },
+    };
     let appended = std::time::Instant::now();
     let decided = state
         .waiter

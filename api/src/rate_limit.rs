@@ -21,6 +21,10 @@ use crate::state::AppState;
 
 const LIMITS_TTL: Duration = Duration::from_secs(5);
 
+/// In a request's extensions: it has been counted against its tenant's limits (see
+/// `auth::Caller`).
+pub struct Counted;
+
 /// What the `X-RateLimit-*` headers of a response say: the window with fewer requests left.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RateStatus {

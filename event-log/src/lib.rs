@@ -84,6 +84,28 @@ pub struct Position {
     pub offset: i64,
 }
 
+/// An `Idempotency-Key` to claim in the same transaction as an append (see
+/// [`EventLog::append_claiming`]): the key's row in the API's `apistate.idempotency_keys`, with
+/// the request's fingerprint, its first use (the ids the request derives take their time from
+/// it) and how long its owner may hold it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyClaim {
+    pub key: String,
+    pub fingerprint: String,
+    pub first_seen: chrono::DateTime<chrono::Utc>,
+    pub locked_until: chrono::DateTime<chrono::Utc>,
+}
+
+/// What [`EventLog::append_claiming`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClaimedAppend {
+    /// The key was new: it is claimed, and the record appended here, in one transaction.
+    Appended(Position),
+    /// The key was used before (or by a request appending beside this one): nothing was
+    /// claimed or appended.
+    KeyTaken,
+}
+
 /// A record read back from the log: a command, or bytes this build cannot read as one. Both
 /// take their place in the partition's order, so the reader decides what an unreadable record
 /// means (the projector records it as failed and moves on) instead of the log stopping there.
@@ -212,6 +234,27 @@ pub trait EventLog: Send + Sync + 'static {
     async fn append(&self, record: &CommandRecord) -> Result<Position, LogError> {
         self.append_encoded(record.tenant_id, &record.encode())
             .await
+    }
+
+    /// Whether this log can claim an `Idempotency-Key` in an append's own transaction
+    /// ([`EventLog::append_claiming`]): a Postgres log in the database given to
+    /// [`connect_beside`], which holds the API's keys.
+    fn claims_keys(&self) -> bool {
+        false
+    }
+
+    /// Inserts `claim`'s key for the record's tenant and, only if it was new, appends the
+    /// record, in one transaction: a request whose key is fresh then costs no claim of its own.
+    /// Only where [`EventLog::claims_keys`]; other logs refuse.
+    async fn append_claiming(
+        &self,
+        record: &CommandRecord,
+        claim: &KeyClaim,
+    ) -> Result<ClaimedAppend, LogError> {
+        let _ = (record, claim);
+        Err(LogError::Other(
+            "this event log cannot claim idempotency keys".to_owned(),
+        ))
     }
 
     /// Appends a record already encoded — by `CommandRecord::encode`, or by an older version

@@ -1,6 +1,6 @@
 //! Idempotency keys: claiming a key for a request, storing its response, replaying it.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use deadpool_postgres::GenericClient;
 use postgres_types::Json;
 use schema::TenantId;
@@ -242,13 +242,22 @@ async fn stored(
 pub const STORED: &str = "SELECT fingerprint, response_status, response_headers, response_body
              FROM apistate.idempotency_keys WHERE tenant_id = $1 AND key = $2";
 
-/// Stores answers (see [`complete`]), many in one statement.
+/// Stores answers (see [`complete`]), many in one statement, each into the row of its key's
+/// claim (the same first use; compared as in [`RELEASE`]).
 pub const COMPLETE: &str = "UPDATE apistate.idempotency_keys k
              SET response_status = w.status, response_headers = w.headers, response_body = w.body,
                  locked_until = NULL
-             FROM unnest($1::text[], $2::text[], $3::int4[], $4::jsonb[], $5::bytea[])
-                  AS w(tenant_id, key, status, headers, body)
+             FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::int4[], $5::jsonb[], $6::bytea[])
+                  AS w(tenant_id, key, first_seen, status, headers, body)
              WHERE k.tenant_id = w.tenant_id AND k.key = w.key
+               AND k.created_at IS NOT DISTINCT FROM w.first_seen
+             RETURNING set_config('synchronous_commit', 'off', true)";
+
+/// Claims a key with the answer of a request that appended nothing (see [`keep_unclaimed`]).
+pub const KEEP_UNCLAIMED: &str = "INSERT INTO apistate.idempotency_keys
+                 (tenant_id, key, fingerprint, created_at, response_status, response_headers, response_body)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)
+             ON CONFLICT (tenant_id, key) DO NOTHING
              RETURNING set_config('synchronous_commit', 'off', true)";
 
 /// The answer of a request that owned its key, to replay to the same request sent again.
@@ -256,15 +265,30 @@ pub const COMPLETE: &str = "UPDATE apistate.idempotency_keys k
 pub struct Answer {
     pub tenant: TenantId,
     pub key: String,
+    pub fingerprint: String,
+    /// The key's first use, as its claim gave it or as the request chose it (see
+    /// [`first_use_now`]).
+    pub first_seen: DateTime<Utc>,
     pub response: StoredResponse,
 }
 
-/// Unlocks a key, keeping its first use (see `release`).
-pub const RELEASE: &str =
-    "UPDATE apistate.idempotency_keys SET locked_until = NULL WHERE tenant_id = $1 AND key = $2";
+/// A key's first use for a request that claims it with its command's append: now, to the
+/// microsecond the table keeps, so that a retry that reads it back derives the very same ids.
+pub fn first_use_now() -> DateTime<Utc> {
+    let now = Utc::now();
+    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
+}
 
-/// Forgets a key (see `forget`).
-pub const FORGET: &str = "DELETE FROM apistate.idempotency_keys WHERE tenant_id = $1 AND key = $2";
+/// Unlocks a key, keeping its first use (see `release`); only the row of that first use. (Its
+/// first use is compared with `IS NOT DISTINCT FROM`, which no index serves: a generic plan
+/// would otherwise find the row by `idempotency_keys_expiry` on a small table.)
+pub const RELEASE: &str = "UPDATE apistate.idempotency_keys SET locked_until = NULL
+             WHERE tenant_id = $1 AND key = $2 AND created_at IS NOT DISTINCT FROM $3";
+
+/// Forgets a key (see `forget`); only the row of that first use (compared as in [`RELEASE`]).
+pub const FORGET: &str = "DELETE FROM apistate.idempotency_keys
+             WHERE tenant_id = $1 AND key = $2 AND created_at IS NOT DISTINCT FROM $3";
 
 /// Stores the answers to replay, in one statement. Committed without waiting for its WAL
 /// flush: a crash that loses them leaves each key claimed and unanswered, so a retry takes it
@@ -274,6 +298,7 @@ pub const FORGET: &str = "DELETE FROM apistate.idempotency_keys WHERE tenant_id 
 pub async fn complete(client: &impl GenericClient, answers: &[Answer]) -> Result<(), StoreError> {
     let tenants: Vec<String> = answers.iter().map(|a| a.tenant.to_string()).collect();
     let keys: Vec<&str> = answers.iter().map(|a| a.key.as_str()).collect();
+    let first_uses: Vec<DateTime<Utc>> = answers.iter().map(|a| a.first_seen).collect();
     let statuses: Vec<i32> = answers
         .iter()
         .map(|a| i32::from(a.response.status))
@@ -283,9 +308,38 @@ pub async fn complete(client: &impl GenericClient, answers: &[Answer]) -> Result
     let bodies: Vec<&[u8]> = answers.iter().map(|a| a.response.body.as_slice()).collect();
     let statement = client.prepare_cached(COMPLETE).await?;
     client
-        .execute(&statement, &[&tenants, &keys, &statuses, &headers, &bodies])
+        .execute(
+            &statement,
+            &[&tenants, &keys, &first_uses, &statuses, &headers, &bodies],
+        )
         .await?;
     Ok(())
+}
+
+/// Claims `answer`'s key with the answer itself, for a request that was to claim it with an
+/// append and appended nothing (a 404, a 400); false if the key was taken. Committed without
+/// waiting for its flush: a crash that loses it loses no command, and the same request sent
+/// again runs again.
+pub async fn keep_unclaimed(
+    client: &impl GenericClient,
+    answer: &Answer,
+) -> Result<bool, StoreError> {
+    let statement = client.prepare_cached(KEEP_UNCLAIMED).await?;
+    let kept = client
+        .query_opt(
+            &statement,
+            &[
+                &answer.tenant.to_string(),
+                &answer.key,
+                &answer.fingerprint,
+                &answer.first_seen,
+                &i32::from(answer.response.status),
+                &Json(&answer.response.headers),
+                &answer.response.body,
+            ],
+        )
+        .await?;
+    Ok(kept.is_some())
 }
 
 /// Lets a retry take the key over at once, keeping its first-seen time (after a 5xx: the
@@ -294,9 +348,10 @@ pub async fn release(
     client: &impl GenericClient,
     tenant: TenantId,
     key: &str,
+    first_seen: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     client
-        .execute(RELEASE, &[&tenant.to_string(), &key])
+        .execute(RELEASE, &[&tenant.to_string(), &key, &first_seen])
         .await?;
     Ok(())
 }
@@ -306,8 +361,11 @@ pub async fn forget(
     client: &impl GenericClient,
     tenant: TenantId,
     key: &str,
+    first_seen: DateTime<Utc>,
 ) -> Result<(), StoreError> {
-    client.execute(FORGET, &[&tenant.to_string(), &key]).await?;
+    client
+        .execute(FORGET, &[&tenant.to_string(), &key, &first_seen])
+        .await?;
     Ok(())
 }
 

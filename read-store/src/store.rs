@@ -246,13 +246,32 @@ pub fn lookup_statements() -> Vec<(String, &'static [&'static str])> {
             &[
                 "{ten_x,ten_y}",
                 "{key,key}",
+                "{2026-01-01T00:00:00Z,2026-01-01T00:00:00Z}",
                 "{201,201}",
                 "{[],[]}",
                 "{body,body}",
             ],
         ),
-        (crate::idempotency::RELEASE.to_owned(), &["ten_x", "key"]),
-        (crate::idempotency::FORGET.to_owned(), &["ten_x", "key"]),
+        (
+            crate::idempotency::KEEP_UNCLAIMED.to_owned(),
+            &[
+                "ten_x",
+                "key",
+                "fingerprint",
+                "2026-01-01T00:00:00Z",
+                "404",
+                "[]",
+                "body",
+            ],
+        ),
+        (
+            crate::idempotency::RELEASE.to_owned(),
+            &["ten_x", "key", "2026-01-01T00:00:00Z"],
+        ),
+        (
+            crate::idempotency::FORGET.to_owned(),
+            &["ten_x", "key", "2026-01-01T00:00:00Z"],
+        ),
     ];
     statements.extend(crate::projection::prefetch::unique_lookups());
     statements

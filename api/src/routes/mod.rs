@@ -16,8 +16,20 @@ pub mod models;
 pub mod sessions;
 pub mod webhooks;
 
+/// When a route's requests claim their `Idempotency-Key` (see `idempotency::Claiming`): with
+/// the command the handler appends, unless the route says `[claims_first]` (it writes outside
+/// the log).
+macro_rules! claiming {
+    () => {
+        crate::idempotency::Claiming::WithTheAppend
+    };
+    (claims_first) => {
+        crate::idempotency::Claiming::First
+    };
+}
+
 macro_rules! route_table {
-    ($( $path:literal { $( $method:ident => $handler:path ),+ $(,)? } )+) => {
+    ($( $path:literal { $( $method:ident => $handler:path $([$claiming:ident])? ),+ $(,)? } )+) => {
         /// Every `(method, path)` the API mounts under `/v1`.
         pub const ROUTES: &[(&str, &str)] = &[ $( $( (stringify!($method), $path), )+ )+ ];
 
@@ -28,7 +40,7 @@ macro_rules! route_table {
                         // `Idempotency-Key` on each route, not the scope: a method the
                         // route does not serve is a 405 whatever key it carries.
                         $( .route(web::$method().to($handler).wrap(
-                            actix_web::middleware::from_fn(crate::idempotency::middleware),
+                            crate::idempotency::Idempotency(claiming!($($claiming)?)),
                         )) )+
                         .default_service(web::to(|| {
                             method_not_allowed(&[$( stringify!($method) ),+])
@@ -140,7 +152,7 @@ route_table! {
         post => webhooks::test_webhook,
     }
     "/webhooks/{id}/replay" {
-        post => webhooks::replay,
+        post => webhooks::replay [claims_first],
     }
     "/webhooks/{id}/deliveries" {
         get => webhooks::list_deliveries,
@@ -151,7 +163,7 @@ route_table! {
         head => webhooks::get_delivery,
     }
     "/webhooks/{id}/deliveries/{deliveryId}/retry" {
-        post => webhooks::retry_delivery,
+        post => webhooks::retry_delivery [claims_first],
     }
     "/cron-jobs" {
         post => cron_jobs::create_cron_job,

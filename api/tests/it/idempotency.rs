@@ -332,12 +332,13 @@ async fn claims_made_together_give_a_key_to_one_request_and_store_every_answer()
                 .map(|key| claim(&store, app.tenant, key, key, until, unflushed)),
         )
         .await;
-        assert!(
-            claims
-                .iter()
-                .all(|claim| matches!(claim, Ok(Claim::Owned { .. }))),
-            "{claims:?}"
-        );
+        let first_uses: Vec<_> = claims
+            .iter()
+            .map(|claim| match claim {
+                Ok(Claim::Owned { first_seen }) => *first_seen,
+                other => panic!("{other:?}"),
+            })
+            .collect();
         let answers: Vec<StoredResponse> = keys
             .iter()
             .enumerate()
@@ -350,9 +351,12 @@ async fn claims_made_together_give_a_key_to_one_request_and_store_every_answer()
         let together: Vec<Answer> = keys
             .iter()
             .zip(&answers)
-            .map(|(key, answer)| Answer {
+            .zip(first_uses)
+            .map(|((key, answer), first_seen)| Answer {
                 tenant: app.tenant,
                 key: key.clone(),
+                fingerprint: key.clone(),
+                first_seen,
                 response: answer.clone(),
             })
             .collect();
@@ -379,7 +383,9 @@ async fn a_key_answered_while_its_answer_is_being_stored_is_replayed_not_in_flig
     let store = read_store::Store::connect(&app.db.url, read_store::READ_MODEL_SCHEMA, 4).unwrap();
     let until = chrono::Utc::now() + chrono::Duration::seconds(30);
     let first = claim(&store, app.tenant, "storing", "req", until, true).await;
-    assert!(matches!(first, Ok(Claim::Owned { .. })), "{first:?}");
+    let Ok(Claim::Owned { first_seen }) = first else {
+        panic!("{first:?}");
+    };
     let answer = StoredResponse {
         status: 201,
         headers: vec![("location".into(), "/v1/agents/agent_x".into())],
@@ -392,6 +398,8 @@ async fn a_key_answered_while_its_answer_is_being_stored_is_replayed_not_in_flig
             let answer = Answer {
                 tenant: app.tenant,
                 key: "storing".into(),
+                fingerprint: "req".into(),
+                first_seen,
                 response: answer,
             };
             complete(&store.client().await.unwrap(), &[answer]).await
@@ -513,11 +521,12 @@ async fn the_answer_writer_stores_everything_queued_before_it_stops() {
 
     let app = TestApp::spawn().await;
     let sql = app.sql().await;
+    let first_seen = read_store::idempotency::first_use_now();
     sql.execute(
         "INSERT INTO apistate.idempotency_keys (tenant_id, key, fingerprint, created_at, locked_until)
-         SELECT $1, 'queued-' || n, 'f', now(), now() + interval '1 minute'
+         SELECT $1, 'queued-' || n, 'f', $2, now() + interval '1 minute'
          FROM generate_series(0, 599) AS n",
-        &[&app.tenant.to_string()],
+        &[&app.tenant.to_string(), &first_seen],
     )
     .await
     .unwrap();
@@ -528,6 +537,8 @@ async fn the_answer_writer_stores_everything_queued_before_it_stops() {
         answers.keep(Answer {
             tenant: app.tenant,
             key: format!("queued-{n}"),
+            fingerprint: "f".into(),
+            first_seen,
             response: StoredResponse {
                 status: 201,
                 headers: vec![("content-type".into(), "application/json".into())],

@@ -11,6 +11,7 @@ mod cron_jobs;
 mod errors;
 mod hostile_input;
 mod idempotency;
+mod idempotency_with_the_append;
 mod kafka;
 mod lookup_plans;
 mod messages;

@@ -8,7 +8,7 @@ use testkit::TestApp;
 
 /// Waits, if needed, so that the next few seconds stay inside one UTC minute: the limits use
 /// fixed windows, and a test straddling a boundary would see two of them.
-async fn stay_inside_one_minute() {
+pub(crate) async fn stay_inside_one_minute() {
     let second = Utc::now().second();
     if second > 45 {
         tokio::time::sleep(Duration::from_secs(u64::from(61 - second))).await;

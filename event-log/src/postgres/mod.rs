@@ -17,11 +17,13 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
-use schema::TenantId;
+use schema::{CommandRecord, TenantId};
 use tokio_postgres::NoTls;
 
 use crate::url::LogUrl;
-use crate::{ConsumerOptions, EventLog, LogConsumer, LogEntry, LogError, Position};
+use crate::{
+    ClaimedAppend, ConsumerOptions, EventLog, KeyClaim, LogConsumer, LogEntry, LogError, Position,
+};
 
 #[doc(hidden)] // for the plan's test
 pub use consumer::{FETCH, FETCH_SETTINGS};
@@ -173,6 +175,31 @@ impl PostgresLog {
         })
     }
 
+    /// Appends through the appender, claiming `claim`'s key first when there is one.
+    async fn append_with(
+        &self,
+        tenant: TenantId,
+        bytes: &[u8],
+        claim: Option<KeyClaim>,
+    ) -> Result<ClaimedAppend, LogError> {
+        let partition = self.partition_for(tenant);
+        let command_id = json_text::command_id(bytes).map_err(LogError::Other)?;
+        let (done, landed) = tokio::sync::oneshot::channel();
+        self.appender()
+            .append(appender::Pending {
+                partition,
+                command_id,
+                tenant_id: tenant.to_string(),
+                record: bytes.to_vec(),
+                claim,
+                done,
+            })
+            .await?;
+        landed
+            .await
+            .map_err(|_| LogError::Other("the appender task stopped before answering".to_owned()))?
+    }
+
     async fn client(&self) -> Result<deadpool_postgres::Object, LogError> {
         self.pool.get().await.map_err(pool_error)
     }
@@ -189,23 +216,31 @@ impl EventLog for PostgresLog {
     }
 
     async fn append_encoded(&self, tenant: TenantId, bytes: &[u8]) -> Result<Position, LogError> {
-        let partition = self.partition_for(tenant);
-        let command_id = json_text::command_id(bytes).map_err(LogError::Other)?;
-        let appender = self.appender();
-        let (done, offset) = tokio::sync::oneshot::channel();
-        appender
-            .append(appender::Pending {
-                partition,
-                command_id,
-                tenant_id: tenant.to_string(),
-                record: bytes.to_vec(),
-                done,
-            })
-            .await?;
-        let offset = offset.await.map_err(|_| {
-            LogError::Other("the appender task stopped before answering".to_owned())
-        })??;
-        Ok(Position { partition, offset })
+        match self.append_with(tenant, bytes, None).await? {
+            ClaimedAppend::Appended(position) => Ok(position),
+            ClaimedAppend::KeyTaken => Err(LogError::Other(
+                "an append that claimed no key was refused for its key".to_owned(),
+            )),
+        }
+    }
+
+    fn claims_keys(&self) -> bool {
+        // The API's keys are in the read models' database; so is this log, beside them.
+        self.unflushed_appends
+    }
+
+    async fn append_claiming(
+        &self,
+        record: &CommandRecord,
+        claim: &KeyClaim,
+    ) -> Result<ClaimedAppend, LogError> {
+        if !self.claims_keys() {
+            return Err(LogError::Other(
+                "this Postgres log is not in the API's database: it cannot claim keys".to_owned(),
+            ));
+        }
+        self.append_with(record.tenant_id, &record.encode(), Some(claim.clone()))
+            .await
     }
 
     async fn read(
