@@ -6,7 +6,10 @@
 //! a record is chosen by its tenant id, so all of a tenant's records are totally ordered.
 //!
 //! This crate knows records only as [`CommandRecord`]s; it must never depend on the decision
-//! logic (`domain`) or on the read models.
+//! logic (`domain`) or on the read models. One table outside the log is written here: the
+//! Postgres log beside the API's database inserts a request's `Idempotency-Key` row
+//! (`apistate.idempotency_keys`) in the transaction of its append ([`EventLog::append_claiming`]),
+//! so that a fresh key costs the request nothing of its own.
 
 use std::sync::Arc;
 use std::time::Duration;
