@@ -193,13 +193,12 @@ where
         let (response, ran) =
             with_the_append::run(claim, ids::with_seed(seed, service.call(req))).await;
         let (request, answer) = Answer::of(response?).await?;
-        let (taken, claimed) = (ran.taken, ran.claimed);
-        let taken = taken
-            || (claimed == Claimed::Not
+        let taken = ran.taken
+            || (ran.claimed == Claimed::Not
                 && answer.kept()
                 && !keep_unclaimed(&keyed, first_seen, &answer).await);
         if !taken {
-            return Ok(settle(&keyed, first_seen, claimed, request, answer).await);
+            return Ok(settle(&keyed, first_seen, ran.claimed, request, answer).await);
         }
         // The key was used before: nothing was appended (or kept). The request is claimed
         // the usual way and runs again if it owns the key then (with the ids of its first

@@ -150,14 +150,9 @@ async fn a_retry_that_finds_its_key_taken_runs_again_with_its_first_use_and_coun
         ulid::Ulid::from_string(ulid).unwrap().timestamp_ms()
     };
     assert_eq!(time_of(agent["id"].as_str().unwrap()), time_of(&command_id));
-    let list: Value = app
-        .request_to(&app.base, &key, Method::GET, "/v1/agents")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let (_, list) = app
+        .call_to(&app.base, &key, Method::GET, "/v1/agents", None)
+        .await;
     assert_eq!(list["pagination"]["total"], 1, "{list}");
     // The 504, the retry (once), the GET and this one: four.
     let fourth = post(&app, &app.base, &key, None, "Fourth").await;
