@@ -14,6 +14,7 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 
 use event_log::KeyClaim;
+use schema::ErrorCode;
 
 use super::answer::Claimed;
 use crate::error::ApiError;
@@ -64,8 +65,12 @@ pub fn claim_with_the_append() -> Option<KeyClaim> {
 }
 
 /// Tells the middleware that this request's append found its key taken: the error the
-/// handler answers with goes nowhere.
+/// handler answers with goes nowhere (the middleware claims the key and answers instead), and
+/// is not logged as a failure — a retry with its key is no error.
 pub fn key_taken() -> ApiError {
     let _ = WITH_THE_APPEND.try_with(|w| w.taken.set(true));
-    ApiError::internal("the Idempotency-Key was taken; the request is claimed again")
+    ApiError::new(
+        ErrorCode::IdempotencyKeyInUse,
+        "This Idempotency-Key was used before; the request is claimed again",
+    )
 }
