@@ -18,7 +18,7 @@ pub(super) enum Claimed {
     /// Claimed before the handler ran, or with its append (which may have failed after it
     /// inserted the key).
     Yes,
-    /// To be claimed with an append the request never made (see [`WithTheAppend`]).
+    /// To be claimed with an append the request never made (see `super::with_the_append`).
     Not,
 }
 
