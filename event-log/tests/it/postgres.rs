@@ -373,3 +373,90 @@ async fn a_record_the_database_refuses_fails_its_own_append_only() {
         "a record is not at the offset its append returned"
     );
 }
+
+/// A consumer that has handed out everything its partitions hold does not query the log again
+/// until an append is notified — polls in between cost the server nothing — and still finds,
+/// within its fallback poll, a record whose notification never came.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caught_up_consumer_reads_the_log_again_only_when_an_append_is_notified() {
+    let database = TestDatabase::create().await;
+    let url = with_partitions(&database.url, 1);
+    migrate_postgres_log(&url).await.expect("migrate");
+    let log = connect(&url).await.expect("connect");
+    let (admin, connection) = tokio_postgres::connect(&database.url, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    let tenant = crate::support::tenants(&*log, 1)[0];
+    let mut member = Member::join(&*log, "quiet").await;
+    member
+        .poll_until(deadline(30), "the member owns the partition", |m| {
+            m.owned.len() == 1
+        })
+        .await;
+    log.append(&crate::support::record(tenant, 0))
+        .await
+        .expect("append");
+    assert_eq!(member.collect(0, 0, 1, deadline(30)).await.len(), 1);
+
+    // Reads of the records' key by the member's connection, once its statistics are flushed
+    // (a backend reports them at most once a second, when idle).
+    let reads = || async {
+        tokio::time::sleep(Duration::from_millis(1_500)).await;
+        admin
+            .batch_execute("SELECT pg_stat_clear_snapshot()")
+            .await
+            .unwrap();
+        admin
+            .query_one(
+                "SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = 'records_pkey'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    let before = reads().await;
+    // Ten polls, nothing appended: each used to fetch at least once (twice when it waited out
+    // its time). Now only the fallback poll reads — due at the first, after the pause above,
+    // and again only if the ten take longer than its half second (a loaded machine).
+    for _ in 0..10 {
+        let event = member.poll(Duration::from_millis(30)).await;
+        assert!(matches!(event, ConsumerEvent::Idle), "{event:?}");
+    }
+    let idle_reads = reads().await - before;
+    assert!(
+        idle_reads <= 2,
+        "ten idle polls queried the log {idle_reads} times"
+    );
+
+    // A notified append is handed out at once.
+    log.append(&crate::support::record(tenant, 1))
+        .await
+        .expect("append");
+    match member.poll(Duration::from_millis(200)).await {
+        ConsumerEvent::Records(entries) => assert_eq!(entries[0].position.offset, 1),
+        other => panic!("expected the appended record, got {other:?}"),
+    }
+    // A record whose notification never came (written without one) is found by the fallback
+    // poll, within a poll of a second.
+    admin
+        .batch_execute(
+            "UPDATE eventlog.partitions SET next_offset = 3 WHERE partition = 0;
+             INSERT INTO eventlog.records (partition, \"offset\", command_id, tenant_id, record)
+             SELECT 0, 2, command_id || '-copy', tenant_id, record FROM eventlog.records
+             WHERE \"offset\" = 1",
+        )
+        .await
+        .expect("write a record without a notification");
+    let until = deadline(5);
+    loop {
+        match member.poll(Duration::from_secs(1)).await {
+            ConsumerEvent::Records(entries) => {
+                assert_eq!(entries[0].position.offset, 2);
+                break;
+            }
+            _ => assert!(tokio::time::Instant::now() < until, "never found"),
+        }
+    }
+}
