@@ -26,6 +26,7 @@ use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_postgres::Client;
 
+pub use self::session::Notified;
 use self::session::Session;
 use crate::postgres::{connect_error, db_error};
 use crate::{ConsumerEvent, ConsumerOptions, LogError};
@@ -180,6 +181,13 @@ impl Membership {
     /// Woken by every notification on the channel, and when the connection ends.
     pub fn wake(&self) -> Option<Arc<Notify>> {
         self.session.as_ref().map(|session| session.wake.clone())
+    }
+
+    /// What the notifications on the channel told since the last call (taken).
+    pub fn notified(&self) -> Option<Notified> {
+        self.session
+            .as_ref()
+            .map(|session| Notified::take(&session.notified))
     }
 
     /// When the next [`Self::rebalance`] is due.

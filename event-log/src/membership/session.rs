@@ -3,7 +3,8 @@
 //! dies), it keeps the member's heartbeat row fresh and, for the Postgres log, it LISTENs for
 //! appends.
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures::StreamExt;
@@ -25,6 +26,8 @@ pub(super) struct Session {
     pub client: Arc<Client>,
     /// Woken by every notification on the channel, and once when the connection ends.
     pub wake: Arc<Notify>,
+    /// What the notifications told since it was last taken ([`Notified::take`]).
+    pub notified: Arc<Mutex<Notified>>,
     driver: JoinHandle<()>,
     heartbeat: JoinHandle<()>,
 }
@@ -39,8 +42,10 @@ impl Session {
     ) -> Result<Self, LogError> {
         let (client, mut connection) = config.connect(NoTls).await.map_err(connect_error)?;
         let wake = Arc::new(Notify::new());
+        let notified = Arc::new(Mutex::new(Notified::default()));
         let driver = tokio::spawn({
             let wake = wake.clone();
+            let notified = notified.clone();
             async move {
                 // Driving the connection is what delivers query results; notifications come
                 // out of the same stream. It ends when the client is dropped or the server
@@ -48,7 +53,11 @@ impl Session {
                 let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
                 while let Some(message) = messages.next().await {
                     match message {
-                        Ok(AsyncMessage::Notification(_)) => wake.notify_one(),
+                        Ok(AsyncMessage::Notification(notification)) => {
+                            // Noted before the wake, so that whoever the wake reaches finds it.
+                            Notified::note(&notified, notification.payload());
+                            wake.notify_one();
+                        }
                         Ok(_) => {}
                         Err(error) => {
                             tracing::warn!(%error, "event-log consumer connection failed");
@@ -56,6 +65,7 @@ impl Session {
                         }
                     }
                 }
+                Notified::note(&notified, "");
                 wake.notify_one();
             }
         });
@@ -81,6 +91,7 @@ impl Session {
         Ok(Self {
             client,
             wake,
+            notified,
             driver,
             heartbeat,
         })
@@ -99,6 +110,37 @@ impl Drop for Session {
         if self.client.is_closed() {
             self.driver.abort();
         }
+    }
+}
+
+/// The partitions whose appends were notified (the Postgres log's payload is the partition),
+/// or `all` when a payload named none (or the connection ended).
+#[derive(Debug, Default)]
+pub struct Notified {
+    pub all: bool,
+    pub partitions: BTreeSet<u32>,
+}
+
+impl Notified {
+    fn note(notified: &Mutex<Self>, payload: &str) {
+        let mut notified = notified
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        match payload.parse() {
+            Ok(partition) => {
+                notified.partitions.insert(partition);
+            }
+            Err(_) => notified.all = true,
+        }
+    }
+
+    /// What was noted since the last call, leaving nothing.
+    pub fn take(notified: &Mutex<Self>) -> Self {
+        std::mem::take(
+            &mut *notified
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        )
     }
 }
 

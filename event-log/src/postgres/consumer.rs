@@ -1,15 +1,14 @@
 //! Consumers of the Postgres log: members share the partitions as [`membership`] describes,
 //! in the log's own database, and each reads its partitions' records from `eventlog.records`,
-//! woken by the `NOTIFY` of every append.
+//! woken by the `NOTIFY` of every append — once caught up, only the partitions notified.
 //!
 //! [`membership`]: crate::membership
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use futures::FutureExt;
-use tokio::sync::Notify;
 use tokio::time::Instant;
 use tokio_postgres::Statement;
 
@@ -52,12 +51,16 @@ pub(super) struct PostgresConsumer {
     /// Owned partitions and the next offset to hand out of each.
     owned: BTreeMap<u32, i64>,
     pending: VecDeque<ConsumerEvent>,
-    /// The last fetch handed out every record of the owned partitions from `owned`'s offsets
-    /// (none of them reached its limit), and nothing changed those offsets since: until an
-    /// append is notified, or [`FALLBACK_POLL`] has passed, fetching again would find nothing.
-    /// (After handing out a batch, the caller polls again at once; fetching then cost a round
-    /// trip and the server a query for nothing, about every third fetch under steady appends.)
-    caught_up_at: Option<Instant>,
+    /// The owned partitions a fetch may find records in beyond `owned`'s offsets: `None` for
+    /// every one (nothing known: just assigned, a seek, a connection made again, a
+    /// notification without a partition, the fallback poll due), else those whose appends were
+    /// notified since they were last fetched, or that the last fetch left with more. A
+    /// partition nothing was appended to is not read: a fetch costs the server an index probe
+    /// per partition it reads, and the projector polls again right after taking each batch.
+    unfetched: Option<BTreeSet<u32>>,
+    /// When every owned partition was last fetched: a notification lost delays its records by
+    /// [`FALLBACK_POLL`] at most.
+    fetched_all_at: Instant,
 }
 
 impl PostgresConsumer {
@@ -75,7 +78,8 @@ impl PostgresConsumer {
             max_batch: options.max_batch.max(1),
             owned: BTreeMap::new(),
             pending: VecDeque::new(),
-            caught_up_at: None,
+            unfetched: None,
+            fetched_all_at: Instant::now(),
         };
         consumer.prepare().await?;
         Ok(consumer)
@@ -86,7 +90,7 @@ impl PostgresConsumer {
         if self.membership.connect().await? || self.fetch.is_none() {
             self.fetch = None;
             // Appends notified while the connection was gone went unheard.
-            self.caught_up_at = None;
+            self.unfetched = None;
             if let Some(client) = self.membership.client() {
                 self.fetch = Some(client.prepare(FETCH).await.map_err(db_error)?);
             }
@@ -96,7 +100,7 @@ impl PostgresConsumer {
 
     /// Queues an assignment change and follows it in `owned`.
     fn queue(&mut self, change: ConsumerEvent) {
-        self.caught_up_at = None;
+        self.unfetched = None;
         match &change {
             ConsumerEvent::Assigned(partitions) => {
                 self.owned.extend(partitions.iter().map(|p| (*p, 0)));
@@ -111,18 +115,54 @@ impl PostgresConsumer {
         self.pending.push_back(change);
     }
 
-    /// The next records of every owned partition, at most `max_batch` in all.
-    async fn fetch(&mut self) -> Result<Vec<LogEntry>, LogError> {
+    /// The owned partitions to fetch now (see `unfetched`); takes what the notifications told,
+    /// and the wake's permit, so that the wait after a fetch that finds nothing new is not cut
+    /// short by what that fetch read.
+    fn partitions_to_fetch(&mut self) -> Vec<u32> {
+        if let Some(wake) = self.membership.wake() {
+            // The permit first: a partition noted after the notes are taken below comes with a
+            // permit of its own (the note is made before the wake).
+            let _ = wake.notified().now_or_never();
+        }
+        match self.membership.notified() {
+            Some(notified) if notified.all => self.unfetched = None,
+            Some(notified) => {
+                if let Some(unfetched) = &mut self.unfetched {
+                    unfetched.extend(notified.partitions);
+                }
+            }
+            None => {}
+        }
+        if self.fetched_all_at.elapsed() >= FALLBACK_POLL {
+            self.unfetched = None;
+        }
+        match &self.unfetched {
+            None => self.owned.keys().copied().collect(),
+            Some(unfetched) => self
+                .owned
+                .keys()
+                .filter(|partition| unfetched.contains(partition))
+                .copied()
+                .collect(),
+        }
+    }
+
+    /// The next records of `partitions` (owned), at most `max_batch` in all.
+    async fn fetch(&mut self, partitions: &[u32]) -> Result<Vec<LogEntry>, LogError> {
         let (Some(client), Some(fetch)) = (self.membership.client(), &self.fetch) else {
             return Ok(Vec::new());
         };
-        // Known again only once this fetch has succeeded.
-        self.caught_up_at = None;
-        let (partitions, offsets): (Vec<i32>, Vec<i64>) =
-            self.owned.iter().map(|(p, o)| (*p as i32, *o)).unzip();
-        let per_partition = (self.max_batch / partitions.len().max(1)).max(1) as i64;
+        let all = partitions.len() == self.owned.len();
+        let unfetched = self.unfetched.take();
+        let offsets: Vec<i64> = partitions.iter().map(|p| self.owned[p]).collect();
+        let numbers: Vec<i32> = partitions.iter().map(|p| *p as i32).collect();
+        // Each owned partition's share of a batch, whether read now or not (see
+        // docs/ARCHITECTURE.md: sharing a batch out to busy partitions slowed other requests).
+        let per_partition = (self.max_batch / self.owned.len().max(1)).max(1) as i64;
+        let started = Instant::now();
+        // On failure `unfetched` stays `None`: every partition is read at the next fetch.
         let rows = client
-            .query(fetch, &[&partitions, &offsets, &per_partition])
+            .query(fetch, &[&numbers, &offsets, &per_partition])
             .await
             .map_err(db_error)?;
         let mut batch = Vec::with_capacity(rows.len().min(self.max_batch));
@@ -136,22 +176,22 @@ impl PostgresConsumer {
                 .insert(entry.position.partition, entry.position.offset + 1);
             *handed_out.entry(entry.position.partition).or_default() += 1;
         }
-        let all =
-            rows.len() <= self.max_batch && handed_out.values().all(|count| *count < per_partition);
-        self.caught_up_at = all.then(Instant::now);
-        Ok(batch)
-    }
-
-    /// Whether a fetch may find records: something changed since the last one found the
-    /// partitions' ends, an append was notified since, or the fallback poll is due (a
-    /// notification lost). Takes `wake`'s permit: the fetch that follows sees the records it
-    /// announced.
-    fn may_find_records(&self, wake: Option<&Notify>) -> bool {
-        let notified = wake.is_some_and(|wake| wake.notified().now_or_never().is_some());
-        match self.caught_up_at {
-            None => true,
-            Some(caught_up_at) => notified || caught_up_at.elapsed() >= FALLBACK_POLL,
+        // Read to their ends now, but for those that reached their share (or were cut off).
+        let mut left = unfetched.unwrap_or_default();
+        for partition in partitions {
+            left.remove(partition);
         }
+        let cut_off = rows.len() > self.max_batch;
+        left.extend(
+            partitions
+                .iter()
+                .filter(|p| cut_off || handed_out.get(p).copied().unwrap_or(0) >= per_partition),
+        );
+        self.unfetched = Some(left);
+        if all {
+            self.fetched_all_at = started;
+        }
+        Ok(batch)
     }
 }
 
@@ -175,9 +215,9 @@ impl LogConsumer for PostgresConsumer {
                 Err(_) if self.membership.is_closed() => continue,
                 Err(error) => return Err(db_error(error)),
             }
-            let wake = self.membership.wake();
-            if !self.owned.is_empty() && self.may_find_records(wake.as_deref()) {
-                match self.fetch().await {
+            let partitions = self.partitions_to_fetch();
+            if !partitions.is_empty() {
+                match self.fetch(&partitions).await {
                     Ok(batch) if !batch.is_empty() => return Ok(ConsumerEvent::Records(batch)),
                     Ok(_) => {}
                     Err(_) if self.membership.is_closed() => continue,
@@ -193,11 +233,11 @@ impl LogConsumer for PostgresConsumer {
             let wake_at = deadline
                 .min(self.membership.next_rebalance())
                 .min(now + FALLBACK_POLL);
-            let Some(wake) = wake else {
+            let Some(wake) = self.membership.wake() else {
                 continue;
             };
             tokio::select! {
-                () = wake.notified() => self.caught_up_at = None,
+                () = wake.notified() => {}
                 () = tokio::time::sleep_until(wake_at) => {}
             }
         }
@@ -206,7 +246,9 @@ impl LogConsumer for PostgresConsumer {
     async fn seek(&mut self, partition: u32, next_offset: i64) -> Result<(), LogError> {
         if let Some(next) = self.owned.get_mut(&partition) {
             *next = next_offset.max(0);
-            self.caught_up_at = None;
+            if let Some(unfetched) = &mut self.unfetched {
+                unfetched.insert(partition);
+            }
         }
         Ok(())
     }

@@ -375,12 +375,14 @@ async fn a_record_the_database_refuses_fails_its_own_append_only() {
 }
 
 /// A consumer that has handed out everything its partitions hold does not query the log again
-/// until an append is notified — polls in between cost the server nothing — and still finds,
-/// within its fallback poll, a record whose notification never came.
+/// until an append is notified — polls in between cost the server nothing — then reads only the
+/// partition the append went to, and still finds, within its fallback poll, a record whose
+/// notification never came.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_caught_up_consumer_reads_the_log_again_only_when_an_append_is_notified() {
+async fn a_caught_up_consumer_reads_the_log_again_only_where_an_append_is_notified() {
+    const PARTITIONS: i64 = 4;
     let database = TestDatabase::create().await;
-    let url = with_partitions(&database.url, 1);
+    let url = with_partitions(&database.url, PARTITIONS as u32);
     migrate_postgres_log(&url).await.expect("migrate");
     let log = connect(&url).await.expect("connect");
     let (admin, connection) = tokio_postgres::connect(&database.url, tokio_postgres::NoTls)
@@ -388,19 +390,20 @@ async fn a_caught_up_consumer_reads_the_log_again_only_when_an_append_is_notifie
         .expect("connect");
     tokio::spawn(connection);
     let tenant = crate::support::tenants(&*log, 1)[0];
+    let partition = log.partition_for(tenant);
     let mut member = Member::join(&*log, "quiet").await;
     member
-        .poll_until(deadline(30), "the member owns the partition", |m| {
-            m.owned.len() == 1
+        .poll_until(deadline(30), "the member owns every partition", |m| {
+            m.owned.len() == PARTITIONS as usize
         })
         .await;
     log.append(&crate::support::record(tenant, 0))
         .await
         .expect("append");
-    assert_eq!(member.collect(0, 0, 1, deadline(30)).await.len(), 1);
+    assert_eq!(member.collect(partition, 0, 1, deadline(30)).await.len(), 1);
 
-    // Reads of the records' key by the member's connection, once its statistics are flushed
-    // (a backend reports them at most once a second, when idle).
+    // Partitions read by the member's fetches (one probe of the records' key each), once its
+    // statistics are flushed (a backend reports them at most once a second, when idle).
     let reads = || async {
         tokio::time::sleep(Duration::from_millis(1_500)).await;
         admin
@@ -417,35 +420,55 @@ async fn a_caught_up_consumer_reads_the_log_again_only_when_an_append_is_notifie
             .get::<_, i64>(0)
     };
     let before = reads().await;
-    // Ten polls, nothing appended: each used to fetch at least once (twice when it waited out
-    // its time). Now only the fallback poll reads — due at the first, after the pause above,
-    // and again only if the ten take longer than its half second (a loaded machine).
+    // Ten polls, nothing appended: each used to fetch every partition at least once (twice when
+    // it waited out its time). Now only the fallback poll reads — due at the first, after the
+    // pause above, and again only if the ten take longer than its half second (a loaded
+    // machine).
     for _ in 0..10 {
         let event = member.poll(Duration::from_millis(30)).await;
         assert!(matches!(event, ConsumerEvent::Idle), "{event:?}");
     }
     let idle_reads = reads().await - before;
     assert!(
-        idle_reads <= 2,
-        "ten idle polls queried the log {idle_reads} times"
+        idle_reads <= 2 * PARTITIONS,
+        "ten idle polls read {idle_reads} partitions"
     );
 
-    // A notified append is handed out at once.
-    log.append(&crate::support::record(tenant, 1))
-        .await
-        .expect("append");
-    match member.poll(Duration::from_millis(200)).await {
-        ConsumerEvent::Records(entries) => assert_eq!(entries[0].position.offset, 1),
-        other => panic!("expected the appended record, got {other:?}"),
+    // Notified appends are handed out at once, each read from its partition alone.
+    let before = reads().await;
+    let event = member.poll(Duration::from_millis(30)).await; // the fallback poll, due again
+    assert!(matches!(event, ConsumerEvent::Idle), "{event:?}");
+    for n in 1..=5 {
+        log.append(&crate::support::record(tenant, n))
+            .await
+            .expect("append");
+        match member.poll(Duration::from_millis(200)).await {
+            ConsumerEvent::Records(entries) => {
+                assert_eq!(entries.len(), 1);
+                assert_eq!(entries[0].position.offset, n as i64);
+            }
+            other => panic!("expected the appended record, got {other:?}"),
+        }
     }
+    let notified_reads = reads().await - before;
+    // The fallback poll's full read, five of one partition, and room for two more full reads
+    // on a loaded machine; reading every partition each time would be 24.
+    assert!(
+        notified_reads <= PARTITIONS + 5 + 2 * (PARTITIONS - 1),
+        "five notified appends read {notified_reads} partitions"
+    );
+
     // A record whose notification never came (written without one) is found by the fallback
     // poll, within a poll of a second.
     admin
-        .batch_execute(
-            "UPDATE eventlog.partitions SET next_offset = 3 WHERE partition = 0;
+        .execute(
+            "WITH head AS (
+                 UPDATE eventlog.partitions SET next_offset = 7 WHERE partition = $1
+             )
              INSERT INTO eventlog.records (partition, \"offset\", command_id, tenant_id, record)
-             SELECT 0, 2, command_id || '-copy', tenant_id, record FROM eventlog.records
-             WHERE \"offset\" = 1",
+             SELECT partition, 6, command_id || '-copy', tenant_id, record FROM eventlog.records
+             WHERE partition = $1 AND \"offset\" = 5",
+            &[&(partition as i32)],
         )
         .await
         .expect("write a record without a notification");
@@ -453,7 +476,7 @@ async fn a_caught_up_consumer_reads_the_log_again_only_when_an_append_is_notifie
     loop {
         match member.poll(Duration::from_secs(1)).await {
             ConsumerEvent::Records(entries) => {
-                assert_eq!(entries[0].position.offset, 2);
+                assert_eq!(entries[0].position.offset, 6);
                 break;
             }
             _ => assert!(tokio::time::Instant::now() < until, "never found"),
