@@ -66,6 +66,10 @@ pub const API_STATE: &[(&str, &str)] = &[
         "0004_idempotency_answers_on_their_page",
         include_str!("../../migrations/api-state/0004_idempotency_answers_on_their_page.sql"),
     ),
+    (
+        "0005_idempotency_expiry_by_block_range",
+        include_str!("../../migrations/api-state/0005_idempotency_expiry_by_block_range.sql"),
+    ),
 ];
 
 /// The dispatcher's delivery queue (schema [`DISPATCH_SCHEMA`]).
