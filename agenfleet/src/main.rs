@@ -5,7 +5,7 @@ static ALLOCATOR: allocator::MiMalloc = allocator::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     allocator::give_memory_back();
-    match ops::runtime::beside_http_workers() {
+    match ops::runtime::on_half_the_cores() {
         Ok(runtime) => runtime.block_on(run()),
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");

@@ -9,7 +9,7 @@ struct Args {
 }
 
 fn main() -> anyhow::Result<()> {
-    ops::runtime::beside_http_workers()?.block_on(run())
+    ops::runtime::on_half_the_cores()?.block_on(run())
 }
 
 async fn run() -> anyhow::Result<()> {

@@ -13,7 +13,7 @@ struct Args {
 
 fn main() -> anyhow::Result<()> {
     allocator::give_memory_back();
-    tokio::runtime::Runtime::new()?.block_on(run())
+    ops::runtime::on_half_the_cores()?.block_on(run())
 }
 
 async fn run() -> anyhow::Result<()> {
