@@ -16,9 +16,8 @@
 /// The projector's own CPU per command is about a third of its database's, and its tasks hand
 /// each batch on to one another (a fetch, the decisions, the batch's statements, its
 /// announcement): on two cores beside `api` and Postgres, one runtime thread instead of two cut
-/// its context switches per command from 3.1 to 2.3 and its CPU by a sixth, and two systems run
-/// side by side on one machine applied 2.5 % more creates (7 of 8 runs) and 3.6 % more with an
-/// `Idempotency-Key` with one thread (docs/BENCHMARKS.md).
+/// its context switches per command from 3.1 to 2.3 and its CPU by a sixth, and side by side
+/// with the build before it applied 6.1 % more creates (4 of 4 runs; docs/BENCHMARKS.md).
 pub fn on_half_the_cores() -> std::io::Result<tokio::runtime::Runtime> {
     let threads = match std::env::var_os("TOKIO_WORKER_THREADS") {
         Some(value) => threads_asked(&value.to_string_lossy())?,
