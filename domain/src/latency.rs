@@ -10,9 +10,12 @@ use serde::{Deserialize, Serialize};
 /// Bucket `i` (i ≥ 1) holds latencies in (γ^(i-2), γ^(i-1)] milliseconds; bucket 0 holds 0 ms.
 const GAMMA: f64 = 1.04;
 
-/// Sparse counts by bucket index, stored as `[[index, count], …]`.
+/// Sparse counts by bucket index, stored as a JSON object `{"<index>": count, …}`: adding a
+/// few buckets to a stored sketch then touches those keys alone (the hourly rollups do so in
+/// SQL, on every batch of replies), where an array of pairs had to be unpacked and grouped
+/// whole.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "Vec<(u16, u64)>", into = "Vec<(u16, u64)>")]
+#[serde(transparent)]
 pub struct LatencySketch {
     counts: BTreeMap<u16, u64>,
 }
@@ -55,6 +58,11 @@ impl LatencySketch {
     pub fn add(&mut self, latency_ms: u64) {
         let slot = self.counts.entry(index_of(latency_ms)).or_default();
         *slot = slot.saturating_add(1);
+    }
+
+    /// The buckets holding latencies, by index, with their counts.
+    pub fn buckets(&self) -> impl Iterator<Item = (u16, u64)> + '_ {
+        self.counts.iter().map(|(index, count)| (*index, *count))
     }
 
     pub fn merge(&mut self, other: &LatencySketch) {
@@ -133,6 +141,33 @@ mod tests {
         let stored = serde_json::to_string(&a).unwrap();
         assert_eq!(serde_json::from_str::<LatencySketch>(&stored).unwrap(), all);
         assert_eq!(LatencySketch::default().quantile(0.5), None);
+    }
+
+    #[test]
+    fn a_sketch_is_stored_as_an_object_of_counts_by_bucket() {
+        let sketch = LatencySketch::from(vec![(160, 3), (7, 1), (160, 2)]);
+        let stored = serde_json::to_value(&sketch).unwrap();
+        assert_eq!(stored, serde_json::json!({"7": 1, "160": 5}));
+        assert_eq!(
+            serde_json::from_value::<LatencySketch>(stored).unwrap(),
+            sketch
+        );
+        assert_eq!(sketch.buckets().collect::<Vec<_>>(), [(7, 1), (160, 5)]);
+        assert_eq!(
+            serde_json::to_value(LatencySketch::default()).unwrap(),
+            serde_json::json!({})
+        );
+        for invalid in [
+            r#"[[160, 3]]"#,
+            r#"{"a": 1}"#,
+            r#"{"70000": 1}"#,
+            r#"{"1": -1}"#,
+        ] {
+            assert!(
+                serde_json::from_str::<LatencySketch>(invalid).is_err(),
+                "{invalid}"
+            );
+        }
     }
 
     #[test]

@@ -46,6 +46,10 @@ pub const READ_MODEL: &[(&str, &str)] = &[
         "0010_checkpoint_tokens",
         include_str!("../../migrations/read-model/0010_checkpoint_tokens.sql"),
     ),
+    (
+        "0011_latency_sketches_by_bucket",
+        include_str!("../../migrations/read-model/0011_latency_sketches_by_bucket.sql"),
+    ),
 ];
 
 /// The API's own state (schema [`API_STATE_SCHEMA`]).

@@ -48,6 +48,53 @@ fn assert_close(value: &Value, want: f64, what: &str) {
     );
 }
 
+/// Each reply is its own batch, so each adds its latency to the sketches stored by the ones
+/// before: to a bucket they hold, and to a new one. Every stored sketch (the agent's hours, the
+/// model's hours, the tenant's days) then holds exactly the latencies reported.
+#[tokio::test]
+async fn replies_add_their_latencies_to_the_stored_sketches_bucket_by_bucket() {
+    let app = TestApp::spawn().await;
+    let agent = app.create_agent(json!({"name": "Nova"})).await;
+    let session = app.open_session(&agent).await;
+    let latencies = [420, 420, 9_000, 420, 0, 9_000];
+    for latency in latencies {
+        post(
+            &app,
+            &session,
+            json!({"role": "assistant", "content": "done",
+                   "usage": {"model": SONNET, "inputTokens": 1, "outputTokens": 1, "latencyMs": latency}}),
+        )
+        .await;
+    }
+    let mut expected = domain::latency::LatencySketch::default();
+    latencies.iter().for_each(|ms| expected.add(*ms));
+    let sql = app.sql().await;
+    for table in [
+        "metrics_agent_hourly",
+        "metrics_tenant_hourly",
+        "metrics_tenant_daily",
+    ] {
+        // All rows of the tenant: the replies may straddle an hour (or a day).
+        let rows = sql
+            .query(
+                &format!("SELECT latency FROM {table} WHERE tenant_id = $1 AND latency <> '{{}}'"),
+                &[&app.tenant.to_string()],
+            )
+            .await
+            .unwrap();
+        let mut stored = domain::latency::LatencySketch::default();
+        for row in &rows {
+            let value: Value = row.get(0);
+            assert!(value.is_object(), "{table}: {value}");
+            stored.merge(&serde_json::from_value(value).unwrap());
+        }
+        assert_eq!(stored, expected, "{table}");
+    }
+    let summary = get(&app, "/v1/metrics/summary").await;
+    assert_close(&summary["latencyMs"]["p50"], 420.0, "p50");
+    assert_close(&summary["latencyMs"]["p95"], 9_000.0, "p95");
+}
+
 #[tokio::test]
 async fn a_reply_is_priced_to_the_micro_dollar_in_the_message_the_series_and_the_summary() {
     let app = TestApp::spawn().await;

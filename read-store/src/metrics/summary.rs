@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 use deadpool_postgres::GenericClient;
 use domain::latency::LatencySketch;
 use futures::TryStreamExt;
-use postgres_types::{Json, ToSql};
+use postgres_types::ToSql;
 use schema::agent::AgentStatus;
 use schema::TenantId;
 
@@ -185,7 +185,7 @@ async fn tenant_latency(
              WHERE tenant_id = $1 AND day >= $6 AND day < $7
              UNION ALL
              SELECT latency FROM metrics_tenant_hourly
-             WHERE tenant_id = $1 AND latency <> '[]'
+             WHERE tenant_id = $1 AND latency <> '{}'
                AND ((hour >= $4 AND hour < least($2::timestamptz, $5)) OR (hour >= greatest($3::timestamptz, $4) AND hour < $5))",
         )
         .await?;
@@ -203,10 +203,7 @@ async fn tenant_latency(
     futures::pin_mut!(rows);
     let mut latency = DenseCounts::default();
     while let Some(row) = rows.try_next().await? {
-        let Json(pairs): Json<Vec<(u16, u64)>> = row
-            .try_get("latency")
-            .map_err(|e| StoreError::Corrupt(format!("latency sketch: {e}")))?;
-        latency.add(&pairs);
+        latency.add(super::latency_from_row(&row)?.buckets());
     }
     Ok(latency.into_sketch())
 }
@@ -216,13 +213,13 @@ async fn tenant_latency(
 struct DenseCounts(Vec<u64>);
 
 impl DenseCounts {
-    fn add(&mut self, pairs: &[(u16, u64)]) {
-        for &(index, count) in pairs {
+    fn add(&mut self, buckets: impl Iterator<Item = (u16, u64)>) {
+        for (index, count) in buckets {
             let index = usize::from(index);
             if index >= self.0.len() {
                 self.0.resize(index + 1, 0);
             }
-            self.0[index] += count;
+            self.0[index] = self.0[index].saturating_add(count);
         }
     }
 
@@ -246,7 +243,7 @@ mod tests {
         [420, 30_000].iter().for_each(|ms| b.add(*ms));
         let mut dense = DenseCounts::default();
         for sketch in [&a, &b] {
-            dense.add(&Vec::from(sketch.clone()));
+            dense.add(sketch.buckets());
         }
         a.merge(&b);
         assert_eq!(dense.into_sketch(), a);

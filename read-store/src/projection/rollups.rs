@@ -201,20 +201,21 @@ fn counters<'a>(rows: impl Iterator<Item = &'a Rollup> + Clone) -> Vec<Param> {
     params
 }
 
-/// The stored sketch `t.latency` and the batch's `EXCLUDED.latency` added bucket by bucket, as
-/// the SQL function `merge_latency` of migration 0002 did (0008 drops it). Written into the
-/// upserts rather than called: Postgres plans a SQL function that it cannot inline (this one
-/// aggregates) on every execution of the statement calling it — 160 µs per upsert here, three
-/// upserts per batch of messages, where the statement's own plan is made once per connection.
-/// A row of the batch without latencies (user messages, replies that report none: half of a
-/// conversation, and every row of the model `''`) leaves the stored sketch as it is, unread: the
-/// merge unpacked and packed it again for nothing (the agents' hourly upsert 18-28 µs a row
-/// before, 15-16 after; docs/BENCHMARKS.md).
-const MERGED_LATENCY: &str = "CASE WHEN EXCLUDED.latency = '[]'::jsonb THEN t.latency ELSE
-    (SELECT coalesce(jsonb_agg(jsonb_build_array(bucket, total) ORDER BY bucket), '[]'::jsonb)
-     FROM (SELECT (e->>0)::int AS bucket, sum((e->>1)::bigint) AS total
-           FROM jsonb_array_elements(t.latency || EXCLUDED.latency) AS e
-           GROUP BY 1) AS merged) END";
+/// The stored sketch `t.latency` with the batch's `EXCLUDED.latency` added: each of the batch's
+/// buckets (one or a few) looked up in the stored object and written over it with the sum.
+/// Written into the upserts rather than called: Postgres plans a SQL function that it cannot
+/// inline (this one aggregates) on every execution of the statement calling it — 160 µs per
+/// upsert here, three upserts per batch of messages, where the statement's own plan is made once
+/// per connection. A row of the batch without latencies (user messages, replies that report
+/// none: half of a conversation, and every row of the model `''`) leaves the stored sketch as it
+/// is, unread. Until migration 0011 sketches were arrays of pairs, unpacked, grouped and packed
+/// again whole on every merge: with replies spread over 0.2–20 s (a hundred buckets an hour) that
+/// cost 400 µs a row, where this costs 50 (docs/BENCHMARKS.md, twenty-third session).
+const MERGED_LATENCY: &str = "CASE WHEN EXCLUDED.latency = '{}'::jsonb THEN t.latency ELSE
+    t.latency || (SELECT jsonb_object_agg(added.key,
+                                          coalesce((t.latency ->> added.key)::numeric, 0)
+                                              + added.value::numeric)
+                  FROM jsonb_each_text(EXCLUDED.latency) AS added) END";
 
 /// `INSERT INTO {table} … ON CONFLICT ({key}) DO UPDATE` adding every counter (saturating at
 /// the largest `bigint`: a sum that would not fit must not fail the batch forever) and merging
