@@ -17,6 +17,9 @@ function request()
   if math.floor(sent / #paths) % 2 == 0 then
     return wrk.format(nil, path, headers, '{"content": "What changed in the report since yesterday?"}')
   end
+  -- Replies take 0.2 to 20 s, spread as a day's replies are: each agent's hourly sketch and the
+  -- tenant's fill about as many buckets as in real use (a constant latency kept them at one).
+  local latency = 200 + (sent * 7919) % 19800
   return wrk.format(nil, path, headers, '{"role": "assistant", "content": "Three sections changed.", '
-    .. '"usage": {"model": "gpt-4o", "inputTokens": 1200, "outputTokens": 300, "latencyMs": 900}}')
+    .. '"usage": {"model": "gpt-4o", "inputTokens": 1200, "outputTokens": 300, "latencyMs": ' .. latency .. '}}')
 end
