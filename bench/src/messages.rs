@@ -59,8 +59,11 @@ impl crate::Writes<'_> {
                     let body = if i % 2 == 0 {
                         json!({"content": "What changed in the report since yesterday?"})
                     } else {
+                        // Replies over 0.2–20 s, as `scripts/wrk/post_messages.lua` sends them:
+                        // the latency sketches fill about as many buckets as in real use.
+                        let latency = 200 + (i * 7919) % 19_800;
                         json!({"role": "assistant", "content": "Three sections changed.",
-                               "usage": {"model": "gpt-4o", "inputTokens": 1200, "outputTokens": 300, "latencyMs": 900}})
+                               "usage": {"model": "gpt-4o", "inputTokens": 1200, "outputTokens": 300, "latencyMs": latency}})
                     };
                     let mut request = client.post(&url).bearer_auth(&key).json(&body);
                     if keyed {
