@@ -31,12 +31,6 @@ impl From<Vec<(u16, u64)>> for LatencySketch {
     }
 }
 
-impl From<LatencySketch> for Vec<(u16, u64)> {
-    fn from(sketch: LatencySketch) -> Self {
-        sketch.counts.into_iter().collect()
-    }
-}
-
 fn index_of(latency_ms: u64) -> u16 {
     if latency_ms == 0 {
         return 0;

@@ -5,7 +5,8 @@
 use read_store::migrate::{apply, READ_MODEL};
 use testkit::postgres::TestDatabase;
 
-const BEFORE: &str = "0011_latency_sketches_by_bucket";
+/// The migration under test.
+const MIGRATION: &str = "0011_latency_sketches_by_bucket";
 
 #[tokio::test]
 async fn stored_pairs_become_counts_by_bucket() {
@@ -16,7 +17,7 @@ async fn stored_pairs_become_counts_by_bucket() {
     tokio::spawn(connection);
     let until = READ_MODEL
         .iter()
-        .position(|(version, _)| *version == BEFORE)
+        .position(|(version, _)| *version == MIGRATION)
         .expect("the migration is listed");
     apply(&mut client, "readmodel", &READ_MODEL[..until])
         .await
@@ -37,7 +38,7 @@ async fn stored_pairs_become_counts_by_bucket() {
         .unwrap();
 
     let applied = apply(&mut client, "readmodel", READ_MODEL).await.unwrap();
-    assert_eq!(applied.first().map(String::as_str), Some(BEFORE));
+    assert_eq!(applied.first().map(String::as_str), Some(MIGRATION));
 
     let sketches = |sql: &str| {
         let sql = sql.to_owned();
@@ -52,8 +53,10 @@ async fn stored_pairs_become_counts_by_bucket() {
                 .collect::<Vec<_>>()
         }
     };
+    let agent_sketches =
+        sketches("SELECT latency FROM metrics_agent_hourly ORDER BY agent_id").await;
     assert_eq!(
-        sketches("SELECT latency FROM metrics_agent_hourly ORDER BY agent_id").await,
+        agent_sketches,
         [
             serde_json::json!({"3": 2, "160": 18446744073709551615u64}),
             serde_json::json!({}),
@@ -79,10 +82,8 @@ async fn stored_pairs_become_counts_by_bucket() {
         (1, 8)
     );
     // What the metrics read back: the same sketch as the pairs held.
-    let sketch: domain::latency::LatencySketch = serde_json::from_value(
-        sketches("SELECT latency FROM metrics_agent_hourly ORDER BY agent_id").await[0].clone(),
-    )
-    .unwrap();
+    let sketch: domain::latency::LatencySketch =
+        serde_json::from_value(agent_sketches[0].clone()).unwrap();
     assert_eq!(
         sketch,
         domain::latency::LatencySketch::from(vec![(3, 2), (160, u64::MAX)])
