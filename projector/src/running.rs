@@ -7,7 +7,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use event_log::LogEntry;
-use read_store::projection::SharedConnection;
+use read_store::projection::HandedOver;
 use read_store::StoreError;
 use tokio::sync::oneshot;
 use tokio::task::{Id, JoinSet};
@@ -54,7 +54,7 @@ impl Running {
         &mut self,
         partition: u32,
         behind: bool,
-    ) -> (Option<InTurn>, oneshot::Sender<SharedConnection>) {
+    ) -> (Option<InTurn>, oneshot::Sender<HandedOver>) {
         let after = self.turns.remove(&partition).filter(|_| behind);
         let (next, turn) = oneshot::channel();
         self.turns.insert(partition, turn);

@@ -3,14 +3,14 @@
 //! the previous one's `COMMIT` is answered, on the same connection, right behind it.
 
 use event_log::LogEntry;
-use read_store::projection::{self, PipelinedTransaction, SharedConnection, UnitOfWork, Writes};
+use read_store::projection::{self, HandedOver, PipelinedTransaction, UnitOfWork, Writes};
 use read_store::StoreError;
 use schema::CommandRecord;
 
 use super::{decide, BatchOutcome, Projection};
 
 /// The connection a partition's batch in flight hands over once all its requests are on it.
-pub type InTurn = tokio::sync::oneshot::Receiver<SharedConnection>;
+pub type InTurn = tokio::sync::oneshot::Receiver<HandedOver>;
 
 /// A batch decided on its partition's carried state, its writes built ([`Projection::prepare`]).
 pub struct Prepared {
@@ -86,19 +86,24 @@ impl Projection {
     /// [`Self::send`] for a batch of a partition whose previous batch may still be in flight:
     /// sent on the connection that batch hands over (`after`, once all its requests are on it;
     /// `None`: none in flight, or committed already), so the server runs it right after that
-    /// one; and its own connection handed over to `next` in turn. If the batch before fails
-    /// before handing over, this one is not sent and fails too.
+    /// one — or, if that one's answers are all in by then, on a connection of its own; and its
+    /// own connection handed over to `next` in turn. If the batch before fails before handing
+    /// over, this one is not sent and fails too.
     pub async fn send_in_turn(
         &self,
         prepared: Prepared,
         after: Option<InTurn>,
-        next: tokio::sync::oneshot::Sender<SharedConnection>,
+        next: tokio::sync::oneshot::Sender<HandedOver>,
     ) -> Result<BatchOutcome, StoreError> {
         let sent = async {
-            let connection = match after {
+            let handed = match after {
                 Some(after) => after.await.map_err(|_| {
                     StoreError::Corrupt("the batch before this one was not sent".to_owned())
                 })?,
+                None => HandedOver::new(),
+            };
+            let connection = match handed.upgrade() {
+                Some(connection) => connection,
                 None => std::sync::Arc::new(self.store.client().await?),
             };
             let tx = PipelinedTransaction::on(connection);
@@ -136,7 +141,7 @@ impl Projection {
         prepared: Prepared,
         entries: &[LogEntry],
         after: Option<InTurn>,
-        next: tokio::sync::oneshot::Sender<SharedConnection>,
+        next: tokio::sync::oneshot::Sender<HandedOver>,
     ) -> Result<BatchOutcome, StoreError> {
         let partition = prepared.partition;
         match self.send_in_turn(prepared, after, next).await {

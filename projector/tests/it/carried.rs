@@ -20,7 +20,12 @@ async fn stopped_app() -> (TestApp, u32) {
 
 /// A projection of the app's read models, as another projector process would have.
 fn projection(app: &TestApp) -> Projection {
-    Projection::new(Store::connect(&app.db.url, READ_MODEL_SCHEMA, 2).expect("store"))
+    projection_with_pool(app, 2)
+}
+
+/// [`projection`] with `connections` pooled for its batches.
+fn projection_with_pool(app: &TestApp, connections: usize) -> Projection {
+    Projection::new(Store::connect(&app.db.url, READ_MODEL_SCHEMA, connections).expect("store"))
 }
 
 /// Appends `commands` of the app's tenant; returns their records.
@@ -409,6 +414,42 @@ async fn batches_sent_behind_one_that_fails_are_applied_again_the_usual_way() {
     activity_chain(&app).await;
 }
 
+/// A partition's batch sent on its carried state hands its connection to a batch sent behind
+/// it only while it is in flight. A partition that goes idle after such a batch keeps no
+/// connection from the pool (here, of one): another partition's batch still gets one. (Once
+/// kept, with every partition that went idle holding one, a batch whose attempt on the carried
+/// state failed waited for a connection to apply it again the usual way, and its partition
+/// stopped: seen in the takeover test of `sharing`.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_partition_gone_idle_after_a_batch_on_its_carried_state_keeps_no_connection() {
+    let mut app = TestApp::spawn().await;
+    let partition = app.log.partition_for(app.tenant);
+    let (other, _) = app.create_tenant_placed(partition, false).await;
+    let elsewhere = app.log.partition_for(other);
+    app.stop_projector().await;
+    let running = Running::with_pool(&app, 1);
+    let from = next_offset(&app, partition).await;
+    append(&app, vec![create(AgentId::new(), "a0")]).await;
+    wait_for_offset(&app, partition, from + 1).await;
+    append(&app, vec![create(AgentId::new(), "a1")]).await;
+    wait_for_offset(&app, partition, from + 2).await;
+    running.counted(CARRIED, 1).await;
+
+    let next_elsewhere = next_offset(&app, elsewhere).await;
+    let record = CommandRecord::new(
+        other,
+        Actor::system("test"),
+        create(AgentId::new(), "elsewhere"),
+    );
+    app.log.append(&record).await.unwrap();
+    wait_for_offset(&app, elsewhere, next_elsewhere + 1).await;
+    running.stop().await;
+    assert_eq!(outcome_code(&app, &record).await, None);
+}
+
+/// The counter of batches committed on their partition's carried state.
+const CARRIED: &str = "agenfleet_projector_carried_batches_total";
+
 /// A projector process's loop, run over the app's log in batches of at most four records.
 struct Running {
     metrics: ops::Metrics,
@@ -418,14 +459,23 @@ struct Running {
 
 impl Running {
     fn start(app: &TestApp) -> Self {
+        Self::with_pool(app, 2)
+    }
+
+    /// With `connections` pooled for its batches.
+    fn with_pool(app: &TestApp, connections: usize) -> Self {
         let metrics = ops::Metrics::new();
         let options = event_log::ConsumerOptions {
             max_batch: 4,
             ..Default::default()
         };
         let shutdown = tokio_util::sync::CancellationToken::new();
-        let projector =
-            projector::Projector::with_metrics(projection(app), app.log.clone(), options, &metrics);
+        let projector = projector::Projector::with_metrics(
+            projection_with_pool(app, connections),
+            app.log.clone(),
+            options,
+            &metrics,
+        );
         let task = tokio::spawn(projector.run(shutdown.clone()));
         Self {
             metrics,
@@ -436,12 +486,17 @@ impl Running {
 
     /// Waits until `count` batches were sent behind another of their partition.
     async fn sent_behind(&self, count: u64) {
-        let sent_behind = self.metrics.counter(projector::worker::SENT_BEHIND, "");
+        self.counted(projector::worker::SENT_BEHIND, count).await;
+    }
+
+    /// Waits until the counter `name` reaches `count`.
+    async fn counted(&self, name: &str, count: u64) {
+        let counter = self.metrics.counter(name, "");
         let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-        while sent_behind.get() < count {
+        while counter.get() < count {
             assert!(
                 tokio::time::Instant::now() < deadline,
-                "nothing sent behind"
+                "{name} did not reach {count}"
             );
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }

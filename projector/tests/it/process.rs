@@ -17,7 +17,7 @@ impl ProjectorProcess {
             .env("DATABASE_URL", database_url)
             .env("EVENT_LOG_URL", log_url)
             .env("AGENFLEET_PROJECTOR_BATCH", batch.to_string())
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", "info,event_log=debug,projector=debug")
             .env("NO_COLOR", "1")
             .stderr(Stdio::piped())
             .stdout(Stdio::null())

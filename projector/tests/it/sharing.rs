@@ -59,11 +59,20 @@ async fn two_projectors_share_and_take_over(kind: LogKind) {
             before.commands += after.commands;
             let (app, commands) = (&app, before.commands);
             async move {
-                wait_until_decided(app, *tenant, commands, Duration::from_secs(60)).await;
+                wait_until_decided(app, *tenant, commands, Duration::from_secs(120)).await;
                 (app.log.partition_for(*tenant), killed.elapsed())
             }
         });
-    let applied = futures::future::join_all(waits).await;
+    // A minute for all; on timeout, what the survivor said and where the partitions stand.
+    let applied =
+        match tokio::time::timeout(Duration::from_secs(60), futures::future::join_all(waits)).await
+        {
+            Ok(applied) => applied,
+            Err(_) => {
+                explain_stall(&app, &tenants, &expected, &second).await;
+                panic!("the commands appended after the kill were not all decided within 60 s");
+            }
+        };
     let slowest = |kept_by_survivor: bool| {
         applied
             .iter()
@@ -87,6 +96,42 @@ async fn two_projectors_share_and_take_over(kind: LogKind) {
         slowest(true)
     );
     let _ = second;
+}
+
+/// Prints, for a failed takeover: each tenant's partition and decided commands against those
+/// expected, the checkpoints, and the survivor's log.
+async fn explain_stall(
+    app: &TestApp,
+    tenants: &[schema::TenantId],
+    expected: &[crate::workload::Expected],
+    survivor: &ProjectorProcess,
+) {
+    for (tenant, expected) in tenants.iter().zip(expected) {
+        eprintln!(
+            "tenant {tenant} on partition {}: {} of {} commands decided",
+            app.log.partition_for(*tenant),
+            crate::workload::decided(app, *tenant).await,
+            expected.commands
+        );
+    }
+    let rows = app
+        .sql()
+        .await
+        .query(
+            "SELECT partition, \"offset\", token FROM checkpoints ORDER BY partition",
+            &[],
+        )
+        .await
+        .unwrap();
+    for row in rows {
+        let (partition, offset, token): (i32, i64, Option<i64>) =
+            (row.get(0), row.get(1), row.get(2));
+        eprintln!("checkpoint of partition {partition}: {offset} (token {token:?})");
+    }
+    eprintln!("the survivor's log:");
+    for line in survivor.log_lines() {
+        eprintln!("  {line}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

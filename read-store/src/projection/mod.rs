@@ -30,5 +30,5 @@ pub use decided::{payload as decided_payload, Accepted, DecidedBatch, DECIDED_CH
 pub use failed_record::{record_failed, remember_skip, skipped_records, FailedRecord};
 pub use flush::Writes;
 pub use pipeline::{execute_all, End, Statement};
-pub use transaction::{PipelinedTransaction, SharedConnection};
+pub use transaction::{HandedOver, PipelinedTransaction, SharedConnection};
 pub use unit_of_work::UnitOfWork;

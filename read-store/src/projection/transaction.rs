@@ -10,7 +10,7 @@
 
 use std::ops::Deref;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use deadpool_postgres::{ClientWrapper, Object};
@@ -21,6 +21,13 @@ use crate::StoreError;
 
 /// A pooled connection, shared by what is sent on it and not yet answered.
 pub type SharedConnection = Arc<Object>;
+
+/// A batch's connection as handed over to the batch sent behind it: usable only while the
+/// batch before still has something to be answered on it (then what is sent on it runs right
+/// after that batch). A hand-over holds no pool slot: one that waits for a batch that never
+/// comes (its partition went idle, or the batch before failed and is applied again the usual
+/// way, needing a connection of its own) keeps nothing from the others.
+pub type HandedOver = Weak<Object>;
 
 /// A transaction on a pooled connection. Dropped while open (an error, a batch that turns out
 /// to have nothing to write, or its future dropped), it sends `ROLLBACK` before the connection

@@ -11,7 +11,7 @@ use schema::TenantId;
 use super::checkpoint::Announcement;
 use super::overlay::Overlay;
 use super::pipeline::{execute_all, execute_all_then, End, Statement};
-use super::transaction::{PipelinedTransaction, SharedConnection};
+use super::transaction::{HandedOver, PipelinedTransaction};
 use super::unit_of_work::Changes;
 use crate::StoreError;
 
@@ -188,13 +188,14 @@ impl Writes {
     /// `next` as soon as every request is on it, before any answer: a transaction sent on it
     /// then runs right after this one, in order, on the same server process (the partition's
     /// next batch, decided on what this one leaves). If something fails before everything is
-    /// sent, `next` is dropped unanswered.
+    /// sent, `next` is dropped unanswered. What is handed over is weak ([`HandedOver`]): once
+    /// this transaction's answers are in, the connection goes back to the pool.
     pub async fn send_handing_over(
         &self,
         tx: &PipelinedTransaction,
-        next: tokio::sync::oneshot::Sender<SharedConnection>,
+        next: tokio::sync::oneshot::Sender<HandedOver>,
     ) -> Result<std::time::Duration, StoreError> {
-        let connection = tx.connection();
+        let connection = std::sync::Arc::downgrade(&tx.connection());
         let hand_over = move || {
             // The next batch may be gone (it was never sent): nothing to hand over to.
             let _ = next.send(connection);
