@@ -96,13 +96,16 @@ impl Projection {
         next: tokio::sync::oneshot::Sender<HandedOver>,
     ) -> Result<BatchOutcome, StoreError> {
         let sent = async {
-            let handed = match after {
-                Some(after) => after.await.map_err(|_| {
-                    StoreError::Corrupt("the batch before this one was not sent".to_owned())
-                })?,
-                None => HandedOver::new(),
+            let before = match after {
+                Some(after) => after
+                    .await
+                    .map_err(|_| {
+                        StoreError::Corrupt("the batch before this one was not sent".to_owned())
+                    })?
+                    .upgrade(),
+                None => None,
             };
-            let connection = match handed.upgrade() {
+            let connection = match before {
                 Some(connection) => connection,
                 None => std::sync::Arc::new(self.store.client().await?),
             };
