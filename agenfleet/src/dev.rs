@@ -20,6 +20,8 @@ use crate::banner::Banner;
 use crate::submit::Submitter;
 
 const DEFAULT_TENANT: &str = "default";
+/// Deliveries in flight at once (the `webhook-dispatcher` process's default).
+const DISPATCHER_CONCURRENCY: usize = 256;
 
 /// `dev`'s log filter when RUST_LOG is unset: warnings and errors only. Its start-up (every
 /// migration, every partition's seek) is routine, and the banner must be the last thing seen.
@@ -112,15 +114,17 @@ pub async fn run(
 
     // Every task is cancelled by `shutdown` and awaited before the database goes.
     let mut tasks: Vec<(&str, tokio::task::JoinHandle<()>)> = Vec::new();
-    let store = Store::connect(&database_url, READ_MODEL_SCHEMA, 4)?;
+    // A pool for each role, sized as in its own process: a busy projector cannot keep the
+    // scheduler's scans or the dispatcher's claims waiting for a connection, nor they it.
+    let stores = RoleStores::connect(&database_url)?;
     // One registry for every role: the API's /metrics shows all of them.
     let metrics = ops::Metrics::for_roles(
         &["api", "projector", "scheduler", "webhook-dispatcher"],
         event_log::backend_name(&event_log_url)?,
     );
-    signals::watch_pool(&metrics, "workers", vec![store.clone()]);
+    stores.watch(&metrics);
     let projector = Projector::with_metrics(
-        Projection::new(store.clone()),
+        Projection::new(stores.projector.clone()),
         log.clone(),
         ConsumerOptions::default(),
         &metrics,
@@ -135,7 +139,7 @@ pub async fn run(
 
     // The default tenant (and with --demo its fleet) before the workers and the API: a client
     // that sees the API up sees all of it, and no scheduler acts on the demo's past meanwhile.
-    let (tenant, new_key) = default_tenant(&store, &database_url, &log, limits).await?;
+    let (tenant, new_key) = default_tenant(&stores.scheduler, &database_url, &log, limits).await?;
     let (demo_line, motion) = if demo {
         let settings = crate::demo::Settings {
             seed: crate::demo::SEED,
@@ -144,7 +148,7 @@ pub async fn run(
             allow_private_targets: config.allow_private_targets,
         };
         start_demo(
-            &store,
+            &stores.scheduler,
             &database_url,
             &log,
             tenant,
@@ -157,14 +161,18 @@ pub async fn run(
         (None, None)
     };
     if shutdown.is_cancelled() {
-        return stop(tasks, (store, log), private_postgres, &data_dir).await;
+        return stop(tasks, (stores, log), private_postgres, &data_dir).await;
     }
 
-    let monitor =
-        HeartbeatMonitor::with_metrics(store.clone(), log.clone(), offline_after, &metrics);
+    let monitor = HeartbeatMonitor::with_metrics(
+        stores.scheduler.clone(),
+        log.clone(),
+        offline_after,
+        &metrics,
+    );
     tasks.push(("monitor", tokio::spawn(monitor.run(shutdown.clone()))));
     let cron = scheduler::CronScheduler::with_metrics(
-        store.clone(),
+        stores.scheduler.clone(),
         log.clone(),
         scheduler::CronSettings {
             catchup_window: env_duration("AGENFLEET_CRON_CATCHUP_WINDOW", "5m")?,
@@ -178,7 +186,7 @@ pub async fn run(
         every: env_duration("AGENFLEET_RETENTION_INTERVAL", "1h")?,
     };
     retention.validate()?;
-    let retention = scheduler::Retention::new(store.clone(), retention, &metrics);
+    let retention = scheduler::Retention::new(stores.scheduler.clone(), retention, &metrics);
     tasks.push(("retention", tokio::spawn(retention.run(shutdown.clone()))));
     // One LISTEN connection for the scheduler, the dispatcher and the API (started below, once
     // all three are on it): each listening connection slows every notifying commit.
@@ -200,7 +208,7 @@ pub async fn run(
         disable_after: env_duration("AGENFLEET_WEBHOOK_DISABLE_AFTER", "5d")?,
         allow_private_targets: allow_private_targets(),
         secret_key: Some(secret_key),
-        concurrency: 256,
+        concurrency: DISPATCHER_CONCURRENCY,
         concurrency_per_target: 16,
         telegram_api_base: std::env::var("AGENFLEET_TELEGRAM_API_BASE")
             .unwrap_or_else(|_| "https://api.telegram.org".to_owned()),
@@ -211,7 +219,7 @@ pub async fn run(
         shutdown_timeout: env_duration("AGENFLEET_SHUTDOWN_TIMEOUT", "30s")?,
     };
     let dispatcher = Dispatcher::new(
-        store.clone(),
+        stores.dispatcher.clone(),
         log.clone(),
         webhook_dispatcher::process::keyring(&dispatcher_config)?,
         webhook_dispatcher::process::settings(&dispatcher_config),
@@ -260,7 +268,35 @@ pub async fn run(
     println!("{banner}");
 
     shutdown.cancelled().await;
-    stop(tasks, (store, log), private_postgres, &data_dir).await
+    stop(tasks, (stores, log), private_postgres, &data_dir).await
+}
+
+/// The read store's pools of the roles `dev` runs besides the API (which has its own).
+struct RoleStores {
+    projector: Store,
+    /// Also the start-up's and the demo's.
+    scheduler: Store,
+    dispatcher: Store,
+}
+
+impl RoleStores {
+    fn connect(database_url: &str) -> anyhow::Result<Self> {
+        let connect = |size| Store::connect(database_url, READ_MODEL_SCHEMA, size);
+        Ok(Self {
+            projector: connect(projector::process::POOL_SIZE)?,
+            scheduler: connect(scheduler::process::POOL_SIZE)?,
+            dispatcher: connect(webhook_dispatcher::process::pool_size(
+                DISPATCHER_CONCURRENCY,
+            ))?,
+        })
+    }
+
+    /// Each pool's gauges under its role's name, as the separate processes export them.
+    fn watch(&self, metrics: &ops::Metrics) {
+        signals::watch_pool(metrics, "projector", vec![self.projector.clone()]);
+        signals::watch_pool(metrics, "scheduler", vec![self.scheduler.clone()]);
+        signals::watch_pool(metrics, "webhook-dispatcher", vec![self.dispatcher.clone()]);
+    }
 }
 
 /// The `default` tenant, created with its first key (returned) on the first start.
@@ -349,7 +385,7 @@ async fn start_demo(
 /// Waits for every task, closes the pools, and stops the private Postgres, if any.
 async fn stop(
     tasks: Vec<(&str, tokio::task::JoinHandle<()>)>,
-    pools: (Store, Arc<dyn EventLog>),
+    pools: (RoleStores, Arc<dyn EventLog>),
     private_postgres: Option<local_postgres::LocalPostgres>,
     data_dir: &Path,
 ) -> anyhow::Result<()> {

@@ -6,10 +6,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{Projection, Projector, ProjectorConfig};
 
+/// The read store's connections: one per batch in flight, a few partitions' batches at once.
+pub const POOL_SIZE: usize = 4;
+
 pub async fn run(config: ProjectorConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     // Beside the read models: a Kafka log's consumers share its partitions in that database.
     let log = event_log::connect_beside(config.event_log_url(), &config.database_url).await?;
-    let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, 4)?;
+    let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, POOL_SIZE)?;
     let metrics = ops::Metrics::for_process(
         "projector",
         event_log::backend_name(config.event_log_url())?,

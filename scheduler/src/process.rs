@@ -5,10 +5,14 @@ use tokio_util::sync::CancellationToken;
 
 use crate::{CronScheduler, HeartbeatMonitor, SchedulerConfig};
 
+/// The read store's connections, shared by the cron scheduler, the heartbeat monitor and
+/// retention.
+pub const POOL_SIZE: usize = 4;
+
 pub async fn run(config: SchedulerConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     config.retention().validate()?;
     let log = event_log::connect_beside(config.event_log_url(), &config.database_url).await?;
-    let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, 4)?;
+    let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, POOL_SIZE)?;
     let readiness = {
         let store = store.clone();
         ops::admin_server::Readiness::new(move || {

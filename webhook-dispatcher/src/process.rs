@@ -62,11 +62,20 @@ pub fn listen_for_deliveries_through(listener: &mut read_store::listener::Shared
     due
 }
 
+/// The read store's connections for `concurrency` deliveries in flight: claims and results
+/// are written in batches, so one connection serves many deliveries.
+pub fn pool_size(concurrency: usize) -> usize {
+    (concurrency / 16).clamp(4, 16)
+}
+
 pub async fn run(config: DispatcherConfig, shutdown: CancellationToken) -> anyhow::Result<()> {
     let keyring = keyring(&config)?;
     let log = event_log::connect_beside(config.event_log_url(), &config.database_url).await?;
-    let pool = (config.concurrency / 16).clamp(4, 16);
-    let store = Store::connect(&config.database_url, READ_MODEL_SCHEMA, pool)?;
+    let store = Store::connect(
+        &config.database_url,
+        READ_MODEL_SCHEMA,
+        pool_size(config.concurrency),
+    )?;
     let readiness = {
         let store = store.clone();
         ops::admin_server::Readiness::new(move || {

@@ -95,5 +95,24 @@ async fn every_series_the_dashboard_and_the_alerts_use_is_exported() {
         later.sum("agenfleet_db_pool_connections", &[("pool", "api")]) > Some(0.0),
         "the API's pool is counted"
     );
+    // Each role reads and writes through a pool of its own, counted under its name: a busy
+    // projector cannot starve the scheduler or the dispatcher of connections, nor they it.
+    assert!(
+        later.sum("agenfleet_db_pool_connections", &[("pool", "projector")]) > Some(0.0),
+        "the projector's pool is counted"
+    );
+    for role in ["scheduler", "webhook-dispatcher"] {
+        assert!(
+            later
+                .sum("agenfleet_db_pool_connections", &[("pool", role)])
+                .is_some(),
+            "{role}'s pool is counted"
+        );
+    }
+    assert_eq!(
+        later.sum("agenfleet_db_pool_connections", &[("pool", "workers")]),
+        None,
+        "no pool is shared by the roles"
+    );
     dev.stop().await;
 }
