@@ -14,6 +14,10 @@ const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 /// A partition's batches in flight at most: the first, and those decided on the state the one
 /// before leaves, sent before its `COMMIT` is answered (`Projection::prepare`).
 const IN_FLIGHT_AT_MOST: usize = 2;
+/// How long before its partition's batch in flight is expected to end a batch behind it is
+/// cut: about what deciding, encoding and sending a batch take, so that it reaches the server
+/// as the one before ends.
+const BEHIND_LEAD: Duration = Duration::from_micros(300);
 
 /// The pause after `failures` failures in a row (at least one): `first`, doubled for each
 /// failure after the first, up to `max`.
@@ -53,6 +57,10 @@ pub(crate) struct Partitions {
     /// Partitions with a batch in flight whose queued records could not be decided on the state
     /// it leaves: they wait for it to finish.
     waiting: std::collections::BTreeSet<u32>,
+    /// Per partition with a batch in flight, when its first one started running.
+    head_since: BTreeMap<u32, Instant>,
+    /// Per partition, how long its batches have been running (a moving average).
+    running_time: BTreeMap<u32, Duration>,
     max_batch: usize,
 }
 
@@ -62,6 +70,8 @@ impl Partitions {
             owned: BTreeMap::new(),
             in_flight: Default::default(),
             waiting: Default::default(),
+            head_since: Default::default(),
+            running_time: Default::default(),
             max_batch: max_batch.max(1),
         }
     }
@@ -100,35 +110,55 @@ impl Partitions {
     }
 
     /// The next batch to start: the queued records (up to a batch) of an owned partition with
-    /// none in flight. Marks it in flight.
-    pub(crate) fn next_batch(&mut self) -> Option<(u32, Vec<LogEntry>)> {
+    /// none in flight. Marks it in flight, running from `now`.
+    pub(crate) fn next_batch(&mut self, now: Instant) -> Option<(u32, Vec<LogEntry>)> {
         let partition = *self
             .owned
             .iter()
             .find(|(partition, state)| !state.queued.is_empty() && !self.is_in_flight(partition))?
             .0;
-        Some((partition, self.start(partition)))
+        Some((partition, self.start(partition, now)))
     }
 
     /// The next batches to try to send behind the one in flight: the queued records of each
     /// owned partition with fewer than [`IN_FLIGHT_AT_MOST`] batches in flight (and one at
-    /// least), unless they already failed to be decided on what it leaves. Marks them in
-    /// flight; a batch that cannot go is handed back ([`Self::give_back`]).
-    pub(crate) fn next_behind(&mut self) -> Vec<(u32, Vec<LogEntry>)> {
+    /// least), unless they already failed to be decided on what it leaves, once the batch in
+    /// flight is near its expected end ([`Self::behind_due`]). Marks them in flight; a batch
+    /// that cannot go is handed back ([`Self::give_back`]).
+    pub(crate) fn next_behind(&mut self, now: Instant) -> Vec<(u32, Vec<LogEntry>)> {
         let behind: Vec<u32> = self
             .owned
-            .iter()
-            .filter(|(partition, state)| {
-                !state.queued.is_empty()
-                    && (1..IN_FLIGHT_AT_MOST).contains(&self.in_flight_count(partition))
-                    && !self.waiting.contains(partition)
-            })
-            .map(|(partition, _)| *partition)
+            .keys()
+            .filter(|partition| self.behind_due(partition).is_some_and(|due| due <= now))
+            .copied()
             .collect();
         behind
             .into_iter()
-            .map(|partition| (partition, self.start(partition)))
+            .map(|partition| (partition, self.start(partition, now)))
             .collect()
+    }
+
+    /// When a batch behind `partition`'s batch in flight is to be cut, if it has records for one:
+    /// [`BEHIND_LEAD`] before the batch in flight is expected to end, going by how long its
+    /// batches have run. Cut sooner, it would hold only the records read so far and leave those
+    /// that come in meanwhile a whole batch later, with a batch's run mostly the wait for its
+    /// commit's flush (on a disk that flushes in milliseconds, requests waited three runs where
+    /// two do); cut later, the server would wait for it.
+    fn behind_due(&self, partition: &u32) -> Option<Instant> {
+        let state = self.owned.get(partition)?;
+        let candidate = !state.queued.is_empty()
+            && (1..IN_FLIGHT_AT_MOST).contains(&self.in_flight_count(partition))
+            && !self.waiting.contains(partition);
+        if !candidate {
+            return None;
+        }
+        let since = *self.head_since.get(partition)?;
+        let expected = self
+            .running_time
+            .get(partition)
+            .copied()
+            .unwrap_or_default();
+        Some(since + expected.saturating_sub(BEHIND_LEAD))
     }
 
     /// Whether some partition could send a batch behind the one in flight as soon as records
@@ -152,13 +182,17 @@ impl Partitions {
         }
     }
 
-    fn start(&mut self, partition: u32) -> Vec<LogEntry> {
+    fn start(&mut self, partition: u32, now: Instant) -> Vec<LogEntry> {
         let Some(state) = self.owned.get_mut(&partition) else {
             return Vec::new();
         };
         let count = state.queued.len().min(self.max_batch);
         let batch = state.queued.drain(..count).collect();
-        *self.in_flight.entry(partition).or_default() += 1;
+        let in_flight = self.in_flight.entry(partition).or_default();
+        *in_flight += 1;
+        if *in_flight == 1 {
+            self.head_since.insert(partition, now);
+        }
         batch
     }
 
@@ -167,6 +201,7 @@ impl Partitions {
             *count -= 1;
             if *count == 0 {
                 self.in_flight.remove(&partition);
+                self.head_since.remove(&partition);
             }
         }
     }
@@ -179,9 +214,19 @@ impl Partitions {
         self.in_flight.contains_key(partition)
     }
 
-    /// A batch finished: the partition may start another.
-    pub(crate) fn finished(&mut self, partition: u32, succeeded: bool) {
+    /// A batch finished at `now`: the partition may start another, and the one sent behind it,
+    /// if any, is running from now on. A batch that succeeded counts in its partition's running
+    /// time.
+    pub(crate) fn finished(&mut self, partition: u32, succeeded: bool, now: Instant) {
+        if let (true, Some(since)) = (succeeded, self.head_since.get(&partition)) {
+            let took = now.saturating_duration_since(*since);
+            let average = self.running_time.entry(partition).or_insert(took);
+            *average = (*average * 3 + took) / 4;
+        }
         self.end_one(partition);
+        if self.is_in_flight(&partition) {
+            self.head_since.insert(partition, now);
+        }
         self.waiting.remove(&partition);
         if let Some(state) = self.owned.get_mut(&partition) {
             if succeeded {
@@ -223,13 +268,19 @@ impl Partitions {
     }
 
     /// When the earliest pause ends (of partitions with no batch in flight: the end of a
-    /// batch wakes the loop anyway, and a pause already over must not keep waking it).
+    /// batch wakes the loop anyway, and a pause already over must not keep waking it), or a
+    /// batch behind is due to be cut ([`Self::next_behind`] takes those already due).
     pub(crate) fn next_wake(&self) -> Option<Instant> {
-        self.owned
+        let pauses = self
+            .owned
             .iter()
             .filter(|(partition, _)| !self.is_in_flight(partition))
-            .filter_map(|(_, state)| state.paused_until)
-            .min()
+            .filter_map(|(_, state)| state.paused_until);
+        let behind = self
+            .owned
+            .keys()
+            .filter_map(|partition| self.behind_due(partition));
+        pauses.chain(behind).min()
     }
 
     /// Partitions to read again, and from where: paused ones whose pause is over, and
@@ -289,17 +340,22 @@ mod tests {
         partitions.assign(0);
         partitions.assign(1);
         partitions.offer(vec![entry(0, 0), entry(0, 1), entry(1, 0)]);
-        let (first, batch) = partitions.next_batch().unwrap();
+        let (first, batch) = partitions.next_batch(Instant::now()).unwrap();
         assert_eq!((first, batch.len()), (0, 2));
         partitions.offer(vec![entry(0, 2)]);
-        let (second, _) = partitions.next_batch().unwrap();
+        let (second, _) = partitions.next_batch(Instant::now()).unwrap();
         assert_eq!(second, 1);
         assert!(
-            partitions.next_batch().is_none(),
+            partitions.next_batch(Instant::now()).is_none(),
             "partition 0 is in flight"
         );
-        partitions.finished(0, true);
-        assert_eq!(partitions.next_batch().unwrap().1[0].position.offset, 2);
+        partitions.finished(0, true, Instant::now());
+        assert_eq!(
+            partitions.next_batch(Instant::now()).unwrap().1[0]
+                .position
+                .offset,
+            2
+        );
     }
 
     #[test]
@@ -308,30 +364,72 @@ mod tests {
         partitions.assign(0);
         assert!(!partitions.wants_behind(), "nothing in flight");
         partitions.offer(vec![entry(0, 0)]);
-        partitions.next_batch().unwrap();
+        partitions.next_batch(Instant::now()).unwrap();
         assert!(partitions.wants_behind());
         partitions.offer(vec![entry(0, 1), entry(0, 2)]);
-        assert!(partitions.next_batch().is_none(), "one is in flight");
-        let behind = partitions.next_behind();
+        assert!(
+            partitions.next_batch(Instant::now()).is_none(),
+            "one is in flight"
+        );
+        let behind = partitions.next_behind(Instant::now());
         assert_eq!(behind.len(), 1);
         assert_eq!(behind[0].1.len(), 2);
         assert!(!partitions.wants_behind(), "two in flight at most");
         partitions.offer(vec![entry(0, 3)]);
-        assert!(partitions.next_behind().is_empty());
+        assert!(partitions.next_behind(Instant::now()).is_empty());
 
         // The second finishes first; the third cannot be decided on what the first leaves: it
         // waits, first in the queue, for the first to finish.
-        partitions.finished(0, true);
-        let (partition, third) = partitions.next_behind().pop().unwrap();
+        partitions.finished(0, true, Instant::now());
+        let (partition, third) = partitions.next_behind(Instant::now()).pop().unwrap();
         partitions.give_back(partition, third);
         assert!(
-            partitions.next_behind().is_empty(),
+            partitions.next_behind(Instant::now()).is_empty(),
             "waits for the one in flight"
         );
         assert!(!partitions.wants_behind());
-        partitions.finished(0, true);
-        let (_, next) = partitions.next_batch().unwrap();
+        partitions.finished(0, true, Instant::now());
+        let (_, next) = partitions.next_batch(Instant::now()).unwrap();
         assert_eq!(next[0].position.offset, 3);
+    }
+
+    #[test]
+    fn a_batch_behind_is_cut_shortly_before_the_one_in_flight_is_expected_to_end() {
+        let mut partitions = Partitions::new(10);
+        partitions.assign(0);
+        let run = Duration::from_millis(10);
+        let start = Instant::now();
+        // Nothing known of the partition's batches yet: a batch behind goes at once.
+        partitions.offer(vec![entry(0, 0)]);
+        partitions.next_batch(start).unwrap();
+        partitions.offer(vec![entry(0, 1)]);
+        assert_eq!(partitions.next_wake(), Some(start));
+        let behind = partitions.next_behind(start);
+        assert_eq!(behind[0].1.len(), 1);
+
+        // The first took `run`; the second runs from then on, and a batch behind it waits
+        // until `BEHIND_LEAD` before it is expected to end, taking in what comes meanwhile.
+        let second = start + run;
+        partitions.finished(0, true, second);
+        partitions.offer(vec![entry(0, 2)]);
+        let due = second + run - BEHIND_LEAD;
+        assert!(partitions.next_behind(second).is_empty(), "not cut at once");
+        assert_eq!(partitions.next_wake(), Some(due));
+        partitions.offer(vec![entry(0, 3)]);
+        let behind = partitions.next_behind(due);
+        assert_eq!(behind[0].1.len(), 2, "what came in meanwhile goes too");
+
+        // The second took 2 × `run`: the expected running time moves a quarter of the way.
+        let third = second + run * 2;
+        partitions.finished(0, true, third);
+        partitions.offer(vec![entry(0, 4)]);
+        let expected = (run * 3 + run * 2) / 4;
+        assert_eq!(partitions.next_wake(), Some(third + expected - BEHIND_LEAD));
+        // A failed batch does not count, and a partition with nothing in flight has no batch
+        // behind to wait for.
+        partitions.finished(0, false, third + run * 100);
+        assert_eq!(partitions.next_wake(), None);
+        assert_eq!(partitions.running_time[&0], expected);
     }
 
     #[test]
@@ -341,12 +439,12 @@ mod tests {
         partitions.assign(1);
         let now = Instant::now();
         partitions.offer(vec![entry(0, 0)]);
-        let (partition, _) = partitions.next_batch().unwrap();
-        partitions.finished(partition, false);
+        let (partition, _) = partitions.next_batch(Instant::now()).unwrap();
+        partitions.finished(partition, false, Instant::now());
         assert_eq!(partitions.pause(0, now), Some(FIRST_RETRY_DELAY));
         partitions.offer(vec![entry(0, 1), entry(1, 0)]);
         assert_eq!(
-            partitions.next_batch().unwrap().0,
+            partitions.next_batch(Instant::now()).unwrap().0,
             1,
             "only partition 1 goes on"
         );
@@ -366,13 +464,13 @@ mod tests {
         assert!(partitions.wants_records());
         partitions.offer((0..6).map(|offset| entry(0, offset)).collect());
         assert!(!partitions.wants_records(), "the queue is full");
-        let (_, batch) = partitions.next_batch().unwrap();
+        let (_, batch) = partitions.next_batch(Instant::now()).unwrap();
         assert_eq!(batch.len(), 2);
         assert!(
             partitions.take_resumes(Instant::now()).is_empty(),
             "not while a batch is in flight"
         );
-        partitions.finished(0, true);
+        partitions.finished(0, true, Instant::now());
         assert_eq!(
             partitions.take_resumes(Instant::now()),
             vec![(0, Resume::From(2))]
@@ -385,12 +483,12 @@ mod tests {
         let mut partitions = Partitions::new(10);
         partitions.assign(0);
         partitions.offer(vec![entry(0, 0)]);
-        partitions.next_batch().unwrap();
+        partitions.next_batch(Instant::now()).unwrap();
         let now = Instant::now();
         partitions.pause(0, now);
         assert_eq!(partitions.next_wake(), None);
         assert!(partitions.take_resumes(now + MAX_RETRY_DELAY).is_empty());
-        partitions.finished(0, false);
+        partitions.finished(0, false, Instant::now());
         assert_eq!(partitions.next_wake(), Some(now + FIRST_RETRY_DELAY));
     }
 

@@ -210,10 +210,10 @@ impl Projector {
             self.resume(consumer.as_mut(), &mut partitions).await;
             // The partitions ready now go in one batch (one transaction) when there are several.
             let ready: Vec<(u32, Vec<LogEntry>)> =
-                std::iter::from_fn(|| partitions.next_batch()).collect();
+                std::iter::from_fn(|| partitions.next_batch(Instant::now())).collect();
             self.spawn(&mut running, ready);
             // Behind a batch in flight: sent at once if decided on the state it leaves.
-            for (partition, batch) in partitions.next_behind() {
+            for (partition, batch) in partitions.next_behind(Instant::now()) {
                 match self.projection.prepare(partition, &batch) {
                     Some(prepared) => {
                         self.metrics.sent_behind.inc();
@@ -282,7 +282,7 @@ impl Projector {
                 // Not started: the partitions read them again from their checkpoints.
                 Ran::Separately(batches) => {
                     for (partition, _) in batches {
-                        partitions.finished(partition, true);
+                        partitions.finished(partition, true, Instant::now());
                     }
                 }
             }
@@ -411,7 +411,7 @@ impl Projector {
         partitions: &mut Partitions,
         (partition, result, took): Finished,
     ) {
-        partitions.finished(partition, result.is_ok());
+        partitions.finished(partition, result.is_ok(), Instant::now());
         // The projection counts these; the counters follow it.
         let carried = self.projection.carried_counts();
         let metrics = &self.metrics;
