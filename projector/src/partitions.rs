@@ -39,6 +39,13 @@ pub(crate) struct Partition {
     failures: u32,
 }
 
+/// A partition's first batch in flight.
+#[derive(Debug, Clone, Copy)]
+struct Head {
+    since: Instant,
+    len: usize,
+}
+
 /// What the loop must do for a partition before it reads on.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Resume {
@@ -57,8 +64,11 @@ pub(crate) struct Partitions {
     /// Partitions with a batch in flight whose queued records could not be decided on the state
     /// it leaves: they wait for it to finish.
     waiting: std::collections::BTreeSet<u32>,
-    /// Per partition with a batch in flight, when its first one started running.
-    head_since: BTreeMap<u32, Instant>,
+    /// Per partition with a batch in flight, the first one: when it started running, and its
+    /// records.
+    head: BTreeMap<u32, Head>,
+    /// Per partition with a batch sent behind the first, that batch's records.
+    behind_len: BTreeMap<u32, usize>,
     /// Per partition, how long its batches have been running (a moving average).
     running_time: BTreeMap<u32, Duration>,
     max_batch: usize,
@@ -70,7 +80,8 @@ impl Partitions {
             owned: BTreeMap::new(),
             in_flight: Default::default(),
             waiting: Default::default(),
-            head_since: Default::default(),
+            head: Default::default(),
+            behind_len: Default::default(),
             running_time: Default::default(),
             max_batch: max_batch.max(1),
         }
@@ -140,10 +151,12 @@ impl Partitions {
 
     /// When a batch behind `partition`'s batch in flight is to be cut, if it has records for one:
     /// [`BEHIND_LEAD`] before the batch in flight is expected to end, going by how long its
-    /// batches have run. Cut sooner, it would hold only the records read so far and leave those
-    /// that come in meanwhile a whole batch later, with a batch's run mostly the wait for its
-    /// commit's flush (on a disk that flushes in milliseconds, requests waited three runs where
-    /// two do); cut later, the server would wait for it.
+    /// batches have run, or at once when as many records are queued as that batch holds. Cut
+    /// sooner, it would hold only the records read so far and leave those that come in
+    /// meanwhile a whole batch later, with a batch's run mostly the wait for its commit's flush
+    /// (on a disk that flushes in milliseconds, requests waited three runs where two do); cut
+    /// later, the server would wait for it. Once the queue is as long as the batch in flight,
+    /// its run's worth has come in (tenants with a request or two in flight each never wait).
     fn behind_due(&self, partition: &u32) -> Option<Instant> {
         let state = self.owned.get(partition)?;
         let candidate = !state.queued.is_empty()
@@ -152,13 +165,16 @@ impl Partitions {
         if !candidate {
             return None;
         }
-        let since = *self.head_since.get(partition)?;
+        let head = self.head.get(partition)?;
+        if state.queued.len() >= head.len {
+            return Some(head.since);
+        }
         let expected = self
             .running_time
             .get(partition)
             .copied()
             .unwrap_or_default();
-        Some(since + expected.saturating_sub(BEHIND_LEAD))
+        Some(head.since + expected.saturating_sub(BEHIND_LEAD))
     }
 
     /// Whether some partition could send a batch behind the one in flight as soon as records
@@ -176,6 +192,7 @@ impl Partitions {
     /// and the partition waits for its batch in flight to finish.
     pub(crate) fn give_back(&mut self, partition: u32, batch: Vec<LogEntry>) {
         self.end_one(partition);
+        self.behind_len.remove(&partition);
         self.waiting.insert(partition);
         if let Some(state) = self.owned.get_mut(&partition) {
             state.queued.splice(0..0, batch);
@@ -187,11 +204,17 @@ impl Partitions {
             return Vec::new();
         };
         let count = state.queued.len().min(self.max_batch);
-        let batch = state.queued.drain(..count).collect();
+        let batch: Vec<LogEntry> = state.queued.drain(..count).collect();
         let in_flight = self.in_flight.entry(partition).or_default();
         *in_flight += 1;
         if *in_flight == 1 {
-            self.head_since.insert(partition, now);
+            let head = Head {
+                since: now,
+                len: batch.len(),
+            };
+            self.head.insert(partition, head);
+        } else {
+            self.behind_len.insert(partition, batch.len());
         }
         batch
     }
@@ -201,7 +224,8 @@ impl Partitions {
             *count -= 1;
             if *count == 0 {
                 self.in_flight.remove(&partition);
-                self.head_since.remove(&partition);
+                self.head.remove(&partition);
+                self.behind_len.remove(&partition);
             }
         }
     }
@@ -218,14 +242,15 @@ impl Partitions {
     /// if any, is running from now on. A batch that succeeded counts in its partition's running
     /// time.
     pub(crate) fn finished(&mut self, partition: u32, succeeded: bool, now: Instant) {
-        if let (true, Some(since)) = (succeeded, self.head_since.get(&partition)) {
-            let took = now.saturating_duration_since(*since);
+        if let (true, Some(head)) = (succeeded, self.head.get(&partition)) {
+            let took = now.saturating_duration_since(head.since);
             let average = self.running_time.entry(partition).or_insert(took);
             *average = (*average * 3 + took) / 4;
         }
         self.end_one(partition);
         if self.is_in_flight(&partition) {
-            self.head_since.insert(partition, now);
+            let len = self.behind_len.remove(&partition).unwrap_or(1);
+            self.head.insert(partition, Head { since: now, len });
         }
         self.waiting.remove(&partition);
         if let Some(state) = self.owned.get_mut(&partition) {
@@ -400,34 +425,42 @@ mod tests {
         let run = Duration::from_millis(10);
         let start = Instant::now();
         // Nothing known of the partition's batches yet: a batch behind goes at once.
-        partitions.offer(vec![entry(0, 0)]);
+        partitions.offer(vec![entry(0, 0), entry(0, 1)]);
         partitions.next_batch(start).unwrap();
-        partitions.offer(vec![entry(0, 1)]);
+        partitions.offer(vec![entry(0, 2)]);
         assert_eq!(partitions.next_wake(), Some(start));
-        let behind = partitions.next_behind(start);
-        assert_eq!(behind[0].1.len(), 1);
-
-        // The first took `run`; the second runs from then on, and a batch behind it waits
-        // until `BEHIND_LEAD` before it is expected to end, taking in what comes meanwhile.
+        assert_eq!(partitions.next_behind(start)[0].1.len(), 1);
+        // Both took `run` (the one behind from the end of the first).
         let second = start + run;
         partitions.finished(0, true, second);
-        partitions.offer(vec![entry(0, 2)]);
-        let due = second + run - BEHIND_LEAD;
-        assert!(partitions.next_behind(second).is_empty(), "not cut at once");
-        assert_eq!(partitions.next_wake(), Some(due));
-        partitions.offer(vec![entry(0, 3)]);
-        let behind = partitions.next_behind(due);
-        assert_eq!(behind[0].1.len(), 2, "what came in meanwhile goes too");
+        partitions.finished(0, true, second + run);
 
-        // The second took 2 × `run`: the expected running time moves a quarter of the way.
-        let third = second + run * 2;
-        partitions.finished(0, true, third);
-        partitions.offer(vec![entry(0, 4)]);
+        // A batch of two in flight: a batch behind it waits until `BEHIND_LEAD` before it is
+        // expected to end…
+        let third = second + run;
+        partitions.offer(vec![entry(0, 3), entry(0, 4)]);
+        partitions.next_batch(third).unwrap();
+        partitions.offer(vec![entry(0, 5)]);
+        assert!(partitions.next_behind(third).is_empty(), "not cut at once");
+        assert_eq!(partitions.next_wake(), Some(third + run - BEHIND_LEAD));
+        // … or until as many records as it holds have come in.
+        partitions.offer(vec![entry(0, 6)]);
+        assert_eq!(partitions.next_wake(), Some(third));
+        assert_eq!(partitions.next_behind(third)[0].1.len(), 2);
+
+        // The one in flight took 2 × `run`: the expected running time moves a quarter of the
+        // way, and the batch behind (two records) runs from then on.
+        let fourth = third + run * 2;
+        partitions.finished(0, true, fourth);
+        partitions.offer(vec![entry(0, 7)]);
         let expected = (run * 3 + run * 2) / 4;
-        assert_eq!(partitions.next_wake(), Some(third + expected - BEHIND_LEAD));
+        assert_eq!(
+            partitions.next_wake(),
+            Some(fourth + expected - BEHIND_LEAD)
+        );
         // A failed batch does not count, and a partition with nothing in flight has no batch
         // behind to wait for.
-        partitions.finished(0, false, third + run * 100);
+        partitions.finished(0, false, fourth + run * 100);
         assert_eq!(partitions.next_wake(), None);
         assert_eq!(partitions.running_time[&0], expected);
     }
