@@ -1,4 +1,4 @@
-/* Preloaded into the benchmarks' PostgreSQL server by scripts/slow-flush: every fsync and
+/* Preloaded into the benchmarks' PostgreSQL server by scripts/slow-flush/run: every fsync and
  * fdatasync sleeps SLOW_FLUSH_US microseconds first, as on a disk whose flushes are that slow.
  * The flush itself still happens: durability is unchanged, only its latency grows. */
 #define _GNU_SOURCE
