@@ -159,10 +159,7 @@ impl Partitions {
     /// its run's worth has come in (tenants with a request or two in flight each never wait).
     fn behind_due(&self, partition: &u32) -> Option<Instant> {
         let state = self.owned.get(partition)?;
-        let candidate = !state.queued.is_empty()
-            && (1..IN_FLIGHT_AT_MOST).contains(&self.in_flight_count(partition))
-            && !self.waiting.contains(partition);
-        if !candidate {
+        if state.queued.is_empty() || !self.may_send_behind(partition) {
             return None;
         }
         let head = self.head.get(partition)?;
@@ -181,11 +178,17 @@ impl Partitions {
     /// arrive for it: the log is then read at once rather than when a batch finishes.
     pub(crate) fn wants_behind(&self) -> bool {
         self.owned.iter().any(|(partition, state)| {
-            (1..IN_FLIGHT_AT_MOST).contains(&self.in_flight_count(partition))
-                && !self.waiting.contains(partition)
+            self.may_send_behind(partition)
                 && state.paused_until.is_none()
                 && state.resume_from.is_none()
         })
+    }
+
+    /// Whether `partition` has a batch in flight and room for one behind it, and did not fail
+    /// to decide one on what the batch in flight leaves.
+    fn may_send_behind(&self, partition: &u32) -> bool {
+        (1..IN_FLIGHT_AT_MOST).contains(&self.in_flight_count(partition))
+            && !self.waiting.contains(partition)
     }
 
     /// A batch from [`Self::next_behind`] that could not go: its records are queued again, first,
